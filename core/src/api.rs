@@ -1,0 +1,386 @@
+//! Request and response bodies of the HTTP contract (camelCase JSON).
+//!
+//! Requests arrive as plain data here and are parsed into the rule-carrying types of the other
+//! modules at the server's edge; responses are built from stored, already-valid data.
+
+use crate::availability::WeeklySchedule;
+use crate::booking::{BookingStatus, PaymentStatus};
+use crate::money::{Cents, Currency};
+use crate::slot::TimeSlot;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Books driveways.
+    Driver,
+    /// Lists driveways.
+    Owner,
+}
+
+impl Role {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Driver => "driver",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+/// `POST /api/auth/register`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    /// Login email.
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// Shown to the other party of a booking.
+    pub name: String,
+    /// Non-empty subset of driver and owner.
+    pub roles: Vec<Role>,
+}
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// Login email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A user as the API shows them: never a password hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// When they signed up.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The answer to register and login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    /// A bearer token.
+    pub token: String,
+    /// Who signed in.
+    pub user: User,
+}
+
+/// A position sent by a client.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatLng {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+}
+
+/// A driveway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Driveway {
+    /// Id.
+    pub id: Uuid,
+    /// Owner's user id.
+    pub owner: Uuid,
+    /// Short title.
+    pub title: String,
+    /// Street address.
+    pub address: String,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+    /// Price of an hour.
+    pub price_per_hour_cents: Cents,
+    /// Optional cap per 24 h.
+    pub price_per_day_cents: Option<Cents>,
+    /// ISO 4217, lower case.
+    pub currency: Currency,
+    /// IANA time zone of the schedule.
+    pub timezone: String,
+    /// Bookings are confirmed as soon as they are paid.
+    pub instant_book: bool,
+    /// Shown only to the owner and to drivers with a confirmed booking.
+    pub access_instructions: Option<String>,
+    /// Weekly opening hours; empty = always open.
+    pub availability: WeeklySchedule,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/driveways`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewDriveway {
+    /// Short title.
+    pub title: String,
+    /// Street address.
+    pub address: String,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+    /// Price of an hour, > 0.
+    pub price_per_hour_cents: i64,
+    /// Optional cap per 24 h, > 0.
+    #[serde(default)]
+    pub price_per_day_cents: Option<i64>,
+    /// Default `usd`.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Default `UTC`.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Default false (request to book).
+    #[serde(default)]
+    pub instant_book: Option<bool>,
+    /// Optional.
+    #[serde(default)]
+    pub access_instructions: Option<String>,
+    /// Default: always open.
+    #[serde(default)]
+    pub availability: Option<WeeklySchedule>,
+}
+
+/// `PUT /api/driveways/:id`: every field optional; `null` clears a nullable field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrivewayPatch {
+    /// New title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// New address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// New latitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// New longitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lng: Option<f64>,
+    /// New hourly price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_hour_cents: Option<i64>,
+    /// New daily cap; `null` removes it.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub price_per_day_cents: Option<Option<i64>>,
+    /// New currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// New time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Instant book on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instant_book: Option<bool>,
+    /// New instructions; `null` removes them.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub access_instructions: Option<Option<String>>,
+    /// New schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<WeeklySchedule>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// One search result: a driveway with its distance and, for a slot, its price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchItem {
+    /// The driveway.
+    #[serde(flatten)]
+    pub driveway: Driveway,
+    /// From the search centre, in metres.
+    pub distance_m: f64,
+    /// The server's price for the requested slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_cents: Option<Cents>,
+}
+
+/// A list answer: `{"items": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Items<T> {
+    /// The items.
+    pub items: Vec<T>,
+}
+
+/// `GET /api/driveways/:id/availability`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Busy {
+    /// Slots held by pending or confirmed bookings.
+    pub busy: Vec<TimeSlot>,
+}
+
+/// `GET /api/driveways/:id/quote`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    /// The server's price.
+    pub total_cents: Cents,
+    /// Its currency.
+    pub currency: Currency,
+}
+
+/// A booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Booking {
+    /// Id.
+    pub id: Uuid,
+    /// The driveway's id.
+    pub driveway: Uuid,
+    /// The driver's user id.
+    pub driver: Uuid,
+    /// Start (UTC).
+    pub start_time: DateTime<Utc>,
+    /// End (UTC).
+    pub end_time: DateTime<Utc>,
+    /// Server-computed price.
+    pub total_cents: Cents,
+    /// Currency.
+    pub currency: Currency,
+    /// Booking state.
+    pub status: BookingStatus,
+    /// Payment state.
+    pub payment_status: PaymentStatus,
+    /// The payment provider's intent id.
+    pub stripe_payment_id: Option<String>,
+    /// Driver's notes for the owner.
+    pub special_requests: Option<String>,
+    /// Where the driver was when booking.
+    pub driver_location: Option<LatLng>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/bookings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewBooking {
+    /// The driveway's id.
+    pub driveway: Uuid,
+    /// Start.
+    pub start_time: DateTime<Utc>,
+    /// End.
+    pub end_time: DateTime<Utc>,
+    /// Notes for the owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_requests: Option<String>,
+    /// Where the driver is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_location: Option<LatLng>,
+    /// The price the driver saw; the server refuses a different one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_total_cents: Option<i64>,
+    /// A payment made before the booking (direct payment intents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_payment_id: Option<String>,
+}
+
+/// `PUT /api/bookings/:id`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingPatch {
+    /// New start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// New end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// New notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_requests: Option<String>,
+}
+
+/// `GET /api/metrics/owner`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerMetrics {
+    /// Every booking on the owner's driveways.
+    pub bookings: i64,
+    /// Currently confirmed.
+    pub confirmed: i64,
+    /// Cancelled.
+    pub cancelled: i64,
+    /// Completed.
+    pub completed: i64,
+    /// Money kept from paid bookings (after refunds).
+    pub revenue_cents: Cents,
+    /// cancelled / bookings, 0 when there are none.
+    pub cancellation_rate: f64,
+    /// Mean booked duration.
+    pub average_duration_minutes: f64,
+    /// Bookings ever paid / bookings.
+    pub payment_completion_rate: f64,
+}
+
+/// A notification as clients receive it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// Increasing id, for `after=`.
+    pub id: i64,
+    /// The kind, e.g. `booking_created`.
+    #[serde(rename = "type")]
+    pub kind: crate::notification::NotificationType,
+    /// Short title.
+    pub title: String,
+    /// A sentence.
+    pub message: String,
+    /// At least `bookingId` and `drivewayId`.
+    pub data: serde_json::Value,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+    /// When the user marked it read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_tells_null_from_absent() {
+        let p: DrivewayPatch = serde_json::from_str(r#"{"pricePerDayCents":null}"#).expect("json");
+        assert_eq!(p.price_per_day_cents, Some(None));
+        assert_eq!(p.access_instructions, None);
+    }
+
+    #[test]
+    fn search_item_is_flat() {
+        let json = serde_json::json!({
+            "id": Uuid::nil(), "owner": Uuid::nil(), "title": "t", "address": "a", "lat": 1.0, "lng": 2.0,
+            "pricePerHourCents": 100, "pricePerDayCents": null, "currency": "usd", "timezone": "UTC",
+            "instantBook": false, "accessInstructions": null, "availability": [],
+            "createdAt": "2026-11-24T09:00:00Z", "updatedAt": "2026-11-24T09:00:00Z",
+            "distanceM": 12.5, "quoteCents": 300
+        });
+        let item: SearchItem = serde_json::from_value(json.clone()).expect("parse");
+        assert_eq!(item.quote_cents, Some(Cents(300)));
+        assert_eq!(serde_json::to_value(&item).expect("json"), json);
+    }
+}

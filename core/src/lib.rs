@@ -1,0 +1,31 @@
+//! Parkway's domain: the rules every part of Parkway shares.
+//!
+//! Nothing here does I/O, so the server uses it for decisions and the clients (the Yew UI
+//! compiled to wasm, the Tauri app) use the very same code for instant feedback.
+
+/// The API's request and response bodies, as they travel over HTTP.
+pub mod api;
+/// Weekly opening hours evaluated in a driveway's own time zone.
+pub mod availability;
+/// The booking and payment state machines.
+pub mod booking;
+/// Error codes of the HTTP contract and the body that carries them.
+pub mod error;
+/// Coordinates, distances and bounding boxes.
+pub mod geo;
+/// Money as integer minor units.
+pub mod money;
+/// Notification kinds and their texts.
+pub mod notification;
+/// The price of a time slot.
+pub mod pricing;
+/// Who gets how much back when a booking is cancelled.
+pub mod refund;
+/// Booking time slots and the rules a slot must satisfy.
+pub mod slot;
+/// Small string newtypes with limits (emails, names, titles).
+pub mod text;
+
+pub use error::{ApiError, ErrorCode};
+pub use money::{Cents, Currency};
+pub use slot::TimeSlot;
