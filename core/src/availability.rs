@@ -208,8 +208,7 @@ mod tests {
     }
 
     fn weekdays_9_to_5() -> WeeklySchedule {
-        WeeklySchedule::new((0..5).map(|d| OpenWindow::new(d, 9 * 60, 17 * 60).expect("ok")).collect())
-            .expect("ok")
+        WeeklySchedule::new((0..5).map(|d| OpenWindow::new(d, 9 * 60, 17 * 60).expect("ok")).collect()).expect("ok")
     }
 
     #[test]

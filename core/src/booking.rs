@@ -213,9 +213,9 @@ mod tests {
             let mut s = BookingStatus::Pending;
             let mut ended = false;
             for e in events {
-                match s.transition(e) {
-                    Ok(next) => { prop_assert!(!ended); s = next; }
-                    Err(_) => {}
+                if let Ok(next) = s.transition(e) {
+                    prop_assert!(!ended);
+                    s = next;
                 }
                 if matches!(s, BookingStatus::Cancelled | BookingStatus::Completed) { ended = true; }
             }

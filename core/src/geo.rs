@@ -100,8 +100,11 @@ pub struct BoundingBox {
 impl BoundingBox {
     /// Parses `minLng,minLat,maxLng,maxLat`.
     pub fn parse(s: &str) -> Result<BoundingBox, GeoError> {
-        let parts: Vec<f64> =
-            s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| GeoError::BoundingBox)?;
+        let parts: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| GeoError::BoundingBox)?;
         let [min_lng, min_lat, max_lng, max_lat] = parts[..] else {
             return Err(GeoError::BoundingBox);
         };

@@ -27,11 +27,7 @@ impl Rate {
                 let days = minutes / MINUTES_PER_DAY;
                 let rest = minutes % MINUTES_PER_DAY;
                 let day_block = hourly(self.per_hour, MINUTES_PER_DAY).min(daily);
-                let rest_price = if rest == 0 {
-                    Cents::ZERO
-                } else {
-                    hourly(self.per_hour, rest).min(daily)
-                };
+                let rest_price = if rest == 0 { Cents::ZERO } else { hourly(self.per_hour, rest).min(daily) };
                 Cents(day_block.0.saturating_mul(days)).saturating_add(rest_price)
             }
         }

@@ -136,23 +136,21 @@ mod tests {
         assert!(TimeSlot::bookable(t(8, 55), t(10, 0), now).is_ok());
         let end = t(10, 0) + Duration::days(30);
         assert!(TimeSlot::bookable(t(10, 0), end, now).is_ok());
-        assert_eq!(
-            TimeSlot::bookable(t(10, 0), end + Duration::minutes(1), now),
-            Err(SlotError::TooLong)
-        );
+        assert_eq!(TimeSlot::bookable(t(10, 0), end + Duration::minutes(1), now), Err(SlotError::TooLong));
     }
 
     #[test]
     fn deserializes_with_offsets_into_utc() {
-        let slot: TimeSlot = serde_json::from_str(
-            r#"{"startTime":"2026-11-24T10:00:00+01:00","endTime":"2026-11-24T11:00:00Z"}"#,
-        )
-        .expect("valid slot");
+        let slot: TimeSlot =
+            serde_json::from_str(r#"{"startTime":"2026-11-24T10:00:00+01:00","endTime":"2026-11-24T11:00:00Z"}"#)
+                .expect("valid slot");
         assert_eq!(slot.start(), t(9, 0));
-        assert!(serde_json::from_str::<TimeSlot>(
-            r#"{"startTime":"2026-11-24T11:00:00Z","endTime":"2026-11-24T10:00:00Z"}"#
-        )
-        .is_err());
+        assert!(
+            serde_json::from_str::<TimeSlot>(
+                r#"{"startTime":"2026-11-24T11:00:00Z","endTime":"2026-11-24T10:00:00Z"}"#
+            )
+            .is_err()
+        );
     }
 
     proptest! {
@@ -178,7 +176,7 @@ mod tests {
                     prop_assert!(s.start() >= now - Duration::minutes(PAST_TOLERANCE_MINUTES));
                 }
                 Err(_) => {
-                    let ok = len >= MIN_DURATION_MINUTES && len <= MAX_DURATION_DAYS * 24 * 60 && start_off >= -PAST_TOLERANCE_MINUTES;
+                    let ok = (MIN_DURATION_MINUTES..=MAX_DURATION_DAYS * 24 * 60).contains(&len) && start_off >= -PAST_TOLERANCE_MINUTES;
                     prop_assert!(!ok);
                 }
             }

@@ -1,6 +1,6 @@
 //! Strings with rules: each type can only hold a value that passed its check.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A problem with a text field; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +21,11 @@ impl Email {
             return Err(bad());
         }
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
-        if local.is_empty() || local.len() > 64 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.')
+        if local.is_empty()
+            || local.len() > 64
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
         {
             return Err(bad());
         }

@@ -1,0 +1,170 @@
+//! Server configuration, read from the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// How hard SQLite works to keep commits on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// WAL with `synchronous=NORMAL`: a commit survives the process being killed; the last
+    /// commits may be lost if the whole machine loses power.
+    Normal,
+    /// WAL with `synchronous=FULL`: every commit is fsynced before the answer.
+    Full,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (`PARKWAY_BIND`, default `127.0.0.1:8080`).
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`, default `sqlite://parkway.db?mode=rwc`.
+    pub database_url: String,
+    /// SQLite durability (`PARKWAY_SQLITE_SYNC` = `normal` | `full`, default `full`).
+    pub durability: Durability,
+    /// Signs session tokens (`PARKWAY_JWT_SECRET`).
+    pub jwt_secret: Secret,
+    /// How long a session token lasts.
+    pub token_ttl: Duration,
+    /// `PARKWAY_DEMO=1`: seed demo users and driveways.
+    pub demo: bool,
+    /// How long an unpaid booking holds its slot (`PARKWAY_HOLD_MINUTES`, default 15).
+    pub hold: Duration,
+    /// The built web UI to serve at `/` (`PARKWAY_UI_DIR`, default `ui/dist` when it exists).
+    pub ui_dir: Option<PathBuf>,
+    /// Login and register attempts per client address per minute; 0 = unlimited.
+    pub auth_rate_per_min: u32,
+    /// How often background jobs run (`PARKWAY_JOB_INTERVAL_SECS`, default 15).
+    pub job_interval: Duration,
+    /// `STRIPE_SECRET_KEY`; without it payments are simulated.
+    pub stripe_secret_key: Option<Secret>,
+    /// `STRIPE_WEBHOOK_SECRET`.
+    pub stripe_webhook_secret: Option<Secret>,
+    /// `STRIPE_API_BASE`, default `https://api.stripe.com`.
+    pub stripe_api_base: String,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    name: &'static str,
+    problem: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError { name, problem: format!("cannot use {v:?}") }),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from environment variables (see DESIGN.md).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let demo = matches!(var("PARKWAY_DEMO").as_deref(), Some("1" | "true" | "yes"));
+        let jwt_secret = match var("PARKWAY_JWT_SECRET") {
+            Some(s) if s.len() >= 16 => Secret::new(s),
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "PARKWAY_JWT_SECRET",
+                    problem: "must be at least 16 characters".into(),
+                });
+            }
+            // A demo gets a fresh random secret: its sessions end when it stops, which is fine.
+            None if demo => Secret::new(random_secret()),
+            None => {
+                return Err(ConfigError {
+                    name: "PARKWAY_JWT_SECRET",
+                    problem: "is required (or set PARKWAY_DEMO=1 for a demo)".into(),
+                });
+            }
+        };
+        let durability = match var("PARKWAY_SQLITE_SYNC").as_deref() {
+            None | Some("full") => Durability::Full,
+            Some("normal") => Durability::Normal,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "PARKWAY_SQLITE_SYNC",
+                    problem: format!("{other:?} is not normal or full"),
+                });
+            }
+        };
+        let ui_dir = match var("PARKWAY_UI_DIR") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => Some(PathBuf::from("ui/dist")).filter(|p| p.join("index.html").exists()),
+        };
+        let hold_minutes: u64 = parse("PARKWAY_HOLD_MINUTES", 15)?;
+        if hold_minutes == 0 {
+            return Err(ConfigError { name: "PARKWAY_HOLD_MINUTES", problem: "must be at least 1".into() });
+        }
+        Ok(Config {
+            bind: parse("PARKWAY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://parkway.db?mode=rwc".to_owned()),
+            durability,
+            jwt_secret,
+            token_ttl: Duration::from_secs(7 * 24 * 3600),
+            demo,
+            hold: Duration::from_secs(hold_minutes * 60),
+            ui_dir,
+            auth_rate_per_min: parse("PARKWAY_AUTH_RATE_PER_MIN", 30)?,
+            job_interval: Duration::from_secs(parse("PARKWAY_JOB_INTERVAL_SECS", 15u64)?.max(1)),
+            stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new),
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
+            stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
+        })
+    }
+
+    /// A configuration for tests and embedding: loopback on a free port, the given database,
+    /// a random signing secret, no demo data, no rate limit.
+    pub fn for_database(database_url: impl Into<String>) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            durability: Durability::Normal,
+            jwt_secret: Secret::new(random_secret()),
+            token_ttl: Duration::from_secs(24 * 3600),
+            demo: false,
+            hold: Duration::from_secs(15 * 60),
+            ui_dir: None,
+            auth_rate_per_min: 0,
+            job_interval: Duration::from_secs(3600),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: "https://api.stripe.com".to_owned(),
+        }
+    }
+}
+
+fn random_secret() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    hex::encode(bytes)
+}

@@ -1,0 +1,151 @@
+use super::extract::{AuthUser, Json, Path, Query};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::bookings::BookingRequest;
+use crate::store::idempotency::Idempotency;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use parkway_core::api::{Booking, BookingPatch, Items, NewBooking, Role};
+use parkway_core::booking::BookingStatus;
+use parkway_core::geo::Point;
+use parkway_core::slot::TimeSlot;
+use parkway_core::text::{self, limits};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// `/api/bookings/*`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/bookings", get(list).post(create))
+        .route("/bookings/{id}", get(detail).put(update).delete(cancel))
+        .route("/bookings/{id}/cancel", put(cancel))
+        .route("/bookings/{id}/confirm", put(confirm))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= limits::IDEMPOTENCY_KEY)
+        .ok_or_else(|| {
+            AppError::validation(format!("Idempotency-Key must be 1 to {} visible characters", limits::IDEMPOTENCY_KEY))
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Json(body): Json<NewBooking>,
+) -> AppResult<Response> {
+    user.require(Role::Driver)?;
+    let now = state.clock.now();
+    let idempotency = match idempotency_key(&headers)? {
+        None => None,
+        Some(key) => {
+            // The fingerprint covers the parsed request, so whitespace or field order in the
+            // JSON does not make a retry look different.
+            let canonical = serde_json::to_vec(&body).map_err(anyhow::Error::from)?;
+            Some(Idempotency { key, request_hash: hex::encode(Sha256::digest(&canonical)) })
+        }
+    };
+    let special_requests =
+        text::optional("specialRequests", body.special_requests.as_deref(), limits::SPECIAL_REQUESTS)?;
+    let driver_location = body.driver_location.map(|l| Point::new(l.lat, l.lng)).transpose()?;
+    if let Some(id) = &body.stripe_payment_id
+        && (id.is_empty() || id.len() > 255)
+    {
+        return Err(AppError::validation("stripePaymentId must be 1 to 255 characters"));
+    }
+    let req = BookingRequest {
+        driver: user.id(),
+        driveway: body.driveway,
+        slot: TimeSlot::new(body.start_time, body.end_time)?,
+        special_requests,
+        driver_location,
+        expected_total: body.expected_total_cents,
+        stripe_payment_id: body.stripe_payment_id,
+        idempotency,
+    };
+    // A replay must answer as the first time did, even once the slot has started, so the time
+    // rules are checked in the store after the key lookup.
+    let created = state.store.create_booking(req, now).await?;
+    state.publish(created.notices);
+    let mut response = (StatusCode::CREATED, Json(created.booking)).into_response();
+    if created.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    #[serde(rename = "as")]
+    as_role: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(p): Query<ListParams>,
+) -> AppResult<Json<Items<Booking>>> {
+    let as_owner = match p.as_role.as_deref() {
+        None | Some("driver") => false,
+        Some("owner") => true,
+        Some(_) => return Err(AppError::validation("as must be \"driver\" or \"owner\"")),
+    };
+    let status = p
+        .status
+        .map(|s| s.parse::<BookingStatus>())
+        .transpose()
+        .map_err(|_| AppError::validation("status must be pending, confirmed, cancelled or completed"))?;
+    let items =
+        state.store.list_bookings(user.id(), as_owner, status, p.limit.unwrap_or(50), p.offset.unwrap_or(0)).await?;
+    Ok(Json(Items { items }))
+}
+
+async fn detail(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
+    Ok(Json(state.store.booking_for(user.id(), id).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(patch): Json<BookingPatch>,
+) -> AppResult<Json<Booking>> {
+    let now = state.clock.now();
+    let slot = if patch.start_time.is_some() || patch.end_time.is_some() {
+        let current = state.store.booking_for(user.id(), id).await?;
+        Some(TimeSlot::new(patch.start_time.unwrap_or(current.start_time), patch.end_time.unwrap_or(current.end_time))?)
+    } else {
+        None
+    };
+    let notes = patch
+        .special_requests
+        .map(|s| text::optional("specialRequests", Some(&s), limits::SPECIAL_REQUESTS))
+        .transpose()?;
+    Ok(Json(state.store.update_booking(user.id(), id, slot, notes, now).await?))
+}
+
+async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
+    let changed = state.store.cancel_booking(user.id(), id, state.clock.now()).await?;
+    state.publish(changed.notices);
+    Ok(Json(changed.booking))
+}
+
+async fn confirm(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
+    let changed = state.store.confirm_booking(user.id(), id, state.clock.now()).await?;
+    state.publish(changed.notices);
+    Ok(Json(changed.booking))
+}

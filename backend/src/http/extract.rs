@@ -1,0 +1,125 @@
+//! Request extractors that answer in the API's error format.
+
+use crate::auth::Claims;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use parkway_core::ErrorCode;
+use parkway_core::api::Role;
+
+/// A JSON body; bad JSON, a wrong type or a missing field is `400 validation_failed` naming
+/// the field, an oversized body `413 payload_too_large`.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> AppError {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::Api(ErrorCode::PayloadTooLarge, "the request body is larger than 64 KiB".into());
+        }
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::validation("send the body as JSON with Content-Type: application/json")
+            }
+            JsonRejection::JsonDataError(e) => AppError::validation(serde_detail(&e.body_text())),
+            JsonRejection::JsonSyntaxError(e) => {
+                AppError::validation(format!("the body is not valid JSON: {}", serde_detail(&e.body_text())))
+            }
+            other => AppError::validation(other.body_text()),
+        }
+    }
+}
+
+/// axum prefixes serde's message with its own sentence; keep the part that names the field.
+fn serde_detail(text: &str) -> String {
+    text.split_once(": ").map_or(text, |(_, rest)| rest).to_owned()
+}
+
+/// Query parameters, with the same error format.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> AppError {
+        AppError::validation(serde_detail(&rejection.body_text()))
+    }
+}
+
+/// Path parameters; an id that cannot exist is simply not found.
+#[derive(Debug, Clone, Copy, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+impl From<PathRejection> for AppError {
+    fn from(_: PathRejection) -> AppError {
+        AppError::not_found("resource")
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<Result<&str, AppError>> {
+    let value = parts.headers.get(header::AUTHORIZATION)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::unauthorized("the Authorization header must be \"Bearer <token>\""));
+    Some(token)
+}
+
+/// The signed-in user; `401 unauthorized` without a valid token.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Claims);
+
+impl AuthUser {
+    /// Refuses with `403 forbidden` unless the user has `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.0.has(role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!("this needs a {} account", role.as_str())))
+        }
+    }
+
+    /// The user's id.
+    pub fn id(&self) -> uuid::Uuid {
+        self.0.sub
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match bearer(parts) {
+            None => Err(AppError::unauthorized("sign in first: this needs an Authorization: Bearer token")),
+            Some(token) => Ok(AuthUser(state.tokens.verify(token?)?)),
+        }
+    }
+}
+
+/// The signed-in user if a token was sent (public routes); a bad token is still refused.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<Claims>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match bearer(parts) {
+            None => Ok(MaybeUser(None)),
+            Some(token) => Ok(MaybeUser(Some(state.tokens.verify(token?)?))),
+        }
+    }
+}

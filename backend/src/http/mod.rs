@@ -1,0 +1,88 @@
+//! The HTTP API: one module per resource, each with its own `router()`.
+
+/// Sign-up, sign-in and the current user.
+pub mod auth;
+/// Bookings and their state changes.
+pub mod bookings;
+/// Driveways: listing, search, availability, quotes.
+pub mod driveways;
+/// Extractors that answer in the API's error format.
+pub mod extract;
+/// Liveness and readiness.
+pub mod health;
+/// Owner metrics.
+pub mod metrics;
+/// The notification inbox.
+pub mod notifications;
+/// The OpenAPI description of this API.
+pub mod openapi;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use parkway_core::ErrorCode;
+use std::any::Any;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole application: API routes, the built UI (when configured) and the middleware.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(driveways::router())
+        .merge(bookings::router())
+        .merge(notifications::router())
+        .merge(metrics::router())
+        .merge(openapi::router())
+        .fallback(|| async { AppError::not_found("route") });
+    let mut router = Router::new().nest("/api", api).merge(health::router());
+    if let Some(dir) = &state.config.ui_dir {
+        // Client-side routes (/bookings, /owner, ...) all load the app's index.html.
+        let index = ServeFile::new(dir.join("index.html"));
+        router = router.fallback_service(ServeDir::new(dir).fallback(index));
+    } else {
+        router = router.fallback(|| async { AppError::not_found("page") });
+    }
+    router
+        .method_not_allowed_fallback(|| async {
+            let body = parkway_core::ApiError {
+                error: "method_not_allowed".into(),
+                message: "this route does not accept that method".into(),
+                conflicts: None,
+            };
+            (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body))
+        })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    // The path only: query strings can carry tokens (the WebSocket's ?token=).
+                    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a request handler panicked");
+    let (_, body) =
+        AppError::Api(ErrorCode::Internal, "something went wrong on our side; please try again".into()).to_parts();
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}

@@ -1,0 +1,40 @@
+//! Background work driven by time: hold expiry, completion, housekeeping.
+
+use crate::state::AppState;
+use chrono::Duration;
+use tokio::sync::watch;
+
+/// Runs the jobs every `config.job_interval` until `stop` turns true.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.config.job_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => run_once(&state).await,
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}
+
+/// One pass of every job; failures are logged and retried on the next tick.
+pub async fn run_once(state: &AppState) {
+    let hold = Duration::from_std(state.config.hold).unwrap_or(Duration::minutes(15));
+    match state.store.run_jobs(state.clock.now(), hold).await {
+        Ok(report) => {
+            if report.expired + report.unanswered + report.completed > 0 {
+                tracing::info!(
+                    expired = report.expired,
+                    unanswered = report.unanswered,
+                    completed = report.completed,
+                    "background jobs changed bookings"
+                );
+            }
+            state.publish(report.notices);
+        }
+        Err(e) => tracing::warn!(error = %e, "background jobs failed; will retry"),
+    }
+    state.auth_limit.forget_idle();
+}

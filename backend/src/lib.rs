@@ -1,0 +1,111 @@
+//! Parkway's server as a library: everything `parkway-server` runs, so that tests and the
+//! desktop app can start the very same server in-process.
+
+/// Who is calling: passwords, tokens, rate limits.
+pub mod auth;
+/// The server's notion of "now".
+pub mod clock;
+/// Configuration from the environment.
+pub mod config;
+/// Demo users and driveways, and synthetic data for benchmarks.
+pub mod demo;
+/// The error type and its HTTP form.
+pub mod error;
+/// HTTP routes.
+pub mod http;
+/// Live notification fan-out.
+pub mod hub;
+/// Background jobs.
+pub mod jobs;
+/// Texts of notifications.
+pub mod notices;
+/// Shared request state.
+pub mod state;
+/// The database.
+pub mod store;
+
+pub use clock::Clock;
+pub use config::Config;
+
+use crate::auth::{AuthRateLimit, PasswordHasher, TokenKeys};
+use crate::state::AppState;
+use crate::store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+    jobs: JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the database, applies migrations, seeds demo data when asked, binds the address
+    /// and starts serving and running background jobs.
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        Server::start_with_clock(config, Clock::system()).await
+    }
+
+    /// Like [`Server::start`] with a clock the caller can move (tests).
+    pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Server> {
+        let store = Store::connect(&config.database_url, config.durability).await?;
+        let hasher = PasswordHasher::new()?;
+        if config.demo {
+            demo::seed(&store, &hasher, clock.now()).await?;
+        }
+        let state = AppState {
+            store,
+            tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
+            hasher,
+            auth_limit: AuthRateLimit::new(config.auth_rate_per_min),
+            clock,
+            hub: hub::Hub::default(),
+            config: Arc::new(config),
+        };
+        let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let mut serve_stop = stopped.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = serve_stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        let jobs = tokio::spawn(jobs::run(state.clone(), stopped));
+        Ok(Server { addr, state, stop, task, jobs })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (tests use its clock and store).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Runs the background jobs once, now (tests).
+    pub async fn run_jobs_now(&self) {
+        jobs::run_once(&self.state).await;
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, stops the jobs and closes
+    /// the database cleanly.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await??;
+        let _ = self.jobs.await;
+        self.state.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! The words people read on their lock screens when something happens to a booking.
+
+use crate::store::notifications::Draft;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use parkway_core::api::Booking;
+use parkway_core::money::format_amount;
+use parkway_core::notification::NotificationType;
+use uuid::Uuid;
+
+/// The facts about a booking that the texts mention.
+#[derive(Debug, Clone)]
+pub struct About<'a> {
+    /// The booking.
+    pub booking: &'a Booking,
+    /// The driveway's title.
+    pub driveway_title: &'a str,
+    /// The driveway's time zone, for local times.
+    pub timezone: &'a str,
+}
+
+impl About<'_> {
+    fn when(&self) -> String {
+        let tz: Tz = self.timezone.parse().unwrap_or(Tz::UTC);
+        let s = self.booking.start_time.with_timezone(&tz);
+        let e = self.booking.end_time.with_timezone(&tz);
+        if s.date_naive() == e.date_naive() {
+            format!("{} {}–{}", s.format("%a %-d %b"), s.format("%H:%M"), e.format("%H:%M"))
+        } else {
+            format!("{} {} – {} {}", s.format("%a %-d %b"), s.format("%H:%M"), e.format("%a %-d %b"), e.format("%H:%M"))
+        }
+    }
+
+    fn draft(&self, user: Uuid, kind: NotificationType, title: &str, message: String) -> Draft {
+        Draft {
+            user,
+            kind,
+            title: title.to_owned(),
+            message,
+            data: serde_json::json!({
+                "bookingId": self.booking.id,
+                "drivewayId": self.booking.driveway,
+                "status": self.booking.status,
+                "paymentStatus": self.booking.payment_status,
+                "startTime": self.booking.start_time,
+                "endTime": self.booking.end_time,
+            }),
+        }
+    }
+
+    /// To the owner: a driver booked.
+    pub fn created(&self, owner: Uuid, instant: bool) -> Draft {
+        let total = format_amount(self.booking.total_cents, &self.booking.currency);
+        let (title, tail) = if instant {
+            ("New booking", "It is confirmed automatically once paid.")
+        } else {
+            ("New booking request", "Confirm or decline it in Parkway.")
+        };
+        self.draft(
+            owner,
+            NotificationType::BookingCreated,
+            title,
+            format!("{} requested for {} ({total}). {tail}", self.driveway_title, self.when()),
+        )
+    }
+
+    /// To the driver: the owner confirmed.
+    pub fn confirmed(&self, driver: Uuid) -> Draft {
+        self.draft(
+            driver,
+            NotificationType::BookingConfirmed,
+            "Booking confirmed",
+            format!(
+                "Your spot at {} is confirmed for {}. Access instructions are in your booking.",
+                self.driveway_title,
+                self.when()
+            ),
+        )
+    }
+
+    /// To `to`: the booking was cancelled, with the reason.
+    pub fn cancelled(&self, to: Uuid, reason: &str) -> Draft {
+        self.draft(
+            to,
+            NotificationType::BookingCancelled,
+            "Booking cancelled",
+            format!("The booking at {} for {} was cancelled: {reason}.", self.driveway_title, self.when()),
+        )
+    }
+
+    /// To the driver: a reminder before the start or end.
+    pub fn reminder(&self, to: Uuid, text: &str) -> Draft {
+        self.draft(
+            to,
+            NotificationType::BookingReminder,
+            "Parking reminder",
+            format!("{} — {}.", self.driveway_title, text),
+        )
+    }
+}
+
+/// Minutes from `now` to `t`, for reminder texts.
+pub fn minutes_until(now: DateTime<Utc>, t: DateTime<Utc>) -> i64 {
+    ((t - now).num_seconds() + 59) / 60
+}

@@ -1,0 +1,480 @@
+use super::idempotency::{self, Idempotency};
+use super::notifications::{self, Notice};
+use super::{Store, from_ms, to_ms, uuid};
+use crate::error::{AppError, AppResult};
+use crate::notices::About;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use parkway_core::ErrorCode;
+use parkway_core::api::{Booking, LatLng};
+use parkway_core::availability::WeeklySchedule;
+use parkway_core::booking::{BookingEvent, BookingStatus, PaymentStatus};
+use parkway_core::geo::Point;
+use parkway_core::money::{Cents, Currency, format_amount};
+use parkway_core::pricing::Rate;
+use parkway_core::slot::TimeSlot;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+use uuid::Uuid;
+
+/// Most bookings one page lists.
+pub const MAX_PAGE: i64 = 200;
+
+/// A booking request after validation at the edge.
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    /// Who books.
+    pub driver: Uuid,
+    /// Which driveway.
+    pub driveway: Uuid,
+    /// When (already checked against the slot rules).
+    pub slot: TimeSlot,
+    /// Notes for the owner.
+    pub special_requests: Option<String>,
+    /// Where the driver is.
+    pub driver_location: Option<Point>,
+    /// The price the driver saw.
+    pub expected_total: Option<i64>,
+    /// A payment made before the booking.
+    pub stripe_payment_id: Option<String>,
+    /// The retry key, if the client sent one.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// The result of a create: the booking, whether it is a replay, and whom to tell.
+#[derive(Debug)]
+pub struct Created {
+    /// The booking as first answered.
+    pub booking: Booking,
+    /// True when this answer is a replay of an earlier request with the same key.
+    pub replayed: bool,
+    /// Notifications written with it.
+    pub notices: Vec<Notice>,
+}
+
+/// A booking after a state change, and whom to tell.
+#[derive(Debug)]
+pub struct Changed {
+    /// The booking now.
+    pub booking: Booking,
+    /// Notifications written with the change.
+    pub notices: Vec<Notice>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BookingRow {
+    id: String,
+    driveway_id: String,
+    driver_id: String,
+    pub(crate) owner_id: String,
+    start_at: i64,
+    end_at: i64,
+    total_cents: i64,
+    currency: String,
+    status: String,
+    payment_status: String,
+    stripe_payment_id: Option<String>,
+    special_requests: Option<String>,
+    driver_lat: Option<f64>,
+    driver_lng: Option<f64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+pub(crate) const BOOKING_COLUMNS: &str = "b.id, b.driveway_id, b.driver_id, b.owner_id, b.start_at, b.end_at, \
+    b.total_cents, b.currency, b.status, b.payment_status, b.stripe_payment_id, b.special_requests, b.driver_lat, \
+    b.driver_lng, b.created_at, b.updated_at";
+
+impl TryFrom<BookingRow> for Booking {
+    type Error = sqlx::Error;
+    fn try_from(r: BookingRow) -> Result<Booking, sqlx::Error> {
+        let bad = |what: &str| sqlx::Error::Decode(format!("bad {what} in bookings").into());
+        Ok(Booking {
+            id: uuid(&r.id)?,
+            driveway: uuid(&r.driveway_id)?,
+            driver: uuid(&r.driver_id)?,
+            start_time: from_ms(r.start_at),
+            end_time: from_ms(r.end_at),
+            total_cents: Cents(r.total_cents),
+            currency: Currency::parse(&r.currency).map_err(|_| bad("currency"))?,
+            status: r.status.parse().map_err(|_| bad("status"))?,
+            payment_status: r.payment_status.parse().map_err(|_| bad("payment status"))?,
+            stripe_payment_id: r.stripe_payment_id,
+            special_requests: r.special_requests,
+            driver_location: r.driver_lat.zip(r.driver_lng).map(|(lat, lng)| LatLng { lat, lng }),
+            created_at: from_ms(r.created_at),
+            updated_at: from_ms(r.updated_at),
+        })
+    }
+}
+
+/// What a booking needs to know about its driveway.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DrivewayTerms {
+    pub(crate) owner_id: String,
+    pub(crate) title: String,
+    price_per_hour_cents: i64,
+    price_per_day_cents: Option<i64>,
+    currency: String,
+    pub(crate) timezone: String,
+    pub(crate) instant_book: bool,
+    availability: String,
+}
+
+impl DrivewayTerms {
+    fn rate(&self) -> Rate {
+        Rate { per_hour: Cents(self.price_per_hour_cents), per_day: self.price_per_day_cents.map(Cents) }
+    }
+
+    fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(Tz::UTC)
+    }
+
+    fn schedule(&self) -> Result<WeeklySchedule, sqlx::Error> {
+        serde_json::from_str(&self.availability).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+
+    fn about<'a>(&'a self, booking: &'a Booking) -> About<'a> {
+        About { booking, driveway_title: &self.title, timezone: &self.timezone }
+    }
+}
+
+pub(crate) async fn terms(tx: &mut Transaction<'_, Sqlite>, driveway: &str) -> AppResult<Option<DrivewayTerms>> {
+    Ok(sqlx::query_as::<_, DrivewayTerms>(
+        "SELECT owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, availability \
+         FROM driveways WHERE id = ? AND deleted_at IS NULL",
+    )
+    .bind(driveway)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Active bookings of `driveway` overlapping `slot`, other than `except`.
+async fn conflicts(
+    tx: &mut Transaction<'_, Sqlite>,
+    driveway: &str,
+    slot: &TimeSlot,
+    except: Option<&str>,
+) -> AppResult<Vec<TimeSlot>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT start_at, end_at FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
+         AND end_at > ? AND start_at < ? AND id != ? ORDER BY start_at LIMIT 20",
+    )
+    .bind(driveway)
+    .bind(to_ms(slot.start()))
+    .bind(to_ms(slot.end()))
+    .bind(except.unwrap_or(""))
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
+}
+
+/// Checks opening hours and conflicts for `slot` and prices it.
+async fn check_slot(
+    tx: &mut Transaction<'_, Sqlite>,
+    driveway: &str,
+    terms: &DrivewayTerms,
+    slot: &TimeSlot,
+    except: Option<&str>,
+) -> AppResult<Cents> {
+    if !terms.schedule()?.covers(slot, terms.tz()) {
+        return Err(AppError::Api(
+            ErrorCode::Unavailable,
+            "the driveway is closed during part of that time; check its opening hours".into(),
+        ));
+    }
+    let taken = conflicts(tx, driveway, slot, except).await?;
+    if !taken.is_empty() {
+        return Err(AppError::SlotTaken(taken));
+    }
+    Ok(terms.rate().price(slot))
+}
+
+pub(crate) async fn booking_in(tx: &mut Transaction<'_, Sqlite>, id: &str) -> AppResult<Option<(Booking, String)>> {
+    let row = sqlx::query_as::<_, BookingRow>(&format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let owner = r.owner_id.clone();
+            Ok(Some((Booking::try_from(r)?, owner)))
+        }
+    }
+}
+
+/// Moves a booking to `to` if it is still in `from` (compare-and-swap). False if it moved on.
+pub(crate) async fn swap_status(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    from: BookingStatus,
+    to: BookingStatus,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let done = sqlx::query("UPDATE bookings SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
+        .bind(to.as_str())
+        .bind(to_ms(now))
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Store {
+    /// Creates a pending booking that holds its slot, or replays the answer to an earlier
+    /// request with the same idempotency key. The checks and the insert run in one write
+    /// transaction, so of several concurrent requests for overlapping slots exactly one wins.
+    pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        let mut tx = self.begin_write().await?;
+        if let Some(idem) = &req.idempotency
+            && let Some((_, body)) = idempotency::lookup(&mut tx, req.driver, idem).await?
+        {
+            let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+            return Ok(Created { booking, replayed: true, notices: Vec::new() });
+        }
+        req.slot.check_bookable(now)?;
+        let driveway = req.driveway.to_string();
+        let terms = terms(&mut tx, &driveway).await?.ok_or_else(|| AppError::not_found("driveway"))?;
+        if terms.owner_id == req.driver.to_string() {
+            return Err(AppError::Api(ErrorCode::SelfBooking, "you cannot book your own driveway".into()));
+        }
+        let total = check_slot(&mut tx, &driveway, &terms, &req.slot, None).await?;
+        if let Some(expected) = req.expected_total
+            && expected != total.0
+        {
+            let currency = Currency::parse(&terms.currency).unwrap_or_default();
+            return Err(AppError::Api(
+                ErrorCode::PriceMismatch,
+                format!(
+                    "the price for this slot is {}, not {}; please review it and book again",
+                    format_amount(total, &currency),
+                    format_amount(Cents(expected), &currency)
+                ),
+            ));
+        }
+        let booking = Booking {
+            id: Uuid::new_v4(),
+            driveway: req.driveway,
+            driver: req.driver,
+            start_time: req.slot.start(),
+            end_time: req.slot.end(),
+            total_cents: total,
+            currency: Currency::parse(&terms.currency).unwrap_or_default(),
+            status: BookingStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            stripe_payment_id: req.stripe_payment_id.clone(),
+            special_requests: req.special_requests.clone(),
+            driver_location: req.driver_location.map(|p| LatLng { lat: p.lat(), lng: p.lng() }),
+            created_at: now,
+            updated_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, \
+             payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(booking.id.to_string())
+        .bind(&driveway)
+        .bind(booking.driver.to_string())
+        .bind(&terms.owner_id)
+        .bind(to_ms(booking.start_time))
+        .bind(to_ms(booking.end_time))
+        .bind(booking.total_cents.0)
+        .bind(booking.currency.as_str())
+        .bind(booking.status.as_str())
+        .bind(booking.payment_status.as_str())
+        .bind(&booking.stripe_payment_id)
+        .bind(&booking.special_requests)
+        .bind(booking.driver_location.map(|l| l.lat))
+        .bind(booking.driver_location.map(|l| l.lng))
+        .bind(to_ms(now))
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let owner = uuid(&terms.owner_id)?;
+        let notice =
+            notifications::insert(&mut tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
+        if let Some(idem) = &req.idempotency {
+            let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
+            idempotency::store(&mut tx, req.driver, idem, 201, &body, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Created { booking, replayed: false, notices: vec![notice] })
+    }
+
+    /// A booking visible to `user` (its driver or its driveway's owner).
+    pub async fn booking_for(&self, user: Uuid, id: Uuid) -> AppResult<Booking> {
+        let row = sqlx::query_as::<_, BookingRow>(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ? AND (b.driver_id = ? OR b.owner_id = ?)"
+        ))
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(user.to_string())
+        .fetch_optional(self.reader())
+        .await?;
+        row.map(Booking::try_from).transpose()?.ok_or_else(|| AppError::not_found("booking"))
+    }
+
+    /// The user's bookings as driver (or, with `as_owner`, on their driveways), newest first.
+    pub async fn list_bookings(
+        &self,
+        user: Uuid,
+        as_owner: bool,
+        status: Option<BookingStatus>,
+        limit: i64,
+        offset: i64,
+    ) -> AppResult<Vec<Booking>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE "));
+        q.push(if as_owner { "b.owner_id = " } else { "b.driver_id = " }).push_bind(user.to_string());
+        if let Some(s) = status {
+            q.push(" AND b.status = ").push_bind(s.as_str());
+        }
+        q.push(" ORDER BY b.created_at DESC, b.id DESC LIMIT ")
+            .push_bind(limit.clamp(1, MAX_PAGE))
+            .push(" OFFSET ")
+            .push_bind(offset.max(0));
+        let rows: Vec<BookingRow> = q.build_query_as().fetch_all(self.reader()).await?;
+        Ok(rows.into_iter().map(Booking::try_from).collect::<Result<_, _>>()?)
+    }
+
+    /// The owner confirms a pending request. Overlapping pending requests for the same
+    /// driveway are declined in the same transaction.
+    pub async fn confirm_booking(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<Changed> {
+        let mut tx = self.begin_write().await?;
+        let ids = id.to_string();
+        let (mut booking, booking_owner) =
+            booking_in(&mut tx, &ids).await?.ok_or_else(|| AppError::not_found("booking"))?;
+        if booking_owner != owner.to_string() {
+            return Err(AppError::not_found("booking"));
+        }
+        let next = booking.status.transition(BookingEvent::Confirm)?;
+        if booking.end_time <= now {
+            return Err(AppError::invalid_transition("this booking's time has already passed"));
+        }
+        if !swap_status(&mut tx, &ids, booking.status, next, now).await? {
+            return Err(AppError::invalid_transition("this booking changed meanwhile; reload it"));
+        }
+        booking.status = next;
+        booking.updated_at = now;
+        let driveway = booking.driveway.to_string();
+        let terms = terms(&mut tx, &driveway).await?;
+        let title = terms.as_ref().map_or("your driveway", |t| t.title.as_str()).to_owned();
+        let timezone = terms.as_ref().map_or("UTC", |t| t.timezone.as_str()).to_owned();
+        let about = About { booking: &booking, driveway_title: &title, timezone: &timezone };
+        let mut notices = vec![notifications::insert(&mut tx, about.confirmed(booking.driver), now).await?];
+
+        let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
+        let rivals: Vec<BookingRow> = sqlx::query_as(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.driveway_id = ? AND b.status = 'pending' \
+             AND b.end_at > ? AND b.start_at < ? AND b.id != ?"
+        ))
+        .bind(&driveway)
+        .bind(to_ms(slot.start()))
+        .bind(to_ms(slot.end()))
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rivals {
+            let mut rival = Booking::try_from(row)?;
+            if swap_status(&mut tx, &rival.id.to_string(), BookingStatus::Pending, BookingStatus::Cancelled, now)
+                .await?
+            {
+                rival.status = BookingStatus::Cancelled;
+                let about = About { booking: &rival, driveway_title: &title, timezone: &timezone };
+                let draft = about.cancelled(rival.driver, "the owner accepted another request for that time");
+                notices.push(notifications::insert(&mut tx, draft, now).await?);
+            }
+        }
+        tx.commit().await?;
+        Ok(Changed { booking, notices })
+    }
+
+    /// The driver or the owner cancels. The other party is told.
+    pub async fn cancel_booking(&self, user: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<Changed> {
+        let mut tx = self.begin_write().await?;
+        let ids = id.to_string();
+        let (mut booking, owner) = booking_in(&mut tx, &ids).await?.ok_or_else(|| AppError::not_found("booking"))?;
+        let by_driver = booking.driver == user;
+        if !by_driver && owner != user.to_string() {
+            return Err(AppError::not_found("booking"));
+        }
+        let next = booking.status.transition(BookingEvent::Cancel)?;
+        if !swap_status(&mut tx, &ids, booking.status, next, now).await? {
+            return Err(AppError::invalid_transition("this booking changed meanwhile; reload it"));
+        }
+        booking.status = next;
+        booking.updated_at = now;
+        let driveway = booking.driveway.to_string();
+        let terms = terms(&mut tx, &driveway).await?;
+        let title = terms.as_ref().map_or("the driveway", |t| t.title.as_str()).to_owned();
+        let timezone = terms.as_ref().map_or("UTC", |t| t.timezone.as_str()).to_owned();
+        let about = About { booking: &booking, driveway_title: &title, timezone: &timezone };
+        let draft = if by_driver {
+            about.cancelled(uuid(&owner)?, "the driver cancelled it")
+        } else {
+            about.cancelled(booking.driver, "the owner cancelled it")
+        };
+        let notices = vec![notifications::insert(&mut tx, draft, now).await?];
+        tx.commit().await?;
+        Ok(Changed { booking, notices })
+    }
+
+    /// The driver changes times or notes of a booking that has not started. The new slot is
+    /// checked like a new booking (except against itself) and priced again.
+    pub async fn update_booking(
+        &self,
+        driver: Uuid,
+        id: Uuid,
+        slot: Option<TimeSlot>,
+        special_requests: Option<Option<String>>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Booking> {
+        let mut tx = self.begin_write().await?;
+        let ids = id.to_string();
+        let (mut booking, _) = booking_in(&mut tx, &ids).await?.ok_or_else(|| AppError::not_found("booking"))?;
+        if booking.driver != driver {
+            return Err(AppError::not_found("booking"));
+        }
+        if !booking.status.holds_slot() {
+            return Err(AppError::invalid_transition(format!("a {} booking cannot be changed", booking.status)));
+        }
+        if booking.start_time <= now {
+            return Err(AppError::invalid_transition("a booking cannot be changed once it has started"));
+        }
+        if let Some(slot) = slot {
+            slot.check_bookable(now)?;
+            let driveway = booking.driveway.to_string();
+            let terms = terms(&mut tx, &driveway).await?.ok_or_else(|| AppError::not_found("driveway"))?;
+            let total = check_slot(&mut tx, &driveway, &terms, &slot, Some(&ids)).await?;
+            if total != booking.total_cents && booking.payment_status == PaymentStatus::Paid {
+                return Err(AppError::Api(
+                    ErrorCode::PaymentRequired,
+                    "this booking is paid and the new time has a different price; cancel it and book the new time instead"
+                        .into(),
+                ));
+            }
+            booking.start_time = slot.start();
+            booking.end_time = slot.end();
+            booking.total_cents = total;
+        }
+        if let Some(notes) = special_requests {
+            booking.special_requests = notes;
+        }
+        booking.updated_at = now;
+        sqlx::query(
+            "UPDATE bookings SET start_at = ?, end_at = ?, total_cents = ?, special_requests = ?, updated_at = ? \
+             WHERE id = ? AND status IN ('pending', 'confirmed')",
+        )
+        .bind(to_ms(booking.start_time))
+        .bind(to_ms(booking.end_time))
+        .bind(booking.total_cents.0)
+        .bind(&booking.special_requests)
+        .bind(to_ms(now))
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+}

@@ -1,0 +1,339 @@
+use super::{Store, from_ms, to_ms, uuid};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use parkway_core::api::Driveway;
+use parkway_core::availability::WeeklySchedule;
+use parkway_core::geo::{BoundingBox, Point};
+use parkway_core::money::{Cents, Currency};
+use parkway_core::pricing::Rate;
+use parkway_core::slot::TimeSlot;
+use sqlx::{QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+/// A driveway's fields after validation: what the store writes.
+#[derive(Debug, Clone)]
+pub struct DrivewayFields {
+    /// Title.
+    pub title: String,
+    /// Address.
+    pub address: String,
+    /// Position.
+    pub point: Point,
+    /// Prices.
+    pub rate: Rate,
+    /// Currency.
+    pub currency: Currency,
+    /// IANA zone name, already checked.
+    pub timezone: String,
+    /// Instant book.
+    pub instant_book: bool,
+    /// Instructions for drivers with a confirmed booking.
+    pub access_instructions: Option<String>,
+    /// Opening hours.
+    pub availability: WeeklySchedule,
+}
+
+#[derive(sqlx::FromRow)]
+struct DrivewayRow {
+    id: String,
+    owner_id: String,
+    title: String,
+    address: String,
+    lat: f64,
+    lng: f64,
+    price_per_hour_cents: i64,
+    price_per_day_cents: Option<i64>,
+    currency: String,
+    timezone: String,
+    instant_book: bool,
+    access_instructions: Option<String>,
+    availability: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<DrivewayRow> for Driveway {
+    type Error = sqlx::Error;
+    fn try_from(r: DrivewayRow) -> Result<Driveway, sqlx::Error> {
+        let decode = |e: Box<dyn std::error::Error + Send + Sync>| sqlx::Error::Decode(e);
+        Ok(Driveway {
+            id: uuid(&r.id)?,
+            owner: uuid(&r.owner_id)?,
+            title: r.title,
+            address: r.address,
+            lat: r.lat,
+            lng: r.lng,
+            price_per_hour_cents: Cents(r.price_per_hour_cents),
+            price_per_day_cents: r.price_per_day_cents.map(Cents),
+            currency: Currency::parse(&r.currency).map_err(|e| decode(Box::new(e)))?,
+            timezone: r.timezone,
+            instant_book: r.instant_book,
+            access_instructions: r.access_instructions,
+            availability: serde_json::from_str(&r.availability).map_err(|e| decode(Box::new(e)))?,
+            created_at: from_ms(r.created_at),
+            updated_at: from_ms(r.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str = "d.id, d.owner_id, d.title, d.address, d.lat, d.lng, d.price_per_hour_cents, \
+    d.price_per_day_cents, d.currency, d.timezone, d.instant_book, d.access_instructions, d.availability, \
+    d.created_at, d.updated_at";
+
+/// What a search asks for, already validated.
+#[derive(Debug, Clone)]
+pub struct SearchFilter {
+    /// Only driveways inside this box are considered.
+    pub bbox: BoundingBox,
+    /// Results are sorted by distance from here.
+    pub center: Point,
+    /// For radius searches: the radius in metres.
+    pub radius_m: Option<f64>,
+    /// Only driveways with no active booking overlapping this slot.
+    pub free_during: Option<TimeSlot>,
+    /// Only driveways at or below this hourly price.
+    pub max_price_per_hour: Option<i64>,
+}
+
+/// A search candidate: near enough and free of bookings; opening hours are checked by the
+/// caller with `core`.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The driveway.
+    pub driveway: Driveway,
+    /// Metres from the search centre.
+    pub distance_m: f64,
+}
+
+impl Store {
+    /// Adds a driveway for `owner`.
+    pub async fn create_driveway(&self, owner: Uuid, f: &DrivewayFields, now: DateTime<Utc>) -> AppResult<Driveway> {
+        let id = Uuid::new_v4();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO driveways (id, owner_id, title, address, lat, lng, price_per_hour_cents, price_per_day_cents, \
+             currency, timezone, instant_book, access_instructions, availability, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(owner.to_string())
+        .bind(&f.title)
+        .bind(&f.address)
+        .bind(f.point.lat())
+        .bind(f.point.lng())
+        .bind(f.rate.per_hour.0)
+        .bind(f.rate.per_day.map(|c| c.0))
+        .bind(f.currency.as_str())
+        .bind(&f.timezone)
+        .bind(f.instant_book)
+        .bind(&f.access_instructions)
+        .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
+        .bind(to_ms(now))
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))
+    }
+
+    /// A live (not deleted) driveway.
+    pub async fn driveway(&self, id: Uuid) -> AppResult<Option<Driveway>> {
+        let row = sqlx::query_as::<_, DrivewayRow>(&format!(
+            "SELECT {COLUMNS} FROM driveways d WHERE d.id = ? AND d.deleted_at IS NULL"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.map(Driveway::try_from).transpose()?)
+    }
+
+    /// Replaces the fields of `owner`'s driveway; 404 when it is not theirs.
+    pub async fn update_driveway(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        f: &DrivewayFields,
+        now: DateTime<Utc>,
+    ) -> AppResult<Driveway> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE driveways SET title = ?, address = ?, lat = ?, lng = ?, price_per_hour_cents = ?, \
+             price_per_day_cents = ?, currency = ?, timezone = ?, instant_book = ?, access_instructions = ?, \
+             availability = ?, updated_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL",
+        )
+        .bind(&f.title)
+        .bind(&f.address)
+        .bind(f.point.lat())
+        .bind(f.point.lng())
+        .bind(f.rate.per_hour.0)
+        .bind(f.rate.per_day.map(|c| c.0))
+        .bind(f.currency.as_str())
+        .bind(&f.timezone)
+        .bind(f.instant_book)
+        .bind(&f.access_instructions)
+        .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
+        .bind(to_ms(now))
+        .bind(id.to_string())
+        .bind(owner.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::not_found("driveway"));
+        }
+        tx.commit().await?;
+        self.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))
+    }
+
+    /// Removes `owner`'s driveway from listings. Refused while future bookings hold it.
+    pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+        let mut tx = self.begin_write().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM driveways WHERE id = ? AND owner_id = ? AND deleted_at IS NULL")
+                .bind(id.to_string())
+                .bind(owner.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Err(AppError::not_found("driveway"));
+        }
+        let upcoming: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') AND end_at > ?",
+        )
+        .bind(id.to_string())
+        .bind(to_ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        if upcoming > 0 {
+            return Err(AppError::invalid_transition(format!(
+                "this driveway has {upcoming} upcoming booking(s); cancel them before deleting it"
+            )));
+        }
+        sqlx::query("UPDATE driveways SET deleted_at = ?, updated_at = ? WHERE id = ?")
+            .bind(to_ms(now))
+            .bind(to_ms(now))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The owner's live driveways, newest first.
+    pub async fn driveways_of(&self, owner: Uuid) -> AppResult<Vec<Driveway>> {
+        let rows = sqlx::query_as::<_, DrivewayRow>(&format!(
+            "SELECT {COLUMNS} FROM driveways d WHERE d.owner_id = ? AND d.deleted_at IS NULL ORDER BY d.created_at DESC"
+        ))
+        .bind(owner.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows.into_iter().map(Driveway::try_from).collect::<Result<_, _>>()?)
+    }
+
+    /// Slots held by active bookings of a driveway that meet `[from, to)`.
+    pub async fn busy(&self, driveway: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<Vec<TimeSlot>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT start_at, end_at FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
+             AND end_at > ? AND start_at < ? ORDER BY start_at",
+        )
+        .bind(driveway.to_string())
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
+    }
+
+    /// True when `user` has a confirmed (or completed) booking of the driveway, which entitles
+    /// them to its access instructions.
+    pub async fn has_confirmed_booking(&self, user: Uuid, driveway: Uuid) -> AppResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bookings WHERE driver_id = ? AND driveway_id = ? AND status IN ('confirmed', 'completed')",
+        )
+        .bind(user.to_string())
+        .bind(driveway.to_string())
+        .fetch_one(self.reader())
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Driveways inside the filter's box, nearest first, with at most `limit` results after
+    /// `keep` (the caller's opening-hours check) accepts them.
+    ///
+    /// Two passes keep a dense area cheap: positions first (from the spatial index), then full
+    /// rows only for the nearest candidates, in chunks, until `limit` are kept.
+    pub async fn search(
+        &self,
+        filter: &SearchFilter,
+        limit: usize,
+        keep: impl Fn(&Driveway) -> bool,
+    ) -> AppResult<Vec<Candidate>> {
+        let b = &filter.bbox;
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT d.seq, d.lat, d.lng FROM driveways_rtree r JOIN driveways d ON d.seq = r.seq WHERE r.min_lat >= ",
+        );
+        q.push_bind(b.min_lat)
+            .push(" AND r.max_lat <= ")
+            .push_bind(b.max_lat)
+            .push(" AND r.min_lng >= ")
+            .push_bind(b.min_lng)
+            .push(" AND r.max_lng <= ")
+            .push_bind(b.max_lng);
+        if let Some(max) = filter.max_price_per_hour {
+            q.push(" AND d.price_per_hour_cents <= ").push_bind(max);
+        }
+        if let Some(slot) = filter.free_during {
+            q.push(
+                " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
+                 AND k.status IN ('pending', 'confirmed') AND k.end_at > ",
+            )
+            .push_bind(to_ms(slot.start()))
+            .push(" AND k.start_at < ")
+            .push_bind(to_ms(slot.end()))
+            .push(")");
+        }
+        let points: Vec<(i64, f64, f64)> = q.build_query_as().fetch_all(self.reader()).await?;
+        let mut near: Vec<(f64, i64)> = points
+            .into_iter()
+            .filter_map(|(seq, lat, lng)| {
+                let d = Point::new(lat, lng).ok()?.distance_m(&filter.center);
+                match filter.radius_m {
+                    Some(r) if d > r => None,
+                    _ => Some((d, seq)),
+                }
+            })
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+
+        let mut out = Vec::with_capacity(limit.min(near.len()));
+        for chunk in near.chunks(limit.max(1) * 2) {
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new(format!("SELECT d.seq, {COLUMNS} FROM driveways d WHERE d.seq IN ("));
+            let mut sep = q.separated(", ");
+            for (_, seq) in chunk {
+                sep.push_bind(*seq);
+            }
+            q.push(")");
+            let rows: Vec<SeqRow> = q.build_query_as().fetch_all(self.reader()).await?;
+            let mut by_seq: std::collections::HashMap<i64, DrivewayRow> =
+                rows.into_iter().map(|r| (r.seq, r.row)).collect();
+            for (distance_m, seq) in chunk {
+                let Some(row) = by_seq.remove(seq) else { continue };
+                let driveway = Driveway::try_from(row)?;
+                if keep(&driveway) {
+                    out.push(Candidate { driveway, distance_m: *distance_m });
+                    if out.len() == limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SeqRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: DrivewayRow,
+}

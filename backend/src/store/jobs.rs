@@ -1,0 +1,109 @@
+use super::bookings::{BOOKING_COLUMNS, BookingRow, swap_status, terms};
+use super::notifications::{self, Notice};
+use super::{Store, to_ms, uuid};
+use crate::error::AppResult;
+use crate::notices::About;
+use chrono::{DateTime, Duration, Utc};
+use parkway_core::api::Booking;
+use parkway_core::booking::BookingStatus;
+
+/// Most bookings one job run changes, so a backlog never holds the write lock for long.
+const BATCH: i64 = 500;
+/// How long idempotency keys are kept (the contract promises at least 24 h).
+const KEY_RETENTION_HOURS: i64 = 48;
+
+/// What one run of the jobs did.
+#[derive(Debug, Default)]
+pub struct JobReport {
+    /// Unpaid holds released.
+    pub expired: usize,
+    /// Requests the owner never answered before the start.
+    pub unanswered: usize,
+    /// Bookings whose end passed.
+    pub completed: usize,
+    /// Notifications to publish.
+    pub notices: Vec<Notice>,
+}
+
+impl Store {
+    /// Releases unpaid holds older than `hold`, cancels requests still pending at their start,
+    /// completes confirmed bookings whose end has passed, and forgets old idempotency keys.
+    /// Every change is a compare-and-swap, so running this twice at once changes nothing twice.
+    pub async fn run_jobs(&self, now: DateTime<Utc>, hold: Duration) -> AppResult<JobReport> {
+        let mut report = JobReport::default();
+        let mut tx = self.begin_write().await?;
+
+        let stale: Vec<BookingRow> = sqlx::query_as(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' \
+             AND b.payment_status IN ('pending', 'failed') AND b.created_at < ? ORDER BY b.created_at LIMIT ?"
+        ))
+        .bind(to_ms(now - hold))
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in stale {
+            let owner = row.owner_id.clone();
+            let mut b = Booking::try_from(row)?;
+            if swap_status(&mut tx, &b.id.to_string(), BookingStatus::Pending, BookingStatus::Cancelled, now).await? {
+                b.status = BookingStatus::Cancelled;
+                report.expired += 1;
+                let reason = "it was not paid within the hold time, so the slot was released";
+                for to in [b.driver, uuid(&owner)?] {
+                    report.notices.push(cancel_notice(&mut tx, &b, to, reason, now).await?);
+                }
+            }
+        }
+
+        let unanswered: Vec<BookingRow> = sqlx::query_as(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' AND b.start_at <= ? LIMIT ?"
+        ))
+        .bind(to_ms(now))
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in unanswered {
+            let owner = row.owner_id.clone();
+            let mut b = Booking::try_from(row)?;
+            if swap_status(&mut tx, &b.id.to_string(), BookingStatus::Pending, BookingStatus::Cancelled, now).await? {
+                b.status = BookingStatus::Cancelled;
+                report.unanswered += 1;
+                let reason = "the owner did not confirm it before the start";
+                for to in [b.driver, uuid(&owner)?] {
+                    report.notices.push(cancel_notice(&mut tx, &b, to, reason, now).await?);
+                }
+            }
+        }
+
+        let done = sqlx::query(
+            "UPDATE bookings SET status = 'completed', updated_at = ? WHERE id IN \
+             (SELECT id FROM bookings WHERE status = 'confirmed' AND end_at <= ? LIMIT ?)",
+        )
+        .bind(to_ms(now))
+        .bind(to_ms(now))
+        .bind(BATCH)
+        .execute(&mut *tx)
+        .await?;
+        report.completed = done.rows_affected() as usize;
+
+        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+            .bind(to_ms(now - Duration::hours(KEY_RETENTION_HOURS)))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+async fn cancel_notice(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    b: &Booking,
+    to: uuid::Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Notice> {
+    let t = terms(tx, &b.driveway.to_string()).await?;
+    let title = t.as_ref().map_or("your driveway", |t| t.title.as_str());
+    let timezone = t.as_ref().map_or("UTC", |t| t.timezone.as_str());
+    let about = About { booking: b, driveway_title: title, timezone };
+    notifications::insert(tx, about.cancelled(to, reason), now).await
+}
