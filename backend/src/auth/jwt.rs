@@ -56,7 +56,9 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        // Expiry is checked against the server's clock in `verify`, so it follows the same
+        // notion of "now" as everything else (and tests can move it).
+        validation.validate_exp = false;
         TokenKeys {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
@@ -79,10 +81,15 @@ impl TokenKeys {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a token failed: {e}")))
     }
 
-    /// The claims of a valid, unexpired token.
-    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+    /// The claims of a valid token that has not expired at `now` (seconds).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, AppError> {
+        let refused = || AppError::unauthorized("your session is invalid or has expired; please sign in again");
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| AppError::unauthorized("your session is invalid or has expired; please sign in again"))
+            .map_err(|_| refused())?;
+        if claims.exp <= now {
+            return Err(refused());
+        }
+        Ok(claims)
     }
 }

@@ -105,7 +105,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match bearer(parts) {
             None => Err(AppError::unauthorized("sign in first: this needs an Authorization: Bearer token")),
-            Some(token) => Ok(AuthUser(state.tokens.verify(token?)?)),
+            Some(token) => Ok(AuthUser(state.tokens.verify(token?, state.clock.now().timestamp())?)),
         }
     }
 }
@@ -119,7 +119,7 @@ impl FromRequestParts<AppState> for MaybeUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match bearer(parts) {
             None => Ok(MaybeUser(None)),
-            Some(token) => Ok(MaybeUser(Some(state.tokens.verify(token?)?))),
+            Some(token) => Ok(MaybeUser(Some(state.tokens.verify(token?, state.clock.now().timestamp())?))),
         }
     }
 }

@@ -330,7 +330,7 @@ impl Store {
         if let Some(s) = status {
             q.push(" AND b.status = ").push_bind(s.as_str());
         }
-        q.push(" ORDER BY b.created_at DESC, b.id DESC LIMIT ")
+        q.push(" ORDER BY b.created_at DESC, b.rowid DESC LIMIT ")
             .push_bind(limit.clamp(1, MAX_PAGE))
             .push(" OFFSET ")
             .push_bind(offset.max(0));

@@ -1,1 +1,17 @@
+//! The HTTP contract of API.md, route by route, against the real server and a real SQLite file.
 
+mod helpers;
+
+mod auth;
+mod bookings;
+mod concurrency;
+mod driveways;
+mod durability;
+mod health;
+mod idempotency;
+mod jobs;
+mod limits;
+mod metrics;
+mod notifications;
+mod privacy;
+mod search;

@@ -1,0 +1,165 @@
+use crate::helpers::{future, rfc, spawn_app};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn owner_creates_reads_updates_and_deletes_a_driveway() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let d = app
+        .driveway(
+            &owner,
+            json!({"pricePerDayCents": 2000, "currency": "EUR", "timezone": "Europe/Paris", "instantBook": true,
+                   "availability": [{"day": 0, "open": "08:00", "close": "18:00"}]}),
+        )
+        .await;
+    assert_eq!(d["owner"], owner.id.as_str());
+    assert_eq!(d["currency"], "eur");
+    assert_eq!(d["pricePerDayCents"], 2000);
+    assert_eq!(d["availability"], json!([{"day": 0, "open": "08:00", "close": "18:00"}]));
+    let id = d["id"].as_str().expect("id");
+
+    let got = app.get(&format!("/api/driveways/{id}"), None).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body["title"], d["title"]);
+
+    let upd = app
+        .put(&format!("/api/driveways/{id}"), Some(&owner.token), json!({"title": "Renamed", "pricePerDayCents": null}))
+        .await;
+    assert_eq!(upd.status, StatusCode::OK, "{:?}", upd.body);
+    assert_eq!(upd.body["title"], "Renamed");
+    assert_eq!(upd.body["pricePerDayCents"], serde_json::Value::Null);
+    assert_eq!(upd.body["pricePerHourCents"], 300, "fields not sent stay as they were");
+
+    let mine = app.get("/api/me/driveways", Some(&owner.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
+
+    assert_eq!(app.delete(&format!("/api/driveways/{id}"), Some(&owner.token)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/api/driveways/{id}"), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn only_owners_create_driveways_and_input_is_checked() {
+    let app = spawn_app().await;
+    let driver = app.driver().await;
+    let owner = app.owner().await;
+    let base = json!({"title": "T", "address": "A", "lat": 1.0, "lng": 2.0, "pricePerHourCents": 100});
+    let a = app.post("/api/driveways", Some(&driver.token), base.clone()).await;
+    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!(app.post("/api/driveways", None, base.clone()).await.status, StatusCode::UNAUTHORIZED);
+
+    for (patch, field) in [
+        (json!({"lat": 91.0}), "lat"),
+        (json!({"lng": -181.0}), "lng"),
+        (json!({"pricePerHourCents": 0}), "pricePerHourCents"),
+        (json!({"pricePerDayCents": -5}), "pricePerDayCents"),
+        (json!({"title": ""}), "title"),
+        (json!({"title": "x".repeat(500)}), "title"),
+        (json!({"timezone": "Mars/Base"}), "timezone"),
+        (json!({"currency": "dollars"}), "currency"),
+        (json!({"availability": [{"day": 9, "open": "08:00", "close": "09:00"}]}), "day"),
+        (json!({"availability": [{"day": 1, "open": "10:00", "close": "09:00"}]}), "open"),
+        (json!({"pricePerHourCents": 1.5}), "pricePerHourCents"),
+    ] {
+        let mut body = base.clone();
+        for (k, v) in patch.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let a = app.post("/api/driveways", Some(&owner.token), body).await;
+        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{field}: {:?}", a.body);
+        assert!(a.body["message"].as_str().expect("message").contains(field), "{field}: {:?}", a.body);
+    }
+}
+
+#[tokio::test]
+async fn access_instructions_are_only_for_the_owner_and_confirmed_drivers() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let id = d["id"].as_str().expect("id");
+    let path = format!("/api/driveways/{id}");
+    assert_eq!(app.get(&path, Some(&owner.token)).await.body["accessInstructions"], "Gate code 1234");
+    assert!(app.get(&path, None).await.body["accessInstructions"].is_null());
+    assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null());
+
+    let b = app.book(&driver, id, future(1), 60).await;
+    assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null(), "pending is not enough");
+    let bid = b.str("id");
+    assert_eq!(
+        app.put(&format!("/api/bookings/{bid}/confirm"), Some(&owner.token), json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"], "Gate code 1234");
+}
+
+#[tokio::test]
+async fn a_driveway_with_upcoming_bookings_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let id = d["id"].as_str().expect("id");
+    let b = app.book(&driver, id, future(1), 60).await;
+    let del = app.delete(&format!("/api/driveways/{id}"), Some(&owner.token)).await;
+    assert_eq!((del.status, del.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    app.put(&format!("/api/bookings/{}/cancel", b.str("id")), Some(&driver.token), json!({})).await;
+    assert_eq!(app.delete(&format!("/api/driveways/{id}"), Some(&owner.token)).await.status, StatusCode::NO_CONTENT);
+    // the driver still sees their (cancelled) booking of the removed driveway
+    assert_eq!(app.get(&format!("/api/bookings/{}", b.str("id")), Some(&driver.token)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn quote_and_availability() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let d = app.driveway(&owner, json!({"pricePerHourCents": 250, "pricePerDayCents": 4000})).await;
+    let id = d["id"].as_str().expect("id");
+    let start = future(0);
+    let q = |minutes: i64| {
+        format!(
+            "/api/driveways/{id}/quote?start={}&end={}",
+            rfc(start),
+            rfc(start + chrono::Duration::minutes(minutes))
+        )
+    };
+    let a = app.get(&q(20), None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, json!({"totalCents": 84, "currency": "usd"}));
+    // 25 h: one day capped at 4000 + 1 h at 250
+    assert_eq!(app.get(&q(25 * 60), None).await.body["totalCents"], 4250);
+    let bad = app.get(&format!("/api/driveways/{id}/quote?start={}&end={}", rfc(start), rfc(start)), None).await;
+    assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_time_range"));
+
+    app.book(&driver, id, start + chrono::Duration::hours(2), 90).await;
+    let busy = app
+        .get(
+            &format!(
+                "/api/driveways/{id}/availability?from={}&to={}",
+                rfc(start),
+                rfc(start + chrono::Duration::days(1))
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(busy.status, StatusCode::OK);
+    assert_eq!(
+        busy.body,
+        json!({"busy": [{"startTime": rfc(start + chrono::Duration::hours(2)), "endTime": rfc(start + chrono::Duration::minutes(210))}]})
+    );
+    assert!(!busy.body.to_string().contains(&driver.id), "no driver data in availability");
+}
+
+#[tokio::test]
+async fn strangers_cannot_change_a_driveway() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let other = app.owner().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let path = format!("/api/driveways/{}", d["id"].as_str().expect("id"));
+    let a = app.put(&path, Some(&other.token), json!({"title": "mine now"})).await;
+    assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(app.delete(&path, Some(&other.token)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&path, None).await.body["title"], d["title"]);
+}
