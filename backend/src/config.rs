@@ -59,6 +59,8 @@ pub struct Config {
     pub auth_rate_per_min: u32,
     /// How often background jobs run (`PARKWAY_JOB_INTERVAL_SECS`, default 15).
     pub job_interval: Duration,
+    /// How often the server pings WebSocket clients (a client that misses one is dropped).
+    pub ws_ping_interval: Duration,
     /// `STRIPE_SECRET_KEY`; without it payments are simulated.
     pub stripe_secret_key: Option<Secret>,
     /// `STRIPE_WEBHOOK_SECRET`.
@@ -136,6 +138,7 @@ impl Config {
             ui_dir,
             auth_rate_per_min: parse("PARKWAY_AUTH_RATE_PER_MIN", 30)?,
             job_interval: Duration::from_secs(parse("PARKWAY_JOB_INTERVAL_SECS", 15u64)?.max(1)),
+            ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
             stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
@@ -156,6 +159,7 @@ impl Config {
             ui_dir: None,
             auth_rate_per_min: 0,
             job_interval: Duration::from_secs(3600),
+            ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             stripe_api_base: "https://api.stripe.com".to_owned(),

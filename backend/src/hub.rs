@@ -1,47 +1,138 @@
 //! Live fan-out of notifications to the clients connected right now.
 //!
 //! The inbox table is the source of truth; the hub only makes delivery immediate. A client
-//! that misses a message (not connected, too slow) catches up with `GET /api/notifications`.
+//! that misses a message (not connected, or too slow and disconnected) catches up with
+//! `GET /api/notifications?after=`.
+//!
+//! Each connection registers a small bounded queue under its user. Publishing serialises the
+//! notification once and offers it to that user's queues only, so a message costs nothing for
+//! the thousands of other connections. A queue that is full belongs to a client that is not
+//! keeping up: it is dropped, which closes that connection, and the server's memory stays flat.
 
 use crate::store::notifications::Notice;
-use parkway_core::api::Notification;
-use std::sync::Arc;
-use tokio::sync::broadcast;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// Capacity of the in-process channel; a receiver further behind than this is told it lagged.
-const CAPACITY: usize = 4096;
+/// Messages waiting for one connection before it counts as too slow.
+pub const QUEUE_PER_CONNECTION: usize = 32;
 
-/// Publishes notices to every subscriber in this process.
+/// Where published notices go. The in-process implementation delivers to this server's
+/// connections; a multi-instance deployment replaces it with one that fans out through the
+/// database (every instance then delivers to its own connections).
+pub trait Fanout: Send + Sync + std::fmt::Debug {
+    /// Sends `notice` towards every connection of its user.
+    fn publish(&self, notice: &Notice);
+}
+
+/// The connections of this process, by user.
+#[derive(Debug, Default)]
+pub struct Registry {
+    by_user: Mutex<HashMap<Uuid, Vec<(u64, mpsc::Sender<Arc<str>>)>>>,
+    next_id: AtomicU64,
+}
+
+impl Registry {
+    /// Offers `notice` to each of its user's connections; drops the ones that are full.
+    pub fn deliver(&self, notice: &Notice) {
+        let Ok(json) = serde_json::to_string(&notice.notification) else { return };
+        let json: Arc<str> = json.into();
+        let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = by_user.get_mut(&notice.user) {
+            conns.retain(|(_, tx)| tx.try_send(json.clone()).is_ok());
+            if conns.is_empty() {
+                by_user.remove(&notice.user);
+            }
+        }
+    }
+
+    /// Number of open connections (for metrics and tests).
+    pub fn connections(&self) -> usize {
+        self.by_user.lock().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
+    }
+
+    fn remove(&self, user: Uuid, id: u64) {
+        let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = by_user.get_mut(&user) {
+            conns.retain(|(i, _)| *i != id);
+            if conns.is_empty() {
+                by_user.remove(&user);
+            }
+        }
+    }
+}
+
+/// Delivers straight to this process's connections.
+#[derive(Debug)]
+pub struct LocalFanout(pub Arc<Registry>);
+
+impl Fanout for LocalFanout {
+    fn publish(&self, notice: &Notice) {
+        self.0.deliver(notice);
+    }
+}
+
+/// The hub: publish notices, subscribe connections.
 #[derive(Debug, Clone)]
 pub struct Hub {
-    tx: broadcast::Sender<Arc<Notice>>,
+    registry: Arc<Registry>,
+    fanout: Arc<dyn Fanout>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { tx: broadcast::channel(CAPACITY).0 }
+        let registry = Arc::new(Registry::default());
+        Hub { fanout: Arc::new(LocalFanout(registry.clone())), registry }
     }
 }
 
 impl Hub {
-    /// Sends a notice to current subscribers; nobody listening is fine.
+    /// A hub whose notices travel through `fanout` (which must deliver to `registry`).
+    pub fn with_fanout(registry: Arc<Registry>, fanout: Arc<dyn Fanout>) -> Hub {
+        Hub { registry, fanout }
+    }
+
+    /// Sends a committed notice towards its user's connections.
     pub fn publish(&self, notice: Notice) {
-        let _ = self.tx.send(Arc::new(notice));
+        self.fanout.publish(&notice);
     }
 
-    /// A stream of every notice published from now on; the caller filters by user.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Notice>> {
-        self.tx.subscribe()
+    /// Registers a connection of `user`.
+    pub fn subscribe(&self, user: Uuid) -> Subscription {
+        let id = self.registry.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(QUEUE_PER_CONNECTION);
+        let mut by_user = self.registry.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        by_user.entry(user).or_default().push((id, tx));
+        Subscription { id, user, rx, registry: self.registry.clone() }
+    }
+
+    /// This process's connections.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 }
 
-/// True when `notice` is for `user`.
-pub fn is_for(notice: &Notice, user: Uuid) -> bool {
-    notice.user == user
+/// One connection's queue; leaving the registry when dropped.
+#[derive(Debug)]
+pub struct Subscription {
+    id: u64,
+    user: Uuid,
+    rx: mpsc::Receiver<Arc<str>>,
+    registry: Arc<Registry>,
 }
 
-/// The notification inside a notice.
-pub fn body(notice: &Notice) -> &Notification {
-    &notice.notification
+impl Subscription {
+    /// The next notification as JSON, or `None` once the hub dropped this connection for
+    /// being too slow.
+    pub async fn next(&mut self) -> Option<Arc<str>> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.registry.remove(self.user, self.id);
+    }
 }

@@ -24,11 +24,12 @@ pub async fn run_once(state: &AppState) {
     let hold = Duration::from_std(state.config.hold).unwrap_or(Duration::minutes(15));
     match state.store.run_jobs(state.clock.now(), hold).await {
         Ok(report) => {
-            if report.expired + report.unanswered + report.completed > 0 {
+            if report.expired + report.unanswered + report.completed + report.reminders > 0 {
                 tracing::info!(
                     expired = report.expired,
                     unanswered = report.unanswered,
                     completed = report.completed,
+                    reminders = report.reminders,
                     "background jobs changed bookings"
                 );
             }

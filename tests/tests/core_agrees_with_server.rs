@@ -66,16 +66,28 @@ async fn server_quotes_equal_core_prices() {
         let per_hour = 1 + g.next(5000) as i64;
         let per_day = (g.next(2) == 0).then(|| 1 + g.next(60_000) as i64);
         let body = json!({"title": "T", "address": "A", "lat": 10.0, "lng": 10.0, "pricePerHourCents": per_hour, "pricePerDayCents": per_day});
-        let (status, d) = h.send(h.client.post(format!("{}/api/driveways", h.base)).bearer_auth(&owner).json(&body)).await;
+        let (status, d) =
+            h.send(h.client.post(format!("{}/api/driveways", h.base)).bearer_auth(&owner).json(&body)).await;
         assert_eq!(status, 201);
         let rate = Rate { per_hour: Cents(per_hour), per_day: per_day.map(Cents) };
         for _ in 0..10 {
             let start = base + Duration::minutes(g.next(100_000) as i64);
-            let slot = TimeSlot::new(start, start + Duration::seconds(1 + g.next(30 * 24 * 3600) as i64)).expect("slot");
-            let url = format!("{}/api/driveways/{}/quote?start={}&end={}", h.base, d["id"].as_str().expect("id"), rfc(slot.start()), rfc(slot.end()));
+            let slot =
+                TimeSlot::new(start, start + Duration::seconds(1 + g.next(30 * 24 * 3600) as i64)).expect("slot");
+            let url = format!(
+                "{}/api/driveways/{}/quote?start={}&end={}",
+                h.base,
+                d["id"].as_str().expect("id"),
+                rfc(slot.start()),
+                rfc(slot.end())
+            );
             let (status, q) = h.send(h.client.get(url)).await;
             assert_eq!(status, 200);
-            assert_eq!(q["totalCents"].as_i64(), Some(rate.price(&slot).0), "{per_hour}/h {per_day:?}/day for {slot:?}");
+            assert_eq!(
+                q["totalCents"].as_i64(),
+                Some(rate.price(&slot).0),
+                "{per_hour}/h {per_day:?}/day for {slot:?}"
+            );
         }
     }
 }

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod notifications;
 /// The OpenAPI description of this API.
 pub mod openapi;
+/// Live notifications over a WebSocket.
+pub mod ws;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -45,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(metrics::router())
         .merge(openapi::router())
+        .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
     let mut router = Router::new().nest("/api", api).merge(health::router());
     if let Some(dir) = &state.config.ui_dir {

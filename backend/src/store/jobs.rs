@@ -2,7 +2,7 @@ use super::bookings::{BOOKING_COLUMNS, BookingRow, swap_status, terms};
 use super::notifications::{self, Notice};
 use super::{Store, to_ms, uuid};
 use crate::error::AppResult;
-use crate::notices::About;
+use crate::notices::{About, minutes_until};
 use chrono::{DateTime, Duration, Utc};
 use parkway_core::api::Booking;
 use parkway_core::booking::BookingStatus;
@@ -21,6 +21,8 @@ pub struct JobReport {
     pub unanswered: usize,
     /// Bookings whose end passed.
     pub completed: usize,
+    /// Reminders sent.
+    pub reminders: usize,
     /// Notifications to publish.
     pub notices: Vec<Notice>,
 }
@@ -85,6 +87,8 @@ impl Store {
         .await?;
         report.completed = done.rows_affected() as usize;
 
+        report.reminders = send_reminders(&mut tx, now, &mut report.notices).await?;
+
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
             .bind(to_ms(now - Duration::hours(KEY_RETENTION_HOURS)))
             .execute(&mut *tx)
@@ -106,4 +110,77 @@ async fn cancel_notice(
     let timezone = t.as_ref().map_or("UTC", |t| t.timezone.as_str());
     let about = About { booking: b, driveway_title: title, timezone };
     notifications::insert(tx, about.cancelled(to, reason), now).await
+}
+
+/// The reminders: who gets one, about which instant, how long before it.
+const REMINDERS: [(&str, Who, Edge, i64); 3] = [
+    ("driver_start", Who::Driver, Edge::Start, 30),
+    ("owner_start", Who::Owner, Edge::Start, 15),
+    ("driver_end", Who::Driver, Edge::End, 15),
+];
+
+#[derive(Clone, Copy)]
+enum Who {
+    Driver,
+    Owner,
+}
+
+#[derive(Clone, Copy)]
+enum Edge {
+    Start,
+    End,
+}
+
+/// Sends each due reminder of confirmed bookings once: the `reminders_sent` row and the
+/// notification are written in the same transaction, under a primary key.
+async fn send_reminders(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    now: DateTime<Utc>,
+    notices: &mut Vec<Notice>,
+) -> AppResult<usize> {
+    let mut sent = 0;
+    for (kind, who, edge, minutes) in REMINDERS {
+        let column = match edge {
+            Edge::Start => "start_at",
+            Edge::End => "end_at",
+        };
+        let due: Vec<BookingRow> = sqlx::query_as(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' AND b.{column} > ? AND b.{column} <= ? \
+             AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.booking_id = b.id AND r.kind = ?) LIMIT ?"
+        ))
+        .bind(to_ms(now))
+        .bind(to_ms(now + Duration::minutes(minutes)))
+        .bind(kind)
+        .bind(BATCH)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in due {
+            let owner = row.owner_id.clone();
+            let b = Booking::try_from(row)?;
+            sqlx::query("INSERT INTO reminders_sent (booking_id, kind, sent_at) VALUES (?, ?, ?)")
+                .bind(b.id.to_string())
+                .bind(kind)
+                .bind(to_ms(now))
+                .execute(&mut **tx)
+                .await?;
+            let (to, text) = match (who, edge) {
+                (Who::Driver, Edge::Start) => {
+                    (b.driver, format!("your parking starts in {} minutes", minutes_until(now, b.start_time)))
+                }
+                (Who::Owner, _) => {
+                    (uuid(&owner)?, format!("a driver arrives in {} minutes", minutes_until(now, b.start_time)))
+                }
+                (Who::Driver, Edge::End) => {
+                    (b.driver, format!("your parking ends in {} minutes", minutes_until(now, b.end_time)))
+                }
+            };
+            let t = terms(tx, &b.driveway.to_string()).await?;
+            let title = t.as_ref().map_or("Your parking", |t| t.title.as_str());
+            let timezone = t.as_ref().map_or("UTC", |t| t.timezone.as_str());
+            let about = About { booking: &b, driveway_title: title, timezone };
+            notices.push(notifications::insert(tx, about.reminder(to, &text), now).await?);
+            sent += 1;
+        }
+    }
+    Ok(sent)
 }

@@ -14,4 +14,5 @@ mod limits;
 mod metrics;
 mod notifications;
 mod privacy;
+mod realtime;
 mod search;
