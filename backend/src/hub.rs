@@ -27,10 +27,13 @@ pub trait Fanout: Send + Sync + std::fmt::Debug {
     fn publish(&self, notice: &Notice);
 }
 
+/// One connection's queue, with the id it is removed by.
+type Conn = (u64, mpsc::Sender<Arc<str>>);
+
 /// The connections of this process, by user.
 #[derive(Debug, Default)]
 pub struct Registry {
-    by_user: Mutex<HashMap<Uuid, Vec<(u64, mpsc::Sender<Arc<str>>)>>>,
+    by_user: Mutex<HashMap<Uuid, Vec<Conn>>>,
     next_id: AtomicU64,
 }
 
