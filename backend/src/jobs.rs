@@ -1,5 +1,6 @@
 //! Background work driven by time: hold expiry, completion, housekeeping.
 
+use crate::payments::settle::settle_all_due;
 use crate::state::AppState;
 use chrono::Duration;
 use tokio::sync::watch;
@@ -36,6 +37,11 @@ pub async fn run_once(state: &AppState) {
             state.publish(report.notices);
         }
         Err(e) => tracing::warn!(error = %e, "background jobs failed; will retry"),
+    }
+    // Refunds and cancellations owed (new ones, and any a provider outage left behind).
+    match settle_all_due(&state.store, &state.payments, state.clock.now()).await {
+        Ok(notices) => state.publish(notices),
+        Err(e) => tracing::warn!(error = %e, "settling payments failed; will retry"),
     }
     state.auth_limit.forget_idle();
 }

@@ -19,6 +19,8 @@ pub mod hub;
 pub mod jobs;
 /// Texts of notifications.
 pub mod notices;
+/// Payments: provider, webhooks, settlement.
+pub mod payments;
 /// Shared request state.
 pub mod state;
 /// The database.
@@ -59,7 +61,17 @@ impl Server {
         if config.demo {
             demo::seed(&store, &hasher, clock.now()).await?;
         }
+        let payments = match &config.stripe_secret_key {
+            Some(key) => {
+                payments::Provider::Stripe(payments::stripe::StripeClient::new(&config.stripe_api_base, key.expose())?)
+            }
+            None => {
+                tracing::warn!("no STRIPE_SECRET_KEY: payments are simulated and no money moves");
+                payments::Provider::Simulated
+            }
+        };
         let state = AppState {
+            payments,
             store,
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             hasher,

@@ -103,3 +103,30 @@ impl About<'_> {
 pub fn minutes_until(now: DateTime<Utc>, t: DateTime<Utc>) -> i64 {
     ((t - now).num_seconds() + 59) / 60
 }
+
+impl About<'_> {
+    /// To the driver or the owner: the payment went through.
+    pub fn paid(&self, to: Uuid, to_owner: bool) -> Draft {
+        let total = format_amount(self.booking.total_cents, &self.booking.currency);
+        let message = if to_owner {
+            format!("The driver paid {total} for {} on {}.", self.driveway_title, self.when())
+        } else {
+            format!("We received {total} for {} on {}.", self.driveway_title, self.when())
+        };
+        self.draft(to, NotificationType::PaymentSucceeded, "Payment received", message)
+    }
+
+    /// To the driver: the payment failed.
+    pub fn payment_failed(&self, driver: Uuid, reason: &str) -> Draft {
+        self.draft(
+            driver,
+            NotificationType::PaymentFailed,
+            "Payment failed",
+            format!(
+                "Your payment for {} on {} did not go through ({reason}). Try another card before the hold ends.",
+                self.driveway_title,
+                self.when()
+            ),
+        )
+    }
+}

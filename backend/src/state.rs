@@ -4,6 +4,7 @@ use crate::auth::{AuthRateLimit, PasswordHasher, TokenKeys};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::payments::Provider;
 use crate::store::Store;
 use crate::store::notifications::Notice;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Live notification fan-out.
     pub hub: Hub,
+    /// The payment provider (Stripe, or simulated without a key).
+    pub payments: Provider,
     /// The configuration it started with.
     pub config: Arc<Config>,
 }
@@ -33,6 +36,18 @@ impl AppState {
     pub fn publish(&self, notices: Vec<Notice>) {
         for notice in notices {
             self.hub.publish(notice);
+        }
+    }
+}
+
+impl AppState {
+    /// Settles what a change left owed to `intent` (if any) and publishes what that caused.
+    /// Failures stay owed in the database and are retried by the background job.
+    pub async fn settle(&self, intent: Option<String>) {
+        let Some(intent) = intent else { return };
+        match crate::payments::settle::settle(&self.store, &self.payments, &intent, self.clock.now()).await {
+            Ok(notices) => self.publish(notices),
+            Err(e) => tracing::warn!(error = %e, "settling a payment failed; will retry"),
         }
     }
 }

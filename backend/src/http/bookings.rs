@@ -3,6 +3,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::bookings::BookingRequest;
 use crate::store::idempotency::Idempotency;
+use crate::store::payments::PaymentChange;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -141,11 +142,32 @@ async fn update(
 async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
     let changed = state.store.cancel_booking(user.id(), id, state.clock.now()).await?;
     state.publish(changed.notices);
+    if changed.settle.is_some() {
+        state.settle(changed.settle).await;
+        // Answer with the payment status the refund left.
+        return Ok(Json(state.store.booking_for(user.id(), id).await?));
+    }
     Ok(Json(changed.booking))
 }
 
 async fn confirm(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
+    // An authorised (not yet charged) payment is captured before the booking is confirmed:
+    // the owner's "yes" is what collects the money.
+    let booking = state.store.booking_for(user.id(), id).await?;
+    let live = state.store.live_payment(&id.to_string()).await?;
+    let captured = match live {
+        Some(p) if booking.status == BookingStatus::Pending && p.status == "requires_capture" => {
+            state.payments.capture(&p.intent_id, &format!("booking:{id}:capture")).await?;
+            Some(p.intent_id)
+        }
+        _ => None,
+    };
     let changed = state.store.confirm_booking(user.id(), id, state.clock.now()).await?;
     state.publish(changed.notices);
+    if let Some(intent) = captured {
+        let notices = state.store.apply_payment(None, &intent, &PaymentChange::Succeeded, state.clock.now()).await?;
+        state.publish(notices);
+        return Ok(Json(state.store.booking_for(user.id(), id).await?));
+    }
     Ok(Json(changed.booking))
 }

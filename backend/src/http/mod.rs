@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod notifications;
 /// The OpenAPI description of this API.
 pub mod openapi;
+/// Payment intents, webhooks and the simulated provider.
+pub mod payments;
 /// Live notifications over a WebSocket.
 pub mod ws;
 
@@ -47,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(metrics::router())
         .merge(openapi::router())
+        .merge(payments::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
     let mut router = Router::new().nest("/api", api).merge(health::router());

@@ -1,5 +1,6 @@
 use super::idempotency::{self, Idempotency};
 use super::notifications::{self, Notice};
+use super::payments::{self, PaymentChange, PaymentRow};
 use super::{Store, from_ms, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use crate::notices::About;
@@ -12,6 +13,7 @@ use parkway_core::booking::{BookingEvent, BookingStatus, PaymentStatus};
 use parkway_core::geo::Point;
 use parkway_core::money::{Cents, Currency, format_amount};
 use parkway_core::pricing::Rate;
+use parkway_core::refund::{CancelledBy, refund_amount};
 use parkway_core::slot::TimeSlot;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
@@ -58,6 +60,8 @@ pub struct Changed {
     pub booking: Booking,
     /// Notifications written with the change.
     pub notices: Vec<Notice>,
+    /// A payment intent with a refund or cancellation now owed.
+    pub settle: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -253,6 +257,10 @@ impl Store {
                 ),
             ));
         }
+        let prepaid = match &req.stripe_payment_id {
+            None => None,
+            Some(intent) => Some(check_prepayment(&mut tx, intent, &req, &driveway, total).await?),
+        };
         let booking = Booking {
             id: Uuid::new_v4(),
             driveway: req.driveway,
@@ -295,12 +303,33 @@ impl Store {
         let owner = uuid(&terms.owner_id)?;
         let notice =
             notifications::insert(&mut tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
+        let mut notices = vec![notice];
+        let mut booking = booking;
+        if let Some(p) = prepaid {
+            sqlx::query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(booking.id.to_string())
+                .bind(to_ms(now))
+                .bind(&p.intent_id)
+                .execute(&mut *tx)
+                .await?;
+            let change = match p.status.as_str() {
+                "succeeded" => Some(PaymentChange::Succeeded),
+                "requires_capture" => Some(PaymentChange::Authorized),
+                _ => None,
+            };
+            if let Some(change) = change {
+                notices.extend(payments::apply_in(&mut tx, None, &p.intent_id, &change, now).await?);
+                if let Some((now_booking, _)) = booking_in(&mut tx, &booking.id.to_string()).await? {
+                    booking = now_booking;
+                }
+            }
+        }
         if let Some(idem) = &req.idempotency {
             let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
             idempotency::store(&mut tx, req.driver, idem, 201, &body, now).await?;
         }
         tx.commit().await?;
-        Ok(Created { booking, replayed: false, notices: vec![notice] })
+        Ok(Created { booking, replayed: false, notices })
     }
 
     /// A booking visible to `user` (its driver or its driveway's owner).
@@ -352,6 +381,18 @@ impl Store {
         if booking.end_time <= now {
             return Err(AppError::invalid_transition("this booking's time has already passed"));
         }
+        let authorised: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = ? AND status IN ('requires_capture', 'succeeded'))",
+        )
+        .bind(&ids)
+        .fetch_one(&mut *tx)
+        .await?;
+        if booking.payment_status != PaymentStatus::Paid && !authorised {
+            return Err(AppError::Api(
+                ErrorCode::PaymentRequired,
+                "the driver has not paid yet; you can confirm once the payment is in".into(),
+            ));
+        }
         if !swap_status(&mut tx, &ids, booking.status, next, now).await? {
             return Err(AppError::invalid_transition("this booking changed meanwhile; reload it"));
         }
@@ -387,7 +428,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(Changed { booking, notices })
+        Ok(Changed { booking, notices, settle: None })
     }
 
     /// The driver or the owner cancels. The other party is told.
@@ -416,8 +457,17 @@ impl Store {
             about.cancelled(booking.driver, "the owner cancelled it")
         };
         let notices = vec![notifications::insert(&mut tx, draft, now).await?];
+        let by = if by_driver { CancelledBy::Driver } else { CancelledBy::Owner };
+        let (booked_at, start) = (booking.created_at, booking.start_time);
+        let settle = payments::settle_cancellation_in(
+            &mut tx,
+            &ids,
+            |paid| refund_amount(Cents(paid), by, booked_at, start, now).0,
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Changed { booking, notices })
+        Ok(Changed { booking, notices, settle })
     }
 
     /// The driver changes times or notes of a booking that has not started. The new slot is
@@ -477,4 +527,38 @@ impl Store {
         tx.commit().await?;
         Ok(booking)
     }
+}
+
+/// Checks that a payment made before the booking (a direct intent) is the driver's, unused,
+/// and for exactly this driveway, slot and price.
+async fn check_prepayment(
+    tx: &mut Transaction<'_, Sqlite>,
+    intent: &str,
+    req: &BookingRequest,
+    driveway: &str,
+    total: Cents,
+) -> AppResult<PaymentRow> {
+    let p = sqlx::query_as::<_, PaymentRow>(
+        "SELECT intent_id, booking_id, user_id, driveway_id, start_at, end_at, amount_cents, currency, capture_method, \
+         status, client_secret, refunded_cents, refund_due_cents, refunds, cancel_due FROM payments WHERE intent_id = ?",
+    )
+    .bind(intent)
+    .fetch_optional(&mut **tx)
+    .await?
+    .filter(|p| p.user_id == req.driver.to_string())
+    .ok_or_else(|| AppError::validation("stripePaymentId does not name a payment of yours"))?;
+    if p.booking_id.is_some() {
+        return Err(AppError::invalid_transition("that payment already belongs to a booking"));
+    }
+    if p.driveway_id != driveway
+        || p.start_at != to_ms(req.slot.start())
+        || p.end_at != to_ms(req.slot.end())
+        || p.amount_cents != total.0
+    {
+        return Err(AppError::Api(
+            ErrorCode::PriceMismatch,
+            "that payment was made for a different driveway, time or price".into(),
+        ));
+    }
+    Ok(p)
 }

@@ -1,5 +1,6 @@
 use super::bookings::{BOOKING_COLUMNS, BookingRow, swap_status, terms};
 use super::notifications::{self, Notice};
+use super::payments;
 use super::{Store, to_ms, uuid};
 use crate::error::AppResult;
 use crate::notices::{About, minutes_until};
@@ -25,6 +26,8 @@ pub struct JobReport {
     pub reminders: usize,
     /// Notifications to publish.
     pub notices: Vec<Notice>,
+    /// Payment intents with a refund or cancellation now owed.
+    pub settle: Vec<String>,
 }
 
 impl Store {
@@ -37,7 +40,10 @@ impl Store {
 
         let stale: Vec<BookingRow> = sqlx::query_as(&format!(
             "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' \
-             AND b.payment_status IN ('pending', 'failed') AND b.created_at < ? ORDER BY b.created_at LIMIT ?"
+             AND b.payment_status IN ('pending', 'failed') AND b.created_at < ? \
+             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = b.id \
+                             AND p.status IN ('requires_capture', 'processing', 'succeeded')) \
+             ORDER BY b.created_at LIMIT ?"
         ))
         .bind(to_ms(now - hold))
         .bind(BATCH)
@@ -50,6 +56,9 @@ impl Store {
                 b.status = BookingStatus::Cancelled;
                 report.expired += 1;
                 let reason = "it was not paid within the hold time, so the slot was released";
+                report
+                    .settle
+                    .extend(payments::settle_cancellation_in(&mut tx, &b.id.to_string(), |paid| paid, now).await?);
                 for to in [b.driver, uuid(&owner)?] {
                     report.notices.push(cancel_notice(&mut tx, &b, to, reason, now).await?);
                 }
@@ -70,6 +79,9 @@ impl Store {
                 b.status = BookingStatus::Cancelled;
                 report.unanswered += 1;
                 let reason = "the owner did not confirm it before the start";
+                report
+                    .settle
+                    .extend(payments::settle_cancellation_in(&mut tx, &b.id.to_string(), |paid| paid, now).await?);
                 for to in [b.driver, uuid(&owner)?] {
                     report.notices.push(cancel_notice(&mut tx, &b, to, reason, now).await?);
                 }

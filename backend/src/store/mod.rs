@@ -17,6 +17,8 @@ pub mod jobs;
 pub mod metrics;
 /// The notification inbox.
 pub mod notifications;
+/// Payment intents and the booking changes they cause.
+pub mod payments;
 /// Accounts.
 pub mod users;
 

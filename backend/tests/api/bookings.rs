@@ -184,6 +184,9 @@ async fn state_transitions_follow_the_rules() {
     let d = app.driveway(&owner, json!({})).await;
     let id = d["id"].as_str().expect("id");
     let b = app.book(&driver, id, future(1), 60).await.str("id");
+    let early = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
+    assert_eq!((early.status, early.code()), (StatusCode::PAYMENT_REQUIRED, "payment_required"), "not paid yet");
+    app.pay(&driver, &b).await;
 
     // the driver cannot confirm their own request
     let a = app.put(&format!("/api/bookings/{b}/confirm"), Some(&driver.token), json!({})).await;
@@ -252,6 +255,7 @@ async fn confirming_one_request_declines_overlapping_requests() {
     .await
     .expect("insert");
     pool.close().await;
+    app.pay(&d1, &first).await;
     let a = app.put(&format!("/api/bookings/{first}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!(a.body["status"], "confirmed");
     let r = app.get(&format!("/api/bookings/{rival}"), Some(&d1.token)).await;

@@ -86,6 +86,7 @@ async fn access_instructions_are_only_for_the_owner_and_confirmed_drivers() {
     let b = app.book(&driver, id, future(1), 60).await;
     assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null(), "pending is not enough");
     let bid = b.str("id");
+    app.pay(&driver, &bid).await;
     assert_eq!(
         app.put(&format!("/api/bookings/{bid}/confirm"), Some(&owner.token), json!({})).await.status,
         StatusCode::OK

@@ -165,3 +165,19 @@ impl TestApp {
         .await
     }
 }
+
+impl TestApp {
+    /// Pays for a booking through the simulated provider with the test card that succeeds.
+    pub async fn pay(&self, driver: &Session, booking: &str) -> Answer {
+        let intent =
+            self.post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": booking})).await;
+        assert_eq!(intent.status, StatusCode::OK, "{:?}", intent.body);
+        let id = intent.str("paymentIntentId");
+        self.post(
+            &format!("/api/payments/simulated/{id}/confirm"),
+            Some(&driver.token),
+            json!({"card": "4242424242424242"}),
+        )
+        .await
+    }
+}

@@ -39,6 +39,7 @@ async fn ended_bookings_complete_and_unanswered_requests_lapse() {
     let d = app.driveway(&owner, json!({})).await;
     let id = d["id"].as_str().expect("id");
     let confirmed = app.book(&driver, id, future(1), 60).await.str("id");
+    app.pay(&driver, &confirmed).await;
     app.put(&format!("/api/bookings/{confirmed}/confirm"), Some(&owner.token), json!({})).await;
     let unanswered = app.book(&driver, id, future(3), 60).await.str("id");
     // Mark it paid so the hold does not expire it first: the owner simply never answers.

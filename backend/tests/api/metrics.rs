@@ -15,6 +15,7 @@ async fn owner_metrics_count_the_owners_bookings_only() {
     let b = app.book(&driver, id, future(3), 120).await.str("id");
     app.book(&driver, id, future(6), 30).await;
     app.book(&driver, elsewhere["id"].as_str().expect("id"), future(1), 60).await;
+    app.pay(&driver, &a).await;
     app.put(&format!("/api/bookings/{a}/confirm"), Some(&owner.token), json!({})).await;
     app.put(&format!("/api/bookings/{b}/cancel"), Some(&driver.token), json!({})).await;
     // One booking is paid (payments are another part; mark it as a payment would).

@@ -19,6 +19,7 @@ async fn booking_changes_fill_the_right_inboxes() {
     assert!(items[0]["message"].as_str().expect("message").contains("Sunny spot"));
     assert_eq!(app.get("/api/notifications", Some(&driver.token)).await.body["items"], json!([]));
 
+    app.pay(&driver, &b).await;
     app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
     app.put(&format!("/api/bookings/{b}/cancel"), Some(&owner.token), json!({})).await;
     let driver_inbox = app.get("/api/notifications", Some(&driver.token)).await;
@@ -28,17 +29,18 @@ async fn booking_changes_fill_the_right_inboxes() {
         .iter()
         .map(|n| n["type"].as_str().expect("type"))
         .collect();
-    assert_eq!(kinds, ["booking_confirmed", "booking_cancelled"]);
+    assert_eq!(kinds, ["booking_confirmed", "payment_succeeded", "booking_cancelled"]);
 
     // Catch-up with after= returns only newer ones, oldest first.
     let first = driver_inbox.body["items"][0]["id"].as_i64().expect("id");
     let later = app.get(&format!("/api/notifications?after={first}"), Some(&driver.token)).await;
-    assert_eq!(later.body["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(later.body["items"][0]["type"], "booking_cancelled");
+    assert_eq!(later.body["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(later.body["items"][1]["type"], "booking_cancelled");
 
     let read = app.post(&format!("/api/notifications/{first}/read"), Some(&driver.token), json!({})).await;
     assert_eq!(read.status, StatusCode::NO_CONTENT);
     let again = app.get("/api/notifications", Some(&driver.token)).await;
     assert!(again.body["items"][0]["readAt"].is_string());
     assert!(again.body["items"][1].get("readAt").is_none());
+    assert!(again.body["items"][2].get("readAt").is_none());
 }

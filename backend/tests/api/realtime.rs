@@ -56,8 +56,11 @@ async fn the_owner_hears_of_a_booking_and_the_driver_of_its_changes() {
         n["id"].as_i64().is_some() && n["title"].is_string() && n["message"].is_string() && n["createdAt"].is_string()
     );
 
+    app.pay(&driver, &b).await;
     app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!(next(&mut driver_ws, 1000).await.expect("confirmed")["type"], "booking_confirmed");
+    assert_eq!(next(&mut driver_ws, 1000).await.expect("paid")["type"], "payment_succeeded");
+    assert_eq!(next(&mut owner_ws, 1000).await.expect("paid")["type"], "payment_succeeded");
     app.put(&format!("/api/bookings/{b}/cancel"), Some(&owner.token), json!({})).await;
     assert_eq!(next(&mut driver_ws, 1000).await.expect("cancelled")["type"], "booking_cancelled");
 
@@ -171,6 +174,7 @@ async fn a_reminder_fires_once_before_the_start() {
     let d = app.driveway(&owner, json!({})).await;
     let start = future(0);
     let b = app.book(&driver, d["id"].as_str().expect("id"), start, 60).await.str("id");
+    app.pay(&driver, &b).await;
     app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
     let mut ws = connect(&app, &driver).await;
 
