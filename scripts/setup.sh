@@ -31,4 +31,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# The Stripe emulator the payment tests run against, in a project-local virtual environment.
+if [ ! -x .venv/bin/localstripe ]; then
+  say "installing the localstripe Stripe emulator into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check localstripe
+fi
+
 say "setup done"

@@ -1,6 +1,6 @@
 //! Background work driven by time: hold expiry, completion, housekeeping.
 
-use crate::payments::settle::settle_all_due;
+use crate::payments::settle::{reconcile, settle_all_due};
 use crate::state::AppState;
 use chrono::Duration;
 use tokio::sync::watch;
@@ -23,6 +23,18 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// One pass of every job; failures are logged and retried on the next tick.
 pub async fn run_once(state: &AppState) {
     let hold = Duration::from_std(state.config.hold).unwrap_or(Duration::minutes(15));
+    // Before releasing holds, ask the provider about their payments: one may have gone through.
+    match state.store.intents_of_stale_holds(state.clock.now() - hold).await {
+        Ok(intents) => {
+            for intent in intents {
+                match reconcile(&state.store, &state.payments, &intent, state.clock.now()).await {
+                    Ok(notices) => state.publish(notices),
+                    Err(e) => tracing::warn!(error = %e, "could not reconcile a payment"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not list holds to reconcile"),
+    }
     match state.store.run_jobs(state.clock.now(), hold).await {
         Ok(report) => {
             if report.expired + report.unanswered + report.completed + report.reminders > 0 {

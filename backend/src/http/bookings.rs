@@ -1,5 +1,6 @@
 use super::extract::{AuthUser, Json, Path, Query};
 use crate::error::{AppError, AppResult};
+use crate::payments::settle::reconcile;
 use crate::state::AppState;
 use crate::store::bookings::BookingRequest;
 use crate::store::idempotency::Idempotency;
@@ -154,7 +155,16 @@ async fn confirm(State(state): State<AppState>, user: AuthUser, Path(id): Path<U
     // An authorised (not yet charged) payment is captured before the booking is confirmed:
     // the owner's "yes" is what collects the money.
     let booking = state.store.booking_for(user.id(), id).await?;
-    let live = state.store.live_payment(&id.to_string()).await?;
+    let mut live = state.store.live_payment(&id.to_string()).await?;
+    if let Some(p) = &live
+        && booking.status == BookingStatus::Pending
+        && p.status != "requires_capture"
+        && p.status != "succeeded"
+    {
+        // The provider may know of an authorisation we have not heard about yet.
+        state.publish(reconcile(&state.store, &state.payments, &p.intent_id, state.clock.now()).await?);
+        live = state.store.live_payment(&id.to_string()).await?;
+    }
     let captured = match live {
         Some(p) if booking.status == BookingStatus::Pending && p.status == "requires_capture" => {
             state.payments.capture(&p.intent_id, &format!("booking:{id}:capture")).await?;

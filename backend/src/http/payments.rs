@@ -1,5 +1,6 @@
 use super::extract::{AuthUser, Json, Path};
 use crate::error::{AppError, AppResult};
+use crate::payments::settle::reconcile;
 use crate::payments::signature;
 use crate::payments::{Capture, Intent};
 use crate::state::AppState;
@@ -78,10 +79,15 @@ async fn for_booking(
     }
     let id = booking.id.to_string();
     if let Some(p) = state.store.live_payment(&id).await? {
-        if p.awaiting_payer() {
+        if !p.awaiting_payer() {
+            return Err(AppError::invalid_transition("this booking's payment is already authorised or paid"));
+        }
+        if booking.payment_status != PaymentStatus::Failed {
             return Ok(Json(answer(&state, &p)));
         }
-        return Err(AppError::invalid_transition("this booking's payment is already authorised or paid"));
+        // After a decline, a fresh intent for the next card; the old one is cancelled.
+        state.store.abandon_payment(&p.intent_id, now).await?;
+        state.settle(Some(p.intent_id)).await;
     }
     let driveway = state.store.driveway(booking.driveway).await?;
     let instant = driveway.as_ref().is_some_and(|d| d.instant_book);
@@ -177,16 +183,6 @@ struct StatusAnswer {
     simulated: bool,
 }
 
-/// The provider's status as Stripe names it, mapped to the change it means for Parkway.
-fn change_for(status: &str) -> Option<PaymentChange> {
-    match status {
-        "succeeded" => Some(PaymentChange::Succeeded),
-        "requires_capture" => Some(PaymentChange::Authorized),
-        "canceled" => Some(PaymentChange::Canceled),
-        _ => None,
-    }
-}
-
 async fn status(
     State(state): State<AppState>,
     user: AuthUser,
@@ -199,12 +195,8 @@ async fn status(
         .filter(|p| p.user_id == user.id().to_string())
         .ok_or_else(|| AppError::not_found("payment"))?;
     // Reconcile: a lost webhook must not leave a booking unpaid forever.
-    if !matches!(p.status.as_str(), "succeeded" | "canceled")
-        && let Some(remote) = state.payments.retrieve(&p.intent_id).await?
-        && remote.status != p.status
-        && let Some(change) = change_for(&remote.status)
-    {
-        let notices = state.store.apply_payment(None, &p.intent_id, &change, state.clock.now()).await?;
+    if !matches!(p.status.as_str(), "succeeded" | "canceled") {
+        let notices = reconcile(&state.store, &state.payments, &p.intent_id, state.clock.now()).await?;
         state.publish(notices);
         p = state.store.payment(&id).await?.unwrap_or(p);
     }
@@ -254,8 +246,10 @@ async fn webhook(
     let object = &event.data.object;
     let text = |k: &str| object.get(k).and_then(Value::as_str).map(str::to_owned);
     let (intent, change) = match event.kind.as_str() {
-        "payment_intent.succeeded" => (text("id"), Some(PaymentChange::Succeeded)),
-        "payment_intent.amount_capturable_updated" => (text("id"), Some(PaymentChange::Authorized)),
+        // The object's own status decides: an authorisation is not a payment.
+        "payment_intent.succeeded" | "payment_intent.amount_capturable_updated" => {
+            (text("id"), text("status").as_deref().and_then(PaymentChange::from_status))
+        }
         "payment_intent.canceled" => (text("id"), Some(PaymentChange::Canceled)),
         "payment_intent.payment_failed" => {
             let reason = object

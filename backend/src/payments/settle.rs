@@ -6,6 +6,7 @@ use super::{PaymentError, Provider};
 use crate::error::AppResult;
 use crate::store::Store;
 use crate::store::notifications::Notice;
+use crate::store::payments::PaymentChange;
 use chrono::{DateTime, Utc};
 
 /// Settles one intent's dues. Provider failures are logged and left for the next retry.
@@ -29,6 +30,21 @@ pub async fn settle(store: &Store, provider: &Provider, intent_id: &str, now: Da
         }
     }
     Ok(notices)
+}
+
+/// Asks the provider for an intent's status and applies what changed, so a lost (or, for
+/// authorisations, never sent) webhook does not leave a booking behind.
+pub async fn reconcile(
+    store: &Store,
+    provider: &Provider,
+    intent_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Notice>> {
+    let Some(remote) = provider.retrieve(intent_id).await? else { return Ok(Vec::new()) };
+    match PaymentChange::from_status(&remote.status) {
+        Some(change) => store.apply_payment(None, intent_id, &change, now).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Retries every intent with something owed (the background job).

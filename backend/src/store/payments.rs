@@ -77,6 +77,16 @@ pub enum PaymentChange {
 }
 
 impl PaymentChange {
+    /// The change an intent's provider status stands for, when it is a settled one.
+    pub fn from_status(status: &str) -> Option<PaymentChange> {
+        match status {
+            "succeeded" => Some(PaymentChange::Succeeded),
+            "requires_capture" => Some(PaymentChange::Authorized),
+            "canceled" => Some(PaymentChange::Canceled),
+            _ => None,
+        }
+    }
+
     /// The provider status this change leads to.
     fn status(&self) -> &'static str {
         match self {
@@ -355,6 +365,32 @@ impl Store {
         let notices = apply_in(&mut tx, event, intent_id, change, now).await?;
         tx.commit().await?;
         Ok(notices)
+    }
+
+    /// Live intents still waiting for the payer, on pending bookings created before `cutoff`
+    /// (the holds about to expire): worth asking the provider about first.
+    pub async fn intents_of_stale_holds(&self, cutoff: DateTime<Utc>) -> AppResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT p.intent_id FROM payments p JOIN bookings b ON b.id = p.booking_id \
+             WHERE b.status = 'pending' AND b.created_at < ? \
+             AND p.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') LIMIT 100",
+        )
+        .bind(to_ms(cutoff))
+        .fetch_all(self.reader())
+        .await?)
+    }
+
+    /// Gives up on an intent the payer failed to complete (a new one replaces it): it stops
+    /// being the booking's live intent and is cancelled at the provider.
+    pub async fn abandon_payment(&self, intent_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE payments SET status = 'canceled', cancel_due = 1, updated_at = ? WHERE intent_id = ?")
+            .bind(to_ms(now))
+            .bind(intent_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records a webhook event that changes nothing (unknown type), so redeliveries are known.

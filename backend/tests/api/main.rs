@@ -16,3 +16,5 @@ mod notifications;
 mod privacy;
 mod realtime;
 mod search;
+mod simulated;
+mod stripe;
