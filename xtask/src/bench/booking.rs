@@ -1,0 +1,269 @@
+//! Booking creation throughput: many clients creating conflict-checked bookings at once, each
+//! for a distinct free slot, so every answer should be `201 Created`. `GET /healthz` under the
+//! same load is the baseline: what the HTTP stack alone costs on this machine.
+
+use super::Options;
+use super::report::{LoadRun, Tally};
+use super::server::{ServerProcess, SqliteSync, process_cpu_seconds};
+use anyhow::{Context, bail};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use parkway_core::api::{AuthResponse, Driveway, NewBooking, NewDriveway, RegisterRequest, Role};
+use reqwest::{Client, StatusCode};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+/// Driveways the bookings are spread over.
+const DRIVEWAYS: usize = 200;
+/// Driver accounts the bookings are spread over.
+const DRIVERS: usize = 4;
+/// Concurrent clients of the baseline and of the loaded booking run.
+const MANY_CLIENTS: usize = 32;
+/// Length of each booked slot; consecutive slots of one driveway touch but never overlap.
+const SLOT_MINUTES: i64 = 30;
+
+/// What one booking phase (one server, one durability setting) measured.
+#[derive(Debug)]
+pub struct BookingPhase {
+    /// The server's SQLite durability.
+    pub sync: SqliteSync,
+    /// `GET /healthz` at [`MANY_CLIENTS`] clients, when asked for.
+    pub baseline: Option<LoadRun>,
+    /// Booking creation at 1 and at [`MANY_CLIENTS`] clients.
+    pub runs: Vec<LoadRun>,
+    /// The server's peak resident memory once users and driveways exist, before any load, in MB.
+    pub setup_rss_mb: f64,
+    /// The server's peak resident memory at the end of the phase, in MB.
+    pub peak_rss_mb: f64,
+}
+
+/// Starts a server with a fresh database and the given durability, prepares users and
+/// driveways over HTTP, measures (the baseline first when `with_baseline`), and stops it.
+pub async fn measure(
+    binary: &Path,
+    scratch: &Path,
+    sync: SqliteSync,
+    options: &Options,
+    with_baseline: bool,
+) -> anyhow::Result<BookingPhase> {
+    println!("\nbooking creation with PARKWAY_SQLITE_SYNC={}", sync.as_str());
+    let db = scratch.join(format!("booking-{}.db", sync.as_str()));
+    let server = ServerProcess::start(binary, &db, sync).await?;
+    let base = server.base_url();
+    println!("  server listening on {base}");
+    let client = super::http_client()?;
+    let plan = prepare(&client, &base).await.context("preparing users and driveways")?;
+    let setup_rss_mb = server.peak_rss_mb()?;
+    println!(
+        "  registered 1 owner and {DRIVERS} drivers, created {DRIVEWAYS} driveways (server peak RSS so far {setup_rss_mb:.1} MB)"
+    );
+
+    let baseline = if with_baseline {
+        let health = Arc::new(Workload::Health { url: format!("{base}/healthz") });
+        Some(load(&server, &client, &health, MANY_CLIENTS, options).await?)
+    } else {
+        None
+    };
+    let bookings = Arc::new(Workload::Booking(plan));
+    let mut runs = Vec::new();
+    for clients in [1, MANY_CLIENTS] {
+        runs.push(load(&server, &client, &bookings, clients, options).await?);
+    }
+    let peak_rss_mb = server.peak_rss_mb()?;
+    println!("  server peak RSS {peak_rss_mb:.1} MB");
+    server.stop().await?;
+    Ok(BookingPhase { sync, baseline, runs, setup_rss_mb, peak_rss_mb })
+}
+
+/// A warm-up run, then the measured run, with a progress line. Also notes how many cores the
+/// server and this load generator kept busy, since both share the machine.
+async fn load(
+    server: &ServerProcess,
+    client: &Client,
+    workload: &Arc<Workload>,
+    clients: usize,
+    options: &Options,
+) -> anyhow::Result<LoadRun> {
+    run_load(client, workload, clients, options.warmup_duration()).await?;
+    let server_cpu = server.cpu_seconds()?;
+    let own_cpu = process_cpu_seconds("self")?;
+    let mut run = run_load(client, workload, clients, options.load_duration()).await?;
+    run.server_cores = Some((server.cpu_seconds()? - server_cpu) / run.seconds);
+    run.load_generator_cores = Some((process_cpu_seconds("self")? - own_cpu) / run.seconds);
+    println!("  {}", run.summary_line());
+    Ok(run)
+}
+
+/// The request every client sends, over and over.
+enum Workload {
+    /// `GET /healthz`.
+    Health { url: String },
+    /// `POST /api/bookings` for the next free slot.
+    Booking(BookingPlan),
+}
+
+impl Workload {
+    fn name(&self) -> &'static str {
+        match self {
+            Workload::Health { .. } => "GET /healthz",
+            Workload::Booking(_) => "POST /api/bookings",
+        }
+    }
+
+    fn expected(&self) -> StatusCode {
+        match self {
+            Workload::Health { .. } => StatusCode::OK,
+            Workload::Booking(_) => StatusCode::CREATED,
+        }
+    }
+
+    /// Sends one request and reads the whole answer (so the connection can be reused).
+    async fn send(&self, client: &Client) -> Result<StatusCode, reqwest::Error> {
+        let response = match self {
+            Workload::Health { url } => client.get(url).send().await?,
+            Workload::Booking(plan) => {
+                let (token, body) = plan.next_request();
+                client.post(&plan.url).bearer_auth(token).json(&body).send().await?
+            }
+        };
+        let status = response.status();
+        response.bytes().await?;
+        Ok(status)
+    }
+}
+
+/// Who books what: slot `i` is driveway `i % DRIVEWAYS`, starting `i / DRIVEWAYS` slot lengths
+/// after `first_start`, so no two requests ever overlap and every one passes the conflict check.
+struct BookingPlan {
+    url: String,
+    driver_tokens: Vec<String>,
+    driveways: Vec<Uuid>,
+    first_start: DateTime<Utc>,
+    next: AtomicU64,
+}
+
+impl BookingPlan {
+    fn next_request(&self) -> (&str, NewBooking) {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) as usize;
+        let round = (i / self.driveways.len()) as i64;
+        let start = self.first_start + TimeDelta::minutes(SLOT_MINUTES * round);
+        let body = NewBooking {
+            driveway: self.driveways[i % self.driveways.len()],
+            start_time: start,
+            end_time: start + TimeDelta::minutes(SLOT_MINUTES),
+            special_requests: None,
+            driver_location: None,
+            expected_total_cents: None,
+            stripe_payment_id: None,
+        };
+        (&self.driver_tokens[i % self.driver_tokens.len()], body)
+    }
+}
+
+/// Registers the owner and the drivers and creates the driveways, all over HTTP.
+async fn prepare(client: &Client, base: &str) -> anyhow::Result<BookingPlan> {
+    let owner = register(client, base, "owner@parkway.bench", Role::Owner).await?;
+    let mut driver_tokens = Vec::with_capacity(DRIVERS);
+    for i in 0..DRIVERS {
+        driver_tokens.push(register(client, base, &format!("driver{i}@parkway.bench"), Role::Driver).await?);
+    }
+    let (lat0, lng0) = parkway_backend::demo::DEMO_CENTER;
+    let mut driveways = Vec::with_capacity(DRIVEWAYS);
+    for i in 0..DRIVEWAYS {
+        // A 20 × 10 grid about 100 m apart; where they are does not matter for bookings.
+        let body = NewDriveway {
+            title: format!("Bench driveway {i}"),
+            address: format!("{} Bench St", 100 + i),
+            lat: lat0 + (i / 20) as f64 * 0.001,
+            lng: lng0 + (i % 20) as f64 * 0.001,
+            price_per_hour_cents: 300,
+            price_per_day_cents: None,
+            currency: None,
+            timezone: None,
+            instant_book: Some(true),
+            access_instructions: None,
+            availability: None,
+        };
+        let response = client
+            .post(format!("{base}/api/driveways"))
+            .bearer_auth(&owner)
+            .json(&body)
+            .send()
+            .await
+            .context("POST /api/driveways")?;
+        let driveway: Driveway = expect_json(response, StatusCode::CREATED, "POST /api/driveways").await?;
+        driveways.push(driveway.id);
+    }
+    // Whole minutes, a day ahead: far from the "not in the past" rule, whatever the run length.
+    let first_start = (Utc::now() + TimeDelta::days(1)).duration_trunc(TimeDelta::minutes(1))?;
+    Ok(BookingPlan {
+        url: format!("{base}/api/bookings"),
+        driver_tokens,
+        driveways,
+        first_start,
+        next: AtomicU64::new(0),
+    })
+}
+
+/// Registers an account with one role and returns its token.
+async fn register(client: &Client, base: &str, email: &str, role: Role) -> anyhow::Result<String> {
+    let body = RegisterRequest {
+        email: email.to_owned(),
+        password: "bench-password".to_owned(),
+        name: format!("Bench {}", role.as_str()),
+        roles: vec![role],
+    };
+    let response =
+        client.post(format!("{base}/api/auth/register")).json(&body).send().await.context("POST /api/auth/register")?;
+    let auth: AuthResponse = expect_json(response, StatusCode::CREATED, "POST /api/auth/register").await?;
+    Ok(auth.token)
+}
+
+/// The JSON body of an answer with the expected status; otherwise an error quoting the body.
+async fn expect_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    expected: StatusCode,
+    what: &str,
+) -> anyhow::Result<T> {
+    let status = response.status();
+    let body = response.bytes().await.with_context(|| format!("reading the answer to {what}"))?;
+    if status != expected {
+        bail!("{what} answered {status} (expected {expected}): {}", String::from_utf8_lossy(&body));
+    }
+    serde_json::from_slice(&body).with_context(|| format!("parsing the answer to {what}"))
+}
+
+/// `clients` tasks sharing one HTTP client send requests back to back until `duration` has
+/// passed; a request in flight at the deadline still completes and counts.
+async fn run_load(
+    client: &Client,
+    workload: &Arc<Workload>,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<LoadRun> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let expected = workload.expected();
+    let mut tasks = JoinSet::new();
+    for _ in 0..clients {
+        let client = client.clone();
+        let workload = Arc::clone(workload);
+        tasks.spawn(async move {
+            let mut tally = Tally::default();
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let outcome = workload.send(&client).await;
+                tally.record(sent.elapsed(), outcome, expected);
+            }
+            tally
+        });
+    }
+    let mut total = Tally::default();
+    while let Some(joined) = tasks.join_next().await {
+        total.merge(joined.context("a load task failed")?);
+    }
+    Ok(LoadRun::new(workload.name(), clients, started.elapsed(), total))
+}

@@ -1,0 +1,129 @@
+//! `cargo xtask bench`: the booking server measured from the outside, over HTTP on loopback,
+//! the way a client sees it. The server runs as its own release process, so its memory can be
+//! read from `/proc` and the figures include the real HTTP stack.
+
+/// Booking creation throughput and the `/healthz` baseline.
+mod booking;
+/// The figures, their targets, the printed table and the JSON file.
+mod report;
+/// Search latency over large synthetic datasets.
+mod search;
+/// Building, starting, watching and stopping the release server.
+mod server;
+
+use crate::Workspace;
+use anyhow::{Context, bail};
+use server::SqliteSync;
+use std::time::Duration;
+
+/// What `cargo xtask bench` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A short smoke run instead of the full measurement.
+    pub quick: bool,
+    /// Run only one part.
+    pub only: Option<Part>,
+}
+
+/// A part of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Booking creation throughput.
+    Booking,
+    /// Search latency.
+    Search,
+}
+
+impl Options {
+    /// Parses the arguments after `bench`.
+    pub fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
+        let mut options = Options { quick: false, only: None };
+        while let Some(arg) = args.next() {
+            let only = match arg.as_str() {
+                "--quick" => {
+                    options.quick = true;
+                    continue;
+                }
+                "--only" => args.next().context("--only needs booking or search")?,
+                other => match other.strip_prefix("--only=") {
+                    Some(value) => value.to_owned(),
+                    None => bail!("unknown bench option {other:?} (expected --quick or --only booking|search)"),
+                },
+            };
+            options.only = Some(match only.as_str() {
+                "booking" => Part::Booking,
+                "search" => Part::Search,
+                other => bail!("--only takes booking or search, not {other:?}"),
+            });
+        }
+        Ok(options)
+    }
+
+    fn runs(&self, part: Part) -> bool {
+        self.only.is_none_or(|only| only == part)
+    }
+
+    /// How long each measured load run lasts.
+    fn load_duration(&self) -> Duration {
+        if self.quick { Duration::from_secs(3) } else { Duration::from_secs(10) }
+    }
+
+    /// The unmeasured run before each measured one: opens connections, warms caches.
+    fn warmup_duration(&self) -> Duration {
+        if self.quick { Duration::from_millis(500) } else { Duration::from_secs(1) }
+    }
+
+    /// Searches per dataset and filter.
+    fn searches(&self) -> usize {
+        if self.quick { 300 } else { 2000 }
+    }
+
+    /// Dataset sizes for the search part.
+    fn search_sizes(&self) -> &'static [usize] {
+        if self.quick { &[100_000] } else { &[100_000, 1_000_000] }
+    }
+}
+
+/// Runs the benchmark: builds the server, runs the chosen parts, prints and saves the report.
+pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()> {
+    let binary = server::build_release(workspace).await?;
+    let bench_dir = workspace.target.join("bench");
+    std::fs::create_dir_all(&bench_dir).with_context(|| format!("creating {}", bench_dir.display()))?;
+    // Databases live on the same disk as the build, not in a possibly RAM-backed /tmp, so that
+    // `synchronous=FULL` pays for real fsyncs.
+    let scratch = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&bench_dir)
+        .with_context(|| format!("creating a scratch directory in {}", bench_dir.display()))?;
+
+    let mut report = report::Report::new(options.quick);
+    if options.runs(Part::Booking) {
+        for (i, sync) in [SqliteSync::Full, SqliteSync::Normal].into_iter().enumerate() {
+            let with_baseline = i == 0;
+            let phase = booking::measure(&binary, scratch.path(), sync, options, with_baseline).await?;
+            report.add_booking_phase(phase);
+        }
+    }
+    if options.runs(Part::Search) {
+        for &count in options.search_sizes() {
+            let phase = search::measure(&binary, scratch.path(), count, options.searches()).await?;
+            report.add_search_phase(phase);
+        }
+    }
+
+    println!();
+    report.print();
+    let json_path = bench_dir.join("booking-server.json");
+    report.write_json(&json_path)?;
+    println!("\nreport written to {}", json_path.display());
+    Ok(())
+}
+
+/// The one HTTP client every benchmark client shares (it pools connections per host).
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")
+}

@@ -1,0 +1,157 @@
+//! Search latency: a database seeded in-process with synthetic driveways over a square around a
+//! city, then sequential radius searches at random points, with and without a time filter.
+
+use super::report::{SearchRun, Tally, thousands};
+use super::server::{ServerProcess, SqliteSync, sqlite_url};
+use anyhow::Context;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use parkway_backend::config::Durability;
+use parkway_backend::store::Store;
+use parkway_core::api::Role;
+use parkway_core::geo::Point;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::{Client, StatusCode};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Side of the square the driveways are spread over: 1M over 100 km × 100 km is 100 per km².
+pub const SIDE_KM: f64 = 100.0;
+/// Search radius.
+pub const RADIUS_M: u32 = 2000;
+/// Unmeasured searches before each measured series.
+const WARMUP: usize = 50;
+/// How often seeding progress is printed.
+const PROGRESS_EVERY: Duration = Duration::from_secs(3);
+
+/// What one dataset size measured.
+#[derive(Debug)]
+pub struct SearchPhase {
+    /// Driveways in the database.
+    pub driveways: usize,
+    /// Seconds spent seeding them.
+    pub seed_seconds: f64,
+    /// Size of the database file after seeding, in MB.
+    pub db_mb: f64,
+    /// Without and with a time filter.
+    pub runs: Vec<SearchRun>,
+    /// The server's peak resident memory at the end of the phase, in MB.
+    pub peak_rss_mb: f64,
+}
+
+/// Seeds a fresh database with `count` driveways, starts a server on it, runs `searches`
+/// measured searches without and with a time filter, and stops the server.
+pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usize) -> anyhow::Result<SearchPhase> {
+    println!("\nsearch over {} driveways", thousands(count as u64));
+    let db = scratch.join(format!("search-{count}.db"));
+    let center = Point::new(parkway_backend::demo::DEMO_CENTER.0, parkway_backend::demo::DEMO_CENTER.1)?;
+    let seed_started = Instant::now();
+    seed(&db, count, center).await.with_context(|| format!("seeding {}", db.display()))?;
+    let seed_seconds = seed_started.elapsed().as_secs_f64();
+    let db_mb =
+        std::fs::metadata(&db).with_context(|| format!("reading the size of {}", db.display()))?.len() as f64 / 1e6;
+    println!("  seeded in {seed_seconds:.1} s, database file {db_mb:.0} MB");
+
+    let server = ServerProcess::start(binary, &db, SqliteSync::Full).await?;
+    let base = server.base_url();
+    println!("  server listening on {base}");
+    let client = super::http_client()?;
+    let mut rng = StdRng::seed_from_u64(2026);
+    let tomorrow = (Utc::now() + TimeDelta::days(1)).duration_trunc(TimeDelta::days(1))?;
+    let slot = (tomorrow + TimeDelta::hours(10), tomorrow + TimeDelta::hours(12));
+    let mut runs = Vec::new();
+    for filter in [None, Some(slot)] {
+        let run = run_searches(&client, &base, center, &mut rng, filter, searches).await?;
+        println!("  {}", run.summary_line());
+        runs.push(run);
+    }
+    let peak_rss_mb = server.peak_rss_mb()?;
+    println!("  server peak RSS {peak_rss_mb:.1} MB");
+    server.stop().await?;
+    Ok(SearchPhase { driveways: count, seed_seconds, db_mb, runs, peak_rss_mb })
+}
+
+/// Creates the database, an owner, and `count` driveways around `center`, printing progress.
+async fn seed(db: &Path, count: usize, center: Point) -> anyhow::Result<()> {
+    let store = Store::connect(&sqlite_url(db), Durability::Normal).await.context("opening the database")?;
+    let now = Utc::now();
+    // Nobody signs in as this owner, so the stored hash need not be a real one.
+    let owner = store
+        .create_user("owner@parkway.bench", "Bench owner", "not-a-password-hash", &[Role::Owner], now)
+        .await
+        .context("creating the owner")?;
+    // Seeding commits every 10k rows; a reader sees the count grow (rowid = `seq`).
+    let reader = store.reader().clone();
+    let started = Instant::now();
+    let progress = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PROGRESS_EVERY).await;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(seq) FROM driveways").fetch_one(&reader).await.ok().flatten();
+            let done = done.unwrap_or(0).max(0) as u64;
+            println!(
+                "  seeded {} / {} driveways ({:.0} s)",
+                thousands(done),
+                thousands(count as u64),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    });
+    let seeded = parkway_backend::demo::synthetic(&store, owner.id, count, center, SIDE_KM, now).await;
+    progress.abort();
+    seeded.context("inserting synthetic driveways")?;
+    store.close().await;
+    Ok(())
+}
+
+/// The part of a search answer the benchmark looks at.
+#[derive(Deserialize)]
+struct Page {
+    items: Vec<IgnoredAny>,
+}
+
+/// Sequential searches at random points of the square; `slot` adds `start`/`end`.
+async fn run_searches(
+    client: &Client,
+    base: &str,
+    center: Point,
+    rng: &mut StdRng,
+    slot: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    count: usize,
+) -> anyhow::Result<SearchRun> {
+    let url = format!("{base}/api/driveways");
+    let dlat = SIDE_KM / 111.0;
+    let dlng = SIDE_KM / (111.0 * center.lat().to_radians().cos());
+    let mut tally = Tally::default();
+    let mut items = 0u64;
+    for i in 0..WARMUP + count {
+        let lat = center.lat() + (rng.random::<f64>() - 0.5) * dlat;
+        let lng = center.lng() + (rng.random::<f64>() - 0.5) * dlng;
+        let mut query = vec![("lat", lat.to_string()), ("lng", lng.to_string()), ("radiusM", RADIUS_M.to_string())];
+        if let Some((start, end)) = slot {
+            query.push(("start", start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            query.push(("end", end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        }
+        let sent = Instant::now();
+        let answer = match client.get(&url).query(&query).send().await {
+            Ok(response) => {
+                let status = response.status();
+                response.bytes().await.map(|body| (status, body))
+            }
+            Err(e) => Err(e),
+        };
+        let latency = sent.elapsed();
+        if i < WARMUP {
+            continue;
+        }
+        if let Ok((StatusCode::OK, body)) = &answer {
+            let page: Page = serde_json::from_slice(body).context("parsing a search answer")?;
+            items += page.items.len() as u64;
+        }
+        tally.record(latency, answer.map(|(status, _)| status), StatusCode::OK);
+    }
+    let filter = if slot.is_some() { "2 h slot tomorrow" } else { "none" };
+    Ok(SearchRun::new(filter, tally, items))
+}
