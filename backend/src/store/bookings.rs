@@ -230,108 +230,117 @@ impl Store {
     /// request with the same idempotency key. The checks and the insert run in one write
     /// transaction, so of several concurrent requests for overlapping slots exactly one wins.
     pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
-        let mut tx = self.begin_write().await?;
-        if let Some(idem) = &req.idempotency
-            && let Some((_, body)) = idempotency::lookup(&mut tx, req.driver, idem).await?
-        {
-            let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
-            return Ok(Created { booking, replayed: true, notices: Vec::new() });
-        }
-        req.slot.check_bookable(now)?;
-        let driveway = req.driveway.to_string();
-        let terms = terms(&mut tx, &driveway).await?.ok_or_else(|| AppError::not_found("driveway"))?;
-        if terms.owner_id == req.driver.to_string() {
-            return Err(AppError::Api(ErrorCode::SelfBooking, "you cannot book your own driveway".into()));
-        }
-        let total = check_slot(&mut tx, &driveway, &terms, &req.slot, None).await?;
-        if let Some(expected) = req.expected_total
-            && expected != total.0
-        {
-            let currency = Currency::parse(&terms.currency).unwrap_or_default();
-            return Err(AppError::Api(
-                ErrorCode::PriceMismatch,
-                format!(
-                    "the price for this slot is {}, not {}; please review it and book again",
-                    format_amount(total, &currency),
-                    format_amount(Cents(expected), &currency)
-                ),
-            ));
-        }
-        let prepaid = match &req.stripe_payment_id {
-            None => None,
-            Some(intent) => Some(check_prepayment(&mut tx, intent, &req, &driveway, total).await?),
-        };
-        let booking = Booking {
-            id: Uuid::new_v4(),
-            driveway: req.driveway,
-            driver: req.driver,
-            start_time: req.slot.start(),
-            end_time: req.slot.end(),
-            total_cents: total,
-            currency: Currency::parse(&terms.currency).unwrap_or_default(),
-            status: BookingStatus::Pending,
-            payment_status: PaymentStatus::Pending,
-            stripe_payment_id: req.stripe_payment_id.clone(),
-            special_requests: req.special_requests.clone(),
-            driver_location: req.driver_location.map(|p| LatLng { lat: p.lat(), lng: p.lng() }),
-            created_at: now,
-            updated_at: now,
-        };
-        sqlx::query(
-            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, \
+        self.booking_queue().submit(req, now).await
+    }
+}
+
+/// Creates a booking inside `tx` (one savepoint of a group commit): the idempotency lookup,
+/// every rule, the insert, the owner's notification and the stored answer.
+pub(crate) async fn create_booking_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    req: BookingRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Created> {
+    if let Some(idem) = &req.idempotency
+        && let Some((_, body)) = idempotency::lookup(tx, req.driver, idem).await?
+    {
+        let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+        return Ok(Created { booking, replayed: true, notices: Vec::new() });
+    }
+    req.slot.check_bookable(now)?;
+    let driveway = req.driveway.to_string();
+    let terms = terms(tx, &driveway).await?.ok_or_else(|| AppError::not_found("driveway"))?;
+    if terms.owner_id == req.driver.to_string() {
+        return Err(AppError::Api(ErrorCode::SelfBooking, "you cannot book your own driveway".into()));
+    }
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
+    if let Some(expected) = req.expected_total
+        && expected != total.0
+    {
+        let currency = Currency::parse(&terms.currency).unwrap_or_default();
+        return Err(AppError::Api(
+            ErrorCode::PriceMismatch,
+            format!(
+                "the price for this slot is {}, not {}; please review it and book again",
+                format_amount(total, &currency),
+                format_amount(Cents(expected), &currency)
+            ),
+        ));
+    }
+    let prepaid = match &req.stripe_payment_id {
+        None => None,
+        Some(intent) => Some(check_prepayment(tx, intent, &req, &driveway, total).await?),
+    };
+    let booking = Booking {
+        id: Uuid::new_v4(),
+        driveway: req.driveway,
+        driver: req.driver,
+        start_time: req.slot.start(),
+        end_time: req.slot.end(),
+        total_cents: total,
+        currency: Currency::parse(&terms.currency).unwrap_or_default(),
+        status: BookingStatus::Pending,
+        payment_status: PaymentStatus::Pending,
+        stripe_payment_id: req.stripe_payment_id.clone(),
+        special_requests: req.special_requests.clone(),
+        driver_location: req.driver_location.map(|p| LatLng { lat: p.lat(), lng: p.lng() }),
+        created_at: now,
+        updated_at: now,
+    };
+    sqlx::query(
+        "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, \
              payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(booking.id.to_string())
-        .bind(&driveway)
-        .bind(booking.driver.to_string())
-        .bind(&terms.owner_id)
-        .bind(to_ms(booking.start_time))
-        .bind(to_ms(booking.end_time))
-        .bind(booking.total_cents.0)
-        .bind(booking.currency.as_str())
-        .bind(booking.status.as_str())
-        .bind(booking.payment_status.as_str())
-        .bind(&booking.stripe_payment_id)
-        .bind(&booking.special_requests)
-        .bind(booking.driver_location.map(|l| l.lat))
-        .bind(booking.driver_location.map(|l| l.lng))
-        .bind(to_ms(now))
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?;
-        let owner = uuid(&terms.owner_id)?;
-        let notice =
-            notifications::insert(&mut tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
-        let mut notices = vec![notice];
-        let mut booking = booking;
-        if let Some(p) = prepaid {
-            sqlx::query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
-                .bind(booking.id.to_string())
-                .bind(to_ms(now))
-                .bind(&p.intent_id)
-                .execute(&mut *tx)
-                .await?;
-            let change = match p.status.as_str() {
-                "succeeded" => Some(PaymentChange::Succeeded),
-                "requires_capture" => Some(PaymentChange::Authorized),
-                _ => None,
-            };
-            if let Some(change) = change {
-                notices.extend(payments::apply_in(&mut tx, None, &p.intent_id, &change, now).await?);
-                if let Some((now_booking, _)) = booking_in(&mut tx, &booking.id.to_string()).await? {
-                    booking = now_booking;
-                }
+    )
+    .bind(booking.id.to_string())
+    .bind(&driveway)
+    .bind(booking.driver.to_string())
+    .bind(&terms.owner_id)
+    .bind(to_ms(booking.start_time))
+    .bind(to_ms(booking.end_time))
+    .bind(booking.total_cents.0)
+    .bind(booking.currency.as_str())
+    .bind(booking.status.as_str())
+    .bind(booking.payment_status.as_str())
+    .bind(&booking.stripe_payment_id)
+    .bind(&booking.special_requests)
+    .bind(booking.driver_location.map(|l| l.lat))
+    .bind(booking.driver_location.map(|l| l.lng))
+    .bind(to_ms(now))
+    .bind(to_ms(now))
+    .execute(&mut **tx)
+    .await?;
+    let owner = uuid(&terms.owner_id)?;
+    let notice = notifications::insert(tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
+    let mut notices = vec![notice];
+    let mut booking = booking;
+    if let Some(p) = prepaid {
+        sqlx::query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
+            .bind(booking.id.to_string())
+            .bind(to_ms(now))
+            .bind(&p.intent_id)
+            .execute(&mut **tx)
+            .await?;
+        let change = match p.status.as_str() {
+            "succeeded" => Some(PaymentChange::Succeeded),
+            "requires_capture" => Some(PaymentChange::Authorized),
+            _ => None,
+        };
+        if let Some(change) = change {
+            notices.extend(payments::apply_in(tx, None, &p.intent_id, &change, now).await?);
+            if let Some((now_booking, _)) = booking_in(tx, &booking.id.to_string()).await? {
+                booking = now_booking;
             }
         }
-        if let Some(idem) = &req.idempotency {
-            let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
-            idempotency::store(&mut tx, req.driver, idem, 201, &body, now).await?;
-        }
-        tx.commit().await?;
-        Ok(Created { booking, replayed: false, notices })
     }
+    if let Some(idem) = &req.idempotency {
+        let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
+        idempotency::store(tx, req.driver, idem, 201, &body, now).await?;
+    }
+    Ok(Created { booking, replayed: false, notices })
+}
 
+impl Store {
     /// A booking visible to `user` (its driver or its driveway's owner).
     pub async fn booking_for(&self, user: Uuid, id: Uuid) -> AppResult<Booking> {
         let row = sqlx::query_as::<_, BookingRow>(&format!(

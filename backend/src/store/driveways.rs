@@ -259,8 +259,9 @@ impl Store {
     /// Driveways inside the filter's box, nearest first, with at most `limit` results after
     /// `keep` (the caller's opening-hours check) accepts them.
     ///
-    /// Two passes keep a dense area cheap: positions first (from the spatial index), then full
-    /// rows only for the nearest candidates, in chunks, until `limit` are kept.
+    /// Two passes keep a dense area cheap: positions only, straight from the spatial index
+    /// (single-precision, so within about a metre), sorted by distance; then full rows, with the
+    /// price and free-slot filters, for the nearest candidates in chunks until `limit` are kept.
     pub async fn search(
         &self,
         filter: &SearchFilter,
@@ -268,65 +269,76 @@ impl Store {
         keep: impl Fn(&Driveway) -> bool,
     ) -> AppResult<Vec<Candidate>> {
         let b = &filter.bbox;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT d.seq, d.lat, d.lng FROM driveways_rtree r JOIN driveways d ON d.seq = r.seq WHERE r.min_lat >= ",
-        );
-        q.push_bind(b.min_lat)
-            .push(" AND r.max_lat <= ")
-            .push_bind(b.max_lat)
-            .push(" AND r.min_lng >= ")
-            .push_bind(b.min_lng)
-            .push(" AND r.max_lng <= ")
-            .push_bind(b.max_lng);
-        if let Some(max) = filter.max_price_per_hour {
-            q.push(" AND d.price_per_hour_cents <= ").push_bind(max);
-        }
-        if let Some(slot) = filter.free_during {
-            q.push(
-                " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
-                 AND k.status IN ('pending', 'confirmed') AND k.end_at > ",
-            )
-            .push_bind(to_ms(slot.start()))
-            .push(" AND k.start_at < ")
-            .push_bind(to_ms(slot.end()))
-            .push(")");
-        }
-        let points: Vec<(i64, f64, f64)> = q.build_query_as().fetch_all(self.reader()).await?;
+        let points: Vec<(i64, f64, f64)> = sqlx::query_as(
+            "SELECT seq, (min_lat + max_lat) / 2, (min_lng + max_lng) / 2 FROM driveways_rtree \
+             WHERE max_lat >= ? AND min_lat <= ? AND max_lng >= ? AND min_lng <= ?",
+        )
+        .bind(b.min_lat)
+        .bind(b.max_lat)
+        .bind(b.min_lng)
+        .bind(b.max_lng)
+        .fetch_all(self.reader())
+        .await?;
+        // The index's coordinates are rounded outwards by up to about a metre; the exact
+        // distance decides below.
+        const SLACK_M: f64 = 5.0;
         let mut near: Vec<(f64, i64)> = points
             .into_iter()
             .filter_map(|(seq, lat, lng)| {
-                let d = Point::new(lat, lng).ok()?.distance_m(&filter.center);
+                let d = Point::new(lat.clamp(-90.0, 90.0), lng.clamp(-180.0, 180.0)).ok()?.distance_m(&filter.center);
                 match filter.radius_m {
-                    Some(r) if d > r => None,
+                    Some(r) if d > r + SLACK_M => None,
                     _ => Some((d, seq)),
                 }
             })
             .collect();
         near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
 
-        let mut out = Vec::with_capacity(limit.min(near.len()));
+        let mut out: Vec<Candidate> = Vec::with_capacity(limit.min(near.len()));
         for chunk in near.chunks(limit.max(1) * 2) {
-            let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new(format!("SELECT d.seq, {COLUMNS} FROM driveways d WHERE d.seq IN ("));
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                "SELECT d.seq, {COLUMNS} FROM driveways d WHERE d.deleted_at IS NULL AND d.seq IN ("
+            ));
             let mut sep = q.separated(", ");
             for (_, seq) in chunk {
                 sep.push_bind(*seq);
             }
             q.push(")");
+            if let Some(max) = filter.max_price_per_hour {
+                q.push(" AND d.price_per_hour_cents <= ").push_bind(max);
+            }
+            if let Some(slot) = filter.free_during {
+                q.push(
+                    " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
+                     AND k.status IN ('pending', 'confirmed') AND k.end_at > ",
+                )
+                .push_bind(to_ms(slot.start()))
+                .push(" AND k.start_at < ")
+                .push_bind(to_ms(slot.end()))
+                .push(")");
+            }
             let rows: Vec<SeqRow> = q.build_query_as().fetch_all(self.reader()).await?;
             let mut by_seq: std::collections::HashMap<i64, DrivewayRow> =
                 rows.into_iter().map(|r| (r.seq, r.row)).collect();
-            for (distance_m, seq) in chunk {
+            for (_, seq) in chunk {
                 let Some(row) = by_seq.remove(seq) else { continue };
                 let driveway = Driveway::try_from(row)?;
-                if keep(&driveway) {
-                    out.push(Candidate { driveway, distance_m: *distance_m });
-                    if out.len() == limit {
-                        return Ok(out);
-                    }
+                let exact =
+                    Point::new(driveway.lat, driveway.lng).map(|p| p.distance_m(&filter.center)).unwrap_or(f64::MAX);
+                let inside = match filter.radius_m {
+                    Some(r) => exact <= r,
+                    None => filter.bbox.contains(&Point::new(driveway.lat, driveway.lng)?),
+                };
+                if inside && keep(&driveway) {
+                    out.push(Candidate { driveway, distance_m: exact });
                 }
             }
+            if out.len() >= limit {
+                break;
+            }
         }
+        out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+        out.truncate(limit);
         Ok(out)
     }
 }

@@ -5,6 +5,8 @@
 //! and every write transaction starts with `BEGIN IMMEDIATE`, so a read-check-write sequence
 //! (such as "is the slot free? then insert") cannot be interleaved with another writer.
 
+/// Group commit for booking creation.
+pub mod batch;
 /// Bookings: create with conflict checks, change state, list.
 pub mod bookings;
 /// Driveways: create, change, search.
@@ -37,6 +39,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 pub struct Store {
     write: SqlitePool,
     read: SqlitePool,
+    bookings: batch::BookingQueue,
 }
 
 impl Store {
@@ -70,12 +73,18 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true).create_if_missing(false))
             .await?;
-        Ok(Store { write, read })
+        let bookings = batch::BookingQueue::start(write.clone());
+        Ok(Store { write, read, bookings })
     }
 
     /// A write transaction holding SQLite's write lock from its first statement.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// The queue that creates bookings with group commit.
+    pub fn booking_queue(&self) -> &batch::BookingQueue {
+        &self.bookings
     }
 
     /// The pool for reads.

@@ -1,0 +1,102 @@
+//! Group commit for booking creation.
+//!
+//! SQLite has one writer, and with `synchronous=FULL` every commit waits for the disk. Under
+//! load, bookings queue for that one writer anyway, so the queue is made explicit: a single task
+//! takes every request waiting (up to [`MAX_BATCH`]), runs each in its own savepoint of one
+//! transaction, and commits once. Each request still sees the ones before it in the batch, so
+//! overlap checks and idempotency keys behave exactly as with one transaction per request; a
+//! refused request rolls back only its savepoint. With a single client a batch is one request.
+
+use super::bookings::{BookingRequest, Created, create_booking_in};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use sqlx::{Acquire, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most requests committed together.
+pub const MAX_BATCH: usize = 64;
+
+struct Job {
+    req: BookingRequest,
+    now: DateTime<Utc>,
+    reply: oneshot::Sender<AppResult<Created>>,
+}
+
+/// The queue in front of the booking writer.
+#[derive(Debug, Clone)]
+pub struct BookingQueue {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+impl BookingQueue {
+    /// Starts the writer task on `write`, the single write connection's pool.
+    pub fn start(write: SqlitePool) -> BookingQueue {
+        let (jobs, mut queue) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                run_batch(&write, batch).await;
+            }
+        });
+        BookingQueue { jobs }
+    }
+
+    /// Creates one booking through the writer and waits for its answer.
+    pub async fn submit(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { req, now, reply })
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the booking writer has stopped")))?;
+        answer.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the booking writer dropped a request")))?
+    }
+}
+
+async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
+    let mut tx = match write.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let message = format!("could not start a write transaction: {e}");
+            for job in batch {
+                let _ = job.reply.send(Err(AppError::Internal(anyhow::anyhow!(message.clone()))));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in &batch {
+        let result = match tx.begin().await {
+            Err(e) => Err(AppError::Database(e)),
+            Ok(mut savepoint) => match create_booking_in(&mut savepoint, job.req.clone(), job.now).await {
+                Ok(created) => savepoint.commit().await.map(|()| created).map_err(AppError::Database),
+                Err(refused) => {
+                    let _ = savepoint.rollback().await;
+                    Err(refused)
+                }
+            },
+        };
+        results.push(result);
+    }
+    let committed = tx.commit().await;
+    for (job, result) in batch.into_iter().zip(results) {
+        let answer = match (&committed, result) {
+            (Ok(()), result) => result,
+            // Nothing of the batch is stored: a success must not be reported.
+            (Err(e), Ok(_)) => Err(AppError::Internal(anyhow::anyhow!("commit failed: {e}"))),
+            (Err(_), Err(refused)) => Err(refused),
+        };
+        let _ = job.reply.send(answer);
+    }
+}
