@@ -1,6 +1,12 @@
 //! `parkway-server`: reads the environment, starts the server, stops cleanly on SIGTERM.
 
 use parkway_backend::{Config, Server};
+
+// Password hashing allocates a 19 MiB working area per hash. glibc's allocator keeps such freed
+// areas around (its mmap threshold adapts upwards), so the server's memory grew with every
+// sign-in; mimalloc returns them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

@@ -4,6 +4,8 @@
 
 /// Booking creation throughput and the `/healthz` baseline.
 mod booking;
+/// WebSocket connections: memory per connection and delivery latency.
+mod realtime;
 /// The figures, their targets, the printed table and the JSON file.
 mod report;
 /// Search latency over large synthetic datasets.
@@ -32,6 +34,8 @@ pub enum Part {
     Booking,
     /// Search latency.
     Search,
+    /// WebSocket memory and delivery latency.
+    Realtime,
 }
 
 impl Options {
@@ -44,16 +48,19 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args.next().context("--only needs booking or search")?,
+                "--only" => args.next().context("--only needs booking, search or realtime")?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
-                    None => bail!("unknown bench option {other:?} (expected --quick or --only booking|search)"),
+                    None => {
+                        bail!("unknown bench option {other:?} (expected --quick or --only booking|search|realtime)")
+                    }
                 },
             };
             options.only = Some(match only.as_str() {
                 "booking" => Part::Booking,
                 "search" => Part::Search,
-                other => bail!("--only takes booking or search, not {other:?}"),
+                "realtime" => Part::Realtime,
+                other => bail!("--only takes booking, search or realtime, not {other:?}"),
             });
         }
         Ok(options)
@@ -111,11 +118,26 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         }
     }
 
-    println!();
-    report.print();
-    let json_path = bench_dir.join("booking-server.json");
-    report.write_json(&json_path)?;
-    println!("\nreport written to {}", json_path.display());
+    let realtime = if options.runs(Part::Realtime) {
+        let connections = if options.quick { 1_000 } else { 10_000 };
+        Some(realtime::measure(&binary, scratch.path(), connections).await?)
+    } else {
+        None
+    };
+
+    if options.runs(Part::Booking) || options.runs(Part::Search) {
+        println!();
+        report.print();
+        let json_path = bench_dir.join("booking-server.json");
+        report.write_json(&json_path)?;
+        println!("\nreport written to {}", json_path.display());
+    }
+    if let Some(r) = &realtime {
+        r.print();
+        let path = bench_dir.join("realtime.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(r)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
     Ok(())
 }
 

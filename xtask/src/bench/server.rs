@@ -120,6 +120,18 @@ impl ServerProcess {
         Ok(kib * 1024.0 / 1e6)
     }
 
+    /// The process's resident memory now (`VmRSS`), in MB (10⁶ bytes).
+    pub fn rss_mb(&self) -> anyhow::Result<f64> {
+        let path = format!("/proc/{}/status", self.pid);
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .with_context(|| format!("no VmRSS line in {path}"))?;
+        Ok(kib * 1024.0 / 1e6)
+    }
+
     /// CPU time (user + system) the server has used so far, in seconds.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
         process_cpu_seconds(&self.pid.to_string())
