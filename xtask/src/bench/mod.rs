@@ -4,6 +4,8 @@
 
 /// Booking creation throughput and the `/healthz` baseline.
 mod booking;
+/// Payment step latency and webhook throughput against localstripe.
+mod payments;
 /// WebSocket connections: memory per connection and delivery latency.
 mod realtime;
 /// The figures, their targets, the printed table and the JSON file.
@@ -36,6 +38,8 @@ pub enum Part {
     Search,
     /// WebSocket memory and delivery latency.
     Realtime,
+    /// Payments against localstripe.
+    Payments,
 }
 
 impl Options {
@@ -48,11 +52,13 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args.next().context("--only needs booking, search or realtime")?,
+                "--only" => args.next().context("--only needs booking, search, realtime or payments")?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
-                        bail!("unknown bench option {other:?} (expected --quick or --only booking|search|realtime)")
+                        bail!(
+                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments)"
+                        )
                     }
                 },
             };
@@ -60,7 +66,8 @@ impl Options {
                 "booking" => Part::Booking,
                 "search" => Part::Search,
                 "realtime" => Part::Realtime,
-                other => bail!("--only takes booking, search or realtime, not {other:?}"),
+                "payments" => Part::Payments,
+                other => bail!("--only takes booking, search, realtime or payments, not {other:?}"),
             });
         }
         Ok(options)
@@ -125,6 +132,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         None
     };
 
+    let payments = if options.runs(Part::Payments) {
+        Some(payments::measure(&workspace.root, &binary, scratch.path()).await?)
+    } else {
+        None
+    };
+
     if options.runs(Part::Booking) || options.runs(Part::Search) {
         println!();
         report.print();
@@ -136,6 +149,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         r.print();
         let path = bench_dir.join("realtime.json");
         std::fs::write(&path, serde_json::to_vec_pretty(r)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(p) = &payments {
+        p.print();
+        let path = bench_dir.join("payments.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(p)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     Ok(())

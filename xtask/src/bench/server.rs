@@ -73,6 +73,16 @@ impl ServerProcess {
     /// Starts `binary` on a free loopback port with the database file `db`, quiet logs, no
     /// auth rate limit and a fresh signing secret, and waits until it listens.
     pub async fn start(binary: &Path, db: &Path, sync: SqliteSync) -> anyhow::Result<ServerProcess> {
+        ServerProcess::start_with(binary, db, sync, &[]).await
+    }
+
+    /// Like [`ServerProcess::start`], with extra environment variables (Stripe settings).
+    pub async fn start_with(
+        binary: &Path,
+        db: &Path,
+        sync: SqliteSync,
+        extra: &[(&str, String)],
+    ) -> anyhow::Result<ServerProcess> {
         let mut child = Command::new(binary)
             .env("PARKWAY_BIND", "127.0.0.1:0")
             .env("DATABASE_URL", sqlite_url(db))
@@ -82,6 +92,7 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .env_remove("PARKWAY_DEMO")
             .env_remove("STRIPE_SECRET_KEY")
+            .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
