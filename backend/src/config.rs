@@ -69,6 +69,23 @@ pub struct Config {
     pub stripe_api_base: String,
 }
 
+/// What [`Config::from_env_or`] falls back to.
+struct Defaults {
+    bind: SocketAddr,
+    database_url: String,
+    jwt_secret: Option<Secret>,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://parkway.db?mode=rwc".to_owned(),
+            jwt_secret: None,
+        }
+    }
+}
+
 /// A configuration value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {problem}")]
@@ -91,6 +108,20 @@ fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Conf
 impl Config {
     /// Reads the configuration from environment variables (see DESIGN.md).
     pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_env_or(Defaults::default())
+    }
+
+    /// The configuration of a server embedded in the desktop app: the same environment
+    /// variables, but its own database, signing secret and a free loopback port by default.
+    pub fn embedded(database_url: String, jwt_secret: Secret) -> Result<Config, ConfigError> {
+        Config::from_env_or(Defaults {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url,
+            jwt_secret: Some(jwt_secret),
+        })
+    }
+
+    fn from_env_or(defaults: Defaults) -> Result<Config, ConfigError> {
         let demo = matches!(var("PARKWAY_DEMO").as_deref(), Some("1" | "true" | "yes"));
         let jwt_secret = match var("PARKWAY_JWT_SECRET") {
             Some(s) if s.len() >= 16 => Secret::new(s),
@@ -100,14 +131,17 @@ impl Config {
                     problem: "must be at least 16 characters".into(),
                 });
             }
-            // A demo gets a fresh random secret: its sessions end when it stops, which is fine.
-            None if demo => Secret::new(random_secret()),
-            None => {
-                return Err(ConfigError {
-                    name: "PARKWAY_JWT_SECRET",
-                    problem: "is required (or set PARKWAY_DEMO=1 for a demo)".into(),
-                });
-            }
+            None => match defaults.jwt_secret.clone() {
+                Some(secret) => secret,
+                // A demo gets a fresh random secret: its sessions end when it stops, which is fine.
+                None if demo => Secret::new(random_secret()),
+                None => {
+                    return Err(ConfigError {
+                        name: "PARKWAY_JWT_SECRET",
+                        problem: "is required (or set PARKWAY_DEMO=1 for a demo)".into(),
+                    });
+                }
+            },
         };
         let durability = match var("PARKWAY_SQLITE_SYNC").as_deref() {
             None | Some("full") => Durability::Full,
@@ -128,8 +162,8 @@ impl Config {
             return Err(ConfigError { name: "PARKWAY_HOLD_MINUTES", problem: "must be at least 1".into() });
         }
         Ok(Config {
-            bind: parse("PARKWAY_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://parkway.db?mode=rwc".to_owned()),
+            bind: parse("PARKWAY_BIND", defaults.bind)?,
+            database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
             durability,
             jwt_secret,
             token_ttl: Duration::from_secs(7 * 24 * 3600),
