@@ -1,0 +1,316 @@
+//! The one client of the Parkway API. Pages call typed methods here; how a request travels is
+//! the [`Transport`]'s business (HTTP in a browser; Tauri commands inside the app, later).
+
+/// Failed requests and their sentences.
+mod error;
+/// Retries with backoff for network errors and 5xx answers.
+pub mod retry;
+/// How requests travel.
+pub mod transport;
+
+pub use error::ClientError;
+pub use transport::{Method, RawRequest, Transport};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use parkway_core::api::{
+    AuthResponse, Booking, Busy, Driveway, DrivewayPatch, Items, LoginRequest, NewBooking, NewDriveway, Notification,
+    OwnerMetrics, RegisterRequest, SearchItem, User,
+};
+use parkway_core::money::Cents;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The answer of `POST /api/payments/create-payment-intent`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentIntent {
+    /// The provider's intent id.
+    pub payment_intent_id: String,
+    /// For Stripe.js.
+    pub client_secret: String,
+    /// The amount to pay.
+    pub amount_cents: i64,
+    /// Its currency.
+    pub currency: String,
+    /// `automatic` (charged now) or `manual` (authorised, captured when the owner confirms).
+    pub capture_method: String,
+    /// True when the server uses the simulated provider: no money moves.
+    #[serde(default)]
+    pub simulated: bool,
+}
+
+/// The search area.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Area {
+    /// The visible map: west, south, east, north.
+    Bounds {
+        /// Smallest longitude.
+        west: f64,
+        /// Smallest latitude.
+        south: f64,
+        /// Largest longitude.
+        east: f64,
+        /// Largest latitude.
+        north: f64,
+    },
+    /// A circle around a point.
+    Around {
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lng: f64,
+        /// Radius in metres.
+        radius_m: f64,
+    },
+}
+
+/// A search: where, and optionally when and up to what hourly price.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    /// Where.
+    pub area: Area,
+    /// Only driveways free and open for the whole slot.
+    pub slot: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Highest hourly price.
+    pub max_price_per_hour: Option<Cents>,
+    /// Most results.
+    pub limit: u32,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl SearchQuery {
+    /// The query string of `GET /api/driveways`.
+    pub fn query_string(&self) -> String {
+        let mut parts = match self.area {
+            Area::Bounds { west, south, east, north } => {
+                // The API wants longitudes in [-180, 180]: a map panned around the world wraps.
+                let clamp_lng = |v: f64| v.clamp(-180.0, 180.0);
+                let clamp_lat = |v: f64| v.clamp(-90.0, 90.0);
+                vec![format!(
+                    "bbox={:.6},{:.6},{:.6},{:.6}",
+                    clamp_lng(west),
+                    clamp_lat(south),
+                    clamp_lng(east),
+                    clamp_lat(north)
+                )]
+            }
+            Area::Around { lat, lng, radius_m } => {
+                vec![
+                    format!("lat={lat:.6}"),
+                    format!("lng={lng:.6}"),
+                    format!("radiusM={:.0}", radius_m.clamp(1.0, 50_000.0)),
+                ]
+            }
+        };
+        if let Some((start, end)) = self.slot {
+            parts.push(format!("start={}", rfc3339(start)));
+            parts.push(format!("end={}", rfc3339(end)));
+        }
+        if let Some(max) = self.max_price_per_hour {
+            parts.push(format!("maxPricePerHourCents={}", max.get()));
+        }
+        parts.push(format!("limit={}", self.limit.clamp(1, 500)));
+        parts.join("&")
+    }
+}
+
+/// The API client: a transport and the signed-in user's token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    transport: Transport,
+    token: Option<String>,
+}
+
+impl Api {
+    /// A client over `transport`, signed in when `token` is given.
+    pub fn new(transport: Transport, token: Option<String>) -> Api {
+        Api { transport, token }
+    }
+
+    /// The WebSocket URL for live notifications, when signed in.
+    pub fn websocket_url(&self) -> Option<String> {
+        let token = self.token.as_ref()?;
+        Some(self.transport.websocket_url(&format!("/api/ws?token={token}")))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: String,
+        body: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<String, ClientError> {
+        let req = RawRequest { method, path, body, token: self.token.clone(), idempotency_key };
+        let answer = self.transport.send(&req).await?;
+        if (200..300).contains(&answer.status) {
+            Ok(answer.body)
+        } else {
+            Err(ClientError::from_answer(answer.status, &answer.body))
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
+        let body =
+            body.map(|b| serde_json::to_string(b)).transpose().map_err(|e| ClientError::Decode(e.to_string()))?;
+        let text = self.send(method, path, body, None).await?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, ClientError> {
+        self.call(Method::Get, path, None::<&()>).await
+    }
+
+    /// `POST /api/auth/register`.
+    pub async fn register(&self, req: &RegisterRequest) -> Result<AuthResponse, ClientError> {
+        self.call(Method::Post, "/api/auth/register".into(), Some(req)).await
+    }
+
+    /// `POST /api/auth/login`.
+    pub async fn login(&self, req: &LoginRequest) -> Result<AuthResponse, ClientError> {
+        self.call(Method::Post, "/api/auth/login".into(), Some(req)).await
+    }
+
+    /// `GET /api/me`.
+    pub async fn me(&self) -> Result<User, ClientError> {
+        self.get("/api/me".into()).await
+    }
+
+    /// `GET /api/driveways?…`.
+    pub async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchItem>, ClientError> {
+        Ok(self.get::<Items<SearchItem>>(format!("/api/driveways?{}", q.query_string())).await?.items)
+    }
+
+    /// `GET /api/driveways/:id` (with access instructions for a confirmed driver or the owner).
+    pub async fn driveway(&self, id: Uuid) -> Result<Driveway, ClientError> {
+        self.get(format!("/api/driveways/{id}")).await
+    }
+
+    /// `GET /api/driveways/:id/availability` for the next `days` days.
+    pub async fn busy(&self, id: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Busy, ClientError> {
+        self.get(format!("/api/driveways/{id}/availability?from={}&to={}", rfc3339(from), rfc3339(to))).await
+    }
+
+    /// `GET /api/me/driveways`.
+    pub async fn my_driveways(&self) -> Result<Vec<Driveway>, ClientError> {
+        Ok(self.get::<Items<Driveway>>("/api/me/driveways".into()).await?.items)
+    }
+
+    /// `POST /api/driveways`.
+    pub async fn create_driveway(&self, d: &NewDriveway) -> Result<Driveway, ClientError> {
+        self.call(Method::Post, "/api/driveways".into(), Some(d)).await
+    }
+
+    /// `PUT /api/driveways/:id`.
+    pub async fn update_driveway(&self, id: Uuid, patch: &DrivewayPatch) -> Result<Driveway, ClientError> {
+        self.call(Method::Put, format!("/api/driveways/{id}"), Some(patch)).await
+    }
+
+    /// `DELETE /api/driveways/:id`.
+    pub async fn delete_driveway(&self, id: Uuid) -> Result<(), ClientError> {
+        self.send(Method::Delete, format!("/api/driveways/{id}"), None, None).await.map(drop)
+    }
+
+    /// `POST /api/bookings` with an `Idempotency-Key`, retried with backoff on network errors
+    /// and 5xx answers; every retry carries the same key, so at most one booking is made.
+    pub async fn create_booking(&self, req: &NewBooking, idempotency_key: &str) -> Result<Booking, ClientError> {
+        let body = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let text = retry::with_retries(retry::Backoff::STANDARD, || {
+            self.send(Method::Post, "/api/bookings".into(), Some(body.clone()), Some(idempotency_key.to_owned()))
+        })
+        .await?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// `GET /api/bookings` (as driver) or `?as=owner`.
+    pub async fn bookings(&self, as_owner: bool) -> Result<Vec<Booking>, ClientError> {
+        let path = if as_owner { "/api/bookings?as=owner&limit=200" } else { "/api/bookings?limit=200" };
+        Ok(self.get::<Items<Booking>>(path.into()).await?.items)
+    }
+
+    /// `PUT /api/bookings/:id/cancel` (driver cancels, or owner cancels or declines).
+    pub async fn cancel_booking(&self, id: Uuid) -> Result<Booking, ClientError> {
+        self.call(Method::Put, format!("/api/bookings/{id}/cancel"), None::<&()>).await
+    }
+
+    /// `PUT /api/bookings/:id/confirm` (the owner).
+    pub async fn confirm_booking(&self, id: Uuid) -> Result<Booking, ClientError> {
+        self.call(Method::Put, format!("/api/bookings/{id}/confirm"), None::<&()>).await
+    }
+
+    /// `POST /api/payments/create-payment-intent` (idempotent per booking).
+    pub async fn create_payment_intent(&self, booking: Uuid) -> Result<PaymentIntent, ClientError> {
+        let body = serde_json::json!({ "bookingId": booking });
+        retry::with_retries(retry::Backoff::STANDARD, || {
+            self.call(Method::Post, "/api/payments/create-payment-intent".into(), Some(&body))
+        })
+        .await
+    }
+
+    /// `POST /api/payments/simulated/:id/confirm`: the simulated provider's card form.
+    pub async fn pay_simulated(&self, intent: &str, card: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "card": card });
+        self.call::<serde_json::Value>(Method::Post, format!("/api/payments/simulated/{intent}/confirm"), Some(&body))
+            .await
+            .map(drop)
+    }
+
+    /// `GET /api/notifications?after=` (oldest first).
+    pub async fn notifications(&self, after: i64) -> Result<Vec<Notification>, ClientError> {
+        Ok(self.get::<Items<Notification>>(format!("/api/notifications?after={after}&limit=100")).await?.items)
+    }
+
+    /// `POST /api/notifications/:id/read`.
+    pub async fn mark_read(&self, id: i64) -> Result<(), ClientError> {
+        self.send(Method::Post, format!("/api/notifications/{id}/read"), None, None).await.map(drop)
+    }
+
+    /// `GET /api/metrics/owner`.
+    pub async fn owner_metrics(&self) -> Result<OwnerMetrics, ClientError> {
+        self.get("/api/metrics/owner".into()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_query_strings() {
+        let q = SearchQuery {
+            area: Area::Bounds { west: -190.0, south: 37.7, east: -122.3, north: 37.8 },
+            slot: Some((
+                DateTime::parse_from_rfc3339("2026-11-24T10:00:00+01:00").expect("t").with_timezone(&Utc),
+                DateTime::parse_from_rfc3339("2026-11-24T11:00:00Z").expect("t").with_timezone(&Utc),
+            )),
+            max_price_per_hour: Some(Cents(500)),
+            limit: 200,
+        };
+        assert_eq!(
+            q.query_string(),
+            "bbox=-180.000000,37.700000,-122.300000,37.800000&start=2026-11-24T09:00:00Z&end=2026-11-24T11:00:00Z&maxPricePerHourCents=500&limit=200"
+        );
+        let q = SearchQuery {
+            area: Area::Around { lat: 1.5, lng: 2.25, radius_m: 1500.0 },
+            slot: None,
+            max_price_per_hour: None,
+            limit: 9999,
+        };
+        assert_eq!(q.query_string(), "lat=1.500000&lng=2.250000&radiusM=1500&limit=500");
+    }
+
+    #[test]
+    fn websocket_urls_follow_the_base() {
+        let api = Api::new(Transport::Http { base: "https://p.example".into() }, Some("t0k".into()));
+        assert_eq!(api.websocket_url().as_deref(), Some("wss://p.example/api/ws?token=t0k"));
+        assert_eq!(Api::new(Transport::Http { base: String::new() }, None).websocket_url(), None);
+    }
+}

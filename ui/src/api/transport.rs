@@ -1,0 +1,139 @@
+//! How a request reaches the server.
+//!
+//! The seam for the Tauri app: today every request goes over `fetch`. Inside the app, a
+//! `Transport::Tauri` variant will hand the same [`RawRequest`] to a Tauri command through
+//! `window.__TAURI__.core.invoke("api_request", …)` (so the app can queue bookings offline and
+//! add the token itself) and return its [`RawResponse`]. Nothing above this module changes.
+
+use super::ClientError;
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// DELETE.
+    Delete,
+}
+
+impl Method {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request, independent of how it travels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRequest {
+    /// Method.
+    pub method: Method,
+    /// Path and query, starting with `/api/`.
+    pub path: String,
+    /// JSON body.
+    pub body: Option<String>,
+    /// Bearer token.
+    pub token: Option<String>,
+    /// `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+}
+
+/// An answer: its status and body text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body text (JSON, or empty for 204).
+    pub body: String,
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    /// `fetch` against `base` + path; an empty base means the page's own origin.
+    Http {
+        /// URL prefix such as `https://parkway.example`, or empty.
+        base: String,
+    },
+}
+
+impl Transport {
+    /// The transport for this page.
+    pub fn detect(config: &crate::platform::Config) -> Transport {
+        Transport::Http { base: config.api_base.clone() }
+    }
+
+    /// The WebSocket URL for `path` (`/api/ws?...`).
+    pub fn websocket_url(&self, path: &str) -> String {
+        match self {
+            Transport::Http { base } if !base.is_empty() => {
+                let ws_base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+                format!("{ws_base}{path}")
+            }
+            Transport::Http { .. } => format!("{}{path}", page_ws_origin()),
+        }
+    }
+
+    /// Sends a request and returns the answer, whatever its status.
+    pub async fn send(&self, req: &RawRequest) -> Result<RawResponse, ClientError> {
+        match self {
+            Transport::Http { base } => fetch(&format!("{base}{}", req.path), req).await,
+        }
+    }
+}
+
+fn page_ws_origin() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(location) = web_sys::window().map(|w| w.location()) {
+            let protocol = if location.protocol().unwrap_or_default() == "https:" { "wss:" } else { "ws:" };
+            return format!("{protocol}//{}", location.host().unwrap_or_default());
+        }
+    }
+    "ws://127.0.0.1:8080".to_owned()
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn fetch(url: &str, req: &RawRequest) -> Result<RawResponse, ClientError> {
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    let init = web_sys::RequestInit::new();
+    init.set_method(req.method.as_str());
+    let headers = web_sys::Headers::new().map_err(|_| ClientError::Network)?;
+    let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| ClientError::Network);
+    set("accept", "application/json")?;
+    if let Some(body) = &req.body {
+        set("content-type", "application/json")?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(token) = &req.token {
+        set("authorization", &format!("Bearer {token}"))?;
+    }
+    if let Some(key) = &req.idempotency_key {
+        set("idempotency-key", key)?;
+    }
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or(ClientError::Network)?;
+    let answer = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|_| ClientError::Network)?;
+    let response: web_sys::Response = answer.dyn_into().map_err(|_| ClientError::Network)?;
+    let status = response.status();
+    let text = response.text().map_err(|_| ClientError::Network)?;
+    let body = JsFuture::from(text).await.map_err(|_| ClientError::Network)?.as_string().unwrap_or_default();
+    Ok(RawResponse { status, body })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn fetch(_url: &str, _req: &RawRequest) -> Result<RawResponse, ClientError> {
+    // Native builds exist for tests of the pure logic; they never talk to a server.
+    Err(ClientError::Network)
+}

@@ -1,0 +1,95 @@
+//! The root component: the shared state and configuration, the router, the navigation bar,
+//! toasts and the live connection for the signed-in user.
+
+use crate::components::nav_bar::NavBar;
+use crate::components::toasts::Toasts;
+use crate::hooks::AppContext;
+use crate::pages;
+use crate::platform;
+use crate::realtime::LiveConnection;
+use crate::route::Route;
+use crate::state::{Action, Session, State};
+use std::rc::Rc;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+const SESSION_KEY: &str = "parkway.session";
+
+fn restore_session() -> Option<Session> {
+    platform::storage_get(SESSION_KEY).and_then(|json| serde_json::from_str(&json).ok())
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Search => html! { <pages::search::SearchPage /> },
+        Route::SignIn => html! { <pages::sign_in::SignInPage /> },
+        Route::SignUp => html! { <pages::sign_up::SignUpPage /> },
+        Route::Driveway { id } => html! { <pages::driveway::DrivewayPage {id} /> },
+        Route::Bookings => html! { <pages::bookings::BookingsPage /> },
+        Route::Owner => html! { <pages::owner::OwnerPage /> },
+        Route::NewDriveway => html! { <pages::driveway_editor::DrivewayEditorPage id={None::<uuid::Uuid>} /> },
+        Route::EditDriveway { id } => html! { <pages::driveway_editor::DrivewayEditorPage id={Some(id)} /> },
+        Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
+    }
+}
+
+/// The app.
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(|| State::starting(restore_session()));
+    let config = use_memo((), |_| platform::config());
+    let context = AppContext { state: state.clone(), config: Rc::new((*config).clone()) };
+
+    // The session survives reloads.
+    use_effect_with(state.session.clone(), |session| {
+        let json = session.as_ref().and_then(|s| serde_json::to_string(s).ok());
+        platform::storage_set(SESSION_KEY, json.as_deref());
+    });
+
+    // A restored token may have expired: check it once, quietly.
+    {
+        let context = context.clone();
+        use_effect_with((), move |_| {
+            if context.state.session.is_some() {
+                let api = context.api();
+                yew::platform::spawn_local(async move {
+                    if let Err(e) = api.me().await
+                        && e.status() == Some(401)
+                    {
+                        context.dispatch(Action::SignedOut);
+                    }
+                });
+            }
+        });
+    }
+
+    // Live notifications for whoever is signed in; a new token starts a new connection.
+    {
+        let token = state.session.as_ref().map(|s| s.token.clone());
+        let context = context.clone();
+        use_effect_with(token, move |token| {
+            let connection = token.as_ref().map(|_| {
+                let dispatcher = context.state.dispatcher();
+                LiveConnection::start(
+                    context.api(),
+                    context.state.last_notification_id(),
+                    Callback::from(move |a| dispatcher.dispatch(a)),
+                )
+            });
+            move || drop(connection)
+        });
+    }
+
+    html! {
+        <ContextProvider<AppContext> context={context}>
+            <BrowserRouter>
+                <a class="skip-link" href="#main">{ "Skip to content" }</a>
+                <NavBar />
+                <main id="main" tabindex="-1">
+                    <Switch<Route> render={switch} />
+                </main>
+                <Toasts />
+            </BrowserRouter>
+        </ContextProvider<AppContext>>
+    }
+}

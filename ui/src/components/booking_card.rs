@@ -1,0 +1,224 @@
+use crate::components::booking_badges::BookingBadges;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::hold_countdown::HoldCountdown;
+use crate::components::payment_form::PaymentForm;
+use crate::format;
+use crate::hooks::use_app;
+use crate::route::Route;
+use crate::state::ToastKind;
+use chrono::{Duration, Utc};
+use parkway_core::api::{Booking, Driveway};
+use parkway_core::booking::{BookingStatus, PaymentStatus};
+use parkway_core::money::Cents;
+use parkway_core::refund::{CancelledBy, refund_amount};
+use std::rc::Rc;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// How long an unpaid booking holds its slot (the server's default).
+pub const HOLD_MINUTES: i64 = 15;
+
+/// Who is looking at the booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The driver who booked.
+    Driver,
+    /// The driveway's owner.
+    Owner,
+}
+
+/// Props of [`BookingCard`].
+#[derive(Properties, PartialEq)]
+pub struct BookingCardProps {
+    /// The booking.
+    pub booking: Booking,
+    /// Its driveway, once loaded (with access instructions for a confirmed driver).
+    #[prop_or_default]
+    pub driveway: Option<Rc<Driveway>>,
+    /// Driver or owner view.
+    pub viewer: Viewer,
+    /// The booking changed here; reload the list.
+    pub on_changed: Callback<()>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    Nothing,
+    Pay,
+    Cancel,
+}
+
+/// What the driver gets back if they cancel now.
+pub fn refund_preview(b: &Booking, by: CancelledBy, now: chrono::DateTime<Utc>) -> Option<Cents> {
+    (b.payment_status == PaymentStatus::Paid).then(|| refund_amount(b.total_cents, by, b.created_at, b.start_time, now))
+}
+
+/// One booking: where and when, badges, the hold countdown, access instructions, and the
+/// actions the viewer may take (pay, cancel with the refund shown first, confirm, decline).
+#[component]
+pub fn BookingCard(props: &BookingCardProps) -> Html {
+    let app = use_app();
+    let open = use_state(|| Open::Nothing);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let b = &props.booking;
+    let now = Utc::now();
+    let active = b.status.holds_slot() && b.end_time > now;
+    let unpaid = matches!(b.payment_status, PaymentStatus::Pending | PaymentStatus::Failed);
+    let hold_until = b.created_at + Duration::minutes(HOLD_MINUTES);
+    let on_hold = props.viewer == Viewer::Driver && b.status == BookingStatus::Pending && unpaid && hold_until > now;
+    let title = props.driveway.as_ref().map(|d| d.title.clone()).unwrap_or_else(|| "Driveway".to_owned());
+
+    let act = |confirm: bool, done: &'static str| {
+        let (app, busy, error, open, on_changed, id) =
+            (app.clone(), busy.clone(), error.clone(), open.clone(), props.on_changed.clone(), b.id);
+        Callback::from(move |_| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (app, busy, error, open, on_changed) =
+                (app.clone(), busy.clone(), error.clone(), open.clone(), on_changed.clone());
+            yew::platform::spawn_local(async move {
+                let api = app.api();
+                let result = if confirm { api.confirm_booking(id).await } else { api.cancel_booking(id).await };
+                busy.set(false);
+                match result {
+                    Ok(_) => {
+                        open.set(Open::Nothing);
+                        app.toast(ToastKind::Success, done, "");
+                        app.dispatch(crate::state::Action::Changed);
+                        on_changed.emit(());
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let toggle = |what: Open| {
+        let open = open.clone();
+        Callback::from(move |_| open.set(if *open == what { Open::Nothing } else { what }))
+    };
+
+    let by = if props.viewer == Viewer::Driver { CancelledBy::Driver } else { CancelledBy::Owner };
+    let refund_text = match refund_preview(b, by, now) {
+        Some(r) if r == b.total_cents => format!("Full refund: {} back.", format::money(r, &b.currency)),
+        Some(r) if r == Cents::ZERO => "No refund: the slot has started.".to_owned(),
+        Some(r) => {
+            format!("{} back of the {} paid.", format::money(r, &b.currency), format::money(b.total_cents, &b.currency))
+        }
+        None => "Nothing has been charged, so there is nothing to refund.".to_owned(),
+    };
+    let (cancel_label, cancel_question, cancel_done) = match (props.viewer, b.status) {
+        (Viewer::Owner, BookingStatus::Pending) => ("Decline", "Decline this request?", "Request declined"),
+        (Viewer::Owner, _) => {
+            ("Cancel booking", "Cancel this booking? The driver is refunded in full.", "Booking cancelled")
+        }
+        (Viewer::Driver, _) => ("Cancel booking", "Cancel this booking?", "Booking cancelled"),
+    };
+
+    html! {
+        <li class="card booking" data-booking={b.id.to_string()} data-status={b.status.as_str()}>
+            <div class="booking-top">
+                <div>
+                    if props.viewer == Viewer::Driver {
+                        <Link<Route> to={Route::Driveway { id: b.driveway }} classes="booking-title">{ title.clone() }</Link<Route>>
+                    } else {
+                        <span class="booking-title">{ title.clone() }</span>
+                    }
+                    <div class="booking-when">{ format::slot(b.start_time, b.end_time) }</div>
+                    <div class="booking-meta">
+                        { format!("{} · {}", format::money(b.total_cents, &b.currency), format::duration((b.end_time - b.start_time).num_minutes())) }
+                        if let Some(d) = &props.driveway {
+                            { format!(" · {}", d.address) }
+                        }
+                    </div>
+                </div>
+                <BookingBadges status={b.status} payment={b.payment_status} />
+            </div>
+            if let Some(notes) = &b.special_requests {
+                <p class="booking-meta">{ format!("Requests: {notes}") }</p>
+            }
+            if on_hold {
+                <HoldCountdown until={hold_until} />
+            }
+            if props.viewer == Viewer::Driver && b.status == BookingStatus::Confirmed && b.end_time > now {
+                { match props.driveway.as_ref().and_then(|d| d.access_instructions.clone()) {
+                    Some(text) => html! { <div class="instructions"><strong>{ "Access instructions" }</strong>{ text }</div> },
+                    None => html! { <p class="booking-meta">{ "The owner has not added access instructions." }</p> },
+                } }
+            }
+            if props.viewer == Viewer::Driver && b.status == BookingStatus::Pending && !unpaid {
+                <p class="booking-meta">{ "Paid — waiting for the owner to confirm." }</p>
+            }
+            if let Some(e) = &*error {
+                <ErrorBanner message={e.clone()} />
+            }
+            if *open == Open::Pay {
+                <PaymentForm booking={b.clone()} on_paid={props.on_changed.clone()} />
+            }
+            if *open == Open::Cancel {
+                <div class="confirm-cancel" role="group" aria-label="Confirm cancellation">
+                    <p><strong>{ cancel_question }</strong></p>
+                    <p>{ refund_text }</p>
+                    <div class="booking-actions">
+                        <button type="button" class="button small danger solid" disabled={*busy} onclick={act(false, cancel_done)}>
+                            { if *busy { "Working…" } else { cancel_label } }
+                        </button>
+                        <button type="button" class="button small secondary" onclick={toggle(Open::Cancel)}>{ "Keep it" }</button>
+                    </div>
+                </div>
+            }
+            if active && *open == Open::Nothing {
+                <div class="booking-actions">
+                    if on_hold {
+                        <button type="button" class="button small" onclick={toggle(Open::Pay)}>{ "Pay now" }</button>
+                    }
+                    if props.viewer == Viewer::Owner && b.status == BookingStatus::Pending {
+                        <button type="button" class="button small" disabled={*busy} onclick={act(true, "Booking confirmed")}>
+                            { if *busy { "Working…" } else { "Confirm" } }
+                        </button>
+                    }
+                    <button type="button" class="button small danger" onclick={toggle(Open::Cancel)}>{ cancel_label }</button>
+                </div>
+            }
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parkway_core::money::Currency;
+    use uuid::Uuid;
+
+    fn booking(paid: bool, start_in_h: i64, booked_h_ago: i64) -> Booking {
+        let now = Utc::now();
+        Booking {
+            id: Uuid::nil(),
+            driveway: Uuid::nil(),
+            driver: Uuid::nil(),
+            start_time: now + Duration::hours(start_in_h),
+            end_time: now + Duration::hours(start_in_h + 2),
+            total_cents: Cents(1001),
+            currency: Currency::usd(),
+            status: BookingStatus::Confirmed,
+            payment_status: if paid { PaymentStatus::Paid } else { PaymentStatus::Pending },
+            stripe_payment_id: None,
+            special_requests: None,
+            driver_location: None,
+            created_at: now - Duration::hours(booked_h_ago),
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn refund_preview_follows_the_policy() {
+        let now = Utc::now();
+        assert_eq!(refund_preview(&booking(true, 48, 5), CancelledBy::Driver, now), Some(Cents(1001)));
+        assert_eq!(refund_preview(&booking(true, 3, 5), CancelledBy::Driver, now), Some(Cents(500)));
+        assert_eq!(refund_preview(&booking(true, 3, 5), CancelledBy::Owner, now), Some(Cents(1001)));
+        assert_eq!(refund_preview(&booking(false, 3, 5), CancelledBy::Driver, now), None);
+    }
+}

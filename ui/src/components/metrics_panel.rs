@@ -1,0 +1,40 @@
+use crate::format;
+use parkway_core::api::OwnerMetrics;
+use parkway_core::money::Currency;
+use yew::prelude::*;
+
+/// Props of [`MetricsPanel`].
+#[derive(Properties, PartialEq)]
+pub struct MetricsPanelProps {
+    /// The figures.
+    pub metrics: OwnerMetrics,
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
+}
+
+/// The owner's figures: revenue, bookings, cancellation and payment rates, average length.
+#[component]
+pub fn MetricsPanel(props: &MetricsPanelProps) -> Html {
+    let m = &props.metrics;
+    let tiles = [
+        ("Revenue", format::money(m.revenue_cents, &Currency::usd())),
+        ("Bookings", m.bookings.to_string()),
+        ("Confirmed", m.confirmed.to_string()),
+        ("Completed", m.completed.to_string()),
+        ("Cancelled", format!("{} ({})", m.cancelled, percent(m.cancellation_rate))),
+        ("Paid", percent(m.payment_completion_rate)),
+        ("Average stay", format::duration(m.average_duration_minutes.round() as i64)),
+    ];
+    html! {
+        <dl class="metrics">
+            { for tiles.into_iter().map(|(label, value)| html! {
+                <div class="metric">
+                    <dt class="metric-label">{ label }</dt>
+                    <dd class="metric-value" style="margin:0">{ value }</dd>
+                </div>
+            }) }
+        </dl>
+    }
+}

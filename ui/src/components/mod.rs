@@ -1,0 +1,36 @@
+//! Reusable components, one per file.
+
+/// The weekly opening-hours editor.
+pub mod availability_editor;
+/// Status and payment badges of a booking.
+pub mod booking_badges;
+/// One booking with its badges, countdown, instructions and actions.
+pub mod booking_card;
+/// The booking form with live price and quick durations.
+pub mod booking_form;
+/// One search result in the list.
+pub mod driveway_card;
+/// The MapLibre map of search results.
+pub mod driveway_map;
+/// A message for an empty list.
+pub mod empty_state;
+/// A failed load, with a retry button.
+pub mod error_banner;
+/// The countdown of an unpaid hold.
+pub mod hold_countdown;
+/// A spinner with a label for screen readers.
+pub mod loading;
+/// The owner's figures.
+pub mod metrics_panel;
+/// The top bar: brand, links, bell, account.
+pub mod nav_bar;
+/// The bell and the inbox.
+pub mod notification_bell;
+/// One of the owner's driveways with its switches and actions.
+pub mod owner_driveway_row;
+/// The payment step (simulated card form).
+pub mod payment_form;
+/// Date, time window and price filters of the search.
+pub mod search_filters;
+/// Toasts in the corner.
+pub mod toasts;

@@ -1,0 +1,148 @@
+use crate::api::PaymentIntent;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::loading::Loading;
+use crate::format;
+use crate::hooks::use_app;
+use parkway_core::api::Booking;
+use parkway_core::money::{Cents, Currency};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// Props of [`PaymentForm`].
+#[derive(Properties, PartialEq)]
+pub struct PaymentFormProps {
+    /// The booking to pay for.
+    pub booking: Booking,
+    /// The payment went through (or was authorised).
+    pub on_paid: Callback<()>,
+}
+
+#[derive(Clone, PartialEq)]
+enum Intent {
+    Loading,
+    Ready(PaymentIntent),
+    Failed(String),
+}
+
+/// The payment step. With the simulated provider (a server without a Stripe key) it is a card
+/// form clearly labelled as simulated; a decline is explained and can be retried with another
+/// card, which gets a fresh payment intent from the server.
+#[component]
+pub fn PaymentForm(props: &PaymentFormProps) -> Html {
+    let app = use_app();
+    let intent = use_state(|| Intent::Loading);
+    let card = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let attempt = use_state(|| 0u32);
+    let booking_id = props.booking.id;
+
+    {
+        let (intent, app) = (intent.clone(), app.clone());
+        use_effect_with((booking_id, *attempt), move |(id, _)| {
+            let id = *id;
+            intent.set(Intent::Loading);
+            yew::platform::spawn_local(async move {
+                intent.set(match app.api().create_payment_intent(id).await {
+                    Ok(i) => Intent::Ready(i),
+                    Err(e) => Intent::Failed(e.to_string()),
+                });
+            });
+        });
+    }
+
+    let onsubmit = {
+        let (app, card, busy, error, on_paid) =
+            (app.clone(), card.clone(), busy.clone(), error.clone(), props.on_paid.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            let number: String = card.chars().filter(|c| c.is_ascii_digit()).collect();
+            if number.len() < 12 {
+                error.set(Some("Enter the card number (for this simulated payment, 4242 4242 4242 4242).".into()));
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (app, busy, error, on_paid) = (app.clone(), busy.clone(), error.clone(), on_paid.clone());
+            yew::platform::spawn_local(async move {
+                let api = app.api();
+                // After a decline the server hands out a fresh intent for the next card; while
+                // the first one is usable it answers with the same one.
+                let result = match api.create_payment_intent(booking_id).await {
+                    Ok(i) => api.pay_simulated(&i.payment_intent_id, &number).await,
+                    Err(e) => Err(e),
+                };
+                busy.set(false);
+                match result {
+                    Ok(()) => {
+                        app.dispatch(crate::state::Action::Changed);
+                        on_paid.emit(());
+                    }
+                    Err(e) if e.status() == Some(402) => error.set(Some(
+                        "Your card was declined (simulated — no money moved). Check the number or try another card."
+                            .into(),
+                    )),
+                    Err(e) if e.status() == Some(409) => {
+                        error.set(Some(format!("{e} Reload My bookings to see where this booking stands.")))
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+
+    let body = match &*intent {
+        Intent::Loading => html! { <Loading label="Preparing the payment…" /> },
+        Intent::Failed(e) => {
+            let attempt = attempt.clone();
+            html! { <ErrorBanner message={e.clone()} on_retry={Callback::from(move |()| attempt.set(*attempt + 1))} /> }
+        }
+        Intent::Ready(i) if !i.simulated => html! {
+            <div class="notice warn" role="status">
+                { "This server takes real card payments through Stripe, and the Stripe card form is not part of this web build yet. Your slot is held for 15 minutes; pay in the Parkway app." }
+            </div>
+        },
+        Intent::Ready(i) => {
+            let currency = Currency::parse(&i.currency).unwrap_or_default();
+            let amount = format::money(Cents(i.amount_cents), &currency);
+            let oninput = {
+                let card = card.clone();
+                Callback::from(move |e: InputEvent| card.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+            };
+            let manual = i.capture_method == "manual";
+            html! {
+                <form {onsubmit} class="payment" aria-describedby="sim-note" novalidate=true>
+                    <span class="simulated-label" id="sim-note">{ "Simulated — no money moves" }</span>
+                    <p class="muted small">
+                        { "This server has no payment provider configured, so payments are simulated. Use a test card:" }
+                    </p>
+                    <ul class="test-cards">
+                        <li><code>{ "4242 4242 4242 4242" }</code>{ " pays" }</li>
+                        <li><code>{ "4000 0000 0000 0002" }</code>{ " is declined" }</li>
+                    </ul>
+                    <label for="card">{ "Card number" }</label>
+                    <input id="card" class="card-input" type="text" inputmode="numeric" autocomplete="cc-number"
+                        placeholder="4242 4242 4242 4242" value={(*card).clone()} {oninput} />
+                    if let Some(e) = &*error {
+                        <ErrorBanner message={e.clone()} />
+                    }
+                    <button type="submit" class="button wide" disabled={*busy}>
+                        { if *busy { "Paying…".to_owned() } else if manual { format!("Authorise {amount}") } else { format!("Pay {amount}") } }
+                    </button>
+                    if manual {
+                        <p class="hint">{ "The amount is held on the card and taken only when the owner confirms." }</p>
+                    }
+                </form>
+            }
+        }
+    };
+    html! {
+        <section class="card" aria-labelledby="pay-heading">
+            <h2 id="pay-heading">{ "Payment" }</h2>
+            { body }
+        </section>
+    }
+}

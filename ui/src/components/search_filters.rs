@@ -1,0 +1,75 @@
+use crate::state::Filters;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// Props of [`SearchFilters`].
+#[derive(Properties, PartialEq)]
+pub struct SearchFiltersProps {
+    /// Current filters.
+    pub filters: Filters,
+    /// New filters.
+    pub on_change: Callback<Filters>,
+    /// A problem with the filters, shown under them.
+    #[prop_or_default]
+    pub error: Option<AttrValue>,
+    /// Find my position.
+    pub on_near_me: Callback<()>,
+    /// True while the position is being found.
+    #[prop_or_default]
+    pub locating: bool,
+}
+
+/// The time window and price cap of the search, plus "near me".
+#[component]
+pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
+    let field = |set: fn(&mut Filters, String)| {
+        let (filters, on_change) = (props.filters.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            let mut f = filters.clone();
+            set(&mut f, e.target_unchecked_into::<HtmlInputElement>().value());
+            on_change.emit(f);
+        })
+    };
+    let clear = {
+        let on_change = props.on_change.clone();
+        Callback::from(move |_| on_change.emit(Filters::default()))
+    };
+    let near_me = {
+        let cb = props.on_near_me.clone();
+        Callback::from(move |_| cb.emit(()))
+    };
+    let f = &props.filters;
+    let active = *f != Filters::default();
+    html! {
+        <form class="filters" aria-label="Search filters" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
+            <div class="filter">
+                <label for="f-date">{ "Date" }</label>
+                <input id="f-date" type="date" value={f.date.clone()} onchange={field(|f, v| f.date = v)} />
+            </div>
+            <div class="filter">
+                <label for="f-from">{ "From" }</label>
+                <input id="f-from" type="time" step="900" value={f.from.clone()} onchange={field(|f, v| f.from = v)} />
+            </div>
+            <div class="filter">
+                <label for="f-until">{ "Until" }</label>
+                <input id="f-until" type="time" step="900" value={f.until.clone()} onchange={field(|f, v| f.until = v)} />
+            </div>
+            <div class="filter narrow">
+                <label for="f-max">{ "Max $/h" }</label>
+                <input id="f-max" type="number" inputmode="decimal" min="0" step="0.5" placeholder="Any"
+                    value={f.max_price.clone()} onchange={field(|f, v| f.max_price = v)} />
+            </div>
+            <div class="filter-actions">
+                <button type="button" class="button small secondary" onclick={near_me} disabled={props.locating}>
+                    <span aria-hidden="true">{ "◎ " }</span>{ if props.locating { "Locating…" } else { "Near me" } }
+                </button>
+                if active {
+                    <button type="button" class="button small ghost" onclick={clear}>{ "Clear" }</button>
+                }
+            </div>
+            if let Some(e) = &props.error {
+                <p class="field-error" role="alert">{ e.clone() }</p>
+            }
+        </form>
+    }
+}

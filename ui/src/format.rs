@@ -1,0 +1,121 @@
+//! How amounts, times and durations read on screen.
+
+use chrono::{DateTime, Datelike, Local, TimeZone, Utc};
+use parkway_core::money::{Cents, Currency, format_amount};
+
+/// `$12.50`; whole amounts drop the cents (`$12`), as price tags do.
+pub fn price_tag(amount: Cents, currency: &Currency) -> String {
+    let full = format_amount(amount, currency);
+    match full.strip_suffix(".00") {
+        Some(short) => short.to_owned(),
+        None => full.replace(".00 ", " "),
+    }
+}
+
+/// `$12.50`, always with cents, for totals and refunds.
+pub fn money(amount: Cents, currency: &Currency) -> String {
+    format_amount(amount, currency)
+}
+
+/// `2 h 30 min`, `45 min`, `3 days 2 h`.
+pub fn duration(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(if days == 1 { "1 day".to_owned() } else { format!("{days} days") });
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} h"));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins} min"));
+    }
+    parts.join(" ")
+}
+
+/// `14:05` for a countdown of seconds (never negative).
+pub fn countdown(seconds: i64) -> String {
+    let s = seconds.max(0);
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+fn day_text<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
+    let weekday = WEEKDAYS[t.weekday().num_days_from_monday() as usize];
+    let month = MONTHS[t.month0() as usize];
+    format!("{weekday} {} {month}", t.day())
+}
+
+/// `Tue 24 Nov, 10:00–12:00`, or `Tue 24 Nov 22:00 → Wed 25 Nov 09:00` across days, in `tz`.
+pub fn slot_in<Tz: TimeZone>(start: DateTime<Utc>, end: DateTime<Utc>, tz: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let (s, e) = (start.with_timezone(tz), end.with_timezone(tz));
+    if s.date_naive() == e.date_naive() {
+        format!("{}, {}–{}", day_text(&s), s.format("%H:%M"), e.format("%H:%M"))
+    } else {
+        format!("{} {} → {} {}", day_text(&s), s.format("%H:%M"), day_text(&e), e.format("%H:%M"))
+    }
+}
+
+/// A slot in the browser's local time.
+pub fn slot(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    slot_in(start, end, &Local)
+}
+
+/// `Tue 24 Nov, 10:00` in the browser's local time.
+pub fn instant(t: DateTime<Utc>) -> String {
+    let l = t.with_timezone(&Local);
+    format!("{}, {}", day_text(&l), l.format("%H:%M"))
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, or the date.
+pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - t).num_seconds();
+    match secs {
+        i64::MIN..=59 => "just now".to_owned(),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => instant(t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    #[test]
+    fn price_tags_drop_zero_cents() {
+        let usd = Currency::usd();
+        assert_eq!(price_tag(Cents(1200), &usd), "$12");
+        assert_eq!(price_tag(Cents(1250), &usd), "$12.50");
+        assert_eq!(money(Cents(1200), &usd), "$12.00");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(30), "30 min");
+        assert_eq!(duration(150), "2 h 30 min");
+        assert_eq!(duration(60), "1 h");
+        assert_eq!(duration(1440 + 120), "1 day 2 h");
+        assert_eq!(duration(0), "0 min");
+        assert_eq!(countdown(14 * 60 + 5), "14:05");
+        assert_eq!(countdown(-3), "0:00");
+    }
+
+    #[test]
+    fn slots_show_one_day_or_two() {
+        let tz = FixedOffset::east_opt(3600).expect("offset");
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc);
+        assert_eq!(slot_in(t("2026-11-24T09:00:00Z"), t("2026-11-24T11:00:00Z"), &tz), "Tue 24 Nov, 10:00–12:00");
+        assert_eq!(
+            slot_in(t("2026-11-24T21:00:00Z"), t("2026-11-25T08:00:00Z"), &tz),
+            "Tue 24 Nov 22:00 → Wed 25 Nov 09:00"
+        );
+    }
+}

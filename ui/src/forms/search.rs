@@ -1,0 +1,63 @@
+//! The search filters turned into query parameters.
+
+use super::driveway::parse_dollars;
+use crate::state::Filters;
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use parkway_core::money::Cents;
+
+/// A time window in UTC.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// The time window to search in, if the driver chose one. An end before the start means the
+/// next day (an overnight window).
+pub fn window<Tz: TimeZone>(f: &Filters, tz: &Tz) -> Result<Option<Window>, String> {
+    if f.date.trim().is_empty() && f.from.trim().is_empty() && f.until.trim().is_empty() {
+        return Ok(None);
+    }
+    let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d").map_err(|_| "Choose a date.".to_owned())?;
+    let from = NaiveTime::parse_from_str(f.from.trim(), "%H:%M").map_err(|_| "Choose a start time.".to_owned())?;
+    let until = NaiveTime::parse_from_str(f.until.trim(), "%H:%M").map_err(|_| "Choose an end time.".to_owned())?;
+    let start = date.and_time(from);
+    let mut end = date.and_time(until);
+    if end <= start {
+        end += Duration::days(1);
+    }
+    let utc = |t| match tz.from_local_datetime(&t) {
+        LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => Ok(x.with_timezone(&Utc)),
+        LocalResult::None => Err("That time does not exist on that day (the clocks change).".to_owned()),
+    };
+    Ok(Some((utc(start)?, utc(end)?)))
+}
+
+/// The highest hourly price, if the driver set one.
+pub fn max_price(f: &Filters) -> Result<Option<Cents>, String> {
+    match f.max_price.trim() {
+        "" => Ok(None),
+        s => parse_dollars(s).map(Some).ok_or_else(|| "The maximum price is an amount like 5 or 5.50.".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filters(date: &str, from: &str, until: &str, max: &str) -> Filters {
+        Filters { date: date.into(), from: from.into(), until: until.into(), max_price: max.into() }
+    }
+
+    #[test]
+    fn windows_are_local_and_may_run_overnight() {
+        assert_eq!(window(&filters("", "", "", ""), &Utc), Ok(None));
+        let (s, e) = window(&filters("2026-11-24", "22:00", "06:00", ""), &Utc).expect("ok").expect("some");
+        assert_eq!(s.to_rfc3339(), "2026-11-24T22:00:00+00:00");
+        assert_eq!(e.to_rfc3339(), "2026-11-25T06:00:00+00:00");
+        assert_eq!(window(&filters("2026-11-24", "", "", ""), &Utc), Err("Choose a start time.".into()));
+    }
+
+    #[test]
+    fn max_price_in_dollars() {
+        assert_eq!(max_price(&filters("", "", "", "5.5")), Ok(Some(Cents(550))));
+        assert_eq!(max_price(&filters("", "", "", "")), Ok(None));
+        assert!(max_price(&filters("", "", "", "cheap")).is_err());
+    }
+}

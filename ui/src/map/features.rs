@@ -1,0 +1,125 @@
+//! GeoJSON for the map, built as plain JSON so it is tested natively.
+
+use crate::format::price_tag;
+use parkway_core::api::SearchItem;
+use serde_json::{Value, json};
+
+/// The source holding the driveways.
+pub const SOURCE: &str = "driveways";
+/// The source holding the background grid of the offline style.
+pub const GRID_SOURCE: &str = "grid";
+
+/// Prefix of the price-tag images drawn on demand.
+pub const TAG_PREFIX: &str = "price:";
+/// Prefix of the highlighted price-tag images.
+pub const SELECTED_TAG_PREFIX: &str = "price-selected:";
+
+/// The label on a driveway's marker: the quote for the chosen slot when there is one, else the
+/// hourly price (`$4/h`).
+pub fn marker_label(item: &SearchItem) -> String {
+    let d = &item.driveway;
+    match item.quote_cents {
+        Some(q) => price_tag(q, &d.currency),
+        None => format!("{}/h", price_tag(d.price_per_hour_cents, &d.currency)),
+    }
+}
+
+/// A FeatureCollection of points with `id`, `label` and `title` properties.
+pub fn driveways(items: &[SearchItem]) -> Value {
+    let features: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let d = &item.driveway;
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [d.lng, d.lat] },
+                "properties": {
+                    "id": d.id.to_string(),
+                    "label": marker_label(item),
+                    "title": d.title,
+                    "price": d.price_per_hour_cents.get(),
+                }
+            })
+        })
+        .collect();
+    json!({ "type": "FeatureCollection", "features": features })
+}
+
+/// A grid of lines covering the bounds, about eight cells across whatever the zoom, with
+/// spacings of 1, 2 or 5 × 10ⁿ degrees so lines stay put while panning.
+pub fn grid(west: f64, south: f64, east: f64, north: f64) -> Value {
+    let span = (east - west).abs().max((north - south).abs()).max(1e-6);
+    let raw = span / 8.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(magnitude * 10.0);
+    let mut lines = Vec::new();
+    let (x0, x1) = ((west / step).floor() as i64 - 1, (east / step).ceil() as i64 + 1);
+    let (y0, y1) = ((south / step).floor() as i64 - 1, (north / step).ceil() as i64 + 1);
+    // Bounded: a degenerate view never produces more than a few dozen lines.
+    for i in x0..=x1.min(x0 + 60) {
+        let x = i as f64 * step;
+        lines.push(json!([[x, (south - span).max(-85.0)], [x, (north + span).min(85.0)]]));
+    }
+    for j in y0..=y1.min(y0 + 60) {
+        let y = (j as f64 * step).clamp(-85.0, 85.0);
+        lines.push(json!([[west - span, y], [east + span, y]]));
+    }
+    json!({
+        "type": "Feature",
+        "geometry": { "type": "MultiLineString", "coordinates": lines },
+        "properties": {}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use parkway_core::api::Driveway;
+    use parkway_core::availability::WeeklySchedule;
+    use parkway_core::money::{Cents, Currency};
+    use uuid::Uuid;
+
+    fn item(price: i64, quote: Option<i64>) -> SearchItem {
+        SearchItem {
+            driveway: Driveway {
+                id: Uuid::from_u128(1),
+                owner: Uuid::from_u128(2),
+                title: "Elm St".into(),
+                address: "1 Elm St".into(),
+                lat: 37.7,
+                lng: -122.4,
+                price_per_hour_cents: Cents(price),
+                price_per_day_cents: None,
+                currency: Currency::usd(),
+                timezone: "UTC".into(),
+                instant_book: false,
+                access_instructions: None,
+                availability: WeeklySchedule::always_open(),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            distance_m: 10.0,
+            quote_cents: quote.map(Cents),
+        }
+    }
+
+    #[test]
+    fn markers_carry_id_and_price_label() {
+        let fc = driveways(&[item(450, None), item(400, Some(1200))]);
+        let f = &fc["features"];
+        assert_eq!(f[0]["geometry"]["coordinates"], json!([-122.4, 37.7]));
+        assert_eq!(f[0]["properties"]["label"], "$4.50/h");
+        assert_eq!(f[0]["properties"]["id"], Uuid::from_u128(1).to_string());
+        assert_eq!(f[1]["properties"]["label"], "$12");
+    }
+
+    #[test]
+    fn grid_has_a_handful_of_lines_at_any_zoom() {
+        for span in [0.01, 0.1, 3.0, 90.0] {
+            let g = grid(-122.4, 37.7, -122.4 + span, 37.7 + span);
+            let n = g["geometry"]["coordinates"].as_array().map(Vec::len).unwrap_or(0);
+            assert!((8..=40).contains(&n), "span {span}: {n} lines");
+        }
+    }
+}

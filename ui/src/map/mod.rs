@@ -1,0 +1,298 @@
+//! MapLibre GL JS for the app: the raw bindings stay private (`raw`), and this module offers a
+//! small safe API. Event closures live in the [`Map`] value and are removed with it; nothing is
+//! leaked with `forget`.
+
+/// GeoJSON built from search results, and the offline grid.
+pub mod features;
+/// Price-tag images drawn on a canvas.
+#[cfg(target_arch = "wasm32")]
+mod labels;
+/// The raw `extern` declarations.
+#[cfg(target_arch = "wasm32")]
+mod raw;
+/// The offline style and the driveway layers.
+pub mod style;
+
+pub use crate::state::Camera;
+
+/// The visible area.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    /// Smallest longitude.
+    pub west: f64,
+    /// Smallest latitude.
+    pub south: f64,
+    /// Largest longitude.
+    pub east: f64,
+    /// Largest latitude.
+    pub north: f64,
+}
+
+impl Bounds {
+    /// True when the point is inside.
+    pub fn contains(&self, lng: f64, lat: f64) -> bool {
+        (self.west..=self.east).contains(&lng) && (self.south..=self.north).contains(&lat)
+    }
+}
+
+/// Why the map could not start (most often: no WebGL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapError(pub String);
+
+#[cfg(target_arch = "wasm32")]
+pub use web::Map;
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use super::style::{self, layers};
+    use super::{Bounds, Camera, MapError, features, labels, raw};
+    use serde_json::{Value, json};
+    use wasm_bindgen::prelude::*;
+
+    /// A listener registered on the map, removed when the map goes.
+    struct Listener {
+        event: &'static str,
+        closure: Closure<dyn FnMut(JsValue)>,
+    }
+
+    /// A live MapLibre map. Dropping it removes its listeners and the map.
+    pub struct Map {
+        map: raw::Map,
+        listeners: Vec<Listener>,
+        popup: Option<raw::Popup>,
+        offline: bool,
+    }
+
+    fn js(value: &Value) -> JsValue {
+        js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+    }
+
+    fn get(obj: &JsValue, key: &str) -> JsValue {
+        js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn clickable() -> JsValue {
+        js(&json!({ "layers": [layers::SELECTED_TAG, layers::TAGS, layers::DOTS] }))
+    }
+
+    impl Map {
+        /// Creates a map in `container` looking at `camera`, with the style at `style_url` or
+        /// the built-in offline style.
+        pub fn new(container: &web_sys::HtmlElement, camera: Camera, style_url: Option<&str>) -> Result<Map, MapError> {
+            let offline = style_url.is_none();
+            let options = js_sys::Object::new();
+            let set = |k: &str, v: &JsValue| {
+                let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), v);
+            };
+            set("container", container);
+            match style_url {
+                Some(url) => set("style", &JsValue::from_str(url)),
+                None => set("style", &js(&style::offline())),
+            }
+            set("center", &js(&json!([camera.lng, camera.lat])));
+            set("zoom", &JsValue::from_f64(camera.zoom));
+            set("dragRotate", &JsValue::FALSE);
+            set("pitchWithRotate", &JsValue::FALSE);
+            set("touchPitch", &JsValue::FALSE);
+            set("attributionControl", &js(&json!({ "compact": true })));
+            let map = raw::Map::new(&options).map_err(|e| {
+                MapError(
+                    e.as_string().or_else(|| get(&e, "message").as_string()).unwrap_or_else(|| "unknown error".into()),
+                )
+            })?;
+            if let Ok(nav) = raw::NavigationControl::new(&js(&json!({ "showCompass": false }))) {
+                map.add_control(&nav, "top-right");
+            }
+            let mut this = Map { map, listeners: Vec::new(), popup: None, offline };
+            let map_for_images = this.map.clone();
+            this.on("styleimagemissing", move |e| {
+                let Some(id) = get(&e, "id").as_string() else { return };
+                if map_for_images.has_image(&id) {
+                    return;
+                }
+                if let Some(image) = labels::draw(&id) {
+                    let _ = map_for_images.add_image(&id, &image, &labels::image_options());
+                }
+            });
+            Ok(this)
+        }
+
+        fn on(&mut self, event: &'static str, f: impl FnMut(JsValue) + 'static) {
+            let closure = Closure::<dyn FnMut(JsValue)>::new(f);
+            self.map.on(event, closure.as_ref().unchecked_ref());
+            self.listeners.push(Listener { event, closure });
+        }
+
+        /// Calls `f` once the style has loaded and the driveway layers exist.
+        pub fn on_ready(&mut self, mut f: impl FnMut() + 'static) {
+            let map = self.map.clone();
+            let offline = self.offline;
+            self.on("load", move |_| {
+                let _ = map.add_source(features::SOURCE, &js(&style::driveway_source()));
+                for layer in style::driveway_layers() {
+                    let _ = map.add_layer(&js(&layer));
+                }
+                if offline {
+                    update_grid(&map);
+                }
+                f();
+            });
+        }
+
+        /// Calls `f` with the new bounds and camera whenever the map stops moving.
+        pub fn on_move_end(&mut self, mut f: impl FnMut(Bounds, Camera) + 'static) {
+            let map = self.map.clone();
+            let offline = self.offline;
+            self.on("moveend", move |_| {
+                if offline {
+                    update_grid(&map);
+                }
+                f(bounds_of(&map), camera_of(&map));
+            });
+        }
+
+        /// Calls `f` with the clicked driveway's id, or `None` for a click beside the markers.
+        pub fn on_driveway_click(&mut self, mut f: impl FnMut(Option<String>) + 'static) {
+            let map = self.map.clone();
+            self.on("click", move |e| {
+                let hits = map.query_rendered_features_at(&get(&e, "point"), &clickable());
+                let id = hits.get(0);
+                let id = if id.is_undefined() { None } else { get(&get(&id, "properties"), "id").as_string() };
+                f(id);
+            });
+            let map = self.map.clone();
+            self.on("mousemove", move |e| {
+                let over = map.query_rendered_features_at(&get(&e, "point"), &clickable()).length() > 0;
+                let _ = map.get_canvas().style().set_property("cursor", if over { "pointer" } else { "" });
+            });
+        }
+
+        /// Shows these driveways (a FeatureCollection from [`features::driveways`]).
+        pub fn set_driveways(&self, data: &Value) {
+            if let Some(source) = self.map.get_source(features::SOURCE) {
+                source.set_data(&js(data));
+            }
+        }
+
+        /// Highlights one driveway, or none.
+        pub fn highlight(&self, id: Option<&str>) {
+            let filter = js(&style::id_filter(id.unwrap_or("")));
+            for layer in [layers::SELECTED_DOT, layers::SELECTED_TAG] {
+                if !self.map.get_layer(layer).is_undefined() {
+                    let _ = self.map.set_filter(layer, &filter);
+                }
+            }
+        }
+
+        /// Opens a popup with a title and a line of text at a point, closing any other.
+        pub fn show_popup(&mut self, lng: f64, lat: f64, title: &str, text: &str) {
+            self.close_popup();
+            let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+            let Ok(node) = document.create_element("div") else { return };
+            node.set_class_name("map-popup");
+            if let (Ok(t), Ok(p)) = (document.create_element("strong"), document.create_element("span")) {
+                t.set_text_content(Some(title));
+                p.set_text_content(Some(text));
+                let _ = node.append_child(&t);
+                let _ = node.append_child(&p);
+            }
+            let options =
+                js(&json!({ "closeButton": false, "closeOnClick": false, "offset": 30, "maxWidth": "240px" }));
+            if let Ok(popup) = raw::Popup::new(&options) {
+                popup.set_lng_lat(&js(&json!([lng, lat]))).set_dom_content(&node).add_to(&self.map);
+                self.popup = Some(popup);
+            }
+        }
+
+        /// Closes the popup.
+        pub fn close_popup(&mut self) {
+            if let Some(p) = self.popup.take() {
+                p.remove_popup();
+            }
+        }
+
+        /// Moves smoothly to a camera.
+        pub fn ease_to(&self, camera: Camera) {
+            self.map.ease_to(&js(&json!({ "center": [camera.lng, camera.lat], "zoom": camera.zoom, "duration": 600 })));
+        }
+
+        /// Pans so the point is in view, keeping the zoom.
+        pub fn pan_to(&self, lng: f64, lat: f64) {
+            self.map.ease_to(&js(&json!({ "center": [lng, lat], "duration": 400 })));
+        }
+
+        /// Fits the view around the bounds.
+        pub fn fit_bounds(&self, b: Bounds, padding: f64) {
+            self.map.fit_bounds(
+                &js(&json!([[b.west, b.south], [b.east, b.north]])),
+                &js(&json!({ "padding": padding, "maxZoom": 16 })),
+            );
+        }
+
+        /// The visible area.
+        pub fn bounds(&self) -> Bounds {
+            bounds_of(&self.map)
+        }
+
+        /// The camera.
+        pub fn camera(&self) -> Camera {
+            camera_of(&self.map)
+        }
+
+        /// How many driveway dots are drawn on screen right now.
+        pub fn rendered_driveways(&self) -> u32 {
+            rendered(&self.map)
+        }
+
+        /// Calls `f` with the number of driveway dots drawn each time the map has finished
+        /// drawing, until `f` returns false.
+        pub fn while_idle(&mut self, mut f: impl FnMut(u32) -> bool + 'static) {
+            let map = self.map.clone();
+            let mut active = true;
+            self.on("idle", move |_| {
+                if active {
+                    active = f(rendered(&map));
+                }
+            });
+        }
+
+        /// Tells the map its container changed size.
+        pub fn resize(&self) {
+            self.map.resize();
+        }
+    }
+
+    fn rendered(map: &raw::Map) -> u32 {
+        if map.get_layer(layers::DOTS).is_undefined() {
+            return 0;
+        }
+        map.query_rendered_features(&js(&json!({ "layers": [layers::DOTS] }))).length()
+    }
+
+    fn bounds_of(map: &raw::Map) -> Bounds {
+        let b = map.get_bounds();
+        Bounds { west: b.get_west(), south: b.get_south(), east: b.get_east(), north: b.get_north() }
+    }
+
+    fn camera_of(map: &raw::Map) -> Camera {
+        let c = map.get_center();
+        Camera { lng: c.lng(), lat: c.lat(), zoom: map.get_zoom() }
+    }
+
+    fn update_grid(map: &raw::Map) {
+        let b = bounds_of(map);
+        if let Some(source) = map.get_source(features::GRID_SOURCE) {
+            source.set_data(&js(&features::grid(b.west, b.south, b.east, b.north)));
+        }
+    }
+
+    impl Drop for Map {
+        fn drop(&mut self) {
+            self.close_popup();
+            for l in self.listeners.drain(..) {
+                self.map.off(l.event, l.closure.as_ref().unchecked_ref());
+            }
+            self.map.remove();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+use crate::components::booking_card::{BookingCard, Viewer};
+use crate::components::empty_state::EmptyState;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::loading::Loading;
+use crate::components::metrics_panel::MetricsPanel;
+use crate::components::owner_driveway_row::OwnerDrivewayRow;
+use crate::hooks::{Load, use_app, use_load};
+use crate::pages::bookings::load_bookings;
+use crate::platform;
+use crate::route::Route;
+use chrono::Utc;
+use parkway_core::api::{Booking, Role};
+use parkway_core::booking::BookingStatus;
+use std::rc::Rc;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// The owner's dashboard: figures, requests to answer, upcoming bookings, and driveways.
+#[component]
+pub fn OwnerPage() -> Html {
+    let app = use_app();
+    use_effect_with((), |_| platform::set_title("Dashboard"));
+    let session = app.state.session.clone();
+    let token = session.as_ref().map(|s| s.token.clone());
+    let changes = app.state.changes;
+    let (metrics, reload_metrics) = {
+        let app = app.clone();
+        use_load((token.clone(), changes), move |_| async move { app.api().owner_metrics().await })
+    };
+    let (bookings, reload_bookings) = {
+        let app = app.clone();
+        use_load((token.clone(), changes), move |_| load_bookings(app.api(), true))
+    };
+    let (driveways, reload_driveways) = {
+        let app = app.clone();
+        use_load((token.clone(), changes), move |_| async move { app.api().my_driveways().await })
+    };
+    if !session.as_ref().is_some_and(|s| s.is(Role::Owner)) {
+        return html! {
+            <div class="page narrow">
+                <h1>{ "Owner dashboard" }</h1>
+                <p>{ "Sign in with an owner account to list driveways and answer requests." }</p>
+                <Link<Route> to={Route::SignIn} classes="button">{ "Sign in" }</Link<Route>>
+            </div>
+        };
+    }
+    let on_changed = {
+        let (a, b, c) = (reload_metrics.clone(), reload_bookings.clone(), reload_driveways.clone());
+        Callback::from(move |()| {
+            a.emit(());
+            b.emit(());
+            c.emit(());
+        })
+    };
+
+    let metrics_view = match &metrics {
+        Load::Loading => html! { <Loading label="Loading figures…" /> },
+        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload_metrics.clone()} /> },
+        Load::Ready(m) => html! { <MetricsPanel metrics={(**m).clone()} /> },
+    };
+
+    let (requests_view, upcoming_view, request_count, upcoming_count) = match &bookings {
+        Load::Loading => (html! { <Loading label="Loading requests…" /> }, html! {}, 0, 0),
+        Load::Failed(e) => {
+            (html! { <ErrorBanner message={e.clone()} on_retry={reload_bookings.clone()} /> }, html! {}, 0, 0)
+        }
+        Load::Ready(data) => {
+            let now = Utc::now();
+            let mut requests: Vec<&Booking> =
+                data.0.iter().filter(|b| b.status == BookingStatus::Pending && b.end_time > now).collect();
+            let mut upcoming: Vec<&Booking> =
+                data.0.iter().filter(|b| b.status == BookingStatus::Confirmed && b.end_time > now).collect();
+            requests.sort_by_key(|b| b.start_time);
+            upcoming.sort_by_key(|b| b.start_time);
+            let cards = |list: &[&Booking]| {
+                list.iter()
+                    .map(|b| {
+                        html! {
+                            <BookingCard key={b.id.to_string()} booking={(*b).clone()} driveway={data.1.get(&b.driveway).cloned()}
+                                viewer={Viewer::Owner} on_changed={on_changed.clone()} />
+                        }
+                    })
+                    .collect::<Html>()
+            };
+            let requests_html = if requests.is_empty() {
+                html! { <EmptyState title="No requests waiting."><p>{ "New bookings on your driveways appear here." }</p></EmptyState> }
+            } else {
+                html! { <ul class="booking-list" id="requests">{ cards(&requests) }</ul> }
+            };
+            let upcoming_html = if upcoming.is_empty() {
+                html! { <EmptyState title="No confirmed bookings coming up." /> }
+            } else {
+                html! { <ul class="booking-list" id="upcoming">{ cards(&upcoming) }</ul> }
+            };
+            (requests_html, upcoming_html, requests.len(), upcoming.len())
+        }
+    };
+
+    let driveways_view = match &driveways {
+        Load::Loading => html! { <Loading label="Loading your driveways…" /> },
+        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload_driveways.clone()} /> },
+        Load::Ready(list) if list.is_empty() => html! {
+            <EmptyState title="You have not listed a driveway yet.">
+                <Link<Route> to={Route::NewDriveway} classes="button">{ "List your first driveway" }</Link<Route>>
+            </EmptyState>
+        },
+        Load::Ready(list) => html! {
+            <ul class="driveway-list">
+                { for list.iter().map(|d| html! {
+                    <OwnerDrivewayRow key={d.id.to_string()} driveway={Rc::new(d.clone())} on_changed={on_changed.clone()} />
+                }) }
+            </ul>
+        },
+    };
+
+    html! {
+        <div class="page">
+            <div class="page-head">
+                <h1>{ "Dashboard" }</h1>
+                <Link<Route> to={Route::NewDriveway} classes="button">{ "+ Add a driveway" }</Link<Route>>
+            </div>
+            <section class="section" aria-labelledby="metrics-h">
+                <h2 id="metrics-h">{ "Your figures" }</h2>
+                { metrics_view }
+            </section>
+            <section class="section" aria-labelledby="requests-h">
+                <h2 id="requests-h">{ "Requests to answer" }<span class="count">{ request_count }</span></h2>
+                { requests_view }
+            </section>
+            <section class="section" aria-labelledby="upcoming-h">
+                <h2 id="upcoming-h">{ "Upcoming bookings" }<span class="count">{ upcoming_count }</span></h2>
+                { upcoming_view }
+            </section>
+            <section class="section" aria-labelledby="driveways-h">
+                <h2 id="driveways-h">{ "Your driveways" }</h2>
+                { driveways_view }
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,188 @@
+use crate::api::{Area, SearchQuery};
+use crate::components::driveway_card::DrivewayCard;
+use crate::components::driveway_map::DrivewayMap;
+use crate::components::empty_state::EmptyState;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::search_filters::SearchFilters;
+use crate::forms::search::{max_price, window};
+use crate::hooks::use_app;
+use crate::map::{Bounds, Camera};
+use crate::platform;
+use crate::state::{Action, Filters, ToastKind};
+use chrono::Local;
+use parkway_core::api::SearchItem;
+use std::rc::Rc;
+use uuid::Uuid;
+use yew::prelude::*;
+
+/// How long the map must rest before searching.
+const DEBOUNCE_MS: u32 = 300;
+/// Most markers asked for at once.
+const LIMIT: u32 = 200;
+
+#[derive(Clone, PartialEq)]
+enum Results {
+    Searching,
+    Ready,
+    Failed(String),
+}
+
+/// The map search: filters, the list of results and the map, kept in sync.
+#[component]
+pub fn SearchPage() -> Html {
+    let app = use_app();
+    let camera = app.state.camera.unwrap_or(Camera::DEFAULT);
+    let area = use_state(|| None::<Area>);
+    let items = use_state(|| Rc::new(Vec::<SearchItem>::new()));
+    let results = use_state(|| Results::Searching);
+    let selected = use_state(|| None::<Uuid>);
+    let go_to = use_state(|| None::<(u32, Camera)>);
+    let locating = use_state(|| false);
+    let retry = use_state(|| 0u32);
+    let generation = use_mut_ref(|| 0u32);
+    let filters = app.state.filters.clone();
+
+    use_effect_with((), |_| platform::set_title("Find parking"));
+
+    // Without a map (no WebGL) the list still searches around the last known centre.
+    {
+        let area = area.clone();
+        use_effect_with((), move |_| {
+            let fallback = gloo_timers::callback::Timeout::new(4000, move || {
+                if area.is_none() {
+                    area.set(Some(Area::Around { lat: camera.lat, lng: camera.lng, radius_m: 3000.0 }));
+                }
+            });
+            move || drop(fallback)
+        });
+    }
+
+    let filter_error = match (window(&filters, &Local), max_price(&filters)) {
+        (Err(e), _) | (_, Err(e)) => Some(e),
+        _ => None,
+    };
+
+    // Search when the area or the filters change, once the map has rested.
+    {
+        let (items, results, app) = (items.clone(), results.clone(), app.clone());
+        let error = filter_error.clone();
+        use_effect_with(((*area), filters.clone(), *retry), move |(area, filters, _)| {
+            let timer = area.filter(|_| error.is_none()).map(|area| {
+                let query = SearchQuery {
+                    area,
+                    slot: window(filters, &Local).ok().flatten(),
+                    max_price_per_hour: max_price(filters).ok().flatten(),
+                    limit: LIMIT,
+                };
+                gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
+                    let current = {
+                        let mut g = generation.borrow_mut();
+                        *g += 1;
+                        *g
+                    };
+                    results.set(Results::Searching);
+                    let api = app.api();
+                    yew::platform::spawn_local(async move {
+                        let answer = api.search(&query).await;
+                        if *generation.borrow() != current {
+                            return;
+                        }
+                        match answer {
+                            Ok(found) => {
+                                items.set(Rc::new(found));
+                                results.set(Results::Ready);
+                            }
+                            Err(e) => results.set(Results::Failed(e.to_string())),
+                        }
+                    });
+                })
+            });
+            move || drop(timer)
+        });
+    }
+
+    let on_move = {
+        let (area, app) = (area.clone(), app.clone());
+        Callback::from(move |(b, c): (Bounds, Camera)| {
+            area.set(Some(Area::Bounds { west: b.west, south: b.south, east: b.east, north: b.north }));
+            app.dispatch(Action::Camera(c));
+        })
+    };
+    let on_select_map = {
+        let selected = selected.clone();
+        Callback::from(move |id: Option<Uuid>| selected.set(id))
+    };
+    let on_filters = {
+        let app = app.clone();
+        Callback::from(move |f: Filters| app.dispatch(Action::Filters(f)))
+    };
+    let on_near_me = {
+        let (go_to, locating, app, area) = (go_to.clone(), locating.clone(), app.clone(), area.clone());
+        Callback::from(move |()| {
+            let (go_to, locating, app, area) = (go_to.clone(), locating.clone(), app.clone(), area.clone());
+            locating.set(true);
+            yew::platform::spawn_local(async move {
+                match platform::current_position().await {
+                    Ok((lat, lng)) => {
+                        let n = go_to.as_ref().map(|(n, _)| n + 1).unwrap_or(1);
+                        go_to.set(Some((n, Camera { lat, lng, zoom: 15.0 })));
+                        // Without a map nothing reports the move, so search around the point.
+                        if !matches!(*area, Some(Area::Bounds { .. })) {
+                            area.set(Some(Area::Around { lat, lng, radius_m: 2000.0 }));
+                        }
+                    }
+                    Err(e) => app.toast(ToastKind::Error, "Location unavailable", e),
+                }
+                locating.set(false);
+            });
+        })
+    };
+
+    let count = items.len();
+    let status = match &*results {
+        Results::Searching => "Searching…".to_owned(),
+        Results::Failed(_) => "Search failed".to_owned(),
+        Results::Ready if count == 0 => "No driveways here".to_owned(),
+        Results::Ready if count == 1 => "1 driveway in this area".to_owned(),
+        Results::Ready => format!("{count} driveways in this area"),
+    };
+    let list = items.iter().map(|item| {
+        let id = item.driveway.id;
+        let on_select = {
+            let selected = selected.clone();
+            Callback::from(move |()| selected.set(if *selected == Some(id) { None } else { Some(id) }))
+        };
+        html! { <DrivewayCard key={id.to_string()} item={item.clone()} selected={*selected == Some(id)} {on_select} /> }
+    });
+    let retry_search = {
+        let retry = retry.clone();
+        Callback::from(move |()| retry.set(*retry + 1))
+    };
+    html! {
+        <div class="search-page">
+            <div class="search-map">
+                <DrivewayMap items={(*items).clone()} selected={*selected} on_select={on_select_map} {on_move}
+                    {camera} go_to={*go_to} style_url={app.config.map_style_url.clone().map(AttrValue::from)} />
+            </div>
+            <section class="search-panel" aria-labelledby="results-heading">
+                <SearchFilters filters={filters.clone()} on_change={on_filters} error={filter_error.map(AttrValue::from)}
+                    {on_near_me} locating={*locating} />
+                <div class="results-head">
+                    <h1 id="results-heading" aria-live="polite">{ status }</h1>
+                    if *results == Results::Searching {
+                        <span class="spinner small" aria-hidden="true"></span>
+                    }
+                </div>
+                if let Results::Failed(e) = &*results {
+                    <ErrorBanner message={e.clone()} on_retry={retry_search} />
+                }
+                if count == 0 && *results == Results::Ready {
+                    <EmptyState title={if filters == Filters::default() { "No driveways in this part of the map." } else { "Nothing free for that time and price." }}>
+                        <p>{ if filters == Filters::default() { "Zoom out or move the map to look further." } else { "Try another time, a higher price, or zoom out." } }</p>
+                    </EmptyState>
+                }
+                <ul class="results" aria-label="Driveways">{ for list }</ul>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,177 @@
+//! The browser seen through a few functions. On native targets (the tests) they are inert:
+//! storage is empty, sleeping returns at once, geolocation is unavailable.
+
+use std::time::Duration;
+
+/// Where the page's configuration lives: `window.parkwayConfig` in `index.html`, and
+/// `localStorage` entries that override it for one browser.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    /// Prefix of API URLs; empty means the page's own origin.
+    pub api_base: String,
+    /// A MapLibre style URL (vector or raster tiles); `None` uses the built-in offline style.
+    pub map_style_url: Option<String>,
+}
+
+const STYLE_KEY: &str = "parkway.mapStyleUrl";
+const API_KEY: &str = "parkway.apiBase";
+
+/// Reads the configuration once at start.
+pub fn config() -> Config {
+    let mut config = Config::default();
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsValue;
+        if let Some(window) = web_sys::window() {
+            let global =
+                js_sys::Reflect::get(&window, &JsValue::from_str("parkwayConfig")).unwrap_or(JsValue::UNDEFINED);
+            let field = |name: &str| {
+                js_sys::Reflect::get(&global, &JsValue::from_str(name))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .filter(|s| !s.trim().is_empty())
+            };
+            if let Some(base) = field("apiBase") {
+                config.api_base = base;
+            }
+            config.map_style_url = field("mapStyleUrl");
+        }
+    }
+    if let Some(base) = storage_get(API_KEY).filter(|s| !s.trim().is_empty()) {
+        config.api_base = base;
+    }
+    if let Some(url) = storage_get(STYLE_KEY).filter(|s| !s.trim().is_empty()) {
+        config.map_style_url = Some(url);
+    }
+    config.api_base = config.api_base.trim_end_matches('/').to_owned();
+    config
+}
+
+/// Reads a `localStorage` entry.
+pub fn storage_get(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Writes a `localStorage` entry; `None` removes it. Failures (private mode, quota) are ignored:
+/// the app then simply forgets across reloads.
+pub fn storage_set(key: &str, value: Option<&str>) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = match value {
+                Some(v) => storage.set_item(key, v),
+                None => storage.remove_item(key),
+            };
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (key, value);
+    }
+}
+
+/// Waits without blocking the page.
+pub async fn sleep(duration: Duration) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let ms = duration.as_millis().min(u32::MAX as u128) as u32;
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = duration;
+    }
+}
+
+/// Milliseconds since the page started navigating (for timing the first markers).
+pub fn page_millis() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+/// The browser's position, from `navigator.geolocation`.
+pub async fn current_position() -> Result<(f64, f64), String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsValue;
+        let geolocation = web_sys::window()
+            .and_then(|w| w.navigator().geolocation().ok())
+            .ok_or_else(|| "This browser cannot tell where you are.".to_owned())?;
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            let options = web_sys::PositionOptions::new();
+            options.set_timeout(10_000);
+            options.set_maximum_age(60_000);
+            if geolocation
+                .get_current_position_with_error_callback_and_options(&resolve, Some(&reject), &options)
+                .is_err()
+            {
+                let _ = reject.call0(&JsValue::NULL);
+            }
+        });
+        let position = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| {
+            let code = js_sys::Reflect::get(&e, &JsValue::from_str("code")).ok().and_then(|c| c.as_f64());
+            match code {
+                Some(1.0) => {
+                    "Location access is turned off for this site. Allow it in the browser, or move the map by hand."
+                        .to_owned()
+                }
+                _ => "Your position could not be found. Move the map by hand instead.".to_owned(),
+            }
+        })?;
+        let coords =
+            js_sys::Reflect::get(&position, &JsValue::from_str("coords")).map_err(|_| "no coordinates".to_owned())?;
+        let read = |name: &str| js_sys::Reflect::get(&coords, &JsValue::from_str(name)).ok().and_then(|v| v.as_f64());
+        match (read("latitude"), read("longitude")) {
+            (Some(lat), Some(lng)) => Ok((lat, lng)),
+            _ => Err("Your position could not be read.".to_owned()),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Err("Location is only available in a browser.".to_owned())
+    }
+}
+
+/// Sets the page title (what a screen reader announces on navigation).
+pub fn set_title(title: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(&format!("{title} · Parkway"));
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = title;
+    }
+}
+
+/// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+pub fn browser_timezone() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        if let Some(tz) = js_sys::Reflect::get(&options, &wasm_bindgen::JsValue::from_str("timeZone"))
+            .ok()
+            .and_then(|v| v.as_string())
+        {
+            return tz;
+        }
+    }
+    "UTC".to_owned()
+}

@@ -1,0 +1,345 @@
+//! The app's shared state as a reducer: who is signed in, the notification inbox, toasts, the
+//! live connection, the search filters and where the map was. Pages keep their own data; when
+//! a notification says something changed, `changes` moves on and they reload.
+
+use chrono::{DateTime, Utc};
+use parkway_core::api::{Notification, Role, User};
+use parkway_core::notification::NotificationType;
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+use yew::Reducible;
+
+/// The signed-in user and their token (kept in `localStorage` across reloads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The bearer token.
+    pub token: String,
+    /// Who.
+    pub user: User,
+}
+
+impl Session {
+    /// True when the user has `role`.
+    pub fn is(&self, role: Role) -> bool {
+        self.user.roles.contains(&role)
+    }
+}
+
+/// The WebSocket's state, shown next to the bell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Live {
+    /// Not signed in, or not started.
+    #[default]
+    Off,
+    /// Connecting or reconnecting.
+    Connecting,
+    /// Connected: changes arrive within a second.
+    Online,
+}
+
+/// How a toast looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastKind {
+    /// News (a notification).
+    Info,
+    /// Something worked.
+    Success,
+    /// Something failed.
+    Error,
+}
+
+/// A short message in the corner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    /// Unique within the page's life.
+    pub id: u32,
+    /// How it looks.
+    pub kind: ToastKind,
+    /// Bold first line.
+    pub title: String,
+    /// The sentence.
+    pub message: String,
+}
+
+/// The search filters, kept while the driver moves between screens.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filters {
+    /// `YYYY-MM-DD`, empty for any time.
+    pub date: String,
+    /// `HH:MM`.
+    pub from: String,
+    /// `HH:MM`; before `from` means the next day.
+    pub until: String,
+    /// Highest hourly price in dollars, as typed; empty for any.
+    pub max_price: String,
+}
+
+/// Where the map looked last.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Camera {
+    /// Centre longitude.
+    pub lng: f64,
+    /// Centre latitude.
+    pub lat: f64,
+    /// Zoom level.
+    pub zoom: f64,
+}
+
+impl Camera {
+    /// San Francisco, where the demo driveways are.
+    pub const DEFAULT: Camera = Camera { lng: -122.4194, lat: 37.7749, zoom: 13.0 };
+}
+
+/// Everything shared across pages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    /// The signed-in user.
+    pub session: Option<Session>,
+    /// The inbox, oldest first.
+    pub notifications: Vec<Notification>,
+    /// True once the inbox has been loaded after signing in.
+    pub inbox_loaded: bool,
+    /// Toasts on screen, oldest first.
+    pub toasts: Vec<Toast>,
+    /// The WebSocket.
+    pub live: Live,
+    /// Moves on whenever bookings may have changed; pages showing bookings reload on it.
+    pub changes: u32,
+    /// Search filters.
+    pub filters: Filters,
+    /// The map's last camera.
+    pub camera: Option<Camera>,
+    next_toast: u32,
+}
+
+/// Everything that can happen to the shared state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Signed in (or restored from storage).
+    SignedIn(Session),
+    /// Signed out, or the token expired.
+    SignedOut,
+    /// Inbox items from the first load or a catch-up; `toast` shows the new ones as toasts.
+    Caught {
+        /// Oldest first.
+        items: Vec<Notification>,
+        /// Show toasts for the ones not seen before.
+        toast: bool,
+    },
+    /// A notification arrived over the WebSocket.
+    Notified(Notification),
+    /// These notifications were marked read at the given time.
+    MarkedRead(Vec<i64>, DateTime<Utc>),
+    /// Show a toast.
+    Toast(ToastKind, String, String),
+    /// Remove a toast.
+    DismissToast(u32),
+    /// The WebSocket's state changed.
+    Live(Live),
+    /// This page changed bookings itself (so other views reload).
+    Changed,
+    /// New search filters.
+    Filters(Filters),
+    /// The map moved.
+    Camera(Camera),
+}
+
+/// Most toasts on screen at once.
+pub const MAX_TOASTS: usize = 4;
+/// Most notifications kept in memory.
+pub const MAX_NOTIFICATIONS: usize = 200;
+
+impl State {
+    /// The state at start: signed in when a session was restored.
+    pub fn starting(session: Option<Session>) -> State {
+        State { session, ..State::default() }
+    }
+
+    /// The highest notification id seen, for `?after=`.
+    pub fn last_notification_id(&self) -> i64 {
+        self.notifications.iter().map(|n| n.id).max().unwrap_or(0)
+    }
+
+    /// Notifications not read yet.
+    pub fn unread(&self) -> usize {
+        self.notifications.iter().filter(|n| n.read_at.is_none()).count()
+    }
+
+    fn push_toast(&mut self, kind: ToastKind, title: String, message: String) {
+        self.next_toast += 1;
+        self.toasts.push(Toast { id: self.next_toast, kind, title, message });
+        let extra = self.toasts.len().saturating_sub(MAX_TOASTS);
+        self.toasts.drain(..extra);
+    }
+
+    /// Adds notifications not seen before; returns the ones that were new.
+    fn absorb(&mut self, items: Vec<Notification>) -> Vec<Notification> {
+        let mut fresh = Vec::new();
+        for n in items {
+            if !self.notifications.iter().any(|old| old.id == n.id) {
+                fresh.push(n.clone());
+                self.notifications.push(n);
+            }
+        }
+        self.notifications.sort_by_key(|n| n.id);
+        let extra = self.notifications.len().saturating_sub(MAX_NOTIFICATIONS);
+        self.notifications.drain(..extra);
+        fresh
+    }
+
+    /// Applies an action (the pure part of the reducer, testable natively).
+    pub fn apply(mut self, action: Action) -> State {
+        match action {
+            Action::SignedIn(session) => {
+                let same_user = self.session.as_ref().is_some_and(|s| s.user.id == session.user.id);
+                if !same_user {
+                    self.notifications.clear();
+                    self.inbox_loaded = false;
+                }
+                self.session = Some(session);
+            }
+            Action::SignedOut => {
+                self.session = None;
+                self.notifications.clear();
+                self.inbox_loaded = false;
+                self.live = Live::Off;
+            }
+            Action::Caught { items, toast } => {
+                let fresh = self.absorb(items);
+                if !fresh.is_empty() {
+                    self.changes = self.changes.wrapping_add(1);
+                }
+                if toast && self.inbox_loaded {
+                    for n in fresh.into_iter().filter(|n| n.read_at.is_none()) {
+                        self.push_toast(ToastKind::Info, n.title, n.message);
+                    }
+                }
+                self.inbox_loaded = true;
+            }
+            Action::Notified(n) => {
+                let fresh = self.absorb(vec![n]);
+                for n in fresh {
+                    let kind = match n.kind {
+                        NotificationType::PaymentFailed | NotificationType::BookingCancelled => ToastKind::Error,
+                        NotificationType::BookingConfirmed | NotificationType::PaymentSucceeded => ToastKind::Success,
+                        _ => ToastKind::Info,
+                    };
+                    self.push_toast(kind, n.title, n.message);
+                    self.changes = self.changes.wrapping_add(1);
+                }
+            }
+            Action::MarkedRead(ids, at) => {
+                for n in self.notifications.iter_mut().filter(|n| ids.contains(&n.id)) {
+                    n.read_at.get_or_insert(at);
+                }
+            }
+            Action::Toast(kind, title, message) => self.push_toast(kind, title, message),
+            Action::DismissToast(id) => self.toasts.retain(|t| t.id != id),
+            Action::Live(live) => self.live = live,
+            Action::Changed => self.changes = self.changes.wrapping_add(1),
+            Action::Filters(f) => self.filters = f,
+            Action::Camera(c) => self.camera = Some(c),
+        }
+        self
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new((*self).clone().apply(action))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn note(id: i64, kind: NotificationType) -> Notification {
+        Notification {
+            id,
+            kind,
+            title: format!("t{id}"),
+            message: format!("m{id}"),
+            data: serde_json::json!({}),
+            created_at: Utc::now(),
+            read_at: None,
+        }
+    }
+
+    fn session(id: u128) -> Session {
+        Session {
+            token: "t".into(),
+            user: User {
+                id: Uuid::from_u128(id),
+                email: "a@b.co".into(),
+                name: "A".into(),
+                roles: vec![Role::Driver],
+                created_at: Utc::now(),
+            },
+        }
+    }
+
+    #[test]
+    fn live_notifications_toast_once_and_bump_changes() {
+        let s = State::default().apply(Action::SignedIn(session(1)));
+        let s = s.apply(Action::Notified(note(3, NotificationType::BookingConfirmed)));
+        let s = s.apply(Action::Notified(note(3, NotificationType::BookingConfirmed)));
+        assert_eq!(s.notifications.len(), 1);
+        assert_eq!(s.toasts.len(), 1);
+        assert_eq!(s.toasts[0].kind, ToastKind::Success);
+        assert_eq!(s.changes, 1);
+        assert_eq!(s.last_notification_id(), 3);
+        assert_eq!(s.unread(), 1);
+    }
+
+    #[test]
+    fn the_first_inbox_load_is_silent_and_catch_ups_toast() {
+        let s = State::default().apply(Action::SignedIn(session(1)));
+        let s = s.apply(Action::Caught { items: vec![note(1, NotificationType::BookingCreated)], toast: true });
+        assert!(s.toasts.is_empty());
+        assert!(s.inbox_loaded);
+        let s = s.apply(Action::Caught {
+            items: vec![note(1, NotificationType::BookingCreated), note(2, NotificationType::PaymentSucceeded)],
+            toast: true,
+        });
+        assert_eq!(s.notifications.iter().map(|n| n.id).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(s.toasts.len(), 1);
+        assert_eq!(s.toasts[0].title, "t2");
+    }
+
+    #[test]
+    fn marking_read_and_signing_out() {
+        let s = State::default().apply(Action::SignedIn(session(1)));
+        let s = s.apply(Action::Caught {
+            items: vec![note(1, NotificationType::BookingCreated), note(2, NotificationType::BookingCreated)],
+            toast: false,
+        });
+        let s = s.apply(Action::MarkedRead(vec![1], Utc::now()));
+        assert_eq!(s.unread(), 1);
+        let s = s.apply(Action::Live(Live::Online)).apply(Action::SignedOut);
+        assert_eq!(s.session, None);
+        assert!(s.notifications.is_empty());
+        assert_eq!(s.live, Live::Off);
+        // Someone else signing in starts with an empty inbox.
+        let s = State::default().apply(Action::SignedIn(session(1)));
+        let s = s.apply(Action::Caught { items: vec![note(1, NotificationType::BookingCreated)], toast: false });
+        let s = s.apply(Action::SignedIn(session(2)));
+        assert!(s.notifications.is_empty() && !s.inbox_loaded);
+    }
+
+    #[test]
+    fn toasts_are_capped_and_dismissed() {
+        let mut s = State::default();
+        for i in 0..6 {
+            s = s.apply(Action::Toast(ToastKind::Error, format!("e{i}"), String::new()));
+        }
+        assert_eq!(s.toasts.len(), MAX_TOASTS);
+        assert_eq!(s.toasts[0].title, "e2");
+        let id = s.toasts[0].id;
+        let s = s.apply(Action::DismissToast(id));
+        assert_eq!(s.toasts.len(), MAX_TOASTS - 1);
+    }
+}
