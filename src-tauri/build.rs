@@ -1,0 +1,18 @@
+use std::path::Path;
+
+fn main() {
+    // The app embeds the built web UI (`cargo xtask ui` writes it to ui/dist). So that the app
+    // still builds before the UI has been built, put a page there that says what to do.
+    let dist = Path::new("../ui/dist");
+    if !dist.join("index.html").exists() {
+        let _ = std::fs::create_dir_all(dist);
+        let _ = std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><meta charset=utf-8><title>Parkway</title>\
+             <body style=\"font-family:sans-serif;padding:2em\"><h1>Parkway</h1>\
+             <p>The web UI has not been built yet. Run <code>cargo xtask ui</code>, then start the app again.</p>",
+        );
+    }
+    println!("cargo:rerun-if-changed=../ui/dist/index.html");
+    tauri_build::build()
+}

@@ -1,0 +1,162 @@
+//! The commands the UI calls through `window.__TAURI__.core.invoke`. Each is thin: it checks
+//! its input and calls the module that does the work.
+
+use crate::error::{Error, Result};
+use crate::local::OutboxItem;
+use crate::location::{self, Position};
+use crate::state::AppState;
+use chrono::Utc;
+use parkway_core::api::NewBooking;
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+use tauri::State;
+use uuid::Uuid;
+
+/// The server the app talks to.
+#[tauri::command]
+pub fn server_url(state: State<'_, AppState>) -> String {
+    state.client.base()
+}
+
+/// Signs in (a token) or out (`null`): the notification listener follows.
+#[tauri::command]
+pub async fn session_set(state: State<'_, AppState>, token: Option<String>) -> Result<()> {
+    state.store.set_setting("session_token", token.as_deref()).await?;
+    state.client.set_token(token);
+    state.session_changed.notify_one();
+    state.sync.wake();
+    Ok(())
+}
+
+/// Any API call, as the UI would make it over HTTP. Searches and the driver's bookings are
+/// cached, and answered from the cache (marked `"offline": true`) when the server cannot be
+/// reached.
+#[tauri::command]
+pub async fn api(
+    state: State<'_, AppState>,
+    method: String,
+    path: String,
+    body: Option<Value>,
+    idempotency_key: Option<String>,
+) -> Result<Value> {
+    if !path.starts_with("/api/") || path.len() > 2048 {
+        return Err(Error::Other("only /api/ paths can be called".into()));
+    }
+    let method =
+        Method::from_bytes(method.to_uppercase().as_bytes()).map_err(|_| Error::Other("unknown method".into()))?;
+    let is_get = method == Method::GET;
+    match state.client.request(method, &path, body.as_ref(), idempotency_key.as_deref()).await {
+        Ok(answer) => {
+            if is_get {
+                crate::cache::remember(&state.store, &path, &answer).await;
+            }
+            Ok(answer)
+        }
+        Err(Error::Offline(why)) if is_get => match crate::cache::recall(&state.store, &path).await {
+            Some(answer) => Ok(answer),
+            None => Err(Error::Offline(why)),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// The answer to a booking attempt.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookOutcome {
+    /// `synced` (booked now) or `queued` (saved offline).
+    pub state: &'static str,
+    /// The booking when synced.
+    pub booking: Option<Value>,
+    /// The outbox item when queued.
+    pub item: Option<OutboxItem>,
+    /// A sentence for the driver.
+    pub message: String,
+}
+
+/// Books now if the server answers, else saves the request in the outbox. The same key is
+/// used for both, so a request that did reach the server is never booked twice.
+#[tauri::command]
+pub async fn book(state: State<'_, AppState>, request: NewBooking) -> Result<BookOutcome> {
+    let key = Uuid::new_v4();
+    match state.client.create_booking(&request, key).await {
+        Ok(booking) => {
+            state.store.cache_booking(&booking, None, Utc::now()).await?;
+            Ok(BookOutcome {
+                state: "synced",
+                booking: serde_json::to_value(&booking).ok(),
+                item: None,
+                message: "Booked.".into(),
+            })
+        }
+        Err(e) if e.is_retryable() => {
+            let item = state.store.enqueue(key, &request, Utc::now()).await?;
+            state.emit_outbox(&item);
+            state.sync.wake();
+            Ok(BookOutcome {
+                state: "queued",
+                booking: None,
+                item: Some(item),
+                message: "Saved offline — will book when you are back online.".into(),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The outbox, newest first.
+#[tauri::command]
+pub async fn outbox_list(state: State<'_, AppState>) -> Result<Vec<OutboxItem>> {
+    state.store.outbox().await
+}
+
+/// Cancels a queued request before it is sent.
+#[tauri::command]
+pub async fn outbox_cancel(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    use crate::local::OutboxState;
+    if !state.store.transition(id, &[OutboxState::Queued], OutboxState::Cancelled, Utc::now()).await? {
+        return Err(Error::Api {
+            status: 409,
+            code: "invalid_transition".into(),
+            message: "this request is being sent or has been already; cancel the booking instead".into(),
+        });
+    }
+    if let Some(item) = state.store.item(id).await? {
+        state.emit_outbox(&item);
+    }
+    Ok(())
+}
+
+/// Tries to send the outbox now.
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) {
+    state.sync.wake();
+}
+
+/// The driver's bookings as last seen, with access instructions, readable offline.
+#[tauri::command]
+pub async fn cached_bookings(state: State<'_, AppState>) -> Result<Vec<Value>> {
+    state.store.cached_bookings().await
+}
+
+/// Where the driver is (device on phones; the last place picked on the map on desktop).
+#[tauri::command]
+pub async fn current_position(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<Position> {
+    #[cfg(mobile)]
+    {
+        let _ = &state;
+        location::device(&app).await
+    }
+    #[cfg(desktop)]
+    {
+        let _ = &app;
+        location::manual(&state.store).await
+    }
+}
+
+/// Remembers the place picked on the map (the desktop's "near me").
+#[tauri::command]
+pub async fn set_manual_position(state: State<'_, AppState>, lat: f64, lng: f64) -> Result<()> {
+    location::set_manual(&state.store, lat, lng).await
+}

@@ -1,0 +1,60 @@
+//! The app's one error type. It serialises to the API's error body, `{error, message}`, so the
+//! UI handles an error from a command exactly like one from the server.
+
+use serde::ser::SerializeStruct;
+
+/// Everything an app command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error body.
+    #[error("{message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The API's error code.
+        code: String,
+        /// The server's sentence.
+        message: String,
+    },
+    /// The server could not be reached (no network, timeout, server down).
+    #[error("Parkway's server cannot be reached right now")]
+    Offline(String),
+    /// The app's own storage failed.
+    #[error("the app could not read or write its local data")]
+    Local(#[from] sqlx::Error),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// The API error code this error is shown as.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Api { code, .. } => code,
+            Error::Offline(_) => "offline",
+            Error::Local(_) | Error::Other(_) => "internal",
+        }
+    }
+
+    /// True when trying again later may succeed: no network, 429 or a server error.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Offline(_) => true,
+            Error::Api { status, .. } => *status == 429 || *status >= 500,
+            Error::Local(_) | Error::Other(_) => false,
+        }
+    }
+}
+
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut body = s.serialize_struct("Error", 2)?;
+        body.serialize_field("error", self.code())?;
+        body.serialize_field("message", &self.to_string())?;
+        body.end()
+    }
+}
+
+/// Shorthand for command results.
+pub type Result<T> = std::result::Result<T, Error>;

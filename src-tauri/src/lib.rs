@@ -1,0 +1,142 @@
+//! Parkway's app: the web UI in a Tauri shell, plus what only an app can do — book while
+//! offline (an outbox in local SQLite, synced when the network is back), show native
+//! notifications for every change to the user's bookings, and know where the driver is.
+
+/// Caching API answers for offline use.
+pub mod cache;
+/// The typed client for the server's API.
+pub mod client;
+/// The commands the UI calls.
+pub mod commands;
+/// The in-process server of the desktop app.
+#[cfg(desktop)]
+pub mod embedded;
+/// The app's error type.
+pub mod error;
+/// Keeping a WebSocket open for notifications.
+pub mod listen;
+/// The app's own database.
+pub mod local;
+/// Where the driver is.
+pub mod location;
+/// Shared state of the commands.
+pub mod state;
+/// Replaying the outbox.
+pub mod sync;
+
+use crate::client::BackendClient;
+use crate::local::LocalStore;
+use crate::state::AppState;
+use crate::sync::{Backoff, SyncWorker};
+use std::sync::Arc;
+use tauri::{Emitter, Manager};
+use tauri_plugin_notification::{NotificationExt, PermissionState};
+use tokio::sync::Notify;
+
+/// Where a phone build finds the server unless `PARKWAY_SERVER_URL` was set when it was built
+/// (the Android emulator reaches the development machine's loopback at 10.0.2.2).
+#[cfg(mobile)]
+const DEFAULT_MOBILE_SERVER: &str = match option_env!("PARKWAY_SERVER_URL") {
+    Some(url) => url,
+    None => "http://10.0.2.2:8080",
+};
+
+/// Starts the app.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_geolocation::init())
+        .setup(|app| {
+            let handle = app.handle().clone();
+            tauri::async_runtime::block_on(setup(handle)).map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::server_url,
+            commands::session_set,
+            commands::api,
+            commands::book,
+            commands::outbox_list,
+            commands::outbox_cancel,
+            commands::sync_now,
+            commands::cached_bookings,
+            commands::current_position,
+            commands::set_manual_position,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = app {
+        eprintln!("Parkway could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Opens the local database, finds (or starts) the server, and starts the sync worker and the
+/// notification listener.
+async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
+    let data_dir = app.path().app_data_dir()?;
+    std::fs::create_dir_all(&data_dir)?;
+    let store = LocalStore::open(&data_dir.join("parkway-app.db")).await?;
+
+    let configured = std::env::var("PARKWAY_SERVER_URL").ok().filter(|u| !u.trim().is_empty());
+    let saved = store.setting("server_url").await?;
+    #[cfg(desktop)]
+    let base = match configured.or(saved) {
+        Some(url) => url,
+        None => {
+            let server = embedded::start(&data_dir).await?;
+            let url = format!("http://{}", server.addr());
+            app.manage(state::Embedded(server));
+            url
+        }
+    };
+    #[cfg(mobile)]
+    let base = configured.or(saved).unwrap_or_else(|| DEFAULT_MOBILE_SERVER.to_owned());
+
+    let client = BackendClient::new(&base)?;
+    client.set_token(store.setting("session_token").await?);
+
+    let events = app.clone();
+    let sync = SyncWorker::new(
+        store.clone(),
+        client.clone(),
+        Backoff::default(),
+        Arc::new(move |item| {
+            let _ = events.emit("outbox-changed", item);
+        }),
+    );
+    tauri::async_runtime::spawn(sync.clone().run(std::time::Duration::from_secs(30)));
+
+    ask_notification_permission_once(&app, &store).await;
+    let session_changed = Arc::new(Notify::new());
+    let notifier = app.clone();
+    let deliver: listen::Deliver = Arc::new(move |n| {
+        // A missing notification daemon (a bare Linux desktop) must not stop anything.
+        if let Err(e) = notifier.notification().builder().title(&n.title).body(&n.message).show() {
+            tracing::warn!(error = %e, "could not show a native notification");
+        }
+        let _ = notifier.emit("notification", n);
+    });
+    tauri::async_runtime::spawn(listen::run(client.clone(), store.clone(), deliver, session_changed.clone()));
+
+    app.manage(AppState { store, client, sync, session_changed, app: app.clone() });
+    Ok(())
+}
+
+async fn ask_notification_permission_once(app: &tauri::AppHandle, store: &LocalStore) {
+    if store.setting("notification_permission_asked").await.ok().flatten().is_some() {
+        return;
+    }
+    let notifications = app.notification();
+    if !matches!(notifications.permission_state(), Ok(PermissionState::Granted)) {
+        let _ = notifications.request_permission();
+    }
+    let _ = store.set_setting("notification_permission_asked", Some("yes")).await;
+}

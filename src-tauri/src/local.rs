@@ -1,0 +1,352 @@
+//! The app's own SQLite database: the outbox of bookings made offline, cached searches, the
+//! driver's bookings with their access instructions (readable in a basement with no signal),
+//! and small settings such as the session and the last notification seen.
+
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use parkway_core::api::{Booking, NewBooking};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use std::path::Path;
+use uuid::Uuid;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Where an outbox item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    /// Waiting for the network.
+    Queued,
+    /// Being sent right now.
+    Syncing,
+    /// The server created the booking.
+    Synced,
+    /// The slot was taken (or closed) meanwhile.
+    Conflict,
+    /// The server refused it for another reason.
+    Failed,
+    /// Too old to send.
+    Expired,
+    /// The driver cancelled it before it was sent.
+    Cancelled,
+}
+
+impl OutboxState {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Syncing => "syncing",
+            OutboxState::Synced => "synced",
+            OutboxState::Conflict => "conflict",
+            OutboxState::Failed => "failed",
+            OutboxState::Expired => "expired",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> OutboxState {
+        match s {
+            "syncing" => OutboxState::Syncing,
+            "synced" => OutboxState::Synced,
+            "conflict" => OutboxState::Conflict,
+            "failed" => OutboxState::Failed,
+            "expired" => OutboxState::Expired,
+            "cancelled" => OutboxState::Cancelled,
+            _ => OutboxState::Queued,
+        }
+    }
+}
+
+/// One booking request in the outbox, as the UI shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    /// Client id and idempotency key.
+    pub id: Uuid,
+    /// The request.
+    pub request: NewBooking,
+    /// Where it stands.
+    pub state: OutboxState,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The last problem, in a sentence.
+    pub last_error: Option<String>,
+    /// The server's booking once synced.
+    pub booking: Option<Booking>,
+    /// Free driveways nearby for the same slot, after a conflict.
+    pub alternatives: Option<Value>,
+    /// When it was saved.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: String,
+    payload: String,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+    booking: Option<String>,
+    alternatives: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+impl OutboxRow {
+    fn item(self) -> Option<OutboxItem> {
+        Some(OutboxItem {
+            id: Uuid::parse_str(&self.id).ok()?,
+            request: serde_json::from_str(&self.payload).ok()?,
+            state: OutboxState::parse(&self.state),
+            attempts: self.attempts,
+            last_error: self.last_error,
+            booking: self.booking.and_then(|b| serde_json::from_str(&b).ok()),
+            alternatives: self.alternatives.and_then(|a| serde_json::from_str(&a).ok()),
+            created_at: at(self.created_at),
+            updated_at: at(self.updated_at),
+        })
+    }
+}
+
+const OUTBOX_COLUMNS: &str = "id, payload, state, attempts, last_error, booking, alternatives, created_at, updated_at";
+
+/// The app's database.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    pool: SqlitePool,
+}
+
+impl LocalStore {
+    /// Opens (creating) the database file and applies its migrations.
+    pub async fn open(path: &Path) -> Result<LocalStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        MIGRATOR.run(&pool).await.map_err(sqlx::Error::from)?;
+        Ok(LocalStore { pool })
+    }
+
+    /// Saves a booking request made without a network.
+    pub async fn enqueue(&self, id: Uuid, request: &NewBooking, now: DateTime<Utc>) -> Result<OutboxItem> {
+        let payload = serde_json::to_string(request).map_err(|e| crate::error::Error::Other(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO outbox (id, payload, state, next_attempt_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(payload)
+        .bind(ms(now))
+        .bind(ms(now))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        self.item(id).await?.ok_or_else(|| crate::error::Error::Other("the outbox lost an item".into()))
+    }
+
+    /// One item.
+    pub async fn item(&self, id: Uuid) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query_as::<_, OutboxRow>(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(OutboxRow::item))
+    }
+
+    /// Every item, newest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        let rows =
+            sqlx::query_as::<_, OutboxRow>(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY created_at DESC"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().filter_map(OutboxRow::item).collect())
+    }
+
+    /// Items waiting to be sent, oldest first (the order they were made in).
+    pub async fn pending(&self) -> Result<Vec<(OutboxItem, DateTime<Utc>)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, next_attempt_at FROM outbox WHERE state IN ('queued', 'syncing') ORDER BY created_at, rowid",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, next) in rows {
+            if let Ok(id) = Uuid::parse_str(&id)
+                && let Some(item) = self.item(id).await?
+            {
+                out.push((item, at(next)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Items a previous run left half-sent go back to the queue (the key makes a resend safe).
+    pub async fn requeue_interrupted(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE outbox SET state = 'queued' WHERE state = 'syncing'")
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Moves an item to `state` only if it is in `from` (a cancel and a sync never cross).
+    pub async fn transition(
+        &self,
+        id: Uuid,
+        from: &[OutboxState],
+        to: OutboxState,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let placeholders = vec!["?"; from.len()].join(", ");
+        let sql = format!("UPDATE outbox SET state = ?, updated_at = ? WHERE id = ? AND state IN ({placeholders})");
+        let mut q = sqlx::query(&sql).bind(to.as_str()).bind(ms(now)).bind(id.to_string());
+        for f in from {
+            q = q.bind(f);
+        }
+        Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt to retry at `next`.
+    pub async fn retry_later(&self, id: Uuid, error: &str, next: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? \
+             WHERE id = ? AND state = 'syncing'",
+        )
+        .bind(error)
+        .bind(ms(next))
+        .bind(ms(now))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the end of an item: synced with its booking, or refused with a reason.
+    pub async fn finish(
+        &self,
+        id: Uuid,
+        state: OutboxState,
+        error: Option<&str>,
+        booking: Option<&Booking>,
+        alternatives: Option<&Value>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let booking = booking.and_then(|b| serde_json::to_string(b).ok());
+        let alternatives = alternatives.map(Value::to_string);
+        sqlx::query(
+            "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, booking = ?, alternatives = ?, updated_at = ? \
+             WHERE id = ? AND state = 'syncing'",
+        )
+        .bind(state.as_str())
+        .bind(error)
+        .bind(booking)
+        .bind(alternatives)
+        .bind(ms(now))
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Remembers a booking (and its driveway, with access instructions) for offline reading.
+    pub async fn cache_booking(&self, booking: &Booking, driveway: Option<&Value>, now: DateTime<Utc>) -> Result<()> {
+        let json = serde_json::to_string(booking).map_err(|e| crate::error::Error::Other(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO bookings_cache (id, booking, driveway, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET booking = excluded.booking, \
+             driveway = COALESCE(excluded.driveway, bookings_cache.driveway), updated_at = excluded.updated_at",
+        )
+        .bind(booking.id.to_string())
+        .bind(json)
+        .bind(driveway.map(Value::to_string))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The cached bookings with their driveways, newest first.
+    pub async fn cached_bookings(&self) -> Result<Vec<Value>> {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT booking, driveway FROM bookings_cache ORDER BY updated_at DESC")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(b, d)| {
+                let mut booking: Value = serde_json::from_str(&b).ok()?;
+                booking["drivewayDetail"] = d.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null);
+                Some(booking)
+            })
+            .collect())
+    }
+
+    /// Stores a search answer under its query.
+    pub async fn cache_search(&self, key: &str, lat: f64, lng: f64, answer: &Value, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO search_cache (key, lat, lng, answer, fetched_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, fetched_at = excluded.fetched_at",
+        )
+        .bind(key)
+        .bind(lat)
+        .bind(lng)
+        .bind(answer.to_string())
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        // Keep the 50 most recent places.
+        sqlx::query("DELETE FROM search_cache WHERE key NOT IN (SELECT key FROM search_cache ORDER BY fetched_at DESC LIMIT 50)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The cached answer for the query nearest to (lat, lng), with when it was fetched.
+    pub async fn nearest_search(&self, lat: f64, lng: f64) -> Result<Option<(Value, DateTime<Utc>)>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT answer, fetched_at FROM search_cache ORDER BY (lat - ?) * (lat - ?) + (lng - ?) * (lng - ?) LIMIT 1",
+        )
+        .bind(lat)
+        .bind(lat)
+        .bind(lng)
+        .bind(lng)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(a, t)| Some((serde_json::from_str(&a).ok()?, at(t)))))
+    }
+
+    /// A setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(&self.pool).await?)
+    }
+
+    /// Sets (or with `None` removes) a setting.
+    pub async fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => {
+                sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(key)
+                    .bind(v)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => sqlx::query("DELETE FROM settings WHERE key = ?").bind(key).execute(&self.pool).await?,
+        };
+        Ok(())
+    }
+}

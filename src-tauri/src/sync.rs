@@ -1,0 +1,203 @@
+//! The sync worker: replays the outbox when the network is back.
+//!
+//! Items go out in the order they were made, each with its client id as the idempotency key,
+//! so a replay after a lost answer or a crash never books twice. Network errors, timeouts, 429
+//! and 5xx are retried with exponential backoff and jitter; the first such error ends the pass
+//! (the network is down; order is kept). `409 slot_taken`/`unavailable` make the item a
+//! conflict, with free driveways nearby for the same slot; any other refusal fails it with the
+//! server's sentence. Items older than a week expire. A pass never runs twice at once.
+
+use crate::client::BackendClient;
+use crate::error::Error;
+use crate::local::{LocalStore, OutboxItem, OutboxState};
+use chrono::{DateTime, Duration, Utc};
+use parkway_core::slot::TimeSlot;
+use rand::Rng;
+use std::sync::Arc;
+use tokio::sync::{Mutex, Notify};
+
+/// How long a request may wait in the outbox.
+pub const MAX_AGE_DAYS: i64 = 7;
+/// Free driveways offered after a conflict.
+pub const ALTERNATIVES: usize = 3;
+
+/// Retry timing.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// The first retry's delay.
+    pub base: std::time::Duration,
+    /// The longest delay.
+    pub max: std::time::Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { base: std::time::Duration::from_secs(2), max: std::time::Duration::from_secs(5 * 60) }
+    }
+}
+
+impl Backoff {
+    /// The delay before attempt `attempts + 1`: doubling from `base`, capped at `max`, with
+    /// ±50 % jitter so that many phones coming back online do not retry in step.
+    pub fn delay(&self, attempts: i64) -> Duration {
+        let exp = self.base.as_millis() as f64 * 2f64.powi(attempts.clamp(0, 30) as i32);
+        let capped = exp.min(self.max.as_millis() as f64);
+        let jitter = rand::rng().random_range(0.5..1.5);
+        Duration::milliseconds((capped * jitter).min(self.max.as_millis() as f64) as i64)
+    }
+}
+
+/// What a pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    /// Items booked on the server.
+    pub synced: usize,
+    /// Items whose slot was taken.
+    pub conflicts: usize,
+    /// Items refused otherwise.
+    pub failed: usize,
+    /// Items that expired.
+    pub expired: usize,
+    /// Items left for a later attempt.
+    pub waiting: usize,
+    /// True when another pass was already running, so this one did nothing.
+    pub skipped: bool,
+}
+
+/// Receives every change of an outbox item (the app forwards it to the UI as an event).
+pub type Listener = Arc<dyn Fn(&OutboxItem) + Send + Sync>;
+
+/// The worker.
+pub struct SyncWorker {
+    store: LocalStore,
+    client: BackendClient,
+    backoff: Backoff,
+    listener: Listener,
+    running: Mutex<()>,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for SyncWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncWorker").finish_non_exhaustive()
+    }
+}
+
+impl SyncWorker {
+    /// A worker over the app's store and client.
+    pub fn new(store: LocalStore, client: BackendClient, backoff: Backoff, listener: Listener) -> Arc<SyncWorker> {
+        Arc::new(SyncWorker { store, client, backoff, listener, running: Mutex::new(()), wake: Notify::new() })
+    }
+
+    /// Asks the background loop to run a pass now (network back, new item, app resumed).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    async fn emit(&self, id: uuid::Uuid) {
+        if let Ok(Some(item)) = self.store.item(id).await {
+            (self.listener)(&item);
+        }
+    }
+
+    /// One pass over the outbox at `now`.
+    pub async fn pass(&self, now: DateTime<Utc>) -> crate::error::Result<PassReport> {
+        let Ok(_guard) = self.running.try_lock() else {
+            return Ok(PassReport { skipped: true, ..PassReport::default() });
+        };
+        let mut report = PassReport::default();
+        let mut network_down = false;
+        for (item, due) in self.store.pending().await? {
+            if now - item.created_at > Duration::days(MAX_AGE_DAYS) {
+                if self
+                    .store
+                    .transition(item.id, &[OutboxState::Queued, OutboxState::Syncing], OutboxState::Syncing, now)
+                    .await?
+                {
+                    let why = "this booking request was saved more than 7 days ago and has expired; please book again";
+                    self.store.finish(item.id, OutboxState::Expired, Some(why), None, None, now).await?;
+                    report.expired += 1;
+                    self.emit(item.id).await;
+                }
+                continue;
+            }
+            if network_down || due > now {
+                report.waiting += 1;
+                continue;
+            }
+            // Claim it; a cancellation that got there first wins.
+            if !self
+                .store
+                .transition(item.id, &[OutboxState::Queued, OutboxState::Syncing], OutboxState::Syncing, now)
+                .await?
+            {
+                continue;
+            }
+            self.emit(item.id).await;
+            match self.client.create_booking(&item.request, item.id).await {
+                Ok(booking) => {
+                    self.store.finish(item.id, OutboxState::Synced, None, Some(&booking), None, now).await?;
+                    self.store.cache_booking(&booking, None, now).await?;
+                    report.synced += 1;
+                }
+                Err(Error::Api { code, message, .. }) if code == "slot_taken" || code == "unavailable" => {
+                    let alternatives = self.alternatives(&item).await;
+                    self.store
+                        .finish(item.id, OutboxState::Conflict, Some(&message), None, alternatives.as_ref(), now)
+                        .await?;
+                    report.conflicts += 1;
+                }
+                Err(e) if e.is_retryable() => {
+                    let next = now + self.backoff.delay(item.attempts);
+                    self.store.retry_later(item.id, &e.to_string(), next, now).await?;
+                    report.waiting += 1;
+                    // Keep the order: nothing after this item goes out before it.
+                    network_down = true;
+                }
+                Err(e) => {
+                    self.store.finish(item.id, OutboxState::Failed, Some(&e.to_string()), None, None, now).await?;
+                    report.failed += 1;
+                }
+            }
+            self.emit(item.id).await;
+        }
+        Ok(report)
+    }
+
+    /// Up to three free driveways near the one that was taken, for the same slot.
+    async fn alternatives(&self, item: &OutboxItem) -> Option<serde_json::Value> {
+        let slot = TimeSlot::new(item.request.start_time, item.request.end_time).ok()?;
+        let taken = self.client.driveway(item.request.driveway).await.ok()?;
+        let found = self.client.free_near(taken.lat, taken.lng, &slot, ALTERNATIVES + 1).await.ok()?;
+        let others: Vec<_> = found.into_iter().filter(|d| d.driveway.id != taken.id).take(ALTERNATIVES).collect();
+        serde_json::to_value(others).ok()
+    }
+
+    /// Runs passes forever: at start (after requeueing what a crash left half-sent), whenever
+    /// woken, and when the next retry is due (at least every `idle`).
+    pub async fn run(self: Arc<Self>, idle: std::time::Duration) {
+        if let Err(e) = self.store.requeue_interrupted().await {
+            tracing::warn!(error = %e, "could not requeue interrupted outbox items");
+        }
+        loop {
+            match self.pass(Utc::now()).await {
+                Ok(report) if report.synced + report.conflicts + report.failed + report.expired > 0 => {
+                    tracing::info!(?report, "outbox sync pass");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox sync pass failed"),
+            }
+            let next_due = self.next_due().await.unwrap_or(idle).min(idle);
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(next_due) => {}
+            }
+        }
+    }
+
+    async fn next_due(&self) -> Option<std::time::Duration> {
+        let pending = self.store.pending().await.ok()?;
+        let soonest = pending.iter().map(|(_, due)| *due).min()?;
+        Some((soonest - Utc::now()).to_std().unwrap_or_default())
+    }
+}

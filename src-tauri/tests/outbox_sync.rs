@@ -1,0 +1,304 @@
+//! The offline outbox against the real server, through a fault-injecting TCP proxy written
+//! here: connections refused, delayed, and cut after the request reached the server (so the
+//! booking exists but the app never heard), the server restarted, and the sync task killed
+//! and restarted twice. Afterwards every non-conflicting booking exists on the server exactly
+//! once, every conflicting one is in state `conflict`, and nothing is lost.
+
+use chrono::{Duration, DurationRound, Utc};
+use parkway_app_lib::client::BackendClient;
+use parkway_app_lib::local::{LocalStore, OutboxState};
+use parkway_app_lib::sync::{Backoff, SyncWorker};
+use parkway_backend::{Config, Server};
+use parkway_core::api::NewBooking;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::RwLock;
+
+const UP: u8 = 0;
+const REFUSE: u8 = 1;
+const DELAY: u8 = 2;
+const CUT_RESPONSE: u8 = 3;
+
+/// A TCP proxy whose behaviour the test switches at will.
+struct FaultProxy {
+    addr: SocketAddr,
+    mode: Arc<AtomicU8>,
+    target: Arc<RwLock<SocketAddr>>,
+    /// Connections handled in each mode, to show the faults really happened.
+    seen: Arc<[AtomicUsize; 4]>,
+}
+
+impl FaultProxy {
+    async fn start(target: SocketAddr) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mode = Arc::new(AtomicU8::new(UP));
+        let target = Arc::new(RwLock::new(target));
+        let seen: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
+        let (m, t, counts) = (mode.clone(), target.clone(), seen.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (mode, target) = (m.load(Ordering::SeqCst), *t.read().await);
+                counts[mode as usize].fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(relay(client, target, mode));
+            }
+        });
+        FaultProxy { addr, mode, target, seen }
+    }
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+}
+
+async fn relay(mut client: TcpStream, target: SocketAddr, mode: u8) {
+    match mode {
+        REFUSE => drop(client),
+        CUT_RESPONSE => {
+            // Pass the request on, let the server act on it, then hang up before the answer.
+            let Ok(mut upstream) = TcpStream::connect(target).await else { return };
+            let mut buf = vec![0u8; 64 * 1024];
+            let Ok(n) = client.read(&mut buf).await else { return };
+            if upstream.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+            let _ = upstream.read(&mut buf).await;
+        }
+        _ => {
+            if mode == DELAY {
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            }
+            let Ok(mut upstream) = TcpStream::connect(target).await else { return };
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        }
+    }
+}
+
+async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut req = client.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.expect("sent").json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_killed_sync() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let mut config = Config::for_database(&db);
+    config.token_ttl = std::time::Duration::from_secs(3600);
+    let secret = config.jwt_secret.clone();
+    let server = Server::start(config).await.expect("server");
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+
+    let reg =
+        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
+    let owner = post(&http, format!("{base}/api/auth/register"), None, reg("owner@example.com", "owner")).await;
+    let driver = post(&http, format!("{base}/api/auth/register"), None, reg("driver@example.com", "driver")).await;
+    let rival = post(&http, format!("{base}/api/auth/register"), None, reg("rival@example.com", "driver")).await;
+    let owner_token = owner["token"].as_str().expect("token").to_owned();
+    let driver_token = driver["token"].as_str().expect("token").to_owned();
+    let rival_token = rival["token"].as_str().expect("token").to_owned();
+    let mut driveways = Vec::new();
+    for i in 0..20 {
+        let body = json!({"title": format!("D{i}"), "address": "A", "lat": 37.77 + i as f64 * 0.001, "lng": -122.42, "pricePerHourCents": 300});
+        let d = post(&http, format!("{base}/api/driveways"), Some(&owner_token), body).await;
+        driveways.push(d["id"].as_str().expect("id").parse::<uuid::Uuid>().expect("uuid"));
+    }
+
+    // 200 requests made offline: slot k of driveway k % 20.
+    let local = LocalStore::open(&dir.path().join("app.db")).await.expect("local db");
+    let start = (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc");
+    let mut ids = Vec::new();
+    for k in 0..200usize {
+        let s = start + Duration::hours((k / 20) as i64);
+        let request = NewBooking {
+            driveway: driveways[k % 20],
+            start_time: s,
+            end_time: s + Duration::minutes(45),
+            special_requests: None,
+            driver_location: None,
+            expected_total_cents: Some(225),
+            stripe_payment_id: None,
+        };
+        let id = uuid::Uuid::new_v4();
+        local.enqueue(id, &request, Utc::now()).await.expect("enqueued");
+        ids.push((id, request));
+    }
+    // Meanwhile someone else books 20 of those slots directly: those must become conflicts.
+    let mut taken = std::collections::HashSet::new();
+    for k in (0..200usize).step_by(10) {
+        let r = &ids[k].1;
+        let body = json!({"driveway": r.driveway, "startTime": r.start_time, "endTime": r.end_time});
+        let b = post(&http, format!("{base}/api/bookings"), Some(&rival_token), body).await;
+        assert!(b["id"].is_string(), "{b}");
+        taken.insert(ids[k].0);
+    }
+
+    let proxy = FaultProxy::start(server.addr()).await;
+    let client = BackendClient::new(&format!("http://{}", proxy.addr)).expect("client");
+    client.set_token(Some(driver_token.clone()));
+    let backoff = Backoff { base: std::time::Duration::from_millis(5), max: std::time::Duration::from_millis(60) };
+    let worker = || SyncWorker::new(local.clone(), client.clone(), backoff, Arc::new(|_| {}));
+
+    // The network flaps through every kind of fault while the sync task runs.
+    let flapping = {
+        let mode = proxy.mode.clone();
+        tokio::spawn(async move {
+            let pattern = [REFUSE, UP, CUT_RESPONSE, DELAY, UP, REFUSE, CUT_RESPONSE, UP];
+            for i in 0.. {
+                mode.store(pattern[i % pattern.len()], Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            }
+        })
+    };
+    let mut task = tokio::spawn(worker().run(std::time::Duration::from_millis(20)));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    task.abort(); // killed mid-sync
+    let _ = task.await;
+    task = tokio::spawn(worker().run(std::time::Duration::from_millis(20)));
+
+    // The server restarts on the same database.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.shutdown().await.expect("graceful shutdown");
+    let mut config = Config::for_database(&db);
+    config.jwt_secret = secret;
+    let server = Server::start(config).await.expect("server again");
+    *proxy.target.write().await = server.addr();
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    task.abort(); // killed again
+    let _ = task.await;
+    task = tokio::spawn(worker().run(std::time::Duration::from_millis(20)));
+
+    // The network settles; the worker drains the outbox.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    flapping.abort();
+    proxy.set(UP);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let pending = local.pending().await.expect("pending");
+        if pending.is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{} items never synced", pending.len());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    task.abort();
+
+    let base = format!("http://{}", server.addr());
+    let mine: Value = http
+        .get(format!("{base}/api/bookings?limit=200"))
+        .bearer_auth(&driver_token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let on_server: Vec<&Value> = mine["items"].as_array().expect("items").iter().collect();
+    assert_eq!(on_server.len(), 180, "every non-conflicting request booked exactly once");
+    let server_ids: std::collections::HashSet<&str> = on_server.iter().map(|b| b["id"].as_str().expect("id")).collect();
+    assert_eq!(server_ids.len(), 180);
+
+    for (id, _) in &ids {
+        let item = local.item(*id).await.expect("read").expect("nothing lost");
+        if taken.contains(id) {
+            assert_eq!(item.state, OutboxState::Conflict, "{id}");
+            assert!(item.last_error.is_some());
+        } else {
+            assert_eq!(item.state, OutboxState::Synced, "{id}: {:?}", item.last_error);
+            let booking = item.booking.expect("synced items keep the server's booking");
+            assert!(server_ids.contains(booking.id.to_string().as_str()));
+        }
+    }
+    let conflicts = local.outbox().await.expect("outbox").iter().filter(|i| i.state == OutboxState::Conflict).count();
+    assert_eq!(conflicts, 20);
+    for (mode, name) in [(REFUSE, "refused"), (DELAY, "delayed"), (CUT_RESPONSE, "cut after the request")] {
+        assert!(
+            proxy.seen[mode as usize].load(Ordering::SeqCst) > 0,
+            "no connection was {name}: the test proved nothing"
+        );
+    }
+    let _ = server.shutdown().await;
+}
+
+#[tokio::test]
+async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let server = Server::start(Config::for_database(&db)).await.expect("server");
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let reg =
+        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
+    let owner = post(&http, format!("{base}/api/auth/register"), None, reg("o@example.com", "owner")).await;
+    let driver = post(&http, format!("{base}/api/auth/register"), None, reg("d@example.com", "driver")).await;
+    let rival = post(&http, format!("{base}/api/auth/register"), None, reg("r@example.com", "driver")).await;
+    let owner_token = owner["token"].as_str().expect("token");
+    let mut driveways = Vec::new();
+    for i in 0..5 {
+        let body = json!({"title": format!("D{i}"), "address": "A", "lat": 37.77 + i as f64 * 0.002, "lng": -122.42, "pricePerHourCents": 300});
+        driveways.push(
+            post(&http, format!("{base}/api/driveways"), Some(owner_token), body).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let start = (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc");
+    let request = NewBooking {
+        driveway: driveways[0].parse().expect("uuid"),
+        start_time: start,
+        end_time: start + Duration::hours(1),
+        special_requests: None,
+        driver_location: None,
+        expected_total_cents: None,
+        stripe_payment_id: None,
+    };
+    post(
+        &http,
+        format!("{base}/api/bookings"),
+        rival["token"].as_str(),
+        json!({"driveway": driveways[0], "startTime": start, "endTime": start + Duration::hours(1)}),
+    )
+    .await;
+
+    let local = LocalStore::open(&dir.path().join("app.db")).await.expect("local");
+    let client = BackendClient::new(&base).expect("client");
+    client.set_token(driver["token"].as_str().map(str::to_owned));
+    let conflicted = uuid::Uuid::new_v4();
+    local.enqueue(conflicted, &request, Utc::now()).await.expect("enqueue");
+    let stale = uuid::Uuid::new_v4();
+    let mut later = request.clone();
+    later.start_time += Duration::hours(5);
+    later.end_time += Duration::hours(5);
+    local.enqueue(stale, &later, Utc::now() - Duration::days(8)).await.expect("enqueue");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let worker = SyncWorker::new(
+        local.clone(),
+        client,
+        Backoff::default(),
+        Arc::new(move |item| log.lock().expect("lock").push(item.state)),
+    );
+    let report = worker.pass(Utc::now()).await.expect("pass");
+    assert_eq!((report.conflicts, report.expired), (1, 1));
+    let item = local.item(conflicted).await.expect("read").expect("item");
+    assert_eq!(item.state, OutboxState::Conflict);
+    let alternatives = item.alternatives.expect("alternatives");
+    let alternatives = alternatives.as_array().expect("array");
+    assert_eq!(alternatives.len(), 3, "up to three free driveways nearby");
+    assert!(alternatives.iter().all(|a| a["id"] != driveways[0].as_str()));
+    let expired = local.item(stale).await.expect("read").expect("item");
+    assert_eq!(expired.state, OutboxState::Expired);
+    assert!(expired.last_error.expect("reason").contains("7 days"));
+    assert!(seen.lock().expect("lock").contains(&OutboxState::Syncing), "the UI saw it being sent");
+    let _ = server.shutdown().await;
+}
