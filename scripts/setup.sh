@@ -13,6 +13,9 @@ packages=(
   build-essential pkg-config curl ca-certificates
   libssl-dev
   python3-venv
+  # the desktop app (Tauri on WebKitGTK), and running it headless for its tests
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
+  xvfb xauth x11-utils imagemagick webkit2gtk-driver fonts-dejavu-core
 )
 missing=()
 for p in "${packages[@]}"; do
