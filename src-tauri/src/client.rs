@@ -84,7 +84,7 @@ impl BackendClient {
         let value: Value =
             if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         if (200..300).contains(&status) {
-            return Ok(value);
+            return Ok((status, value));
         }
         Err(Error::Api {
             status,

@@ -29,9 +29,19 @@ pub async fn session_set(state: State<'_, AppState>, token: Option<String>) -> R
     Ok(())
 }
 
+/// An HTTP-like answer: the status and the JSON body, error bodies included, so the UI treats
+/// it exactly like a `fetch` response.
+#[derive(Debug, Serialize)]
+pub struct ApiAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// The JSON body (`null` when empty).
+    pub body: Value,
+}
+
 /// Any API call, as the UI would make it over HTTP. Searches and the driver's bookings are
 /// cached, and answered from the cache (marked `"offline": true`) when the server cannot be
-/// reached.
+/// reached. Only a transport failure with nothing cached is an error.
 #[tauri::command]
 pub async fn api(
     state: State<'_, AppState>,
@@ -39,22 +49,27 @@ pub async fn api(
     path: String,
     body: Option<Value>,
     idempotency_key: Option<String>,
-) -> Result<Value> {
+) -> Result<ApiAnswer> {
     if !path.starts_with("/api/") || path.len() > 2048 {
         return Err(Error::Other("only /api/ paths can be called".into()));
     }
     let method =
         Method::from_bytes(method.to_uppercase().as_bytes()).map_err(|_| Error::Other("unknown method".into()))?;
     let is_get = method == Method::GET;
-    match state.client.request(method, &path, body.as_ref(), idempotency_key.as_deref()).await {
-        Ok(answer) => {
+    match state.client.request_with_status(method, &path, body.as_ref(), idempotency_key.as_deref()).await {
+        Ok((status, answer)) => {
             if is_get {
                 crate::cache::remember(&state.store, &path, &answer).await;
             }
-            Ok(answer)
+            // The network works: a good moment to send what waits in the outbox.
+            state.sync.wake();
+            Ok(ApiAnswer { status, body: answer })
+        }
+        Err(Error::Api { status, code, message }) => {
+            Ok(ApiAnswer { status, body: serde_json::json!({"error": code, "message": message}) })
         }
         Err(Error::Offline(why)) if is_get => match crate::cache::recall(&state.store, &path).await {
-            Some(answer) => Ok(answer),
+            Some(answer) => Ok(ApiAnswer { status: 200, body: answer }),
             None => Err(Error::Offline(why)),
         },
         Err(e) => Err(e),
