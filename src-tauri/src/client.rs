@@ -68,6 +68,17 @@ impl BackendClient {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> Result<Value> {
+        self.request_with_status(method, path, body, idempotency_key).await.map(|(_, value)| value)
+    }
+
+    /// Like [`BackendClient::request`], with the success status (200, 201, 204…).
+    pub async fn request_with_status(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<(u16, Value)> {
         let mut req = self.http.request(method, format!("{}{path}", self.base()));
         if let Some(token) = self.token() {
             req = req.bearer_auth(token);
