@@ -45,6 +45,12 @@ pub struct Config {
     pub database_url: String,
     /// SQLite durability (`PARKWAY_SQLITE_SYNC` = `normal` | `full`, default `full`).
     pub durability: Durability,
+    /// Most database connections (`PARKWAY_DB_MAX_CONNECTIONS`; PostgreSQL: the pool, SQLite:
+    /// the readers); default from the number of CPUs.
+    pub db_max_connections: Option<u32>,
+    /// PostgreSQL cancels a statement running longer (`PARKWAY_DB_STATEMENT_TIMEOUT_MS`,
+    /// default 10000).
+    pub db_statement_timeout: Duration,
     /// Signs session tokens (`PARKWAY_JWT_SECRET`).
     pub jwt_secret: Secret,
     /// How long a session token lasts.
@@ -172,6 +178,11 @@ impl Config {
             ui_dir,
             auth_rate_per_min: parse("PARKWAY_AUTH_RATE_PER_MIN", 30)?,
             job_interval: Duration::from_secs(parse("PARKWAY_JOB_INTERVAL_SECS", 15u64)?.max(1)),
+            db_max_connections: match var("PARKWAY_DB_MAX_CONNECTIONS") {
+                None => None,
+                Some(_) => Some(parse("PARKWAY_DB_MAX_CONNECTIONS", 0u32)?.max(1)),
+            },
+            db_statement_timeout: Duration::from_millis(parse("PARKWAY_DB_STATEMENT_TIMEOUT_MS", 10_000u64)?.max(1)),
             ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
@@ -193,6 +204,8 @@ impl Config {
             ui_dir: None,
             auth_rate_per_min: 0,
             job_interval: Duration::from_secs(3600),
+            db_max_connections: None,
+            db_statement_timeout: Duration::from_secs(10),
             ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: None,
             stripe_webhook_secret: None,

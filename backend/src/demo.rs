@@ -3,6 +3,7 @@
 
 use crate::auth::PasswordHasher;
 use crate::store::Store;
+use crate::store::db::query;
 use crate::store::driveways::DrivewayFields;
 use chrono::{DateTime, Utc};
 use parkway_core::api::Role;
@@ -10,7 +11,6 @@ use parkway_core::availability::{OpenWindow, WeeklySchedule};
 use parkway_core::geo::Point;
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 /// The password of every demo account.
@@ -113,31 +113,33 @@ pub async fn synthetic(
     while left > 0 {
         let n = left.min(10_000);
         let mut tx = store.begin_write().await?;
-        // 13 bound values per row; SQLite allows 32766 per statement.
+        // 14 bound values per row; SQLite allows 32766 per statement, PostgreSQL 65535.
         for chunk in (0..n).collect::<Vec<_>>().chunks(2000) {
-            let mut q = QueryBuilder::new(
+            let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let mut q = query(format!(
                 "INSERT INTO driveways (id, owner_id, title, address, lat, lng, price_per_hour_cents, price_per_day_cents, \
-                 currency, timezone, instant_book, availability, created_at, updated_at) ",
-            );
-            q.push_values(chunk, |mut b, _| {
+                 currency, timezone, instant_book, availability, created_at, updated_at) VALUES {rows}"
+            ));
+            for _ in chunk {
                 let lat = center.lat() + (rng.next() - 0.5) * dlat;
                 let lng = center.lng() + (rng.next() - 0.5) * dlng;
-                b.push_bind(Uuid::new_v4().to_string())
-                    .push_bind(owner.to_string())
-                    .push_bind("Driveway")
-                    .push_bind("Synthetic address")
-                    .push_bind(lat)
-                    .push_bind(lng)
-                    .push_bind(100 + (rng.next() * 900.0) as i64)
-                    .push_bind(None::<i64>)
-                    .push_bind("usd")
-                    .push_bind("UTC")
-                    .push_bind(rng.next() < 0.5)
-                    .push_bind("[]")
-                    .push_bind(now_ms)
-                    .push_bind(now_ms);
-            });
-            q.build().execute(&mut *tx).await?;
+                q = q
+                    .bind(Uuid::new_v4())
+                    .bind(owner)
+                    .bind("Driveway")
+                    .bind("Synthetic address")
+                    .bind(lat)
+                    .bind(lng)
+                    .bind(100 + (rng.next() * 900.0) as i64)
+                    .bind(None::<i64>)
+                    .bind("usd")
+                    .bind("UTC")
+                    .bind(rng.next() < 0.5)
+                    .bind("[]")
+                    .bind(now_ms)
+                    .bind(now_ms);
+            }
+            tx.execute(q).await?;
         }
         tx.commit().await?;
         left -= n;

@@ -9,6 +9,9 @@
 //! the thousands of other connections. A queue that is full belongs to a client that is not
 //! keeping up: it is dropped, which closes that connection, and the server's memory stays flat.
 
+/// Fan-out across instances through PostgreSQL's LISTEN/NOTIFY.
+pub mod postgres;
+
 use crate::store::notifications::Notice;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

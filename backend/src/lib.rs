@@ -21,6 +21,8 @@ pub mod jobs;
 pub mod notices;
 /// Payments: provider, webhooks, settlement.
 pub mod payments;
+/// A throwaway PostgreSQL server for tests and benchmarks.
+pub mod pgtemp;
 /// Shared request state.
 pub mod state;
 /// The database.
@@ -31,7 +33,7 @@ pub use config::Config;
 
 use crate::auth::{AuthRateLimit, PasswordHasher, TokenKeys};
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -45,6 +47,8 @@ pub struct Server {
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     jobs: JoinHandle<()>,
+    /// The tasks of a fan-out through the database, if any.
+    fanout: Vec<JoinHandle<()>>,
 }
 
 impl Server {
@@ -56,7 +60,12 @@ impl Server {
 
     /// Like [`Server::start`] with a clock the caller can move (tests).
     pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Server> {
-        let store = Store::connect(&config.database_url, config.durability).await?;
+        let options = StoreOptions {
+            durability: config.durability,
+            max_connections: config.db_max_connections,
+            statement_timeout: config.db_statement_timeout,
+        };
+        let store = Store::open(&config.database_url, &options).await?;
         let hasher = PasswordHasher::new()?;
         if config.demo {
             demo::seed(&store, &hasher, clock.now()).await?;
@@ -70,19 +79,33 @@ impl Server {
                 payments::Provider::Simulated
             }
         };
+        let (stop, stopped) = watch::channel(false);
+        // On PostgreSQL several instances may serve one database: notifications fan out through
+        // it, and the auth rate limit is counted in it.
+        let (hub, fanout, auth_limit) = match store.postgres() {
+            Some(pool) => {
+                let registry = Arc::new(hub::Registry::default());
+                let started = hub::postgres::start(store.clone(), pool.clone(), registry.clone(), stopped.clone());
+                (
+                    hub::Hub::with_fanout(registry, started.fanout),
+                    vec![started.sender, started.listener],
+                    AuthRateLimit::shared(store.clone(), config.auth_rate_per_min),
+                )
+            }
+            None => (hub::Hub::default(), Vec::new(), AuthRateLimit::new(config.auth_rate_per_min)),
+        };
         let state = AppState {
             payments,
             store,
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             hasher,
-            auth_limit: AuthRateLimit::new(config.auth_rate_per_min),
+            auth_limit,
             clock,
-            hub: hub::Hub::default(),
+            hub,
             config: Arc::new(config),
         };
         let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
         let addr = listener.local_addr()?;
-        let (stop, stopped) = watch::channel(false);
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut serve_stop = stopped.clone();
         let task = tokio::spawn(async move {
@@ -93,7 +116,7 @@ impl Server {
                 .await
         });
         let jobs = tokio::spawn(jobs::run(state.clone(), stopped));
-        Ok(Server { addr, state, stop, task, jobs })
+        Ok(Server { addr, state, stop, task, jobs, fanout })
     }
 
     /// The address it listens on.
@@ -118,6 +141,9 @@ impl Server {
         self.task.await??;
         let _ = self.jobs.await;
         self.state.store.close().await;
+        for task in self.fanout {
+            task.abort();
+        }
         Ok(())
     }
 }

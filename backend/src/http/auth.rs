@@ -24,7 +24,7 @@ async fn register(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<RegisterRequest>,
 ) -> AppResult<(StatusCode, Json<AuthResponse>)> {
-    state.auth_limit.check(peer.ip())?;
+    state.auth_limit.check(peer.ip()).await?;
     let email = Email::parse(&req.email)?;
     let password = Password::parse(&req.password)?;
     let name = text::required("name", &req.name, limits::NAME)?;
@@ -48,7 +48,7 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Json<AuthResponse>> {
-    state.auth_limit.check(peer.ip())?;
+    state.auth_limit.check(peer.ip()).await?;
     let refused = || AppError::unauthorized("the email or password is incorrect");
     if req.password.chars().count() > Password::MAX_CHARS {
         return Err(refused());

@@ -1,4 +1,4 @@
-//! Group commit for booking creation.
+//! Group commit for booking creation on SQLite.
 //!
 //! SQLite has one writer, and with `synchronous=FULL` every commit waits for the disk. Under
 //! load, bookings queue for that one writer anyway, so the queue is made explicit: a single task
@@ -8,9 +8,10 @@
 //! refused request rolls back only its savepoint. With a single client a batch is one request.
 
 use super::bookings::{BookingRequest, Created, create_booking_in};
+use super::db::Tx;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use sqlx::{Acquire, SqlitePool};
+use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most requests committed together.
@@ -66,7 +67,7 @@ impl BookingQueue {
 
 async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
     let mut tx = match write.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
+        Ok(tx) => Tx::Sqlite(tx),
         Err(e) => {
             let message = format!("could not start a write transaction: {e}");
             for job in batch {
@@ -77,7 +78,7 @@ async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
     };
     let mut results = Vec::with_capacity(batch.len());
     for job in &batch {
-        let result = match tx.begin().await {
+        let result = match tx.savepoint().await {
             Err(e) => Err(AppError::Database(e)),
             Ok(mut savepoint) => match create_booking_in(&mut savepoint, job.req.clone(), job.now).await {
                 Ok(created) => savepoint.commit().await.map(|()| created).map_err(AppError::Database),

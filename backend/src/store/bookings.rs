@@ -1,7 +1,8 @@
+use super::db::{Engine, Tx, is_exclusion_violation, is_retryable, query};
 use super::idempotency::{self, Idempotency};
 use super::notifications::{self, Notice};
 use super::payments::{self, PaymentChange, PaymentRow};
-use super::{Store, from_ms, to_ms, uuid};
+use super::{Store, Writer, from_ms, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use crate::notices::About;
 use chrono::{DateTime, Utc};
@@ -15,7 +16,6 @@ use parkway_core::money::{Cents, Currency, format_amount};
 use parkway_core::pricing::Rate;
 use parkway_core::refund::{CancelledBy, refund_amount};
 use parkway_core::slot::TimeSlot;
-use sqlx::{QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
 /// Most bookings one page lists.
@@ -142,24 +142,42 @@ impl DrivewayTerms {
     }
 }
 
-pub(crate) async fn terms(tx: &mut Transaction<'_, Sqlite>, driveway: &str) -> AppResult<Option<DrivewayTerms>> {
-    Ok(sqlx::query_as::<_, DrivewayTerms>(
-        "SELECT owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, availability \
-         FROM driveways WHERE id = ? AND deleted_at IS NULL",
+pub(crate) async fn terms(tx: &mut Tx<'_>, driveway: &str) -> AppResult<Option<DrivewayTerms>> {
+    Ok(tx
+        .fetch_optional(
+            query(
+                "SELECT owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, \
+                 availability FROM driveways WHERE id = ? AND deleted_at IS NULL",
+            )
+            .bind(driveway),
+        )
+        .await?)
+}
+
+/// The terms of a live driveway that a booking is being made on or moved on. The row is
+/// share-locked, so that a concurrent deletion (which locks it for update and then checks for
+/// bookings) waits for this transaction, or makes this one find the driveway gone.
+async fn bookable_terms(tx: &mut Tx<'_>, driveway: &str) -> AppResult<DrivewayTerms> {
+    let lock = tx.for_key_share();
+    tx.fetch_optional(
+        query(format!(
+            "SELECT owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, \
+             availability FROM driveways WHERE id = ? AND deleted_at IS NULL{lock}"
+        ))
+        .bind(driveway),
     )
-    .bind(driveway)
-    .fetch_optional(&mut **tx)
-    .await?)
+    .await?
+    .ok_or_else(|| AppError::not_found("driveway"))
 }
 
 /// Active bookings of `driveway` overlapping `slot`, other than `except`.
-async fn conflicts(
-    tx: &mut Transaction<'_, Sqlite>,
-    driveway: &str,
-    slot: &TimeSlot,
-    except: Option<&str>,
-) -> AppResult<Vec<TimeSlot>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+async fn conflicts(tx: &mut Tx<'_>, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppResult<Vec<TimeSlot>> {
+    let rows: Vec<(i64, i64)> = tx.fetch_all(conflicts_query(driveway, slot, except)).await?;
+    Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
+}
+
+fn conflicts_query(driveway: &str, slot: &TimeSlot, except: Option<&str>) -> super::db::Query {
+    query(
         "SELECT start_at, end_at FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
          AND end_at > ? AND start_at < ? AND id != ? ORDER BY start_at LIMIT 20",
     )
@@ -167,14 +185,11 @@ async fn conflicts(
     .bind(to_ms(slot.start()))
     .bind(to_ms(slot.end()))
     .bind(except.unwrap_or(""))
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
 }
 
 /// Checks opening hours and conflicts for `slot` and prices it.
 async fn check_slot(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     driveway: &str,
     terms: &DrivewayTerms,
     slot: &TimeSlot,
@@ -193,10 +208,11 @@ async fn check_slot(
     Ok(terms.rate().price(slot))
 }
 
-pub(crate) async fn booking_in(tx: &mut Transaction<'_, Sqlite>, id: &str) -> AppResult<Option<(Booking, String)>> {
-    let row = sqlx::query_as::<_, BookingRow>(&format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+/// A booking and its owner, its row locked against other writers until `tx` ends.
+pub(crate) async fn booking_in(tx: &mut Tx<'_>, id: &str) -> AppResult<Option<(Booking, String)>> {
+    let lock = tx.for_update();
+    let row: Option<BookingRow> = tx
+        .fetch_optional(query(format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?{lock}")).bind(id))
         .await?;
     match row {
         None => Ok(None),
@@ -209,47 +225,88 @@ pub(crate) async fn booking_in(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Ap
 
 /// Moves a booking to `to` if it is still in `from` (compare-and-swap). False if it moved on.
 pub(crate) async fn swap_status(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     id: &str,
     from: BookingStatus,
     to: BookingStatus,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    let done = sqlx::query("UPDATE bookings SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
-        .bind(to.as_str())
-        .bind(to_ms(now))
-        .bind(id)
-        .bind(from.as_str())
-        .execute(&mut **tx)
+    let done = tx
+        .execute(
+            query("UPDATE bookings SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
+                .bind(to.as_str())
+                .bind(to_ms(now))
+                .bind(id)
+                .bind(from.as_str()),
+        )
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
+
+/// How often a booking transaction that lost a race (deadlock, serialization failure) is run
+/// again before the request fails.
+const MAX_ATTEMPTS: u32 = 3;
 
 impl Store {
     /// Creates a pending booking that holds its slot, or replays the answer to an earlier
     /// request with the same idempotency key. The checks and the insert run in one write
     /// transaction, so of several concurrent requests for overlapping slots exactly one wins.
     pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
-        self.booking_queue().submit(req, now).await
+        match &self.write {
+            Writer::Sqlite { bookings, .. } => bookings.submit(req, now).await,
+            Writer::Postgres { .. } => self.create_booking_alone(req, now).await,
+        }
+    }
+
+    /// One transaction for one request (PostgreSQL). Concurrent requests for overlapping slots,
+    /// on this instance or another, may all pass the conflict check; the exclusion constraint
+    /// lets exactly one insert through, and the others fail with SQLSTATE 23P01 once it has
+    /// committed. They answer `slot_taken` with the conflicts read after that commit.
+    async fn create_booking_alone(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let result = create_booking_in(&mut tx, req.clone(), now).await;
+            let result = match result {
+                Ok(created) => tx.commit().await.map(|()| created).map_err(AppError::Database),
+                Err(refused) => {
+                    let _ = tx.rollback().await;
+                    Err(refused)
+                }
+            };
+            match result {
+                Err(AppError::Database(e)) if is_exclusion_violation(&e) => {
+                    return Err(self.slot_taken(&req.driveway.to_string(), &req.slot, None).await);
+                }
+                Err(AppError::Database(e)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// `409 slot_taken` with the active bookings now in the way of `slot`.
+    async fn slot_taken(&self, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppError {
+        match self.reader().fetch_all::<(i64, i64)>(conflicts_query(driveway, slot, except)).await {
+            Ok(rows) => AppError::SlotTaken(
+                rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect(),
+            ),
+            Err(e) => AppError::Database(e),
+        }
     }
 }
 
 /// Creates a booking inside `tx` (one savepoint of a group commit): the idempotency lookup,
 /// every rule, the insert, the owner's notification and the stored answer.
-pub(crate) async fn create_booking_in(
-    tx: &mut Transaction<'_, Sqlite>,
-    req: BookingRequest,
-    now: DateTime<Utc>,
-) -> AppResult<Created> {
+pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
     if let Some(idem) = &req.idempotency
-        && let Some((_, body)) = idempotency::lookup(tx, req.driver, idem).await?
+        && let Some((_, body)) = idempotency::claim(tx, req.driver, idem, now).await?
     {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
         return Ok(Created { booking, replayed: true, notices: Vec::new() });
     }
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let terms = terms(tx, &driveway).await?.ok_or_else(|| AppError::not_found("driveway"))?;
+    let terms = bookable_terms(tx, &driveway).await?;
     if terms.owner_id == req.driver.to_string() {
         return Err(AppError::Api(ErrorCode::SelfBooking, "you cannot book your own driveway".into()));
     }
@@ -287,40 +344,42 @@ pub(crate) async fn create_booking_in(
         created_at: now,
         updated_at: now,
     };
-    sqlx::query(
-        "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, \
-             payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    tx.execute(
+        query(
+            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
+             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(booking.id)
+        .bind(&driveway)
+        .bind(booking.driver)
+        .bind(&terms.owner_id)
+        .bind(to_ms(booking.start_time))
+        .bind(to_ms(booking.end_time))
+        .bind(booking.total_cents.0)
+        .bind(booking.currency.as_str())
+        .bind(booking.status.as_str())
+        .bind(booking.payment_status.as_str())
+        .bind(&booking.stripe_payment_id)
+        .bind(&booking.special_requests)
+        .bind(booking.driver_location.map(|l| l.lat))
+        .bind(booking.driver_location.map(|l| l.lng))
+        .bind(to_ms(now))
+        .bind(to_ms(now)),
     )
-    .bind(booking.id.to_string())
-    .bind(&driveway)
-    .bind(booking.driver.to_string())
-    .bind(&terms.owner_id)
-    .bind(to_ms(booking.start_time))
-    .bind(to_ms(booking.end_time))
-    .bind(booking.total_cents.0)
-    .bind(booking.currency.as_str())
-    .bind(booking.status.as_str())
-    .bind(booking.payment_status.as_str())
-    .bind(&booking.stripe_payment_id)
-    .bind(&booking.special_requests)
-    .bind(booking.driver_location.map(|l| l.lat))
-    .bind(booking.driver_location.map(|l| l.lng))
-    .bind(to_ms(now))
-    .bind(to_ms(now))
-    .execute(&mut **tx)
     .await?;
     let owner = uuid(&terms.owner_id)?;
     let notice = notifications::insert(tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
     let mut notices = vec![notice];
     let mut booking = booking;
     if let Some(p) = prepaid {
-        sqlx::query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
-            .bind(booking.id.to_string())
-            .bind(to_ms(now))
-            .bind(&p.intent_id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(booking.id)
+                .bind(to_ms(now))
+                .bind(&p.intent_id),
+        )
+        .await?;
         let change = match p.status.as_str() {
             "succeeded" => Some(PaymentChange::Succeeded),
             "requires_capture" => Some(PaymentChange::Authorized),
@@ -335,7 +394,7 @@ pub(crate) async fn create_booking_in(
     }
     if let Some(idem) = &req.idempotency {
         let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
-        idempotency::store(tx, req.driver, idem, 201, &body, now).await?;
+        idempotency::complete(tx, req.driver, idem, 201, &body).await?;
     }
     Ok(Created { booking, replayed: false, notices })
 }
@@ -343,14 +402,17 @@ pub(crate) async fn create_booking_in(
 impl Store {
     /// A booking visible to `user` (its driver or its driveway's owner).
     pub async fn booking_for(&self, user: Uuid, id: Uuid) -> AppResult<Booking> {
-        let row = sqlx::query_as::<_, BookingRow>(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ? AND (b.driver_id = ? OR b.owner_id = ?)"
-        ))
-        .bind(id.to_string())
-        .bind(user.to_string())
-        .bind(user.to_string())
-        .fetch_optional(self.reader())
-        .await?;
+        let row: Option<BookingRow> = self
+            .reader()
+            .fetch_optional(
+                query(format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ? AND (b.driver_id = ? OR b.owner_id = ?)"
+                ))
+                .bind(id)
+                .bind(user)
+                .bind(user),
+            )
+            .await?;
         row.map(Booking::try_from).transpose()?.ok_or_else(|| AppError::not_found("booking"))
     }
 
@@ -363,16 +425,23 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> AppResult<Vec<Booking>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE "));
-        q.push(if as_owner { "b.owner_id = " } else { "b.driver_id = " }).push_bind(user.to_string());
+        let who = if as_owner { "b.owner_id" } else { "b.driver_id" };
+        let with_status = if status.is_some() { " AND b.status = ?" } else { "" };
+        // Insertion order breaks ties between bookings made in the same millisecond.
+        let inserted = match self.engine() {
+            Engine::Sqlite => "b.rowid",
+            Engine::Postgres => "b.seq",
+        };
+        let mut q = query(format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE {who} = ?{with_status} \
+             ORDER BY b.created_at DESC, {inserted} DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(user);
         if let Some(s) = status {
-            q.push(" AND b.status = ").push_bind(s.as_str());
+            q = q.bind(s.as_str());
         }
-        q.push(" ORDER BY b.created_at DESC, b.rowid DESC LIMIT ")
-            .push_bind(limit.clamp(1, MAX_PAGE))
-            .push(" OFFSET ")
-            .push_bind(offset.max(0));
-        let rows: Vec<BookingRow> = q.build_query_as().fetch_all(self.reader()).await?;
+        let rows: Vec<BookingRow> =
+            self.reader().fetch_all(q.bind(limit.clamp(1, MAX_PAGE)).bind(offset.max(0))).await?;
         Ok(rows.into_iter().map(Booking::try_from).collect::<Result<_, _>>()?)
     }
 
@@ -390,12 +459,15 @@ impl Store {
         if booking.end_time <= now {
             return Err(AppError::invalid_transition("this booking's time has already passed"));
         }
-        let authorised: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = ? AND status IN ('requires_capture', 'succeeded'))",
-        )
-        .bind(&ids)
-        .fetch_one(&mut *tx)
-        .await?;
+        let authorised: bool = tx
+            .scalar(
+                query(
+                    "SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = ? \
+                     AND status IN ('requires_capture', 'succeeded'))",
+                )
+                .bind(&ids),
+            )
+            .await?;
         if booking.payment_status != PaymentStatus::Paid && !authorised {
             return Err(AppError::Api(
                 ErrorCode::PaymentRequired,
@@ -414,17 +486,21 @@ impl Store {
         let about = About { booking: &booking, driveway_title: &title, timezone: &timezone };
         let mut notices = vec![notifications::insert(&mut tx, about.confirmed(booking.driver), now).await?];
 
+        // On PostgreSQL the exclusion constraint means there are none; SQLite data written
+        // outside the API could hold some.
         let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
-        let rivals: Vec<BookingRow> = sqlx::query_as(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.driveway_id = ? AND b.status = 'pending' \
-             AND b.end_at > ? AND b.start_at < ? AND b.id != ?"
-        ))
-        .bind(&driveway)
-        .bind(to_ms(slot.start()))
-        .bind(to_ms(slot.end()))
-        .bind(&ids)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rivals: Vec<BookingRow> = tx
+            .fetch_all(
+                query(format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.driveway_id = ? AND b.status = 'pending' \
+                     AND b.end_at > ? AND b.start_at < ? AND b.id != ?"
+                ))
+                .bind(&driveway)
+                .bind(to_ms(slot.start()))
+                .bind(to_ms(slot.end()))
+                .bind(&ids),
+            )
+            .await?;
         for row in rivals {
             let mut rival = Booking::try_from(row)?;
             if swap_status(&mut tx, &rival.id.to_string(), BookingStatus::Pending, BookingStatus::Cancelled, now)
@@ -504,7 +580,7 @@ impl Store {
         if let Some(slot) = slot {
             slot.check_bookable(now)?;
             let driveway = booking.driveway.to_string();
-            let terms = terms(&mut tx, &driveway).await?.ok_or_else(|| AppError::not_found("driveway"))?;
+            let terms = bookable_terms(&mut tx, &driveway).await?;
             let total = check_slot(&mut tx, &driveway, &terms, &slot, Some(&ids)).await?;
             if total != booking.total_cents && booking.payment_status == PaymentStatus::Paid {
                 return Err(AppError::Api(
@@ -521,18 +597,29 @@ impl Store {
             booking.special_requests = notes;
         }
         booking.updated_at = now;
-        sqlx::query(
-            "UPDATE bookings SET start_at = ?, end_at = ?, total_cents = ?, special_requests = ?, updated_at = ? \
-             WHERE id = ? AND status IN ('pending', 'confirmed')",
-        )
-        .bind(to_ms(booking.start_time))
-        .bind(to_ms(booking.end_time))
-        .bind(booking.total_cents.0)
-        .bind(&booking.special_requests)
-        .bind(to_ms(now))
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
+        let moved = tx
+            .execute(
+                query(
+                    "UPDATE bookings SET start_at = ?, end_at = ?, total_cents = ?, special_requests = ?, \
+                     updated_at = ? WHERE id = ? AND status IN ('pending', 'confirmed')",
+                )
+                .bind(to_ms(booking.start_time))
+                .bind(to_ms(booking.end_time))
+                .bind(booking.total_cents.0)
+                .bind(&booking.special_requests)
+                .bind(to_ms(now))
+                .bind(&ids),
+            )
+            .await;
+        match moved {
+            // Another instance booked the new time after the check above (PostgreSQL).
+            Err(e) if is_exclusion_violation(&e) => {
+                let _ = tx.rollback().await;
+                let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
+                return Err(self.slot_taken(&booking.driveway.to_string(), &slot, Some(&ids)).await);
+            }
+            moved => moved?,
+        };
         tx.commit().await?;
         Ok(booking)
     }
@@ -541,21 +628,18 @@ impl Store {
 /// Checks that a payment made before the booking (a direct intent) is the driver's, unused,
 /// and for exactly this driveway, slot and price.
 async fn check_prepayment(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     intent: &str,
     req: &BookingRequest,
     driveway: &str,
     total: Cents,
 ) -> AppResult<PaymentRow> {
-    let p = sqlx::query_as::<_, PaymentRow>(
-        "SELECT intent_id, booking_id, user_id, driveway_id, start_at, end_at, amount_cents, currency, capture_method, \
-         status, client_secret, refunded_cents, refund_due_cents, refunds, cancel_due FROM payments WHERE intent_id = ?",
-    )
-    .bind(intent)
-    .fetch_optional(&mut **tx)
-    .await?
-    .filter(|p| p.user_id == req.driver.to_string())
-    .ok_or_else(|| AppError::validation("stripePaymentId does not name a payment of yours"))?;
+    let lock = tx.for_update();
+    let p = tx
+        .fetch_optional::<PaymentRow>(query(format!("{} WHERE intent_id = ?{lock}", payments::SELECT)).bind(intent))
+        .await?
+        .filter(|p| p.user_id == req.driver.to_string())
+        .ok_or_else(|| AppError::validation("stripePaymentId does not name a payment of yours"))?;
     if p.booking_id.is_some() {
         return Err(AppError::invalid_transition("that payment already belongs to a booking"));
     }

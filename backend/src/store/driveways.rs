@@ -1,3 +1,4 @@
+use super::db::{Engine, query};
 use super::{Store, from_ms, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -7,7 +8,6 @@ use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
 use parkway_core::slot::TimeSlot;
-use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 /// A driveway's fields after validation: what the store writes.
@@ -110,27 +110,28 @@ impl Store {
     pub async fn create_driveway(&self, owner: Uuid, f: &DrivewayFields, now: DateTime<Utc>) -> AppResult<Driveway> {
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO driveways (id, owner_id, title, address, lat, lng, price_per_hour_cents, price_per_day_cents, \
-             currency, timezone, instant_book, access_instructions, availability, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        tx.execute(
+            query(
+                "INSERT INTO driveways (id, owner_id, title, address, lat, lng, price_per_hour_cents, \
+                 price_per_day_cents, currency, timezone, instant_book, access_instructions, availability, \
+                 created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(&f.title)
+            .bind(&f.address)
+            .bind(f.point.lat())
+            .bind(f.point.lng())
+            .bind(f.rate.per_hour.0)
+            .bind(f.rate.per_day.map(|c| c.0))
+            .bind(f.currency.as_str())
+            .bind(&f.timezone)
+            .bind(f.instant_book)
+            .bind(&f.access_instructions)
+            .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
+            .bind(to_ms(now))
+            .bind(to_ms(now)),
         )
-        .bind(id.to_string())
-        .bind(owner.to_string())
-        .bind(&f.title)
-        .bind(&f.address)
-        .bind(f.point.lat())
-        .bind(f.point.lng())
-        .bind(f.rate.per_hour.0)
-        .bind(f.rate.per_day.map(|c| c.0))
-        .bind(f.currency.as_str())
-        .bind(&f.timezone)
-        .bind(f.instant_book)
-        .bind(&f.access_instructions)
-        .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
-        .bind(to_ms(now))
-        .bind(to_ms(now))
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         self.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))
@@ -138,12 +139,12 @@ impl Store {
 
     /// A live (not deleted) driveway.
     pub async fn driveway(&self, id: Uuid) -> AppResult<Option<Driveway>> {
-        let row = sqlx::query_as::<_, DrivewayRow>(&format!(
-            "SELECT {COLUMNS} FROM driveways d WHERE d.id = ? AND d.deleted_at IS NULL"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(self.reader())
-        .await?;
+        let row: Option<DrivewayRow> = self
+            .reader()
+            .fetch_optional(
+                query(format!("SELECT {COLUMNS} FROM driveways d WHERE d.id = ? AND d.deleted_at IS NULL")).bind(id),
+            )
+            .await?;
         Ok(row.map(Driveway::try_from).transpose()?)
     }
 
@@ -156,28 +157,30 @@ impl Store {
         now: DateTime<Utc>,
     ) -> AppResult<Driveway> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE driveways SET title = ?, address = ?, lat = ?, lng = ?, price_per_hour_cents = ?, \
-             price_per_day_cents = ?, currency = ?, timezone = ?, instant_book = ?, access_instructions = ?, \
-             availability = ?, updated_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL",
-        )
-        .bind(&f.title)
-        .bind(&f.address)
-        .bind(f.point.lat())
-        .bind(f.point.lng())
-        .bind(f.rate.per_hour.0)
-        .bind(f.rate.per_day.map(|c| c.0))
-        .bind(f.currency.as_str())
-        .bind(&f.timezone)
-        .bind(f.instant_book)
-        .bind(&f.access_instructions)
-        .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
-        .bind(to_ms(now))
-        .bind(id.to_string())
-        .bind(owner.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        let done = tx
+            .execute(
+                query(
+                    "UPDATE driveways SET title = ?, address = ?, lat = ?, lng = ?, price_per_hour_cents = ?, \
+                     price_per_day_cents = ?, currency = ?, timezone = ?, instant_book = ?, access_instructions = ?, \
+                     availability = ?, updated_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL",
+                )
+                .bind(&f.title)
+                .bind(&f.address)
+                .bind(f.point.lat())
+                .bind(f.point.lng())
+                .bind(f.rate.per_hour.0)
+                .bind(f.rate.per_day.map(|c| c.0))
+                .bind(f.currency.as_str())
+                .bind(&f.timezone)
+                .bind(f.instant_book)
+                .bind(&f.access_instructions)
+                .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
+                .bind(to_ms(now))
+                .bind(id)
+                .bind(owner),
+            )
+            .await?;
+        if done == 0 {
             return Err(AppError::not_found("driveway"));
         }
         tx.commit().await?;
@@ -187,72 +190,90 @@ impl Store {
     /// Removes `owner`'s driveway from listings. Refused while future bookings hold it.
     pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT seq FROM driveways WHERE id = ? AND owner_id = ? AND deleted_at IS NULL")
-                .bind(id.to_string())
-                .bind(owner.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+        // Locked, so no booking of it can be confirmed or moved while this decides.
+        let lock = tx.for_update();
+        let found: Option<i64> = tx
+            .scalar_optional(
+                query(format!("SELECT seq FROM driveways WHERE id = ? AND owner_id = ? AND deleted_at IS NULL{lock}"))
+                    .bind(id)
+                    .bind(owner),
+            )
+            .await?;
         if found.is_none() {
             return Err(AppError::not_found("driveway"));
         }
-        let upcoming: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') AND end_at > ?",
-        )
-        .bind(id.to_string())
-        .bind(to_ms(now))
-        .fetch_one(&mut *tx)
-        .await?;
+        let upcoming: i64 = tx
+            .scalar(
+                query(
+                    "SELECT COUNT(*) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
+                     AND end_at > ?",
+                )
+                .bind(id)
+                .bind(to_ms(now)),
+            )
+            .await?;
         if upcoming > 0 {
             return Err(AppError::invalid_transition(format!(
                 "this driveway has {upcoming} upcoming booking(s); cancel them before deleting it"
             )));
         }
-        sqlx::query("UPDATE driveways SET deleted_at = ?, updated_at = ? WHERE id = ?")
-            .bind(to_ms(now))
-            .bind(to_ms(now))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            query("UPDATE driveways SET deleted_at = ?, updated_at = ? WHERE id = ?")
+                .bind(to_ms(now))
+                .bind(to_ms(now))
+                .bind(id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The owner's live driveways, newest first.
     pub async fn driveways_of(&self, owner: Uuid) -> AppResult<Vec<Driveway>> {
-        let rows = sqlx::query_as::<_, DrivewayRow>(&format!(
-            "SELECT {COLUMNS} FROM driveways d WHERE d.owner_id = ? AND d.deleted_at IS NULL ORDER BY d.created_at DESC"
-        ))
-        .bind(owner.to_string())
-        .fetch_all(self.reader())
-        .await?;
+        let rows: Vec<DrivewayRow> = self
+            .reader()
+            .fetch_all(
+                query(format!(
+                    "SELECT {COLUMNS} FROM driveways d WHERE d.owner_id = ? AND d.deleted_at IS NULL \
+                     ORDER BY d.created_at DESC"
+                ))
+                .bind(owner),
+            )
+            .await?;
         Ok(rows.into_iter().map(Driveway::try_from).collect::<Result<_, _>>()?)
     }
 
     /// Slots held by active bookings of a driveway that meet `[from, to)`.
     pub async fn busy(&self, driveway: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<Vec<TimeSlot>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT start_at, end_at FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
-             AND end_at > ? AND start_at < ? ORDER BY start_at",
-        )
-        .bind(driveway.to_string())
-        .bind(to_ms(from))
-        .bind(to_ms(to))
-        .fetch_all(self.reader())
-        .await?;
+        let rows: Vec<(i64, i64)> = self
+            .reader()
+            .fetch_all(
+                query(
+                    "SELECT start_at, end_at FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
+                     AND end_at > ? AND start_at < ? ORDER BY start_at",
+                )
+                .bind(driveway)
+                .bind(to_ms(from))
+                .bind(to_ms(to)),
+            )
+            .await?;
         Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
     }
 
     /// True when `user` has a confirmed (or completed) booking of the driveway, which entitles
     /// them to its access instructions.
     pub async fn has_confirmed_booking(&self, user: Uuid, driveway: Uuid) -> AppResult<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM bookings WHERE driver_id = ? AND driveway_id = ? AND status IN ('confirmed', 'completed')",
-        )
-        .bind(user.to_string())
-        .bind(driveway.to_string())
-        .fetch_one(self.reader())
-        .await?;
+        let n: i64 = self
+            .reader()
+            .scalar(
+                query(
+                    "SELECT COUNT(*) FROM bookings WHERE driver_id = ? AND driveway_id = ? \
+                     AND status IN ('confirmed', 'completed')",
+                )
+                .bind(user)
+                .bind(driveway),
+            )
+            .await?;
         Ok(n > 0)
     }
 
@@ -260,8 +281,9 @@ impl Store {
     /// `keep` (the caller's opening-hours check) accepts them.
     ///
     /// Two passes keep a dense area cheap: positions only, straight from the spatial index
-    /// (single-precision, so within about a metre), sorted by distance; then full rows, with the
-    /// price and free-slot filters, for the nearest candidates in chunks until `limit` are kept.
+    /// (SQLite's R*Tree, single-precision, so within about a metre; PostgreSQL's GiST over a
+    /// point, read by an index-only scan), sorted by distance; then full rows, with the price
+    /// and free-slot filters, for the nearest candidates in chunks until `limit` are kept.
     pub async fn search(
         &self,
         filter: &SearchFilter,
@@ -269,17 +291,27 @@ impl Store {
         keep: impl Fn(&Driveway) -> bool,
     ) -> AppResult<Vec<Candidate>> {
         let b = &filter.bbox;
-        let points: Vec<(i64, f64, f64)> = sqlx::query_as(
-            "SELECT seq, (min_lat + max_lat) / 2, (min_lng + max_lng) / 2 FROM driveways_rtree \
-             WHERE max_lat >= ? AND min_lat <= ? AND max_lng >= ? AND min_lng <= ?",
-        )
-        .bind(b.min_lat)
-        .bind(b.max_lat)
-        .bind(b.min_lng)
-        .bind(b.max_lng)
-        .fetch_all(self.reader())
-        .await?;
-        // The index's coordinates are rounded outwards by up to about a metre; the exact
+        let in_box = match self.engine() {
+            Engine::Sqlite => query(
+                "SELECT seq, (min_lat + max_lat) / 2, (min_lng + max_lng) / 2 FROM driveways_rtree \
+                 WHERE max_lat >= ? AND min_lat <= ? AND max_lng >= ? AND min_lng <= ?",
+            )
+            .bind(b.min_lat)
+            .bind(b.max_lat)
+            .bind(b.min_lng)
+            .bind(b.max_lng),
+            // `position` is point(lng, lat); `<@ box` is answered by the partial GiST index.
+            Engine::Postgres => query(
+                "SELECT seq, position[1], position[0] FROM driveways \
+                 WHERE position <@ box(point(?, ?), point(?, ?)) AND deleted_at IS NULL",
+            )
+            .bind(b.min_lng)
+            .bind(b.min_lat)
+            .bind(b.max_lng)
+            .bind(b.max_lat),
+        };
+        let points: Vec<(i64, f64, f64)> = self.reader().fetch_all(in_box).await?;
+        // SQLite's index coordinates are rounded outwards by up to about a metre; the exact
         // distance decides below.
         const SLACK_M: f64 = 5.0;
         let mut near: Vec<(f64, i64)> = points
@@ -296,28 +328,30 @@ impl Store {
 
         let mut out: Vec<Candidate> = Vec::with_capacity(limit.min(near.len()));
         for chunk in near.chunks(limit.max(1) * 2) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                "SELECT d.seq, {COLUMNS} FROM driveways d WHERE d.deleted_at IS NULL AND d.seq IN ("
-            ));
-            let mut sep = q.separated(", ");
-            for (_, seq) in chunk {
-                sep.push_bind(*seq);
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let mut sql = format!(
+                "SELECT d.seq, {COLUMNS} FROM driveways d WHERE d.deleted_at IS NULL AND d.seq IN ({placeholders})"
+            );
+            if filter.max_price_per_hour.is_some() {
+                sql.push_str(" AND d.price_per_hour_cents <= ?");
             }
-            q.push(")");
+            if filter.free_during.is_some() {
+                sql.push_str(
+                    " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
+                     AND k.status IN ('pending', 'confirmed') AND k.end_at > ? AND k.start_at < ?)",
+                );
+            }
+            let mut q = query(sql);
+            for (_, seq) in chunk {
+                q = q.bind(*seq);
+            }
             if let Some(max) = filter.max_price_per_hour {
-                q.push(" AND d.price_per_hour_cents <= ").push_bind(max);
+                q = q.bind(max);
             }
             if let Some(slot) = filter.free_during {
-                q.push(
-                    " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
-                     AND k.status IN ('pending', 'confirmed') AND k.end_at > ",
-                )
-                .push_bind(to_ms(slot.start()))
-                .push(" AND k.start_at < ")
-                .push_bind(to_ms(slot.end()))
-                .push(")");
+                q = q.bind(to_ms(slot.start())).bind(to_ms(slot.end()));
             }
-            let rows: Vec<SeqRow> = q.build_query_as().fetch_all(self.reader()).await?;
+            let rows: Vec<SeqRow> = self.reader().fetch_all(q).await?;
             let mut by_seq: std::collections::HashMap<i64, DrivewayRow> =
                 rows.into_iter().map(|r| (r.seq, r.row)).collect();
             for (_, seq) in chunk {

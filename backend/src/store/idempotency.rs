@@ -3,12 +3,18 @@
 //! The key is scoped to the user. A retry with the same key and the same request gets the first
 //! answer back; the same key with a different request is refused. Only successful answers are
 //! stored: a refused request created nothing, so running it again is just as harmless.
+//!
+//! A request first claims its key by inserting a row under the primary key, and fills in the
+//! answer in the same transaction. On PostgreSQL a concurrent request with the same key waits
+//! on that row until the first one commits (then replays its answer) or rolls back (then
+//! proceeds itself), so two instances can never both act on one key. On SQLite the write lock
+//! already orders them; the claim works the same way.
 
+use super::db::{Tx, query};
 use super::to_ms;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
-use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 /// A key and the fingerprint of the request that came with it.
@@ -20,48 +26,57 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
-/// The stored answer for `key`, if any: `Ok(Some((status, body)))` to replay it, an error when
-/// the key came with a different request.
-pub async fn lookup(
-    tx: &mut Transaction<'_, Sqlite>,
+/// Claims `key` for this request inside `tx`. `Ok(None)`: the key is new and now ours;
+/// `Ok(Some((status, body)))`: an earlier request answered, replay it; an error when the key
+/// came with a different request.
+pub async fn claim(
+    tx: &mut Tx<'_>,
     user: Uuid,
     idem: &Idempotency,
+    now: DateTime<Utc>,
 ) -> AppResult<Option<(u16, String)>> {
-    let row: Option<(String, i64, String)> =
-        sqlx::query_as("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND key = ?")
-            .bind(user.to_string())
+    let claimed = tx
+        .execute(
+            query(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
+                 VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (user_id, key) DO NOTHING",
+            )
+            .bind(user)
             .bind(&idem.key)
-            .fetch_optional(&mut **tx)
-            .await?;
-    match row {
-        None => Ok(None),
-        Some((hash, status, body)) if hash == idem.request_hash => Ok(Some((status as u16, body))),
-        Some(_) => Err(AppError::Api(
+            .bind(&idem.request_hash)
+            .bind(to_ms(now)),
+        )
+        .await?;
+    if claimed == 1 {
+        return Ok(None);
+    }
+    let (hash, status, body): (String, i64, String) = tx
+        .fetch_one(
+            query("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND key = ?")
+                .bind(user)
+                .bind(&idem.key),
+        )
+        .await?;
+    if hash == idem.request_hash {
+        Ok(Some((status as u16, body)))
+    } else {
+        Err(AppError::Api(
             ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was already used for a different request".into(),
-        )),
+        ))
     }
 }
 
-/// Stores the answer given for `key`, in the transaction that made the change.
-pub async fn store(
-    tx: &mut Transaction<'_, Sqlite>,
-    user: Uuid,
-    idem: &Idempotency,
-    status: u16,
-    body: &str,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+/// Stores the answer given for a key claimed by [`claim`], in the transaction that made the
+/// change.
+pub async fn complete(tx: &mut Tx<'_>, user: Uuid, idem: &Idempotency, status: u16, body: &str) -> AppResult<()> {
+    tx.execute(
+        query("UPDATE idempotency_keys SET status = ?, body = ? WHERE user_id = ? AND key = ?")
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(user)
+            .bind(&idem.key),
     )
-    .bind(user.to_string())
-    .bind(&idem.key)
-    .bind(&idem.request_hash)
-    .bind(i64::from(status))
-    .bind(body)
-    .bind(to_ms(now))
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

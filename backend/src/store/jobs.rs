@@ -1,4 +1,5 @@
 use super::bookings::{BOOKING_COLUMNS, BookingRow, swap_status, terms};
+use super::db::{Engine, Tx, query};
 use super::notifications::{self, Notice};
 use super::payments;
 use super::{Store, to_ms, uuid};
@@ -12,6 +13,9 @@ use parkway_core::booking::BookingStatus;
 const BATCH: i64 = 500;
 /// How long idempotency keys are kept (the contract promises at least 24 h).
 const KEY_RETENTION_HOURS: i64 = 48;
+/// The advisory lock a run of the jobs holds on PostgreSQL (any constant shared by every
+/// instance; this one spells "parkjobs" in ASCII).
+const JOBS_LOCK: i64 = 0x7061_726b_6a6f_6273;
 
 /// What one run of the jobs did.
 #[derive(Debug, Default)]
@@ -34,21 +38,34 @@ impl Store {
     /// Releases unpaid holds older than `hold`, cancels requests still pending at their start,
     /// completes confirmed bookings whose end has passed, and forgets old idempotency keys.
     /// Every change is a compare-and-swap, so running this twice at once changes nothing twice.
+    ///
+    /// With several instances on PostgreSQL, a run first takes a transaction-scoped advisory
+    /// lock: while one instance runs the jobs, another's run finds the lock taken and does
+    /// nothing, so each item is done by one instance (and the compare-and-swap still holds if
+    /// a run ever overlapped another).
     pub async fn run_jobs(&self, now: DateTime<Utc>, hold: Duration) -> AppResult<JobReport> {
         let mut report = JobReport::default();
         let mut tx = self.begin_write().await?;
+        if tx.engine() == Engine::Postgres {
+            let ours: bool = tx.scalar(query("SELECT pg_try_advisory_xact_lock(?)").bind(JOBS_LOCK)).await?;
+            if !ours {
+                return Ok(report);
+            }
+        }
 
-        let stale: Vec<BookingRow> = sqlx::query_as(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' \
-             AND b.payment_status IN ('pending', 'failed') AND b.created_at < ? \
-             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = b.id \
-                             AND p.status IN ('requires_capture', 'processing', 'succeeded')) \
-             ORDER BY b.created_at LIMIT ?"
-        ))
-        .bind(to_ms(now - hold))
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let stale: Vec<BookingRow> = tx
+            .fetch_all(
+                query(format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' \
+                     AND b.payment_status IN ('pending', 'failed') AND b.created_at < ? \
+                     AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = b.id \
+                                     AND p.status IN ('requires_capture', 'processing', 'succeeded')) \
+                     ORDER BY b.created_at LIMIT ?"
+                ))
+                .bind(to_ms(now - hold))
+                .bind(BATCH),
+            )
+            .await?;
         for row in stale {
             let owner = row.owner_id.clone();
             let mut b = Booking::try_from(row)?;
@@ -65,13 +82,15 @@ impl Store {
             }
         }
 
-        let unanswered: Vec<BookingRow> = sqlx::query_as(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' AND b.start_at <= ? LIMIT ?"
-        ))
-        .bind(to_ms(now))
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let unanswered: Vec<BookingRow> = tx
+            .fetch_all(
+                query(format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'pending' AND b.start_at <= ? LIMIT ?"
+                ))
+                .bind(to_ms(now))
+                .bind(BATCH),
+            )
+            .await?;
         for row in unanswered {
             let owner = row.owner_id.clone();
             let mut b = Booking::try_from(row)?;
@@ -88,30 +107,36 @@ impl Store {
             }
         }
 
-        let done = sqlx::query(
-            "UPDATE bookings SET status = 'completed', updated_at = ? WHERE id IN \
-             (SELECT id FROM bookings WHERE status = 'confirmed' AND end_at <= ? LIMIT ?)",
-        )
-        .bind(to_ms(now))
-        .bind(to_ms(now))
-        .bind(BATCH)
-        .execute(&mut *tx)
-        .await?;
-        report.completed = done.rows_affected() as usize;
+        let done = tx
+            .execute(
+                query(
+                    "UPDATE bookings SET status = 'completed', updated_at = ? WHERE status = 'confirmed' AND id IN \
+                     (SELECT id FROM bookings WHERE status = 'confirmed' AND end_at <= ? LIMIT ?)",
+                )
+                .bind(to_ms(now))
+                .bind(to_ms(now))
+                .bind(BATCH),
+            )
+            .await?;
+        report.completed = done as usize;
 
         report.reminders = send_reminders(&mut tx, now, &mut report.notices).await?;
 
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(to_ms(now - Duration::hours(KEY_RETENTION_HOURS)))
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            query("DELETE FROM idempotency_keys WHERE created_at < ?")
+                .bind(to_ms(now - Duration::hours(KEY_RETENTION_HOURS))),
+        )
+        .await?;
+        if tx.engine() == Engine::Postgres {
+            super::ratelimit::forget_idle(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(report)
     }
 }
 
 async fn cancel_notice(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut Tx<'_>,
     b: &Booking,
     to: uuid::Uuid,
     reason: &str,
@@ -145,36 +170,43 @@ enum Edge {
 
 /// Sends each due reminder of confirmed bookings once: the `reminders_sent` row and the
 /// notification are written in the same transaction, under a primary key.
-async fn send_reminders(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    now: DateTime<Utc>,
-    notices: &mut Vec<Notice>,
-) -> AppResult<usize> {
+async fn send_reminders(tx: &mut Tx<'_>, now: DateTime<Utc>, notices: &mut Vec<Notice>) -> AppResult<usize> {
     let mut sent = 0;
     for (kind, who, edge, minutes) in REMINDERS {
         let column = match edge {
             Edge::Start => "start_at",
             Edge::End => "end_at",
         };
-        let due: Vec<BookingRow> = sqlx::query_as(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' AND b.{column} > ? AND b.{column} <= ? \
-             AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.booking_id = b.id AND r.kind = ?) LIMIT ?"
-        ))
-        .bind(to_ms(now))
-        .bind(to_ms(now + Duration::minutes(minutes)))
-        .bind(kind)
-        .bind(BATCH)
-        .fetch_all(&mut **tx)
-        .await?;
+        let due: Vec<BookingRow> = tx
+            .fetch_all(
+                query(format!(
+                    "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' AND b.{column} > ? \
+                     AND b.{column} <= ? AND NOT EXISTS \
+                     (SELECT 1 FROM reminders_sent r WHERE r.booking_id = b.id AND r.kind = ?) LIMIT ?"
+                ))
+                .bind(to_ms(now))
+                .bind(to_ms(now + Duration::minutes(minutes)))
+                .bind(kind)
+                .bind(BATCH),
+            )
+            .await?;
         for row in due {
             let owner = row.owner_id.clone();
             let b = Booking::try_from(row)?;
-            sqlx::query("INSERT INTO reminders_sent (booking_id, kind, sent_at) VALUES (?, ?, ?)")
-                .bind(b.id.to_string())
-                .bind(kind)
-                .bind(to_ms(now))
-                .execute(&mut **tx)
+            let first = tx
+                .execute(
+                    query(
+                        "INSERT INTO reminders_sent (booking_id, kind, sent_at) VALUES (?, ?, ?) \
+                         ON CONFLICT (booking_id, kind) DO NOTHING",
+                    )
+                    .bind(b.id)
+                    .bind(kind)
+                    .bind(to_ms(now)),
+                )
                 .await?;
+            if first == 0 {
+                continue;
+            }
             let (to, text) = match (who, edge) {
                 (Who::Driver, Edge::Start) => {
                     (b.driver, format!("your parking starts in {} minutes", minutes_until(now, b.start_time)))

@@ -1,14 +1,27 @@
-//! Parkway's storage on SQLite: one writer connection, a pool of readers, WAL.
+//! Parkway's storage, on SQLite or on PostgreSQL: `DATABASE_URL` chooses.
 //!
-//! SQLite allows one writer at a time. Giving the process exactly one write connection makes
-//! that explicit: write transactions queue in the pool instead of failing with `SQLITE_BUSY`,
-//! and every write transaction starts with `BEGIN IMMEDIATE`, so a read-check-write sequence
-//! (such as "is the slot free? then insert") cannot be interleaved with another writer.
+//! SQLite (`sqlite://…`, the embedded default) allows one writer at a time. Giving the process
+//! exactly one write connection makes that explicit: write transactions queue in the pool
+//! instead of failing with `SQLITE_BUSY`, and every write transaction starts with
+//! `BEGIN IMMEDIATE`, so a read-check-write sequence (such as "is the slot free? then insert")
+//! cannot be interleaved with another writer. Bookings are created through a group-commit queue.
+//!
+//! PostgreSQL (`postgres://…`) is for several server instances sharing one database, so nothing
+//! may rest on one process being the only writer. Each request runs in its own transaction
+//! (READ COMMITTED), and the database itself keeps the rules: an exclusion constraint refuses
+//! overlapping active bookings, rows read before a write are locked (`FOR UPDATE`), state
+//! changes stay compare-and-swap, idempotency keys are claimed under a primary key, and a run
+//! of the background jobs holds an advisory lock.
+//!
+//! Every store function is written once against [`db`]'s interface; where the two dialects
+//! differ, the function holds both texts side by side.
 
-/// Group commit for booking creation.
+/// Group commit for booking creation (SQLite).
 pub mod batch;
 /// Bookings: create with conflict checks, change state, list.
 pub mod bookings;
+/// Running statements on either engine.
+pub mod db;
 /// Driveways: create, change, search.
 pub mod driveways;
 /// Stored answers for retried requests.
@@ -21,34 +34,90 @@ pub mod metrics;
 pub mod notifications;
 /// Payment intents and the booking changes they cause.
 pub mod payments;
+/// Login and register attempts shared by every instance (PostgreSQL).
+pub mod ratelimit;
 /// Accounts.
 pub mod users;
 
 use crate::config::Durability;
 use chrono::{DateTime, Utc};
+use db::{Engine, Pool, Tx};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The migrations in `migrations/`, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+/// The SQLite migrations in `migrations/sqlite/`, embedded in the binary.
+pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+/// The PostgreSQL migrations in `migrations/postgres/`, embedded in the binary.
+pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How to open the database, beyond its URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// SQLite: how hard it works to keep commits on disk.
+    pub durability: Durability,
+    /// Most connections per pool (SQLite: readers; PostgreSQL: the one pool). `None` picks a
+    /// default from the number of CPUs.
+    pub max_connections: Option<u32>,
+    /// PostgreSQL: the longest a statement may run before the database cancels it. SQLite has
+    /// no such limit; its writers wait at most 10 s for the write lock.
+    pub statement_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { durability: Durability::Full, max_connections: None, statement_timeout: Duration::from_secs(10) }
+    }
+}
 
 /// Handles to the database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    write: SqlitePool,
-    read: SqlitePool,
-    bookings: batch::BookingQueue,
+    /// Reads (SQLite: read-only connections; PostgreSQL: the one pool).
+    read: Pool,
+    /// Writes, as each engine wants them.
+    write: Writer,
+}
+
+#[derive(Debug, Clone)]
+enum Writer {
+    /// The single write connection, and the queue that creates bookings with group commit.
+    Sqlite { pool: SqlitePool, bookings: batch::BookingQueue },
+    /// The shared pool: one transaction per request.
+    Postgres { pool: PgPool },
 }
 
 impl Store {
-    /// Opens (creating if asked by the URL) the database and applies pending migrations.
+    /// Opens the database with default options (see [`Store::open`]).
     pub async fn connect(url: &str, durability: Durability) -> anyhow::Result<Store> {
-        if !url.starts_with("sqlite:") {
-            anyhow::bail!("DATABASE_URL must be a sqlite:// URL (PostgreSQL support is separate)");
+        Store::open(url, &StoreOptions { durability, ..StoreOptions::default() }).await
+    }
+
+    /// Opens (creating if asked by the URL) the database named by `url` (`sqlite:` or
+    /// `postgres:`) and applies pending migrations.
+    pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<Store> {
+        let default_size = std::thread::available_parallelism().map(|n| n.get() as u32 * 4).unwrap_or(8).clamp(4, 32);
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let base = PgConnectOptions::from_str(url)?.application_name("parkway");
+            // Migrations run on their own connection, without the statement timeout: building
+            // an index on a large table may take longer than any request should.
+            let mut conn = base.connect().await?;
+            POSTGRES_MIGRATOR.run(&mut conn).await?;
+            conn.close().await?;
+            let timeout_ms = options.statement_timeout.as_millis().max(1).to_string();
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.unwrap_or(default_size).max(2))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(base.options([("statement_timeout", timeout_ms)]))
+                .await?;
+            return Ok(Store { read: Pool::Postgres(pool.clone()), write: Writer::Postgres { pool } });
         }
-        let sync = match durability {
+        if !url.starts_with("sqlite:") {
+            anyhow::bail!("DATABASE_URL must be a sqlite:// or a postgres:// URL");
+        }
+        let sync = match options.durability {
             Durability::Normal => SqliteSynchronous::Normal,
             Durability::Full => SqliteSynchronous::Full,
         };
@@ -66,41 +135,60 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.clone())
             .await?;
-        MIGRATOR.run(&write).await?;
-        let readers = std::thread::available_parallelism().map(|n| n.get() as u32 * 2).unwrap_or(4).clamp(2, 16);
+        SQLITE_MIGRATOR.run(&write).await?;
+        let readers = options
+            .max_connections
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map(|n| n.get() as u32 * 2).unwrap_or(4).clamp(2, 16)
+            })
+            .max(1);
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true).create_if_missing(false))
             .await?;
         let bookings = batch::BookingQueue::start(write.clone());
-        Ok(Store { write, read, bookings })
+        Ok(Store { read: Pool::Sqlite(read), write: Writer::Sqlite { pool: write, bookings } })
     }
 
-    /// A write transaction holding SQLite's write lock from its first statement.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.write.begin_with("BEGIN IMMEDIATE").await
+    /// The engine behind this store.
+    pub fn engine(&self) -> Engine {
+        self.read.engine()
     }
 
-    /// The queue that creates bookings with group commit.
-    pub fn booking_queue(&self) -> &batch::BookingQueue {
-        &self.bookings
+    /// A write transaction. On SQLite it holds the write lock from its first statement.
+    pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
+        Ok(match &self.write {
+            Writer::Sqlite { pool, .. } => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Writer::Postgres { pool } => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// The pool for reads.
-    pub fn reader(&self) -> &SqlitePool {
+    pub fn reader(&self) -> &Pool {
         &self.read
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL offers (LISTEN/NOTIFY).
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.write {
+            Writer::Postgres { pool } => Some(pool),
+            Writer::Sqlite { .. } => None,
+        }
     }
 
     /// True when the database answers a query.
     pub async fn ping(&self) -> bool {
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.read).await.is_ok()
+        self.read.scalar::<i64>(db::query("SELECT CAST(1 AS BIGINT)")).await.is_ok()
     }
 
     /// Waits for open transactions and closes every connection.
     pub async fn close(&self) {
         self.read.close().await;
-        self.write.close().await;
+        match &self.write {
+            Writer::Sqlite { pool, .. } => pool.close().await,
+            Writer::Postgres { pool } => pool.close().await,
+        }
     }
 }
 

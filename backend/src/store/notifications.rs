@@ -1,9 +1,9 @@
+use super::db::{Tx, query};
 use super::{Store, from_ms, to_ms};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use parkway_core::api::Notification;
 use parkway_core::notification::NotificationType;
-use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
 /// Most notifications one catch-up call returns.
@@ -35,19 +35,22 @@ pub struct Draft {
 
 /// Writes `draft` into the inbox inside `tx`, so it commits or rolls back with the change it
 /// reports.
-pub async fn insert(tx: &mut Transaction<'_, Sqlite>, draft: Draft, now: DateTime<Utc>) -> AppResult<Notice> {
+pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppResult<Notice> {
     let data = draft.data.to_string();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notifications (user_id, type, title, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(draft.user.to_string())
-    .bind(draft.kind.as_str())
-    .bind(&draft.title)
-    .bind(&draft.message)
-    .bind(&data)
-    .bind(to_ms(now))
-    .fetch_one(&mut **tx)
-    .await?;
+    let id: i64 = tx
+        .scalar(
+            query(
+                "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(draft.user)
+            .bind(draft.kind.as_str())
+            .bind(&draft.title)
+            .bind(&draft.message)
+            .bind(data)
+            .bind(to_ms(now)),
+        )
+        .await?;
     Ok(Notice {
         user: draft.user,
         notification: Notification {
@@ -74,44 +77,66 @@ struct NotificationRow {
     read_at: Option<i64>,
 }
 
+impl NotificationRow {
+    fn into_notification(self) -> Option<Notification> {
+        Some(Notification {
+            id: self.id,
+            kind: NotificationType::parse(&self.kind)?,
+            title: self.title,
+            message: self.message,
+            data: serde_json::from_str(&self.data).unwrap_or_default(),
+            created_at: from_ms(self.created_at),
+            read_at: self.read_at.map(from_ms),
+        })
+    }
+}
+
 impl Store {
     /// The user's notifications with id greater than `after`, oldest first.
     pub async fn notifications_after(&self, user: Uuid, after: i64, limit: i64) -> AppResult<Vec<Notification>> {
-        let rows = sqlx::query_as::<_, NotificationRow>(
-            "SELECT id, type, title, message, data, created_at, read_at FROM notifications \
-             WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
-        )
-        .bind(user.to_string())
-        .bind(after)
-        .bind(limit.clamp(1, MAX_PAGE))
-        .fetch_all(self.reader())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                Some(Notification {
-                    id: r.id,
-                    kind: NotificationType::parse(&r.kind)?,
-                    title: r.title,
-                    message: r.message,
-                    data: serde_json::from_str(&r.data).unwrap_or_default(),
-                    created_at: from_ms(r.created_at),
-                    read_at: r.read_at.map(from_ms),
-                })
-            })
-            .collect())
+        let rows: Vec<NotificationRow> = self
+            .reader()
+            .fetch_all(
+                query(
+                    "SELECT id, type, title, message, data, created_at, read_at FROM notifications \
+                     WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+                )
+                .bind(user)
+                .bind(after)
+                .bind(limit.clamp(1, MAX_PAGE)),
+            )
+            .await?;
+        Ok(rows.into_iter().filter_map(NotificationRow::into_notification).collect())
+    }
+
+    /// One of the user's notifications by id (for a fan-out message that carried only the id).
+    pub async fn notification(&self, user: Uuid, id: i64) -> AppResult<Option<Notification>> {
+        let row: Option<NotificationRow> = self
+            .reader()
+            .fetch_optional(
+                query(
+                    "SELECT id, type, title, message, data, created_at, read_at FROM notifications \
+                     WHERE user_id = ? AND id = ?",
+                )
+                .bind(user)
+                .bind(id),
+            )
+            .await?;
+        Ok(row.and_then(NotificationRow::into_notification))
     }
 
     /// Marks one of the user's notifications read; false when it is not theirs.
     pub async fn mark_read(&self, user: Uuid, id: i64, now: DateTime<Utc>) -> AppResult<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?")
-            .bind(to_ms(now))
-            .bind(id)
-            .bind(user.to_string())
-            .execute(&mut *tx)
+        let done = tx
+            .execute(
+                query("UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?")
+                    .bind(to_ms(now))
+                    .bind(id)
+                    .bind(user),
+            )
             .await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 }

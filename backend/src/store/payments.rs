@@ -3,16 +3,18 @@
 //! Every provider event (a webhook, a capture we made, a reconciliation read, the simulated
 //! provider) goes through [`apply_in`]: payment and booking states only move forward, and a
 //! webhook's event id is stored under a unique key in the same transaction, so duplicate and
-//! out-of-order events change nothing twice.
+//! out-of-order events change nothing twice, whichever instance receives them. The payment row
+//! is locked while an event is applied, so two events about one intent apply one after the
+//! other (on SQLite the write lock already does that).
 
 use super::bookings::{booking_in, swap_status, terms};
+use super::db::{Engine, Tx, query};
 use super::notifications::{self, Notice};
 use super::{Store, from_ms, to_ms, uuid};
 use crate::error::AppResult;
 use crate::notices::About;
 use chrono::{DateTime, Utc};
 use parkway_core::booking::{BookingStatus, PaymentEvent};
-use sqlx::{Sqlite, Transaction};
 
 /// A stored payment intent.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -109,57 +111,91 @@ fn rank(status: &str) -> u8 {
     }
 }
 
-const SELECT: &str = "SELECT intent_id, booking_id, user_id, driveway_id, start_at, end_at, amount_cents, currency, \
-    capture_method, status, client_secret, refunded_cents, refund_due_cents, refunds, cancel_due FROM payments";
+pub(crate) const SELECT: &str = "SELECT intent_id, booking_id, user_id, driveway_id, start_at, end_at, amount_cents, \
+    currency, capture_method, status, client_secret, refunded_cents, refund_due_cents, refunds, cancel_due FROM payments";
+
+/// `greatest(a, b)` in the engine's dialect: SQLite's two-argument `MAX`, PostgreSQL's
+/// `GREATEST`.
+fn greatest(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "MAX",
+        Engine::Postgres => "GREATEST",
+    }
+}
+
+/// Locks the booking an intent pays for, if any, on PostgreSQL (SQLite's write lock covers
+/// everything). Rows are locked in one order everywhere, a booking before its payment, as a
+/// cancellation does, so that two transactions never wait for each other.
+async fn lock_booking_of(tx: &mut Tx<'_>, intent_id: &str) -> AppResult<()> {
+    if tx.engine() == Engine::Sqlite {
+        return Ok(());
+    }
+    tx.execute(
+        query(
+            "SELECT b.id FROM bookings b JOIN payments p ON p.booking_id = b.id WHERE p.intent_id = ? FOR UPDATE OF b",
+        )
+        .bind(intent_id),
+    )
+    .await?;
+    Ok(())
+}
 
 /// Applies `change` to the intent and its booking inside `tx`. `event` is the webhook's
 /// `(id, type)`, recorded once; a repeat returns no notices and changes nothing.
 pub async fn apply_in(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     event: Option<(&str, &str)>,
     intent_id: &str,
     change: &PaymentChange,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Notice>> {
     if let Some((id, kind)) = event {
-        let fresh = sqlx::query(
-            "INSERT INTO webhook_events (id, type, intent_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(kind)
-        .bind(intent_id)
-        .bind(to_ms(now))
-        .execute(&mut **tx)
-        .await?;
-        if fresh.rows_affected() == 0 {
+        let fresh = tx
+            .execute(
+                query(
+                    "INSERT INTO webhook_events (id, type, intent_id, received_at) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(intent_id)
+                .bind(to_ms(now)),
+            )
+            .await?;
+        if fresh == 0 {
             return Ok(Vec::new());
         }
     }
-    let Some(payment) = sqlx::query_as::<_, PaymentRow>(&format!("{SELECT} WHERE intent_id = ?"))
-        .bind(intent_id)
-        .fetch_optional(&mut **tx)
-        .await?
+    lock_booking_of(tx, intent_id).await?;
+    let lock = tx.for_update();
+    let Some(payment) =
+        tx.fetch_optional::<PaymentRow>(query(format!("{SELECT} WHERE intent_id = ?{lock}")).bind(intent_id)).await?
     else {
         // Not one of ours (or not yet): recorded above, nothing else to do.
         return Ok(Vec::new());
     };
+    let max = greatest(tx.engine());
     let next = change.status();
     let moves_forward = rank(next) > rank(&payment.status) || (rank(next) == 0 && rank(&payment.status) == 0);
     if moves_forward && payment.status != next {
-        sqlx::query("UPDATE payments SET status = ?, updated_at = ? WHERE intent_id = ?")
-            .bind(next)
-            .bind(to_ms(now))
-            .bind(intent_id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            query("UPDATE payments SET status = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(next)
+                .bind(to_ms(now))
+                .bind(intent_id),
+        )
+        .await?;
     }
     if let PaymentChange::Refunded(total) = change {
-        sqlx::query("UPDATE payments SET refunded_cents = MAX(refunded_cents, ?), updated_at = ? WHERE intent_id = ?")
-            .bind(total)
+        tx.execute(
+            query(format!(
+                "UPDATE payments SET refunded_cents = {max}(refunded_cents, ?), updated_at = ? WHERE intent_id = ?"
+            ))
+            .bind(*total)
             .bind(to_ms(now))
-            .bind(intent_id)
-            .execute(&mut **tx)
-            .await?;
+            .bind(intent_id),
+        )
+        .await?;
     }
     let Some(booking_id) = payment.booking_id.as_deref() else { return Ok(Vec::new()) };
     let Some((mut booking, owner)) = booking_in(tx, booking_id).await? else { return Ok(Vec::new()) };
@@ -177,12 +213,13 @@ pub async fn apply_in(
         PaymentChange::Authorized | PaymentChange::Canceled => None,
     };
     if let Some(next_status) = event.and_then(|e| booking.payment_status.apply(e)) {
-        sqlx::query("UPDATE bookings SET payment_status = ?, updated_at = ? WHERE id = ?")
-            .bind(next_status.as_str())
-            .bind(to_ms(now))
-            .bind(booking_id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            query("UPDATE bookings SET payment_status = ?, updated_at = ? WHERE id = ?")
+                .bind(next_status.as_str())
+                .bind(to_ms(now))
+                .bind(booking_id),
+        )
+        .await?;
         booking.payment_status = next_status;
         booking.updated_at = now;
         let about = About { booking: &booking, driveway_title: &title, timezone: &timezone };
@@ -198,11 +235,12 @@ pub async fn apply_in(
         }
     }
     if let PaymentChange::Refunded(total) = change {
-        sqlx::query("UPDATE bookings SET refunded_cents = MAX(refunded_cents, ?) WHERE id = ?")
-            .bind(total)
-            .bind(booking_id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            query(format!("UPDATE bookings SET refunded_cents = {max}(refunded_cents, ?) WHERE id = ?"))
+                .bind(*total)
+                .bind(booking_id),
+        )
+        .await?;
     }
 
     // Paid for an instant-book driveway: confirmed at once.
@@ -218,22 +256,25 @@ pub async fn apply_in(
     match (change, booking.status) {
         // Money arrived for a booking that no longer exists: give it all back.
         (PaymentChange::Succeeded, BookingStatus::Cancelled) => {
-            sqlx::query(
-                "UPDATE payments SET refund_due_cents = MAX(0, amount_cents - refunded_cents), updated_at = ? \
-                 WHERE intent_id = ? AND refund_due_cents = 0 AND refunds = 0",
+            tx.execute(
+                query(format!(
+                    "UPDATE payments SET refund_due_cents = {max}(0, amount_cents - refunded_cents), updated_at = ? \
+                     WHERE intent_id = ? AND refund_due_cents = 0 AND refunds = 0"
+                ))
+                .bind(to_ms(now))
+                .bind(intent_id),
             )
-            .bind(to_ms(now))
-            .bind(intent_id)
-            .execute(&mut **tx)
             .await?;
         }
         // An authorisation for a cancelled booking is released.
         (PaymentChange::Authorized, BookingStatus::Cancelled) => {
-            sqlx::query("UPDATE payments SET cancel_due = 1, updated_at = ? WHERE intent_id = ?")
-                .bind(to_ms(now))
-                .bind(intent_id)
-                .execute(&mut **tx)
-                .await?;
+            tx.execute(
+                query("UPDATE payments SET cancel_due = ?, updated_at = ? WHERE intent_id = ?")
+                    .bind(true)
+                    .bind(to_ms(now))
+                    .bind(intent_id),
+            )
+            .await?;
         }
         _ => {}
     }
@@ -243,14 +284,16 @@ pub async fn apply_in(
 /// After a booking is cancelled inside `tx`: owe `refund` back if it was charged, or release
 /// the intent if it was not. Returns the intent to settle after the commit.
 pub async fn settle_cancellation_in(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     booking_id: &str,
     refund: impl Fn(i64) -> i64,
     now: DateTime<Utc>,
 ) -> AppResult<Option<String>> {
-    let Some(p) = sqlx::query_as::<_, PaymentRow>(&format!("{SELECT} WHERE booking_id = ? AND status != 'canceled'"))
-        .bind(booking_id)
-        .fetch_optional(&mut **tx)
+    let lock = tx.for_update();
+    let Some(p) = tx
+        .fetch_optional::<PaymentRow>(
+            query(format!("{SELECT} WHERE booking_id = ? AND status != 'canceled'{lock}")).bind(booking_id),
+        )
         .await?
     else {
         return Ok(None);
@@ -260,18 +303,21 @@ pub async fn settle_cancellation_in(
         if owed == 0 {
             return Ok(None);
         }
-        sqlx::query("UPDATE payments SET refund_due_cents = refund_due_cents + ?, updated_at = ? WHERE intent_id = ?")
-            .bind(owed)
-            .bind(to_ms(now))
-            .bind(&p.intent_id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            query("UPDATE payments SET refund_due_cents = refund_due_cents + ?, updated_at = ? WHERE intent_id = ?")
+                .bind(owed)
+                .bind(to_ms(now))
+                .bind(&p.intent_id),
+        )
+        .await?;
     } else {
-        sqlx::query("UPDATE payments SET cancel_due = 1, updated_at = ? WHERE intent_id = ?")
-            .bind(to_ms(now))
-            .bind(&p.intent_id)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            query("UPDATE payments SET cancel_due = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(true)
+                .bind(to_ms(now))
+                .bind(&p.intent_id),
+        )
+        .await?;
     }
     Ok(Some(p.intent_id))
 }
@@ -279,75 +325,73 @@ pub async fn settle_cancellation_in(
 impl Store {
     /// A payment by intent id.
     pub async fn payment(&self, intent_id: &str) -> AppResult<Option<PaymentRow>> {
-        Ok(sqlx::query_as::<_, PaymentRow>(&format!("{SELECT} WHERE intent_id = ?"))
-            .bind(intent_id)
-            .fetch_optional(self.reader())
-            .await?)
+        Ok(self.reader().fetch_optional(query(format!("{SELECT} WHERE intent_id = ?")).bind(intent_id)).await?)
     }
 
     /// The booking's live (not cancelled) intent.
     pub async fn live_payment(&self, booking_id: &str) -> AppResult<Option<PaymentRow>> {
-        Ok(sqlx::query_as::<_, PaymentRow>(&format!("{SELECT} WHERE booking_id = ? AND status != 'canceled'"))
-            .bind(booking_id)
-            .fetch_optional(self.reader())
+        Ok(self
+            .reader()
+            .fetch_optional(query(format!("{SELECT} WHERE booking_id = ? AND status != 'canceled'")).bind(booking_id))
             .await?)
     }
 
     /// How many intents a booking has had (names the next one's idempotency key).
     pub async fn payment_attempts(&self, booking_id: &str) -> AppResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE booking_id = ?")
-            .bind(booking_id)
-            .fetch_one(self.reader())
-            .await?)
+        Ok(self.reader().scalar(query("SELECT COUNT(*) FROM payments WHERE booking_id = ?").bind(booking_id)).await?)
     }
 
     /// Records a new intent. If the booking already got a live one meanwhile (a concurrent
     /// request), returns that one instead.
     pub async fn insert_payment(&self, p: &PaymentRow, now: DateTime<Utc>) -> AppResult<PaymentRow> {
         let mut tx = self.begin_write().await?;
-        if let Some(booking) = &p.booking_id
-            && let Some(existing) =
-                sqlx::query_as::<_, PaymentRow>(&format!("{SELECT} WHERE booking_id = ? AND status != 'canceled'"))
-                    .bind(booking)
-                    .fetch_optional(&mut *tx)
-                    .await?
-        {
-            return Ok(existing);
-        }
-        if let Some(existing) = sqlx::query_as::<_, PaymentRow>(&format!("{SELECT} WHERE intent_id = ?"))
-            .bind(&p.intent_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        {
-            // The provider's idempotency gave back an intent we already know.
-            return Ok(existing);
-        }
-        sqlx::query(
-            "INSERT INTO payments (intent_id, booking_id, user_id, driveway_id, start_at, end_at, amount_cents, currency, \
-             capture_method, status, client_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&p.intent_id)
-        .bind(&p.booking_id)
-        .bind(&p.user_id)
-        .bind(&p.driveway_id)
-        .bind(p.start_at)
-        .bind(p.end_at)
-        .bind(p.amount_cents)
-        .bind(&p.currency)
-        .bind(&p.capture_method)
-        .bind(&p.status)
-        .bind(&p.client_secret)
-        .bind(to_ms(now))
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?;
         if let Some(booking) = &p.booking_id {
-            sqlx::query("UPDATE bookings SET stripe_payment_id = ?, updated_at = ? WHERE id = ?")
+            // Lock the booking first: concurrent requests for its intent take turns here.
+            booking_in(&mut tx, booking).await?;
+            if let Some(existing) = tx
+                .fetch_optional::<PaymentRow>(
+                    query(format!("{SELECT} WHERE booking_id = ? AND status != 'canceled'")).bind(booking),
+                )
+                .await?
+            {
+                return Ok(existing);
+            }
+        }
+        let inserted = tx
+            .execute(
+                query(
+                    "INSERT INTO payments (intent_id, booking_id, user_id, driveway_id, start_at, end_at, \
+                     amount_cents, currency, capture_method, status, client_secret, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (intent_id) DO NOTHING",
+                )
                 .bind(&p.intent_id)
+                .bind(&p.booking_id)
+                .bind(&p.user_id)
+                .bind(&p.driveway_id)
+                .bind(p.start_at)
+                .bind(p.end_at)
+                .bind(p.amount_cents)
+                .bind(&p.currency)
+                .bind(&p.capture_method)
+                .bind(&p.status)
+                .bind(&p.client_secret)
                 .bind(to_ms(now))
-                .bind(booking)
-                .execute(&mut *tx)
-                .await?;
+                .bind(to_ms(now)),
+            )
+            .await?;
+        if inserted == 0 {
+            // The provider's idempotency gave back an intent we already know.
+            let existing = tx.fetch_one(query(format!("{SELECT} WHERE intent_id = ?")).bind(&p.intent_id)).await?;
+            return Ok(existing);
+        }
+        if let Some(booking) = &p.booking_id {
+            tx.execute(
+                query("UPDATE bookings SET stripe_payment_id = ?, updated_at = ? WHERE id = ?")
+                    .bind(&p.intent_id)
+                    .bind(to_ms(now))
+                    .bind(booking),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(p.clone())
@@ -370,25 +414,30 @@ impl Store {
     /// Live intents still waiting for the payer, on pending bookings created before `cutoff`
     /// (the holds about to expire): worth asking the provider about first.
     pub async fn intents_of_stale_holds(&self, cutoff: DateTime<Utc>) -> AppResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT p.intent_id FROM payments p JOIN bookings b ON b.id = p.booking_id \
-             WHERE b.status = 'pending' AND b.created_at < ? \
-             AND p.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') LIMIT 100",
-        )
-        .bind(to_ms(cutoff))
-        .fetch_all(self.reader())
-        .await?)
+        Ok(self
+            .reader()
+            .scalars(
+                query(
+                    "SELECT p.intent_id FROM payments p JOIN bookings b ON b.id = p.booking_id \
+                     WHERE b.status = 'pending' AND b.created_at < ? AND p.status IN \
+                     ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') LIMIT 100",
+                )
+                .bind(to_ms(cutoff)),
+            )
+            .await?)
     }
 
     /// Gives up on an intent the payer failed to complete (a new one replaces it): it stops
     /// being the booking's live intent and is cancelled at the provider.
     pub async fn abandon_payment(&self, intent_id: &str, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE payments SET status = 'canceled', cancel_due = 1, updated_at = ? WHERE intent_id = ?")
-            .bind(to_ms(now))
-            .bind(intent_id)
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            query("UPDATE payments SET status = 'canceled', cancel_due = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(true)
+                .bind(to_ms(now))
+                .bind(intent_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -396,14 +445,16 @@ impl Store {
     /// Records a webhook event that changes nothing (unknown type), so redeliveries are known.
     pub async fn record_event(&self, id: &str, kind: &str, intent: Option<&str>, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO webhook_events (id, type, intent_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        tx.execute(
+            query(
+                "INSERT INTO webhook_events (id, type, intent_id, received_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(intent)
+            .bind(to_ms(now)),
         )
-        .bind(id)
-        .bind(kind)
-        .bind(intent)
-        .bind(to_ms(now))
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -411,27 +462,37 @@ impl Store {
 
     /// Intents with a refund or cancellation still owed to the provider.
     pub async fn payments_due(&self, limit: i64) -> AppResult<Vec<PaymentRow>> {
-        Ok(sqlx::query_as::<_, PaymentRow>(&format!(
-            "{SELECT} WHERE refund_due_cents > 0 OR cancel_due = 1 ORDER BY updated_at LIMIT ?"
-        ))
-        .bind(limit)
-        .fetch_all(self.reader())
-        .await?)
+        // The condition repeats the partial index `payments_due` word for word, so it is used.
+        let due = match self.engine() {
+            Engine::Sqlite => "refund_due_cents > 0 OR cancel_due = 1",
+            Engine::Postgres => "refund_due_cents > 0 OR cancel_due",
+        };
+        Ok(self
+            .reader()
+            .fetch_all(query(format!("{SELECT} WHERE {due} ORDER BY updated_at LIMIT ?")).bind(limit))
+            .await?)
     }
 
-    /// The provider accepted a refund of `amount`.
+    /// The provider accepted a refund of `amount`. Applied once: when two instances settled the
+    /// same refund (the provider deduplicates it by its idempotency key), the second finds
+    /// less than `amount` still owed and changes nothing.
     pub async fn refund_accepted(&self, intent_id: &str, amount: i64, now: DateTime<Utc>) -> AppResult<Vec<Notice>> {
         let mut tx = self.begin_write().await?;
-        let total: Option<i64> = sqlx::query_scalar(
-            "UPDATE payments SET refund_due_cents = MAX(0, refund_due_cents - ?), refunded_cents = refunded_cents + ?, \
-             refunds = refunds + 1, updated_at = ? WHERE intent_id = ? RETURNING refunded_cents",
-        )
-        .bind(amount)
-        .bind(amount)
-        .bind(to_ms(now))
-        .bind(intent_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        lock_booking_of(&mut tx, intent_id).await?;
+        let total: Option<i64> = tx
+            .scalar_optional(
+                query(
+                    "UPDATE payments SET refund_due_cents = refund_due_cents - ?, refunded_cents = refunded_cents + ?, \
+                     refunds = refunds + 1, updated_at = ? WHERE intent_id = ? AND refund_due_cents >= ? \
+                     RETURNING refunded_cents",
+                )
+                .bind(amount)
+                .bind(amount)
+                .bind(to_ms(now))
+                .bind(intent_id)
+                .bind(amount),
+            )
+            .await?;
         let notices = match total {
             Some(total) => apply_in(&mut tx, None, intent_id, &PaymentChange::Refunded(total), now).await?,
             None => Vec::new(),
@@ -443,11 +504,14 @@ impl Store {
     /// The provider cancelled the intent (or it was already gone).
     pub async fn cancel_accepted(&self, intent_id: &str, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE payments SET cancel_due = 0, updated_at = ? WHERE intent_id = ?")
-            .bind(to_ms(now))
-            .bind(intent_id)
-            .execute(&mut *tx)
-            .await?;
+        lock_booking_of(&mut tx, intent_id).await?;
+        tx.execute(
+            query("UPDATE payments SET cancel_due = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(false)
+                .bind(to_ms(now))
+                .bind(intent_id),
+        )
+        .await?;
         apply_in(&mut tx, None, intent_id, &PaymentChange::Canceled, now).await?;
         tx.commit().await?;
         Ok(())

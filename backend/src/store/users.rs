@@ -1,3 +1,4 @@
+use super::db::query;
 use super::{Store, from_ms, is_unique_violation, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -23,6 +24,8 @@ struct UserRow {
     roles: String,
     created_at: i64,
 }
+
+const SELECT: &str = "SELECT id, email, name, password_hash, roles, created_at FROM users";
 
 fn roles_to_text(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
@@ -71,17 +74,19 @@ impl Store {
             created_at: now,
         };
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, roles, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(user.id.to_string())
-        .bind(email)
-        .bind(name)
-        .bind(password_hash)
-        .bind(roles_to_text(roles))
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await;
+        let inserted = tx
+            .execute(
+                query(
+                    "INSERT INTO users (id, email, name, password_hash, roles, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(user.id)
+                .bind(email)
+                .bind(name)
+                .bind(password_hash)
+                .bind(roles_to_text(roles))
+                .bind(to_ms(now)),
+            )
+            .await;
         match inserted {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {
@@ -95,19 +100,15 @@ impl Store {
 
     /// The account with this (normalised) email, with its hash.
     pub async fn credentials_by_email(&self, email: &str) -> AppResult<Option<Credentials>> {
-        let row = sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE email = ?")
-            .bind(email)
-            .fetch_optional(self.reader())
-            .await?;
+        let row: Option<UserRow> =
+            self.reader().fetch_optional(query(format!("{SELECT} WHERE email = ?")).bind(email)).await?;
         Ok(row.map(UserRow::into_credentials).transpose()?)
     }
 
     /// The account with this id.
     pub async fn user(&self, id: Uuid) -> AppResult<Option<User>> {
-        let row = sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(self.reader())
-            .await?;
+        let row: Option<UserRow> =
+            self.reader().fetch_optional(query(format!("{SELECT} WHERE id = ?")).bind(id)).await?;
         Ok(row.map(|r| r.into_credentials().map(|c| c.user)).transpose()?)
     }
 }

@@ -1,4 +1,4 @@
-use crate::helpers::{future, rfc, spawn_app};
+use crate::helpers::{future, on_postgres, rfc, spawn_app};
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -244,17 +244,20 @@ async fn confirming_one_request_declines_overlapping_requests() {
     // Overlapping pending requests cannot be created through the API (the slot is held), so
     // this rule only matters for data created otherwise; plant one directly in the database.
     let rival = uuid::Uuid::new_v4().to_string();
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.expect("db");
-    sqlx::query(
-        "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, payment_status, created_at, updated_at) \
-         SELECT ?, driveway_id, driver_id, owner_id, start_at + 1800000, end_at, 100, currency, 'pending', 'pending', created_at, updated_at FROM bookings WHERE id = ?",
-    )
-    .bind(&rival)
-    .bind(&first)
-    .execute(&pool)
-    .await
-    .expect("insert");
-    pool.close().await;
+    let planted = app
+        .execute(
+            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, payment_status, created_at, updated_at) \
+             SELECT ?, driveway_id, driver_id, owner_id, start_at + 1800000, end_at, 100, currency, 'pending', 'pending', created_at, updated_at FROM bookings WHERE id = ?",
+            &[&rival, &first],
+        )
+        .await;
+    if on_postgres() {
+        // PostgreSQL's exclusion constraint refuses even that: no rival can exist to decline.
+        let refused = planted.expect_err("an overlapping active booking is refused by the database");
+        assert!(parkway_backend::store::db::is_exclusion_violation(&refused), "{refused}");
+        return;
+    }
+    planted.expect("insert");
     app.pay(&d1, &first).await;
     let a = app.put(&format!("/api/bookings/{first}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!(a.body["status"], "confirmed");

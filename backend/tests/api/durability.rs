@@ -1,6 +1,6 @@
 //! A server killed with SIGKILL in the middle of a load keeps every booking it answered 201 for.
 
-use crate::helpers::{future, rfc};
+use crate::helpers::{fresh_database, future, rfc};
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -40,7 +40,7 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_mid_load_loses_no_acknowledged_booking() {
     let dir = tempfile::tempdir().expect("dir");
-    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("parkway.db").display());
+    let db_url = fresh_database(dir.path()).await;
     let (mut child, base) = start_server(&db_url);
     let client = reqwest::Client::new();
     let reg =

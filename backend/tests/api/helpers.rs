@@ -1,13 +1,57 @@
-//! `spawn_app()`: the real server on a loopback port with a fresh SQLite file, plus typed
-//! request helpers.
+//! `spawn_app()`: the real server on a loopback port with a fresh database, plus typed request
+//! helpers.
+//!
+//! The database is a fresh SQLite file, or with `PARKWAY_TEST_DB=postgres` a fresh database on
+//! a throwaway PostgreSQL server that this test binary starts once (Debian's package, initdb +
+//! pg_ctl in a temporary directory) and that goes away when the binary exits.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use parkway_backend::pgtemp::TempPostgres;
+use parkway_backend::store::db::query;
 use parkway_backend::{Clock, Config, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static NEXT_USER: AtomicUsize = AtomicUsize::new(0);
+
+/// The PostgreSQL server of this test binary, started on first use.
+static POSTGRES: OnceLock<TempPostgres> = OnceLock::new();
+
+/// True when the suite runs against PostgreSQL (`PARKWAY_TEST_DB=postgres`).
+pub fn on_postgres() -> bool {
+    matches!(std::env::var("PARKWAY_TEST_DB").as_deref(), Ok("postgres" | "postgresql" | "pg"))
+}
+
+/// The shared throwaway PostgreSQL server. Durability is off: it is thrown away anyway.
+pub fn postgres() -> &'static TempPostgres {
+    POSTGRES.get_or_init(|| {
+        let settings = [
+            ("fsync", "off"),
+            ("synchronous_commit", "off"),
+            ("full_page_writes", "off"),
+            ("max_connections", "400"),
+            ("shared_buffers", "64MB"),
+        ];
+        TempPostgres::start(None, &settings).expect("a throwaway PostgreSQL server starts")
+    })
+}
+
+/// A fresh, empty PostgreSQL database on the shared server.
+pub async fn fresh_postgres_database() -> String {
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    postgres().create_database(&name).await.expect("database created")
+}
+
+/// A fresh database URL for the engine under test; a SQLite file lives in `dir`.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    if on_postgres() {
+        fresh_postgres_database().await
+    } else {
+        format!("sqlite://{}?mode=rwc", dir.join("parkway.db").display())
+    }
+}
 
 /// A running server and a client for it.
 pub struct TestApp {
@@ -15,9 +59,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub server: Option<Server>,
     pub clock: Clock,
-    pub db_url: String,
+    /// What the server started with (another instance starts with the same).
+    pub config: Config,
     /// Kept so the database file lives as long as the app.
-    pub _dir: tempfile::TempDir,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 /// A signed-in user.
@@ -54,17 +99,28 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("parkway.db").display());
+    let db_url = fresh_database(dir.path()).await;
     let mut config = Config::for_database(&db_url);
     configure(&mut config);
-    let clock = Clock::system();
-    let server = Server::start_with_clock(config, clock.clone()).await.expect("server starts");
+    start(config, Clock::system(), Some(dir)).await
+}
+
+/// A server on a fresh PostgreSQL database, whatever the suite runs on (for tests of several
+/// instances).
+pub async fn spawn_postgres_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::for_database(fresh_postgres_database().await);
+    configure(&mut config);
+    start(config, Clock::system(), None).await
+}
+
+async fn start(config: Config, clock: Clock, dir: Option<tempfile::TempDir>) -> TestApp {
+    let server = Server::start_with_clock(config.clone(), clock.clone()).await.expect("server starts");
     TestApp {
         base: format!("http://{}", server.addr()),
         client: reqwest::Client::new(),
         server: Some(server),
         clock,
-        db_url,
+        config,
         _dir: dir,
     }
 }
@@ -81,6 +137,30 @@ pub fn rfc(t: DateTime<Utc>) -> String {
 impl TestApp {
     pub fn server(&self) -> &Server {
         self.server.as_ref().expect("server running")
+    }
+
+    /// Another server instance on the same database, with the same settings (so the same
+    /// signing secret) and the same clock, on its own port.
+    pub async fn another_instance(&self) -> TestApp {
+        start(self.config.clone(), self.clock.clone(), None).await
+    }
+
+    /// Runs one SQL statement (with `?` placeholders) straight on the database, for states the
+    /// API cannot reach.
+    pub async fn execute(&self, sql: &'static str, binds: &[&str]) -> Result<u64, sqlx::Error> {
+        let mut tx = self.server().state().store.begin_write().await?;
+        let mut q = query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let changed = tx.execute(q).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// The first column of every row of a query run straight on the database.
+    pub async fn numbers(&self, sql: &'static str) -> Vec<i64> {
+        self.server().state().store.reader().scalars(query(sql)).await.expect("query")
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {

@@ -43,13 +43,7 @@ async fn ended_bookings_complete_and_unanswered_requests_lapse() {
     app.put(&format!("/api/bookings/{confirmed}/confirm"), Some(&owner.token), json!({})).await;
     let unanswered = app.book(&driver, id, future(3), 60).await.str("id");
     // Mark it paid so the hold does not expire it first: the owner simply never answers.
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.expect("db");
-    sqlx::query("UPDATE bookings SET payment_status = 'paid' WHERE id = ?")
-        .bind(&unanswered)
-        .execute(&pool)
-        .await
-        .expect("update");
-    pool.close().await;
+    app.execute("UPDATE bookings SET payment_status = 'paid' WHERE id = ?", &[&unanswered]).await.expect("update");
 
     app.clock.advance(Duration::days(3));
     app.server().run_jobs_now().await;

@@ -1,4 +1,5 @@
-//! The HTTP contract of API.md, route by route, against the real server and a real SQLite file.
+//! The HTTP contract of API.md, route by route, against the real server and a real database:
+//! a SQLite file, or PostgreSQL with `PARKWAY_TEST_DB=postgres` (see `helpers`).
 
 mod helpers;
 
@@ -12,6 +13,7 @@ mod idempotency;
 mod jobs;
 mod limits;
 mod metrics;
+mod multi_instance;
 mod notifications;
 mod privacy;
 mod realtime;

@@ -19,13 +19,7 @@ async fn owner_metrics_count_the_owners_bookings_only() {
     app.put(&format!("/api/bookings/{a}/confirm"), Some(&owner.token), json!({})).await;
     app.put(&format!("/api/bookings/{b}/cancel"), Some(&driver.token), json!({})).await;
     // One booking is paid (payments are another part; mark it as a payment would).
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.expect("db");
-    sqlx::query("UPDATE bookings SET payment_status = 'paid' WHERE id = ?")
-        .bind(&a)
-        .execute(&pool)
-        .await
-        .expect("update");
-    pool.close().await;
+    app.execute("UPDATE bookings SET payment_status = 'paid' WHERE id = ?", &[&a]).await.expect("update");
 
     let m = app.get("/api/metrics/owner", Some(&owner.token)).await;
     assert_eq!(m.status, StatusCode::OK);

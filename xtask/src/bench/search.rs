@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use parkway_backend::config::Durability;
 use parkway_backend::store::Store;
+use parkway_backend::store::db::query;
 use parkway_core::api::Role;
 use parkway_core::geo::Point;
 use rand::rngs::StdRng;
@@ -89,7 +90,7 @@ async fn seed(db: &Path, count: usize, center: Point) -> anyhow::Result<()> {
         loop {
             tokio::time::sleep(PROGRESS_EVERY).await;
             let done: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(seq) FROM driveways").fetch_one(&reader).await.ok().flatten();
+                reader.scalar_optional(query("SELECT MAX(seq) FROM driveways")).await.ok().flatten();
             let done = done.unwrap_or(0).max(0) as u64;
             println!(
                 "  seeded {} / {} driveways ({:.0} s)",

@@ -1,0 +1,32 @@
+-- Payment intents, whichever provider made them (Stripe, or the simulated one of the demo).
+CREATE TABLE payments (
+    intent_id         TEXT PRIMARY KEY,
+    booking_id        TEXT,               -- NULL for a direct intent until a booking links it
+    user_id           TEXT NOT NULL,      -- the payer
+    driveway_id       TEXT NOT NULL,
+    start_at          BIGINT NOT NULL,
+    end_at            BIGINT NOT NULL,
+    amount_cents      BIGINT NOT NULL,
+    currency          TEXT NOT NULL,
+    capture_method    TEXT NOT NULL CHECK (capture_method IN ('automatic', 'manual')),
+    status            TEXT NOT NULL,      -- the provider's intent status
+    client_secret     TEXT NOT NULL,
+    refunded_cents    BIGINT NOT NULL DEFAULT 0,
+    refund_due_cents  BIGINT NOT NULL DEFAULT 0,  -- owed back and not yet accepted by the provider
+    refunds           BIGINT NOT NULL DEFAULT 0,  -- refunds requested so far (names idempotency keys)
+    cancel_due        BOOLEAN NOT NULL DEFAULT FALSE,  -- the intent should be cancelled at the provider
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL
+);
+-- One live intent per booking.
+CREATE UNIQUE INDEX payments_booking_live ON payments(booking_id) WHERE booking_id IS NOT NULL AND status != 'canceled';
+CREATE INDEX payments_user ON payments(user_id, created_at);
+CREATE INDEX payments_due ON payments(updated_at) WHERE refund_due_cents > 0 OR cancel_due;
+
+-- Every webhook event received, so each is processed once.
+CREATE TABLE webhook_events (
+    id          TEXT PRIMARY KEY,
+    type        TEXT NOT NULL,
+    intent_id   TEXT,
+    received_at BIGINT NOT NULL
+);
