@@ -4,7 +4,8 @@ use crate::Workspace;
 use crate::cmd::{cargo, run};
 use anyhow::bail;
 
-/// Runs the unit, property, API and cross-part tests of the whole workspace.
+/// Runs the unit, property, API and cross-part tests of the whole workspace on SQLite, then the
+/// API suite again on PostgreSQL (a throwaway server the tests start themselves).
 pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
     let localstripe = ws.root.join(".venv/bin/localstripe");
     if !localstripe.exists() && std::env::var_os("PARKWAY_LOCALSTRIPE").is_none() {
@@ -12,7 +13,14 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
             "the payment tests need the localstripe emulator, which is not installed: run `bash scripts/setup.sh` first"
         );
     }
-    run(&ws.root, &cargo(), &["test", "--workspace", "--exclude", "xtask"], &[])?;
-    println!("all tests passed");
+    if !std::path::Path::new("/usr/lib/postgresql").is_dir() && std::env::var_os("PARKWAY_PG_BIN").is_none() {
+        bail!(
+            "the PostgreSQL tests need Debian's postgresql package, which is not installed: run `bash scripts/setup.sh` first"
+        );
+    }
+    // The tests of several instances always use PostgreSQL; they run once, in the second pass.
+    run(&ws.root, &cargo(), &["test", "--workspace", "--exclude", "xtask", "--", "--skip", "multi_instance::"], &[])?;
+    run(&ws.root, &cargo(), &["test", "-p", "parkway-backend", "--test", "api"], &[("PARKWAY_TEST_DB", "postgres")])?;
+    println!("all tests passed, on SQLite and on PostgreSQL");
     Ok(())
 }
