@@ -22,7 +22,13 @@ impl BackendClient {
     /// A client for the server at `base` (`http://host:port`), with short timeouts so that a
     /// dead network is noticed quickly and the booking goes to the outbox.
     pub fn new(base: &str) -> Result<BackendClient> {
-        let http = reqwest::Client::builder()
+        BackendClient::with_builder(base, reqwest::Client::builder())
+    }
+
+    /// A client built from `builder` plus the timeouts (tests use it to turn pooling off, so
+    /// that every request opens its own connection).
+    pub fn with_builder(base: &str, builder: reqwest::ClientBuilder) -> Result<BackendClient> {
+        let http = builder
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()

@@ -142,7 +142,12 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     }
 
     let proxy = FaultProxy::start(server.addr()).await;
-    let client = BackendClient::new(&format!("http://{}", proxy.addr)).expect("client");
+    // A connection per request, so the proxy's fault of the moment hits every request.
+    let client = BackendClient::with_builder(
+        &format!("http://{}", proxy.addr),
+        reqwest::Client::builder().pool_max_idle_per_host(0),
+    )
+    .expect("client");
     client.set_token(Some(driver_token.clone()));
     let backoff = Backoff { base: std::time::Duration::from_millis(5), max: std::time::Duration::from_millis(60) };
     let worker = || SyncWorker::new(local.clone(), client.clone(), backoff, Arc::new(|_| {}));
@@ -177,8 +182,14 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     let _ = task.await;
     task = tokio::spawn(worker().run(std::time::Duration::from_millis(20)));
 
-    // The network settles; the worker drains the outbox.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Flap until every kind of fault has hit at least one request, then let the network
+    // settle; the worker drains the outbox.
+    let every_fault_seen =
+        || [REFUSE, DELAY, CUT_RESPONSE].iter().all(|m| proxy.seen[*m as usize].load(Ordering::SeqCst) > 0);
+    let flap_deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !every_fault_seen() && tokio::time::Instant::now() < flap_deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     flapping.abort();
     proxy.set(UP);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
