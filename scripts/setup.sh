@@ -16,7 +16,14 @@ packages=(
   # the desktop app (Tauri on WebKitGTK), and running it headless for its tests
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
   xvfb xauth x11-utils imagemagick webkit2gtk-driver fonts-dejavu-core
+  # the web UI's browser tests (headless Chromium driven by playwright-core)
+  chromium
 )
+# Node runs the UI build's npm tools (MapLibre, binaryen's wasm-opt) and the browser tests; a
+# Node already installed from elsewhere is kept.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -33,6 +40,21 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is not installed: install Rust with rustup first (https://rustup.rs)" >&2
   exit 1
 fi
+
+# The web UI compiles to wasm32.
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The UI's npm packages (MapLibre GL JS, binaryen) and the browser tests' (playwright-core),
+# from their lock files.
+for dir in ui tests/e2e; do
+  if [ ! -d "$dir/node_modules" ]; then
+    say "installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 # The Stripe emulator the payment tests run against, in a project-local virtual environment.
 if [ ! -x .venv/bin/localstripe ]; then

@@ -3,6 +3,8 @@
 //! Tasks:
 //! - `run`: Parkway with demo data on http://127.0.0.1:8080.
 //! - `test`: every test, as CI runs it.
+//! - `ui`: the web UI into `ui/dist/`.
+//! - `e2e`: the web UI end to end in headless Chromium.
 //! - `bench [--quick] [--only booking|search]`: measures the release server over real HTTP on
 //!   loopback and writes `target/bench/booking-server.json`.
 
@@ -10,10 +12,14 @@
 mod bench;
 /// Running programs with progress.
 mod cmd;
+/// `cargo xtask e2e`: the web UI in headless Chromium against the real server.
+mod e2e;
 /// `cargo xtask run`.
 mod run;
 /// `cargo xtask test`.
 mod test;
+/// `cargo xtask ui`: the web UI into `ui/dist/`.
+mod ui;
 
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -28,6 +34,13 @@ tasks:
   test
       Runs every test: unit and property tests, the API contract against the real server
       (SQLite, localstripe), and the cross-part tests. Run scripts/setup.sh once first.
+  ui
+      Builds the web UI into ui/dist/ (release wasm, wasm-bindgen at the locked version,
+      wasm-opt -Oz, MapLibre GL JS from npm) and prints its gzipped sizes.
+  e2e
+      Builds the UI and the server, then drives the web UI in headless Chromium (Debian's,
+      through playwright-core) against the real server: sign-up, map search, booking, simulated
+      payment, owner confirmation seen live. Screenshots go to target/e2e-screenshots/.
   bench [--quick] [--only booking|search]
       Builds the release server and measures it over HTTP on loopback: booking creation
       throughput, search latency at 100k and 1M driveways, and peak memory. Writes the report
@@ -39,8 +52,17 @@ tasks:
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
-        Some("run") => run::run_server(&Workspace::locate()?),
+        Some("run") => {
+            let ws = Workspace::locate()?;
+            // The server serves ui/dist; without it the API still runs.
+            if let Err(e) = ui::build(&ws) {
+                eprintln!("warning: the web UI could not be built ({e:#}); starting the API without it");
+            }
+            run::run_server(&ws)
+        }
         Some("test") => test::run_all(&Workspace::locate()?),
+        Some("ui") => ui::build(&Workspace::locate()?),
+        Some("e2e") => e2e::run_web(&Workspace::locate()?),
         Some("bench") => {
             let options = bench::Options::parse(args)?;
             bench::run(&Workspace::locate()?, &options).await

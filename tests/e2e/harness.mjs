@@ -1,0 +1,107 @@
+// Shared pieces of the web end-to-end tests: the real server on a loopback port with a fresh
+// SQLite file, a typed-enough API client for seeding, and headless Chromium from the system.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const root = resolve(import.meta.dirname, '..', '..');
+export const screenshots = join(root, 'target', 'e2e-screenshots');
+
+/** Starts parkway-server with a fresh database and the built UI; resolves once it listens. */
+export async function startServer(extraEnv = {}) {
+  const binary = process.env.PARKWAY_SERVER_BIN ?? join(root, 'target', 'debug', 'parkway-server');
+  const dir = mkdtempSync(join(tmpdir(), 'parkway-e2e-'));
+  const child = spawn(binary, [], {
+    env: {
+      ...process.env,
+      PARKWAY_BIND: '127.0.0.1:0',
+      DATABASE_URL: `sqlite://${join(dir, 'parkway.db')}?mode=rwc`,
+      PARKWAY_UI_DIR: process.env.PARKWAY_UI_DIR ?? join(root, 'ui', 'dist'),
+      PARKWAY_AUTH_RATE_PER_MIN: '0',
+      PARKWAY_JWT_SECRET: 'e2e-secret-0123456789abcdef',
+      PARKWAY_SQLITE_SYNC: 'normal',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start in 30 s\n${log}`)), 30_000);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}\n${log}`)); });
+  });
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small client of the HTTP API for seeding data. */
+export function api(base, token) {
+  async function call(method, path, body) {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+  return {
+    get: (p) => call('GET', p),
+    post: (p, b) => call('POST', p, b),
+    put: (p, b) => call('PUT', p, b),
+    withToken: (t) => api(base, t),
+  };
+}
+
+/** Registers a user and returns `{token, user, api}`. */
+export async function register(base, name, roles) {
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${Date.now()}${Math.floor(Math.random() * 1e6)}@parkway.test`;
+  const answer = await api(base).post('/api/auth/register', { email, password: 'parkway-e2e', name, roles });
+  return { ...answer, email, password: 'parkway-e2e', api: api(base, answer.token) };
+}
+
+/** Debian's Chromium, headless, with the flags that make WebGL work through SwiftShader.
+ * Playwright gives each launch a fresh profile directory of its own. */
+export async function launchBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return browser;
+}
+
+/** Saves a screenshot of the page as target/e2e-screenshots/<name>.png. */
+export async function shoot(page, name) {
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, `${name}.png`) });
+}

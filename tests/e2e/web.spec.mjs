@@ -1,0 +1,212 @@
+// The web UI end to end: headless Chromium against the real server with a fresh SQLite file.
+// A driver signs up, pans the map, sees markers, books with a quick duration, pays with the
+// simulated card (after a decline), and finds the booking in My bookings; the owner confirms it
+// and the driver's page shows it live over the WebSocket. Screenshots go to
+// target/e2e-screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, register, launchBrowser, shoot } from './harness.mjs';
+
+// San Francisco, where the map opens by default.
+const CENTER = { lat: 37.7749, lng: -122.4194 };
+
+let server;
+let browser;
+let owner;
+const driveways = [];
+
+before(async () => {
+  server = await startServer();
+  owner = await register(server.url, 'Olivia Owner', ['owner']);
+  const spots = [
+    { title: 'Quiet driveway on Fell St', dLat: 0.002, dLng: -0.003, cents: 350, instant: false },
+    { title: 'Covered spot near Civic Center', dLat: -0.003, dLng: 0.002, cents: 500, instant: true },
+    { title: 'Wide driveway by the park', dLat: 0.004, dLng: 0.004, cents: 275, instant: false },
+    { title: 'Garage apron on Hayes', dLat: -0.001, dLng: -0.006, cents: 425, instant: true },
+  ];
+  for (const s of spots) {
+    driveways.push(await owner.api.post('/api/driveways', {
+      title: s.title,
+      address: `${100 + driveways.length} Example St, San Francisco`,
+      lat: CENTER.lat + s.dLat,
+      lng: CENTER.lng + s.dLng,
+      pricePerHourCents: s.cents,
+      instantBook: s.instant,
+      timezone: 'America/Los_Angeles',
+      accessInstructions: 'Gate code 2468. Park on the left, close to the fence.',
+    }));
+  }
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A new browser context (own storage) with a page on the server. */
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({
+    viewport,
+    baseURL: server.url,
+    timezoneId: 'America/Los_Angeles',
+    geolocation: { latitude: CENTER.lat + 0.001, longitude: CENTER.lng + 0.001 },
+    permissions: ['geolocation'],
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return page;
+}
+
+async function markersOnMap(page) {
+  await page.waitForFunction(() => Number(document.querySelector('.map')?.dataset.markers ?? 0) > 0, null, { timeout: 20_000 });
+  return Number(await page.locator('.map').getAttribute('data-markers'));
+}
+
+test('a driver books and pays, the owner confirms, the driver sees it live', { timeout: 180_000 }, async () => {
+  const page = await newPage();
+
+  // Sign up as a driver.
+  await page.goto('/signup');
+  await page.getByLabel('Name').fill('Dana Driver');
+  await page.getByLabel('Email').fill(`dana.${Date.now()}@parkway.test`);
+  await page.getByLabel('Password').fill('parkway-e2e');
+  await shoot(page, '01-sign-up');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+  // The map shows markers and the list the same driveways.
+  const first = await markersOnMap(page);
+  assert.ok(first >= 3, `expected markers on the map, saw ${first}`);
+  await page.locator('.result').first().waitFor();
+  assert.equal(await page.locator('.result').count(), driveways.length);
+  await shoot(page, '02-search');
+
+  // Pan the map: a new search runs for the new area and the markers are still there.
+  const canvas = page.locator('.map canvas');
+  const box = await canvas.boundingBox();
+  const searched = page.waitForResponse((r) => r.url().includes('/api/driveways?bbox='));
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2 + 60, { steps: 8 });
+  await page.mouse.up();
+  await searched;
+  assert.ok(await markersOnMap(page) > 0);
+
+  // Selecting in the list highlights it (and the map shows a popup).
+  const target = driveways[0];
+  const card = page.locator(`.result[data-id="${target.id}"]`);
+  await card.locator('.result-main').click();
+  await page.waitForSelector(`.result.selected[data-id="${target.id}"]`);
+  await page.locator('.maplibregl-popup').waitFor();
+  await shoot(page, '03-search-selected');
+
+  // Book with a quick duration: the total is core's price for 2 hours.
+  await card.getByRole('link', { name: 'Book' }).click();
+  await page.getByRole('heading', { name: target.title }).waitFor();
+  await page.getByRole('button', { name: '2 h', exact: true }).click();
+  assert.equal(await page.getByRole('button', { name: '2 h', exact: true }).getAttribute('aria-pressed'), 'true');
+  const total = `$${(target.pricePerHourCents * 2 / 100).toFixed(2)}`;
+  assert.equal(await page.getByTestId('total').textContent(), total);
+  await page.getByLabel('Special requests (optional)').fill('Small blue hatchback');
+  await shoot(page, '04-booking-form');
+  const created = page.waitForResponse((r) => r.url().endsWith('/api/bookings') && r.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Request to book' }).click();
+  const bookingAnswer = await created;
+  assert.equal(bookingAnswer.status(), 201);
+  const sent = bookingAnswer.request();
+  assert.ok(sent.headers()['idempotency-key'], 'the booking carries an Idempotency-Key');
+  assert.equal(JSON.parse(sent.postData()).expectedTotalCents, target.pricePerHourCents * 2);
+
+  // Pay: the simulated card form, a decline first, then the card that pays.
+  await page.getByText('Simulated — no money moves').waitFor();
+  await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+  await page.getByRole('button', { name: new RegExp(`^(Pay|Authorise) \\${total}$`) }).click();
+  await page.locator('.payment .error-banner', { hasText: 'Your card was declined' }).waitFor();
+  await shoot(page, '05-payment-declined');
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: new RegExp(`^(Pay|Authorise) \\${total}$`) }).click();
+  // A request to book starting within 5 days is authorised now and charged when confirmed.
+  await page.getByRole('heading', { name: /^(Payment received|Card authorised)$/ }).waitFor();
+  await shoot(page, '06-paid');
+
+  // My bookings: pending (the owner has not confirmed yet), paid.
+  await page.getByRole('link', { name: 'See my bookings' }).click();
+  const booking = page.locator('.booking').first();
+  await booking.waitFor();
+  await booking.locator('[data-status="pending"], .badge', { hasText: 'Pending' }).first().waitFor();
+  await booking.getByText(/^(Paid|Card authorised)$/).waitFor();
+  await shoot(page, '07-my-bookings-pending');
+
+  // The owner signs in and confirms the request on the dashboard.
+  const ownerPage = await newPage();
+  await ownerPage.goto('/signin');
+  await ownerPage.getByLabel('Email').fill(owner.email);
+  await ownerPage.getByLabel('Password').fill(owner.password);
+  await ownerPage.getByRole('button', { name: 'Sign in' }).click();
+  await ownerPage.waitForURL((u) => u.pathname === '/owner');
+  const request = ownerPage.locator('#requests .booking').first();
+  await request.waitFor();
+  await request.getByText('Small blue hatchback').waitFor();
+  await shoot(ownerPage, '08-owner-dashboard');
+  await request.getByRole('button', { name: 'Confirm' }).click();
+  await ownerPage.locator('#upcoming .booking').first().waitFor();
+  await shoot(ownerPage, '09-owner-confirmed');
+
+  // The driver's page changes by itself: a toast from the WebSocket, the booking confirmed,
+  // and the access instructions shown.
+  await page.locator('.toast', { hasText: /confirmed/i }).first().waitFor({ timeout: 10_000 });
+  await page.locator('.booking[data-status="confirmed"]').waitFor({ timeout: 10_000 });
+  await page.getByText('Gate code 2468').waitFor();
+  await page.locator('.booking').first().getByText('Paid', { exact: true }).waitFor();
+  await shoot(page, '10-driver-live-confirmed');
+
+  // The bell has the notifications.
+  await page.getByRole('button', { name: /Notifications/ }).click();
+  await page.locator('.inbox-item').first().waitFor();
+  await shoot(page, '11-inbox');
+  await page.getByRole('button', { name: /Notifications/ }).click();
+
+  // Cancelling shows the refund first (a full refund: within 10 minutes of booking).
+  await page.getByRole('button', { name: 'Cancel booking' }).click();
+  await page.getByText(`Full refund: ${total} back.`).waitFor();
+  await shoot(page, '12-cancel-refund');
+  await page.getByRole('button', { name: 'Keep it' }).click();
+
+  await ownerPage.context().close();
+  await page.context().close();
+});
+
+test('the search works on a phone screen and the owner can list a driveway', { timeout: 120_000 }, async () => {
+  const page = await newPage({ width: 390, height: 844 });
+  await page.goto('/');
+  assert.ok(await markersOnMap(page) > 0);
+  await page.locator('.result').first().waitFor();
+  await shoot(page, '13-phone-search');
+
+  // Owner: list a new driveway with opening hours, then flip instant book.
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.pathname === '/owner');
+  await page.getByRole('link', { name: '+ Add a driveway' }).click();
+  await page.getByLabel('Title').fill('Sunny spot on Oak St');
+  await page.getByLabel('Address').fill('42 Oak St, San Francisco');
+  await page.getByLabel('Price per hour ($)').fill('3.75');
+  // The position comes from the browser's geolocation (granted to this context).
+  await page.getByRole('button', { name: 'use my location' }).click();
+  await page.waitForFunction(() => document.querySelector('#d-lat')?.value !== '');
+  await page.getByLabel('Only at set times').check();
+  await page.locator('.window-row').first().waitFor();
+  await shoot(page, '14-phone-new-driveway');
+  await page.getByRole('button', { name: 'List driveway' }).click();
+  await page.waitForURL((u) => u.pathname === '/owner');
+  const row = page.locator('.driveway-row', { hasText: 'Sunny spot on Oak St' });
+  await row.waitFor();
+  await row.getByRole('switch').click();
+  await page.locator('.toast', { hasText: 'Instant book on' }).waitFor();
+  await shoot(page, '15-phone-owner');
+  await page.context().close();
+});

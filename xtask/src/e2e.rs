@@ -1,0 +1,36 @@
+//! `cargo xtask e2e`: the web UI end to end in headless Chromium against the real server.
+//!
+//! Builds the UI and the (debug) server, installs the test's npm packages from their lock file
+//! (playwright-core drives Debian's Chromium; no browser is downloaded), and runs
+//! `tests/e2e/web.spec.mjs` with node's test runner. Screenshots land in
+//! `target/e2e-screenshots/`.
+
+use crate::Workspace;
+use crate::cmd::{cargo, run};
+use crate::ui;
+use anyhow::bail;
+use std::path::PathBuf;
+
+/// Builds everything the browser tests need and runs them.
+pub fn run_web(ws: &Workspace) -> anyhow::Result<()> {
+    let chromium =
+        std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !chromium.exists() {
+        bail!("{} is missing: run `bash scripts/setup.sh` (it installs Debian's chromium)", chromium.display());
+    }
+    ui::build(ws)?;
+    run(&ws.root, &cargo(), &["build", "-p", "parkway-backend", "--bin", "parkway-server"], &[])?;
+    let e2e = ws.root.join("tests/e2e");
+    ui::npm_ci(&e2e)?;
+    let server = ws.target.join("debug/parkway-server");
+    let dist = ui::dist(ws);
+    let (server, dist) = (server.to_string_lossy(), dist.to_string_lossy());
+    run(
+        &e2e,
+        "node",
+        &["--test", "--test-concurrency=1", "web.spec.mjs"],
+        &[("PARKWAY_SERVER_BIN", &server), ("PARKWAY_UI_DIR", &dist), ("CHROMIUM", &chromium.to_string_lossy())],
+    )?;
+    println!("screenshots in {}", ws.target.join("e2e-screenshots").display());
+    Ok(())
+}
