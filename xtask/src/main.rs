@@ -5,13 +5,15 @@
 //! - `test`: every test, as CI runs it.
 //! - `ui`: the web UI into `ui/dist/`.
 //! - `e2e`: the web UI end to end in headless Chromium.
-//! - `bench [--quick] [--only booking|search]`: measures the release server over real HTTP on
-//!   loopback and writes `target/bench/booking-server.json`.
+//! - `bench [--quick] [--only booking|search|realtime|payments|postgres]`: measures the release
+//!   server over real HTTP on loopback and writes `target/bench/booking-server.json`.
 
 /// Benchmarks of the booking server.
 mod bench;
 /// Running programs with progress.
 mod cmd;
+/// `cargo xtask desktop` and `cargo xtask check-android`.
+mod desktop;
 /// `cargo xtask e2e`: the web UI in headless Chromium against the real server.
 mod e2e;
 /// `cargo xtask run`.
@@ -33,7 +35,9 @@ tasks:
       owners, drivers and driveways (logins printed at start), on http://127.0.0.1:8080.
   test
       Runs every test: unit and property tests, the API contract against the real server
-      (SQLite, localstripe), and the cross-part tests. Run scripts/setup.sh once first.
+      (SQLite, localstripe), and the cross-part tests; then the API contract again on a
+      throwaway PostgreSQL server, with the tests of two server instances on one database.
+      Run scripts/setup.sh once first.
   ui
       Builds the web UI into ui/dist/ (release wasm, wasm-bindgen at the locked version,
       wasm-opt -Oz, MapLibre GL JS from npm) and prints its gzipped sizes.
@@ -41,12 +45,20 @@ tasks:
       Builds the UI and the server, then drives the web UI in headless Chromium (Debian's,
       through playwright-core) against the real server: sign-up, map search, booking, simulated
       payment, owner confirmation seen live. Screenshots go to target/e2e-screenshots/.
-  bench [--quick] [--only booking|search]
+  desktop
+      Builds the UI and the desktop app, starts the app under a virtual display (Xvfb) with
+      its embedded server and demo data, and checks it paints its map; the screenshot goes to
+      target/e2e-screenshots/desktop-map.png, with the time to the first painted map.
+  check-android
+      Type-checks the app for Android (aarch64) without the NDK, using a check-only stand-in
+      for the NDK's C compiler.
+  bench [--quick] [--only booking|search|realtime|payments|postgres]
       Builds the release server and measures it over HTTP on loopback: booking creation
-      throughput, search latency at 100k and 1M driveways, and peak memory. Writes the report
-      to target/bench/booking-server.json.
+      throughput, search latency at 100k and 1M driveways, and peak memory, on SQLite and on a
+      throwaway PostgreSQL server with one and with two server instances; WebSocket memory and
+      delivery; payments against localstripe. Writes the reports to target/bench/.
       --quick   a short smoke run (3 s load runs, 100k driveways only, fewer searches)
-      --only    run only the booking or only the search part";
+      --only    run only one part";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -61,6 +73,8 @@ async fn main() -> anyhow::Result<()> {
             run::run_server(&ws)
         }
         Some("test") => test::run_all(&Workspace::locate()?),
+        Some("desktop") => desktop::smoke(&Workspace::locate()?),
+        Some("check-android") => desktop::check_android(&Workspace::locate()?),
         Some("ui") => ui::build(&Workspace::locate()?),
         Some("e2e") => e2e::run_web(&Workspace::locate()?),
         Some("bench") => {

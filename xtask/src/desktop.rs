@@ -1,0 +1,129 @@
+//! `cargo xtask desktop`: the desktop app built and started under a virtual display (Xvfb)
+//! with its embedded server and demo data; a screenshot of its map page is kept as test output
+//! in `target/e2e-screenshots/desktop-map.png`, and the time from start to the first painted
+//! map and the app's idle memory are reported.
+
+use crate::Workspace;
+use crate::cmd::{cargo, run};
+use anyhow::{Context, bail};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills a child process when dropped, so no Xvfb or app is ever left behind.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_display() -> u32 {
+    (90..200).find(|n| !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap_or(99)
+}
+
+/// Standard deviation of the screenshot's pixels (0 for a blank screen), via ImageMagick.
+fn pixel_spread(png: &std::path::Path, crop: Option<&str>) -> anyhow::Result<f64> {
+    let mut cmd = Command::new("convert");
+    cmd.arg(png);
+    if let Some(geometry) = crop {
+        cmd.args(["-crop", geometry, "+repage"]);
+    }
+    let out = cmd.args(["-colorspace", "gray", "-format", "%[fx:standard_deviation]", "info:"]).output()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().context("reading ImageMagick's answer")
+}
+
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 =
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Builds the UI and the app, runs it under Xvfb and checks it paints its map page.
+pub fn smoke(ws: &Workspace) -> anyhow::Result<()> {
+    if !ws.root.join("ui/dist/index.html").exists() {
+        crate::ui::build(ws)?;
+    }
+    run(&ws.root, &cargo(), &["build", "-p", "parkway-app"], &[])?;
+    let display = format!(":{}", free_display());
+    let _xvfb = Guard(
+        Command::new("Xvfb")
+            .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting Xvfb (run scripts/setup.sh)")?,
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    let home = tempfile::tempdir()?;
+    let shots = ws.target.join("e2e-screenshots");
+    std::fs::create_dir_all(&shots)?;
+    let shot = shots.join("desktop-map.png");
+    let started = Instant::now();
+    let app = Guard(
+        Command::new(ws.target.join("debug/parkway-app"))
+            .env("DISPLAY", &display)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("PARKWAY_DEMO", "1")
+            .env_remove("PARKWAY_SERVER_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the app")?,
+    );
+    println!("==> waiting for the app to paint its map on {display}");
+    // The map pane is the right part of the window; it is painted once it shows more than a
+    // flat background.
+    let mut painted = None;
+    while started.elapsed() < Duration::from_secs(60) {
+        let ok = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status()?;
+        if ok.success() && pixel_spread(&shot, Some("760x700+440+80")).unwrap_or(0.0) > 0.01 {
+            painted = Some(started.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let Some(first_paint) = painted else {
+        bail!("the app did not paint its map within 60 s (last screenshot: {})", shot.display());
+    };
+    std::thread::sleep(Duration::from_secs(5));
+    let idle = rss_mb(app.0.id());
+    let ok = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status()?;
+    if !ok.success() || pixel_spread(&shot, None)? < 0.02 {
+        bail!("the app's window looks blank: {}", shot.display());
+    }
+    println!("desktop app: first painted map {:.2} s after start (target ≤ 2 s)", first_paint.as_secs_f64());
+    if let Some(mb) = idle {
+        println!(
+            "desktop app: idle memory of the app process {mb:.0} MB (RSS; the web view runs in its own processes)"
+        );
+    }
+    println!("screenshot: {}", shot.display());
+    Ok(())
+}
+
+/// `cargo check` of the app for Android. The NDK's C compiler cannot be had here, so C code
+/// (bundled SQLite, the TLS library) goes through `scripts/check-only-cc`, which answers like
+/// GCC and produces empty objects: enough to type-check every line of Rust for the target.
+pub fn check_android(ws: &Workspace) -> anyhow::Result<()> {
+    const TARGET: &str = "aarch64-linux-android";
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output()?;
+    if !String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == TARGET) {
+        run(&ws.root, "rustup", &["target", "add", TARGET], &[])?;
+    }
+    let stub = ws.root.join("scripts/check-only-cc");
+    let target_dir = ws.target.join("android");
+    run(
+        &ws.root,
+        &cargo(),
+        &["check", "-p", "parkway-app", "--target", TARGET],
+        &[
+            ("CC_aarch64_linux_android", &stub.display().to_string()),
+            ("AR_aarch64_linux_android", "ar"),
+            ("CARGO_TARGET_DIR", &target_dir.display().to_string()),
+        ],
+    )
+}
