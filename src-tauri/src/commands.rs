@@ -49,7 +49,17 @@ pub async fn api(
     path: String,
     body: Option<Value>,
     idempotency_key: Option<String>,
+    token: Option<String>,
 ) -> Result<ApiAnswer> {
+    // The UI holds the session; the app follows it, so that its outbox and notification
+    // listener act for whoever is signed in.
+    if let Some(t) = &token
+        && state.client.token().as_deref() != Some(t.as_str())
+    {
+        state.store.set_setting("session_token", Some(t)).await?;
+        state.client.set_token(Some(t.clone()));
+        state.session_changed.notify_one();
+    }
     if !path.starts_with("/api/") || path.len() > 2048 {
         return Err(Error::Other("only /api/ paths can be called".into()));
     }

@@ -175,3 +175,46 @@ pub fn browser_timezone() -> String {
     }
     "UTC".to_owned()
 }
+
+/// True inside the Parkway app (Tauri injects `window.__TAURI__`).
+pub fn in_tauri() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &wasm_bindgen::JsValue::from_str("__TAURI__")).ok())
+            .is_some_and(|t| t.is_object())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        false
+    }
+}
+
+/// Calls one of the app's commands (`window.__TAURI__.core.invoke`) with JSON arguments and
+/// returns its JSON answer; the error is the command's `{error, message}` or a sentence.
+pub async fn tauri_invoke(command: &str, args: &serde_json::Value) -> Result<serde_json::Value, String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let window = web_sys::window().ok_or("no window")?;
+        let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name)).ok();
+        let core = get(&window, "__TAURI__").and_then(|t| get(&t, "core")).ok_or("not inside the app")?;
+        let invoke: js_sys::Function = get(&core, "invoke").and_then(|f| f.dyn_into().ok()).ok_or("no invoke")?;
+        let js_args = js_sys::JSON::parse(&args.to_string()).map_err(|_| "bad arguments".to_owned())?;
+        let promise: js_sys::Promise = invoke
+            .call2(&core, &JsValue::from_str(command), &js_args)
+            .map_err(|_| "the app refused the call".to_owned())?
+            .dyn_into()
+            .map_err(|_| "the app answered oddly".to_owned())?;
+        let stringify = |v: &JsValue| js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(answer) => serde_json::from_str(&stringify(&answer)).or(Ok(serde_json::Value::Null)),
+            Err(e) => Err(e.as_string().unwrap_or_else(|| stringify(&e))),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (command, args);
+        Err("not inside the app".to_owned())
+    }
+}

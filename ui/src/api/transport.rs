@@ -1,9 +1,9 @@
 //! How a request reaches the server.
 //!
-//! The seam for the Tauri app: today every request goes over `fetch`. Inside the app, a
-//! `Transport::Tauri` variant will hand the same [`RawRequest`] to a Tauri command through
-//! `window.__TAURI__.core.invoke("api_request", …)` (so the app can queue bookings offline and
-//! add the token itself) and return its [`RawResponse`]. Nothing above this module changes.
+//! In a browser every request goes over `fetch`. Inside the Parkway app, [`Transport::Tauri`]
+//! hands the same [`RawRequest`] to the app's `api` command (`window.__TAURI__.core.invoke`),
+//! which talks to the server (or the server embedded in the app), caches what is worth reading
+//! offline, and answers like `fetch` would. Nothing above this module changes.
 
 use super::ClientError;
 
@@ -64,17 +64,29 @@ pub enum Transport {
         /// URL prefix such as `https://parkway.example`, or empty.
         base: String,
     },
+    /// The app's `api` command.
+    Tauri,
 }
+
+/// Where the app said its server is (for the WebSocket), remembered across reloads.
+const APP_SERVER_KEY: &str = "parkway.appServer";
 
 impl Transport {
     /// The transport for this page.
     pub fn detect(config: &crate::platform::Config) -> Transport {
+        if crate::platform::in_tauri() {
+            return Transport::Tauri;
+        }
         Transport::Http { base: config.api_base.clone() }
     }
 
     /// The WebSocket URL for `path` (`/api/ws?...`).
     pub fn websocket_url(&self, path: &str) -> String {
         match self {
+            Transport::Tauri => {
+                let base = crate::platform::storage_get(APP_SERVER_KEY).unwrap_or_default();
+                Transport::Http { base }.websocket_url(path)
+            }
             Transport::Http { base } if !base.is_empty() => {
                 let ws_base = base.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
                 format!("{ws_base}{path}")
@@ -87,8 +99,37 @@ impl Transport {
     pub async fn send(&self, req: &RawRequest) -> Result<RawResponse, ClientError> {
         match self {
             Transport::Http { base } => fetch(&format!("{base}{}", req.path), req).await,
+            Transport::Tauri => invoke_api(req).await,
         }
     }
+}
+
+/// Sends a request through the app's `api` command.
+async fn invoke_api(req: &RawRequest) -> Result<RawResponse, ClientError> {
+    use crate::platform::{storage_get, storage_set, tauri_invoke};
+    if storage_get(APP_SERVER_KEY).is_none()
+        && let Ok(serde_json::Value::String(server)) = tauri_invoke("server_url", &serde_json::json!({})).await
+    {
+        storage_set(APP_SERVER_KEY, Some(&server));
+    }
+    let body = match &req.body {
+        Some(text) => serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))?,
+        None => serde_json::Value::Null,
+    };
+    let args = serde_json::json!({
+        "method": req.method.as_str(),
+        "path": req.path,
+        "body": body,
+        "idempotencyKey": req.idempotency_key,
+        "token": req.token,
+    });
+    let answer = tauri_invoke("api", &args).await.map_err(|_| ClientError::Network)?;
+    let status = answer["status"].as_u64().unwrap_or(0) as u16;
+    let body = match &answer["body"] {
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    Ok(RawResponse { status, body })
 }
 
 fn page_ws_origin() -> String {

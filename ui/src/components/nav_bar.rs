@@ -23,6 +23,12 @@ pub fn NavBar() -> Html {
         let app = app.clone();
         Callback::from(move |_| {
             app.dispatch(Action::SignedOut);
+            // Inside the app, its notification listener and outbox stop acting for this user.
+            if crate::platform::in_tauri() {
+                wasm_bindgen_futures::spawn_local(async {
+                    let _ = crate::platform::tauri_invoke("session_set", &serde_json::json!({"token": null})).await;
+                });
+            }
             if let Some(n) = &navigator {
                 n.push(&Route::Search);
             }
