@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Parkway needs on a fresh Debian 12 machine: system libraries for the server,
-# the desktop app and the browser tests, the wasm target, and the Stripe emulator for tests.
+# PostgreSQL, the desktop app and the browser tests, the wasm target, and the Stripe emulator for tests.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ packages=(
   xvfb xauth x11-utils imagemagick webkit2gtk-driver fonts-dejavu-core
   # the web UI's browser tests (headless Chromium driven by playwright-core)
   chromium
+  # PostgreSQL for scale-out; the tests and benchmarks start throwaway servers from its programs
+  postgresql
 )
 # Node runs the UI build's npm tools (MapLibre, binaryen's wasm-opt) and the browser tests; a
 # Node already installed from elsewhere is kept.
