@@ -5,7 +5,8 @@ use crate::cmd::{cargo, run};
 use anyhow::bail;
 
 /// Runs the unit, property, API and cross-part tests of the whole workspace on SQLite, then the
-/// API suite again on PostgreSQL (a throwaway server the tests start themselves).
+/// API suite again on PostgreSQL (a throwaway server the tests start themselves), then the web
+/// UI end to end in headless Chromium, the desktop app under Xvfb, and the Android check.
 pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
     let localstripe = ws.root.join(".venv/bin/localstripe");
     if !localstripe.exists() && std::env::var_os("PARKWAY_LOCALSTRIPE").is_none() {
@@ -21,6 +22,10 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
     // The tests of several instances always use PostgreSQL; they run once, in the second pass.
     run(&ws.root, &cargo(), &["test", "--workspace", "--exclude", "xtask", "--", "--skip", "multi_instance::"], &[])?;
     run(&ws.root, &cargo(), &["test", "-p", "parkway-backend", "--test", "api"], &[("PARKWAY_TEST_DB", "postgres")])?;
-    println!("all tests passed, on SQLite and on PostgreSQL");
+    // The web UI in headless Chromium, the desktop app under Xvfb, and the app's code for Android.
+    crate::e2e::run_web(ws)?;
+    crate::desktop::smoke(ws)?;
+    crate::desktop::check_android(ws)?;
+    println!("all tests passed: SQLite and PostgreSQL, the web UI in Chromium, the desktop app, the Android check");
     Ok(())
 }
