@@ -142,17 +142,14 @@ impl Payments {
         panic!("booking never reached the expected state: {last}");
     }
 
+    /// A GET against localstripe itself (what Stripe's dashboard would show).
+    async fn stripe_get(&self, path: &str) -> Value {
+        let res = self.client.get(format!("{}{path}", self.ls.base)).bearer_auth(SECRET_KEY).send().await;
+        res.expect("sent").json().await.expect("json")
+    }
+
     async fn refunds(&self, intent: &str) -> Vec<i64> {
-        let list: Value = self
-            .client
-            .get(format!("{}/v1/refunds?payment_intent={intent}", self.ls.base))
-            .bearer_auth(SECRET_KEY)
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let list = self.stripe_get(&format!("/v1/refunds?payment_intent={intent}")).await;
         list["data"].as_array().map(|d| d.iter().filter_map(|r| r["amount"].as_i64()).collect()).unwrap_or_default()
     }
 
@@ -259,16 +256,7 @@ async fn request_to_book_is_authorised_then_captured_when_the_owner_confirms() {
     assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.body);
     assert_eq!(confirmed.body["status"], "confirmed");
     assert_eq!(confirmed.body["paymentStatus"], "paid");
-    let remote: Value = p
-        .client
-        .get(format!("{}/v1/payment_intents/{intent}", p.ls.base))
-        .bearer_auth(SECRET_KEY)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let remote = p.stripe_get(&format!("/v1/payment_intents/{intent}")).await;
     assert_eq!(remote["status"], "succeeded", "captured at the provider");
 }
 
@@ -335,16 +323,7 @@ async fn an_expired_hold_cancels_its_payment_intent() {
     p.app.clock.advance(Duration::minutes(16));
     p.app.server().run_jobs_now().await;
     assert_eq!(p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["status"], "cancelled");
-    let remote: Value = p
-        .client
-        .get(format!("{}/v1/payment_intents/{intent}", p.ls.base))
-        .bearer_auth(SECRET_KEY)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let remote = p.stripe_get(&format!("/v1/payment_intents/{intent}")).await;
     assert_eq!(remote["status"], "canceled");
 }
 
