@@ -207,6 +207,10 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   await row.waitFor();
   await row.getByRole('switch').click();
   await page.locator('.toast', { hasText: 'Instant book on' }).waitFor();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.driveway-row')].find((r) => r.textContent.includes('Sunny spot on Oak St'))
+      ?.querySelector('input[role=switch]')?.checked === true,
+  );
   await shoot(page, '15-phone-owner');
   await page.context().close();
 });

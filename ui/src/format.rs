@@ -1,7 +1,41 @@
 //! How amounts, times and durations read on screen.
 
-use chrono::{DateTime, Datelike, Local, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use parkway_core::money::{Cents, Currency, format_amount};
+
+// Dates and times are formatted and parsed by hand: chrono's strftime machinery would add
+// tens of kilobytes to the wasm for four fixed patterns.
+
+/// `09:05`.
+pub fn hhmm(t: &impl Timelike) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+/// `2026-11-24`.
+pub fn ymd(d: &impl Datelike) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+fn number<T: std::str::FromStr>(s: &str, len: usize) -> Option<T> {
+    (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+}
+
+/// Parses `2026-11-24`.
+pub fn parse_ymd(s: &str) -> Option<NaiveDate> {
+    let mut parts = s.trim().splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    NaiveDate::from_ymd_opt(number(y, 4)?, number(m, 2)?, number(d, 2)?)
+}
+
+/// Parses `09:05` (seconds, as some browsers add, are ignored).
+pub fn parse_hhmm(s: &str) -> Option<NaiveTime> {
+    let mut parts = s.trim().splitn(3, ':');
+    let (h, m) = (parts.next()?, parts.next()?);
+    if let Some(sec) = parts.next() {
+        number::<u32>(sec, 2)?;
+    }
+    NaiveTime::from_hms_opt(number(h, 2)?, number(m, 2)?, 0)
+}
 
 /// `$12.50`; whole amounts drop the cents (`$12`), as price tags do.
 pub fn price_tag(amount: Cents, currency: &Currency) -> String {
@@ -50,15 +84,12 @@ fn day_text<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
 }
 
 /// `Tue 24 Nov, 10:00–12:00`, or `Tue 24 Nov 22:00 → Wed 25 Nov 09:00` across days, in `tz`.
-pub fn slot_in<Tz: TimeZone>(start: DateTime<Utc>, end: DateTime<Utc>, tz: &Tz) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
+pub fn slot_in<Tz: TimeZone>(start: DateTime<Utc>, end: DateTime<Utc>, tz: &Tz) -> String {
     let (s, e) = (start.with_timezone(tz), end.with_timezone(tz));
     if s.date_naive() == e.date_naive() {
-        format!("{}, {}–{}", day_text(&s), s.format("%H:%M"), e.format("%H:%M"))
+        format!("{}, {}–{}", day_text(&s), hhmm(&s), hhmm(&e))
     } else {
-        format!("{} {} → {} {}", day_text(&s), s.format("%H:%M"), day_text(&e), e.format("%H:%M"))
+        format!("{} {} → {} {}", day_text(&s), hhmm(&s), day_text(&e), hhmm(&e))
     }
 }
 
@@ -70,7 +101,7 @@ pub fn slot(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 /// `Tue 24 Nov, 10:00` in the browser's local time.
 pub fn instant(t: DateTime<Utc>) -> String {
     let l = t.with_timezone(&Local);
-    format!("{}, {}", day_text(&l), l.format("%H:%M"))
+    format!("{}, {}", day_text(&l), hhmm(&l))
 }
 
 /// `just now`, `5 min ago`, `3 h ago`, or the date.
@@ -106,6 +137,19 @@ mod tests {
         assert_eq!(duration(0), "0 min");
         assert_eq!(countdown(14 * 60 + 5), "14:05");
         assert_eq!(countdown(-3), "0:00");
+    }
+
+    #[test]
+    fn dates_and_times_parse_strictly() {
+        assert_eq!(parse_ymd("2026-11-24").map(|d| ymd(&d)).as_deref(), Some("2026-11-24"));
+        assert_eq!(parse_hhmm("09:05").map(|t| hhmm(&t)).as_deref(), Some("09:05"));
+        assert_eq!(parse_hhmm("09:05:00").map(|t| hhmm(&t)).as_deref(), Some("09:05"));
+        for bad in ["2026-2-24", "24/11/2026", "2026-13-01", "2026-11-24x"] {
+            assert_eq!(parse_ymd(bad), None, "{bad}");
+        }
+        for bad in ["9:05", "25:00", "10h", "10:60", ""] {
+            assert_eq!(parse_hhmm(bad), None, "{bad}");
+        }
     }
 
     #[test]

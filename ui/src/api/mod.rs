@@ -11,6 +11,7 @@ pub mod transport;
 pub use error::ClientError;
 pub use transport::{Method, RawRequest, Transport};
 
+use crate::map::features::coordinate;
 use chrono::{DateTime, SecondsFormat, Utc};
 use parkway_core::api::{
     AuthResponse, Booking, Busy, Driveway, DrivewayPatch, Items, LoginRequest, NewBooking, NewDriveway, Notification,
@@ -38,6 +39,14 @@ pub struct PaymentIntent {
     /// True when the server uses the simulated provider: no money moves.
     #[serde(default)]
     pub simulated: bool,
+}
+
+/// The answer of `GET /api/payments/status/:id`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentState {
+    /// The provider's status: `requires_capture` means authorised, taken when the owner confirms.
+    pub status: String,
 }
 
 /// The search area.
@@ -91,18 +100,18 @@ impl SearchQuery {
                 let clamp_lng = |v: f64| v.clamp(-180.0, 180.0);
                 let clamp_lat = |v: f64| v.clamp(-90.0, 90.0);
                 vec![format!(
-                    "bbox={:.6},{:.6},{:.6},{:.6}",
-                    clamp_lng(west),
-                    clamp_lat(south),
-                    clamp_lng(east),
-                    clamp_lat(north)
+                    "bbox={},{},{},{}",
+                    coordinate(clamp_lng(west)),
+                    coordinate(clamp_lat(south)),
+                    coordinate(clamp_lng(east)),
+                    coordinate(clamp_lat(north))
                 )]
             }
             Area::Around { lat, lng, radius_m } => {
                 vec![
-                    format!("lat={lat:.6}"),
-                    format!("lng={lng:.6}"),
-                    format!("radiusM={:.0}", radius_m.clamp(1.0, 50_000.0)),
+                    format!("lat={}", coordinate(lat)),
+                    format!("lng={}", coordinate(lng)),
+                    format!("radiusM={}", radius_m.clamp(1.0, 50_000.0).round() as i64),
                 ]
             }
         };
@@ -116,6 +125,43 @@ impl SearchQuery {
         parts.push(format!("limit={}", self.limit.clamp(1, 500)));
         parts.join("&")
     }
+}
+
+/// The distance and quote beside each driveway of a search answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchExtra {
+    distance_m: f64,
+    #[serde(default)]
+    quote_cents: Option<Cents>,
+}
+
+/// Reads a search answer. `SearchItem` flattens the driveway into the item, and serde's
+/// flattening buffers every field generically, which costs a lot of wasm; reading the same
+/// text twice, once as driveways and once for the two extra fields, does not.
+pub fn parse_search(text: &str) -> Result<Vec<SearchItem>, ClientError> {
+    let decode = |e: serde_json::Error| ClientError::Decode(e.to_string());
+    let driveways: Items<Driveway> = serde_json::from_str(text).map_err(decode)?;
+    let extras: Items<SearchExtra> = serde_json::from_str(text).map_err(decode)?;
+    Ok(driveways
+        .items
+        .into_iter()
+        .zip(extras.items)
+        .map(|(driveway, extra)| SearchItem { driveway, distance_m: extra.distance_m, quote_cents: extra.quote_cents })
+        .collect())
+}
+
+/// `{"bookingId": …}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ForBooking {
+    booking_id: Uuid,
+}
+
+/// `{"card": …}`.
+#[derive(Serialize)]
+struct Card<'a> {
+    card: &'a str,
 }
 
 /// The API client: a transport and the signed-in user's token.
@@ -186,7 +232,8 @@ impl Api {
 
     /// `GET /api/driveways?…`.
     pub async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchItem>, ClientError> {
-        Ok(self.get::<Items<SearchItem>>(format!("/api/driveways?{}", q.query_string())).await?.items)
+        let text = self.send(Method::Get, format!("/api/driveways?{}", q.query_string()), None, None).await?;
+        parse_search(&text)
     }
 
     /// `GET /api/driveways/:id` (with access instructions for a confirmed driver or the owner).
@@ -248,7 +295,7 @@ impl Api {
 
     /// `POST /api/payments/create-payment-intent` (idempotent per booking).
     pub async fn create_payment_intent(&self, booking: Uuid) -> Result<PaymentIntent, ClientError> {
-        let body = serde_json::json!({ "bookingId": booking });
+        let body = ForBooking { booking_id: booking };
         retry::with_retries(retry::Backoff::STANDARD, || {
             self.call(Method::Post, "/api/payments/create-payment-intent".into(), Some(&body))
         })
@@ -257,10 +304,13 @@ impl Api {
 
     /// `POST /api/payments/simulated/:id/confirm`: the simulated provider's card form.
     pub async fn pay_simulated(&self, intent: &str, card: &str) -> Result<(), ClientError> {
-        let body = serde_json::json!({ "card": card });
-        self.call::<serde_json::Value>(Method::Post, format!("/api/payments/simulated/{intent}/confirm"), Some(&body))
-            .await
-            .map(drop)
+        let body = serde_json::to_string(&Card { card }).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.send(Method::Post, format!("/api/payments/simulated/{intent}/confirm"), Some(body), None).await.map(drop)
+    }
+
+    /// `GET /api/payments/status/:id`.
+    pub async fn payment_state(&self, intent: &str) -> Result<PaymentState, ClientError> {
+        self.get(format!("/api/payments/status/{intent}")).await
     }
 
     /// `GET /api/notifications?after=` (oldest first).
@@ -305,6 +355,21 @@ mod tests {
             limit: 9999,
         };
         assert_eq!(q.query_string(), "lat=1.500000&lng=2.250000&radiusM=1500&limit=500");
+    }
+
+    #[test]
+    fn search_answers_are_read_without_flattening() {
+        let json = serde_json::json!({"items": [{
+            "id": Uuid::nil(), "owner": Uuid::nil(), "title": "t", "address": "a", "lat": 1.0, "lng": 2.0,
+            "pricePerHourCents": 100, "pricePerDayCents": null, "currency": "usd", "timezone": "UTC",
+            "instantBook": false, "accessInstructions": null, "availability": [],
+            "createdAt": "2026-11-24T09:00:00Z", "updatedAt": "2026-11-24T09:00:00Z",
+            "distanceM": 12.5, "quoteCents": 300
+        }]});
+        let items = parse_search(&json.to_string()).expect("parse");
+        let expected: Items<SearchItem> = serde_json::from_value(json).expect("flattened");
+        assert_eq!(items, expected.items);
+        assert_eq!(items[0].quote_cents, Some(Cents(300)));
     }
 
     #[test]

@@ -8,6 +8,9 @@ pub struct BookingBadgesProps {
     pub status: BookingStatus,
     /// Its payment's status.
     pub payment: PaymentStatus,
+    /// The card is authorised and will be charged when the owner confirms.
+    #[prop_or_default]
+    pub authorised: bool,
 }
 
 fn status_text(s: BookingStatus) -> (&'static str, &'static str) {
@@ -32,7 +35,10 @@ fn payment_text(p: PaymentStatus) -> (&'static str, &'static str) {
 #[component]
 pub fn BookingBadges(props: &BookingBadgesProps) -> Html {
     let (status, status_class) = status_text(props.status);
-    let (payment, payment_class) = payment_text(props.payment);
+    let (payment, payment_class) = match (props.payment, props.authorised) {
+        (PaymentStatus::Pending | PaymentStatus::Failed, true) => ("Card authorised", "badge ok-outline"),
+        (p, _) => payment_text(p),
+    };
     html! {
         <span class="badges">
             <span class={status_class} aria-label={format!("Status: {status}")}>{ status }</span>

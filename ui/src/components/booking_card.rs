@@ -66,6 +66,24 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
     let active = b.status.holds_slot() && b.end_time > now;
     let unpaid = matches!(b.payment_status, PaymentStatus::Pending | PaymentStatus::Failed);
     let hold_until = b.created_at + Duration::minutes(HOLD_MINUTES);
+    // A request-to-book payment may be authorised only (charged when the owner confirms); the
+    // booking says "pending" either way, so ask the payment's own status.
+    let authorised = use_state(|| false);
+    {
+        let (authorised, app) = (authorised.clone(), app.clone());
+        // After a decline the booking may still say "failed" once a later card is authorised.
+        let intent = (b.status == BookingStatus::Pending && unpaid).then(|| b.stripe_payment_id.clone()).flatten();
+        use_effect_with(intent, move |intent| {
+            if let Some(id) = intent.clone() {
+                yew::platform::spawn_local(async move {
+                    if let Ok(p) = app.api().payment_state(&id).await {
+                        authorised.set(p.status == "requires_capture");
+                    }
+                });
+            }
+        });
+    }
+    let unpaid = unpaid && !*authorised;
     let on_hold = props.viewer == Viewer::Driver && b.status == BookingStatus::Pending && unpaid && hold_until > now;
     let title = props.driveway.as_ref().map(|d| d.title.clone()).unwrap_or_else(|| "Driveway".to_owned());
 
@@ -135,7 +153,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                         }
                     </div>
                 </div>
-                <BookingBadges status={b.status} payment={b.payment_status} />
+                <BookingBadges status={b.status} payment={b.payment_status} authorised={*authorised} />
             </div>
             if let Some(notes) = &b.special_requests {
                 <p class="booking-meta">{ format!("Requests: {notes}") }</p>
@@ -150,13 +168,15 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 } }
             }
             if props.viewer == Viewer::Driver && b.status == BookingStatus::Pending && !unpaid {
-                <p class="booking-meta">{ "Paid — waiting for the owner to confirm." }</p>
+                <p class="booking-meta">
+                    { if *authorised { "Card authorised — charged when the owner confirms." } else { "Paid — waiting for the owner to confirm." } }
+                </p>
             }
             if let Some(e) = &*error {
                 <ErrorBanner message={e.clone()} />
             }
             if *open == Open::Pay {
-                <PaymentForm booking={b.clone()} on_paid={props.on_changed.clone()} />
+                <PaymentForm booking={b.clone()} on_paid={props.on_changed.reform(|_| ())} />
             }
             if *open == Open::Cancel {
                 <div class="confirm-cancel" role="group" aria-label="Confirm cancellation">

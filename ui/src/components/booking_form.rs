@@ -33,7 +33,7 @@ enum Phase {
     Editing,
     Sending,
     Paying(Booking),
-    Done(Booking),
+    Done(Booking, bool),
 }
 
 /// The booking form: date, start and end, quick durations, special requests, the live price
@@ -140,7 +140,7 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
         Phase::Paying(b) => {
             let on_paid = {
                 let (phase, b) = (phase.clone(), b.clone());
-                Callback::from(move |()| phase.set(Phase::Done(b.clone())))
+                Callback::from(move |authorised: bool| phase.set(Phase::Done(b.clone(), authorised)))
             };
             return html! {
                 <div class="booking-steps">
@@ -152,16 +152,19 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                 </div>
             };
         }
-        Phase::Done(b) => {
-            let next = if d.instant_book {
+        Phase::Done(b, authorised) => {
+            let heading = if *authorised { "Card authorised" } else { "Payment received" };
+            let next = if *authorised {
+                "The owner has been asked to confirm; your card is charged only when they do. You will be told here as soon as they answer."
+            } else if d.instant_book {
                 "Your booking is confirmed. The access instructions are in My bookings."
             } else {
                 "The owner has been asked to confirm. You will be told here as soon as they answer."
             };
             return html! {
-                <section class="card success" role="status" aria-live="polite">
+                <section class="card success-card" role="status" aria-live="polite">
                     <span class="tick" aria-hidden="true">{ "✓" }</span>
-                    <h2>{ "Payment received" }</h2>
+                    <h2>{ heading }</h2>
                     <p>{ format!("{} at {}", format::slot(b.start_time, b.end_time), d.title) }</p>
                     <p class="muted">{ next }</p>
                     <Link<Route> to={Route::Bookings} classes="button">{ "See my bookings" }</Link<Route>>

@@ -16,7 +16,12 @@ pub struct DrivewayCardProps {
 }
 
 fn distance(m: f64) -> String {
-    if m < 1000.0 { format!("{:.0} m", (m / 10.0).round() * 10.0) } else { format!("{:.1} km", m / 1000.0) }
+    let m = m.max(0.0).round() as i64;
+    if m < 1000 {
+        format!("{} m", (m + 5) / 10 * 10)
+    } else {
+        format!("{}.{} km", m / 1000, (m % 1000 + 50) / 100 % 10)
+    }
 }
 
 /// One search result: title, address, distance, price and a way to book.

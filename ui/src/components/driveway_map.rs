@@ -108,7 +108,8 @@ mod web {
                                 if count > 0 && !*first.borrow() {
                                     *first.borrow_mut() = true;
                                     let ms = crate::platform::page_millis();
-                                    let _ = element.set_attribute("data-first-markers-ms", &format!("{ms:.0}"));
+                                    let _ = element
+                                        .set_attribute("data-first-markers-ms", &(ms.round() as i64).to_string());
                                 }
                                 true
                             });

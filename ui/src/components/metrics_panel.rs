@@ -11,7 +11,7 @@ pub struct MetricsPanelProps {
 }
 
 fn percent(rate: f64) -> String {
-    format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
+    format!("{}%", (rate * 100.0).clamp(0.0, 100.0).round() as i64)
 }
 
 /// The owner's figures: revenue, bookings, cancellation and payment rates, average length.

@@ -53,7 +53,10 @@ pub fn NavBar() -> Html {
                 if let Some(s) = session {
                     <NotificationBell />
                     <span class="user-name" title={s.user.email.clone()}>{ s.user.name.clone() }</span>
-                    <button type="button" class="button small ghost" onclick={sign_out}>{ "Sign out" }</button>
+                    <button type="button" class="button small ghost sign-out" onclick={sign_out} aria-label="Sign out" title="Sign out">
+                        <span class="sign-out-icon" aria-hidden="true">{ "⎋" }</span>
+                        <span class="sign-out-text" aria-hidden="true">{ "Sign out" }</span>
+                    </button>
                 } else {
                     <Link<Route> to={Route::SignIn} classes="nav-link">{ "Sign in" }</Link<Route>>
                     <Link<Route> to={Route::SignUp} classes="button small">{ "Sign up" }</Link<Route>>

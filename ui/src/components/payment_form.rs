@@ -13,8 +13,9 @@ use yew::prelude::*;
 pub struct PaymentFormProps {
     /// The booking to pay for.
     pub booking: Booking,
-    /// The payment went through (or was authorised).
-    pub on_paid: Callback<()>,
+    /// The payment went through (`false`) or the card was authorised, to be charged when the
+    /// owner confirms (`true`).
+    pub on_paid: Callback<bool>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -72,14 +73,16 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                 // After a decline the server hands out a fresh intent for the next card; while
                 // the first one is usable it answers with the same one.
                 let result = match api.create_payment_intent(booking_id).await {
-                    Ok(i) => api.pay_simulated(&i.payment_intent_id, &number).await,
+                    Ok(i) => {
+                        api.pay_simulated(&i.payment_intent_id, &number).await.map(|()| i.capture_method == "manual")
+                    }
                     Err(e) => Err(e),
                 };
                 busy.set(false);
                 match result {
-                    Ok(()) => {
+                    Ok(authorised_only) => {
                         app.dispatch(crate::state::Action::Changed);
-                        on_paid.emit(());
+                        on_paid.emit(authorised_only);
                     }
                     Err(e) if e.status() == Some(402) => error.set(Some(
                         "Your card was declined (simulated — no money moved). Check the number or try another card."

@@ -1,6 +1,5 @@
 use crate::hooks::use_app;
 use crate::state::{Action, ToastKind};
-use std::collections::HashMap;
 use yew::prelude::*;
 
 /// How long a toast stays.
@@ -10,16 +9,20 @@ const TOAST_MS: u32 = 7000;
 #[component]
 pub fn Toasts() -> Html {
     let app = use_app();
-    let timers = use_mut_ref(HashMap::<u32, gloo_timers::callback::Timeout>::new);
+    // A handful of toasts at most: a list is plenty (and smaller in wasm than a map).
+    let timers = use_mut_ref(Vec::<(u32, gloo_timers::callback::Timeout)>::new);
     {
         let mut timers = timers.borrow_mut();
         let ids: Vec<u32> = app.state.toasts.iter().map(|t| t.id).collect();
-        timers.retain(|id, _| ids.contains(id));
+        timers.retain(|(id, _)| ids.contains(id));
         for id in ids {
-            timers.entry(id).or_insert_with(|| {
+            if !timers.iter().any(|(t, _)| *t == id) {
                 let dispatcher = app.state.dispatcher();
-                gloo_timers::callback::Timeout::new(TOAST_MS, move || dispatcher.dispatch(Action::DismissToast(id)))
-            });
+                let timer = gloo_timers::callback::Timeout::new(TOAST_MS, move || {
+                    dispatcher.dispatch(Action::DismissToast(id))
+                });
+                timers.push((id, timer));
+            }
         }
     }
     let toasts = app.state.toasts.iter().map(|t| {

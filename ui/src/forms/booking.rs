@@ -4,6 +4,7 @@
 //! Dates and times are typed as local wall-clock values (`<input type=date>`, `type=time`); the
 //! time zone is a parameter so the tests can fix it.
 
+use crate::format;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use parkway_core::api::NewBooking;
 use parkway_core::money::Cents;
@@ -128,14 +129,11 @@ pub struct Priced {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, FormError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FormError::BadDate)
+    format::parse_ymd(s).ok_or(FormError::BadDate)
 }
 
 fn parse_time(s: &str) -> Result<NaiveTime, FormError> {
-    let s = s.trim();
-    NaiveTime::parse_from_str(s, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
-        .map_err(|_| FormError::BadTime)
+    format::parse_hhmm(s).ok_or(FormError::BadTime)
 }
 
 fn to_utc<Tz: TimeZone>(naive: NaiveDateTime, tz: &Tz) -> Result<DateTime<Utc>, FormError> {
@@ -169,13 +167,13 @@ impl BookingForm {
     }
 
     fn set_start(&mut self, t: NaiveDateTime) {
-        self.start_date = t.format("%Y-%m-%d").to_string();
-        self.start_time = t.format("%H:%M").to_string();
+        self.start_date = format::ymd(&t);
+        self.start_time = format::hhmm(&t);
     }
 
     fn set_end(&mut self, t: NaiveDateTime) {
-        self.end_date = t.format("%Y-%m-%d").to_string();
-        self.end_time = t.format("%H:%M").to_string();
+        self.end_date = format::ymd(&t);
+        self.end_time = format::hhmm(&t);
     }
 
     fn local_start(&self) -> Result<NaiveDateTime, FormError> {

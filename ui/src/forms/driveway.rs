@@ -64,18 +64,12 @@ impl DrivewayForm {
 
     /// The form for editing an existing driveway.
     pub fn from_driveway(d: &Driveway) -> DrivewayForm {
-        let windows = serde_json::to_value(&d.availability)
-            .ok()
-            .and_then(|v| serde_json::from_value::<Vec<RawRow>>(v).ok())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| WindowRow { day: r.day, open: r.open, close: r.close })
-            .collect();
+        let windows = schedule_rows(&d.availability);
         DrivewayForm {
             title: d.title.clone(),
             address: d.address.clone(),
-            lat: format!("{:.6}", d.lat),
-            lng: format!("{:.6}", d.lng),
+            lat: crate::map::features::coordinate(d.lat),
+            lng: crate::map::features::coordinate(d.lng),
             price_per_hour: dollars(d.price_per_hour_cents),
             price_per_day: d.price_per_day_cents.map(dollars).unwrap_or_default(),
             timezone: d.timezone.clone(),
@@ -174,6 +168,20 @@ struct RawRow {
     day: u8,
     open: String,
     close: String,
+}
+
+/// A schedule's windows as `{day, open, close}` rows, sorted by day and time. (Through JSON
+/// text: the windows keep their times private, and text is the cheapest path in wasm.)
+pub fn schedule_rows(schedule: &WeeklySchedule) -> Vec<WindowRow> {
+    let mut rows: Vec<WindowRow> = serde_json::to_string(schedule)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Vec<RawRow>>(&text).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| WindowRow { day: r.day, open: r.open, close: r.close })
+        .collect();
+    rows.sort_by(|a, b| (a.day, &a.open).cmp(&(b.day, &b.open)));
+    rows
 }
 
 fn minutes(s: &str) -> Option<u16> {

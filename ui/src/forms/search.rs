@@ -1,8 +1,9 @@
 //! The search filters turned into query parameters.
 
 use super::driveway::parse_dollars;
+use crate::format::{parse_hhmm, parse_ymd};
 use crate::state::Filters;
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
 use parkway_core::money::Cents;
 
 /// A time window in UTC.
@@ -14,9 +15,9 @@ pub fn window<Tz: TimeZone>(f: &Filters, tz: &Tz) -> Result<Option<Window>, Stri
     if f.date.trim().is_empty() && f.from.trim().is_empty() && f.until.trim().is_empty() {
         return Ok(None);
     }
-    let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d").map_err(|_| "Choose a date.".to_owned())?;
-    let from = NaiveTime::parse_from_str(f.from.trim(), "%H:%M").map_err(|_| "Choose a start time.".to_owned())?;
-    let until = NaiveTime::parse_from_str(f.until.trim(), "%H:%M").map_err(|_| "Choose an end time.".to_owned())?;
+    let date = parse_ymd(&f.date).ok_or_else(|| "Choose a date.".to_owned())?;
+    let from = parse_hhmm(&f.from).ok_or_else(|| "Choose a start time.".to_owned())?;
+    let until = parse_hhmm(&f.until).ok_or_else(|| "Choose an end time.".to_owned())?;
     let start = date.and_time(from);
     let mut end = date.and_time(until);
     if end <= start {

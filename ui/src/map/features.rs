@@ -1,8 +1,9 @@
-//! GeoJSON for the map, built as plain JSON so it is tested natively.
+//! GeoJSON for the map, written as JSON text (cheaper in wasm than building `serde_json`
+//! values) and tested natively by parsing it back.
 
 use crate::format::price_tag;
 use parkway_core::api::SearchItem;
-use serde_json::{Value, json};
+use std::fmt::Write;
 
 /// The source holding the driveways.
 pub const SOURCE: &str = "driveways";
@@ -14,6 +15,19 @@ pub const TAG_PREFIX: &str = "price:";
 /// Prefix of the highlighted price-tag images.
 pub const SELECTED_TAG_PREFIX: &str = "price-selected:";
 
+/// A JSON string literal.
+pub fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// A coordinate with 6 decimals (about 10 cm), written without float formatting machinery.
+pub fn coordinate(v: f64) -> String {
+    let micro = (v * 1e6).round() as i64;
+    let sign = if micro < 0 { "-" } else { "" };
+    let abs = micro.unsigned_abs();
+    format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
+}
+
 /// The label on a driveway's marker: the quote for the chosen slot when there is one, else the
 /// hourly price (`$4/h`).
 pub fn marker_label(item: &SearchItem) -> String {
@@ -24,51 +38,55 @@ pub fn marker_label(item: &SearchItem) -> String {
     }
 }
 
-/// A FeatureCollection of points with `id`, `label` and `title` properties.
-pub fn driveways(items: &[SearchItem]) -> Value {
-    let features: Vec<Value> = items
-        .iter()
-        .map(|item| {
-            let d = &item.driveway;
-            json!({
-                "type": "Feature",
-                "geometry": { "type": "Point", "coordinates": [d.lng, d.lat] },
-                "properties": {
-                    "id": d.id.to_string(),
-                    "label": marker_label(item),
-                    "title": d.title,
-                    "price": d.price_per_hour_cents.get(),
-                }
-            })
-        })
-        .collect();
-    json!({ "type": "FeatureCollection", "features": features })
+/// A FeatureCollection of points with `id`, `label`, `title` and `price` properties.
+pub fn driveways(items: &[SearchItem]) -> String {
+    let mut out = String::with_capacity(64 + items.len() * 200);
+    out.push_str(r#"{"type":"FeatureCollection","features":["#);
+    for (i, item) in items.iter().enumerate() {
+        let d = &item.driveway;
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"id":"{}","label":{},"title":{},"price":{}}}}}"#,
+            coordinate(d.lng),
+            coordinate(d.lat),
+            d.id,
+            quote(&marker_label(item)),
+            quote(&d.title),
+            d.price_per_hour_cents.get()
+        );
+    }
+    out.push_str("]}");
+    out
 }
 
 /// A grid of lines covering the bounds, about eight cells across whatever the zoom, with
 /// spacings of 1, 2 or 5 × 10ⁿ degrees so lines stay put while panning.
-pub fn grid(west: f64, south: f64, east: f64, north: f64) -> Value {
+pub fn grid(west: f64, south: f64, east: f64, north: f64) -> String {
     let span = (east - west).abs().max((north - south).abs()).max(1e-6);
     let raw = span / 8.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(magnitude * 10.0);
-    let mut lines = Vec::new();
     let (x0, x1) = ((west / step).floor() as i64 - 1, (east / step).ceil() as i64 + 1);
     let (y0, y1) = ((south / step).floor() as i64 - 1, (north / step).ceil() as i64 + 1);
+    let mut lines: Vec<String> = Vec::new();
     // Bounded: a degenerate view never produces more than a few dozen lines.
     for i in x0..=x1.min(x0 + 60) {
-        let x = i as f64 * step;
-        lines.push(json!([[x, (south - span).max(-85.0)], [x, (north + span).min(85.0)]]));
+        let x = coordinate(i as f64 * step);
+        let (s, n) = (coordinate((south - span).max(-85.0)), coordinate((north + span).min(85.0)));
+        lines.push(format!("[[{x},{s}],[{x},{n}]]"));
     }
     for j in y0..=y1.min(y0 + 60) {
-        let y = (j as f64 * step).clamp(-85.0, 85.0);
-        lines.push(json!([[west - span, y], [east + span, y]]));
+        let y = coordinate((j as f64 * step).clamp(-85.0, 85.0));
+        let (w, e) = (coordinate(west - span), coordinate(east + span));
+        lines.push(format!("[[{w},{y}],[{e},{y}]]"));
     }
-    json!({
-        "type": "Feature",
-        "geometry": { "type": "MultiLineString", "coordinates": lines },
-        "properties": {}
-    })
+    format!(
+        r#"{{"type":"Feature","geometry":{{"type":"MultiLineString","coordinates":[{}]}},"properties":{{}}}}"#,
+        lines.join(",")
+    )
 }
 
 #[cfg(test)]
@@ -78,6 +96,7 @@ mod tests {
     use parkway_core::api::Driveway;
     use parkway_core::availability::WeeklySchedule;
     use parkway_core::money::{Cents, Currency};
+    use serde_json::{Value, json};
     use uuid::Uuid;
 
     fn item(price: i64, quote: Option<i64>) -> SearchItem {
@@ -85,7 +104,7 @@ mod tests {
             driveway: Driveway {
                 id: Uuid::from_u128(1),
                 owner: Uuid::from_u128(2),
-                title: "Elm St".into(),
+                title: "Elm \"St\"".into(),
                 address: "1 Elm St".into(),
                 lat: 37.7,
                 lng: -122.4,
@@ -106,18 +125,29 @@ mod tests {
 
     #[test]
     fn markers_carry_id_and_price_label() {
-        let fc = driveways(&[item(450, None), item(400, Some(1200))]);
+        let fc: Value = serde_json::from_str(&driveways(&[item(450, None), item(400, Some(1200))])).expect("json");
         let f = &fc["features"];
         assert_eq!(f[0]["geometry"]["coordinates"], json!([-122.4, 37.7]));
         assert_eq!(f[0]["properties"]["label"], "$4.50/h");
+        assert_eq!(f[0]["properties"]["title"], "Elm \"St\"");
         assert_eq!(f[0]["properties"]["id"], Uuid::from_u128(1).to_string());
         assert_eq!(f[1]["properties"]["label"], "$12");
+        let empty: Value = serde_json::from_str(&driveways(&[])).expect("json");
+        assert_eq!(empty["features"], json!([]));
+    }
+
+    #[test]
+    fn coordinates_have_six_decimals() {
+        assert_eq!(coordinate(-122.4194), "-122.419400");
+        assert_eq!(coordinate(0.0000004), "0.000000");
+        assert_eq!(coordinate(-0.5), "-0.500000");
+        assert_eq!(coordinate(37.77491234), "37.774912");
     }
 
     #[test]
     fn grid_has_a_handful_of_lines_at_any_zoom() {
         for span in [0.01, 0.1, 3.0, 90.0] {
-            let g = grid(-122.4, 37.7, -122.4 + span, 37.7 + span);
+            let g: Value = serde_json::from_str(&grid(-122.4, 37.7, -122.4 + span, 37.7 + span)).expect("json");
             let n = g["geometry"]["coordinates"].as_array().map(Vec::len).unwrap_or(0);
             assert!((8..=40).contains(&n), "span {span}: {n} lines");
         }

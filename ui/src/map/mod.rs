@@ -44,9 +44,9 @@ pub use web::Map;
 
 #[cfg(target_arch = "wasm32")]
 mod web {
+    use super::features::coordinate as c;
     use super::style::{self, layers};
     use super::{Bounds, Camera, MapError, features, labels, raw};
-    use serde_json::{Value, json};
     use wasm_bindgen::prelude::*;
 
     /// A listener registered on the map, removed when the map goes.
@@ -63,8 +63,12 @@ mod web {
         offline: bool,
     }
 
-    fn js(value: &Value) -> JsValue {
-        js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+    fn js(json: &str) -> JsValue {
+        js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+    }
+
+    fn zoom(z: f64) -> String {
+        c(z)
     }
 
     fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -72,7 +76,7 @@ mod web {
     }
 
     fn clickable() -> JsValue {
-        js(&json!({ "layers": [layers::SELECTED_TAG, layers::TAGS, layers::DOTS] }))
+        js(&format!(r#"{{"layers":["{}","{}","{}"]}}"#, layers::SELECTED_TAG, layers::TAGS, layers::DOTS))
     }
 
     impl Map {
@@ -87,20 +91,20 @@ mod web {
             set("container", container);
             match style_url {
                 Some(url) => set("style", &JsValue::from_str(url)),
-                None => set("style", &js(&style::offline())),
+                None => set("style", &js(style::OFFLINE)),
             }
-            set("center", &js(&json!([camera.lng, camera.lat])));
+            set("center", &js(&format!("[{},{}]", c(camera.lng), c(camera.lat))));
             set("zoom", &JsValue::from_f64(camera.zoom));
             set("dragRotate", &JsValue::FALSE);
             set("pitchWithRotate", &JsValue::FALSE);
             set("touchPitch", &JsValue::FALSE);
-            set("attributionControl", &js(&json!({ "compact": true })));
+            set("attributionControl", &js(r#"{"compact":true}"#));
             let map = raw::Map::new(&options).map_err(|e| {
                 MapError(
                     e.as_string().or_else(|| get(&e, "message").as_string()).unwrap_or_else(|| "unknown error".into()),
                 )
             })?;
-            if let Ok(nav) = raw::NavigationControl::new(&js(&json!({ "showCompass": false }))) {
+            if let Ok(nav) = raw::NavigationControl::new(&js(r#"{"showCompass":false}"#)) {
                 map.add_control(&nav, "top-right");
             }
             let mut this = Map { map, listeners: Vec::new(), popup: None, offline };
@@ -128,9 +132,9 @@ mod web {
             let map = self.map.clone();
             let offline = self.offline;
             self.on("load", move |_| {
-                let _ = map.add_source(features::SOURCE, &js(&style::driveway_source()));
-                for layer in style::driveway_layers() {
-                    let _ = map.add_layer(&js(&layer));
+                let _ = map.add_source(features::SOURCE, &js(style::DRIVEWAY_SOURCE));
+                for layer in js_sys::Array::from(&js(style::DRIVEWAY_LAYERS)).iter() {
+                    let _ = map.add_layer(&layer);
                 }
                 if offline {
                     update_grid(&map);
@@ -168,9 +172,9 @@ mod web {
         }
 
         /// Shows these driveways (a FeatureCollection from [`features::driveways`]).
-        pub fn set_driveways(&self, data: &Value) {
+        pub fn set_driveways(&self, geojson: &str) {
             if let Some(source) = self.map.get_source(features::SOURCE) {
-                source.set_data(&js(data));
+                source.set_data(&js(geojson));
             }
         }
 
@@ -196,10 +200,9 @@ mod web {
                 let _ = node.append_child(&t);
                 let _ = node.append_child(&p);
             }
-            let options =
-                js(&json!({ "closeButton": false, "closeOnClick": false, "offset": 30, "maxWidth": "240px" }));
+            let options = js(r#"{"closeButton":false,"closeOnClick":false,"offset":42,"maxWidth":"240px"}"#);
             if let Ok(popup) = raw::Popup::new(&options) {
-                popup.set_lng_lat(&js(&json!([lng, lat]))).set_dom_content(&node).add_to(&self.map);
+                popup.set_lng_lat(&js(&format!("[{},{}]", c(lng), c(lat)))).set_dom_content(&node).add_to(&self.map);
                 self.popup = Some(popup);
             }
         }
@@ -213,19 +216,24 @@ mod web {
 
         /// Moves smoothly to a camera.
         pub fn ease_to(&self, camera: Camera) {
-            self.map.ease_to(&js(&json!({ "center": [camera.lng, camera.lat], "zoom": camera.zoom, "duration": 600 })));
+            self.map.ease_to(&js(&format!(
+                r#"{{"center":[{},{}],"zoom":{},"duration":600}}"#,
+                c(camera.lng),
+                c(camera.lat),
+                zoom(camera.zoom)
+            )));
         }
 
         /// Pans so the point is in view, keeping the zoom.
         pub fn pan_to(&self, lng: f64, lat: f64) {
-            self.map.ease_to(&js(&json!({ "center": [lng, lat], "duration": 400 })));
+            self.map.ease_to(&js(&format!(r#"{{"center":[{},{}],"duration":400}}"#, c(lng), c(lat))));
         }
 
         /// Fits the view around the bounds.
         pub fn fit_bounds(&self, b: Bounds, padding: f64) {
             self.map.fit_bounds(
-                &js(&json!([[b.west, b.south], [b.east, b.north]])),
-                &js(&json!({ "padding": padding, "maxZoom": 16 })),
+                &js(&format!("[[{},{}],[{},{}]]", c(b.west), c(b.south), c(b.east), c(b.north))),
+                &js(&format!(r#"{{"padding":{},"maxZoom":16}}"#, padding.round() as i64)),
             );
         }
 
@@ -266,7 +274,7 @@ mod web {
         if map.get_layer(layers::DOTS).is_undefined() {
             return 0;
         }
-        map.query_rendered_features(&js(&json!({ "layers": [layers::DOTS] }))).length()
+        map.query_rendered_features(&js(&format!(r#"{{"layers":["{}"]}}"#, layers::DOTS))).length()
     }
 
     fn bounds_of(map: &raw::Map) -> Bounds {

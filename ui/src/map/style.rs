@@ -1,7 +1,5 @@
-//! The built-in offline style and the layers that draw driveways on any style.
-
-use super::features::{GRID_SOURCE, SELECTED_TAG_PREFIX, SOURCE, TAG_PREFIX};
-use serde_json::{Value, json};
+//! The built-in offline style and the layers that draw driveways on any style, as JSON text
+//! (handed to `JSON.parse`; building them with `serde_json::json!` costs far more wasm).
 
 /// Layer ids, for clicks and highlighting.
 pub mod layers {
@@ -15,91 +13,59 @@ pub mod layers {
     pub const SELECTED_TAG: &str = "driveway-selected-tag";
 }
 
-/// Land colour of the offline style.
-pub const LAND: &str = "#eef1ec";
+/// A style that needs no network: a land colour and a grid that follows the view (source
+/// `grid`). Driveways are added on top once it loads, as with any other style.
+pub const OFFLINE: &str = r##"{
+  "version": 8,
+  "name": "Parkway offline",
+  "sources": { "grid": { "type": "geojson", "data": { "type": "FeatureCollection", "features": [] } } },
+  "layers": [
+    { "id": "land", "type": "background", "paint": { "background-color": "#eef1ec" } },
+    { "id": "grid", "type": "line", "source": "grid", "paint": { "line-color": "#d5dbd2", "line-width": 1 } }
+  ]
+}"##;
 
-/// A style that needs no network: a land colour and a grid that follows the view. Driveways
-/// are added on top once it loads, as with any other style.
-pub fn offline() -> Value {
-    json!({
-        "version": 8,
-        "name": "Parkway offline",
-        "sources": {
-            GRID_SOURCE: { "type": "geojson", "data": { "type": "FeatureCollection", "features": [] } }
-        },
-        "layers": [
-            { "id": "land", "type": "background", "paint": { "background-color": LAND } },
-            {
-                "id": "grid",
-                "type": "line",
-                "source": GRID_SOURCE,
-                "paint": { "line-color": "#d5dbd2", "line-width": 1 }
-            }
-        ]
-    })
-}
+/// The GeoJSON source for driveways (id `driveways`).
+pub const DRIVEWAY_SOURCE: &str = r#"{ "type": "geojson", "data": { "type": "FeatureCollection", "features": [] } }"#;
 
-/// The GeoJSON source for driveways.
-pub fn driveway_source() -> Value {
-    json!({ "type": "geojson", "data": { "type": "FeatureCollection", "features": [] } })
-}
+/// The driveway layers, bottom to top: dots, price tags (images `price:<label>` drawn on
+/// demand), and the selected dot and tag.
+pub const DRIVEWAY_LAYERS: &str = r##"[
+  { "id": "driveway-dots", "type": "circle", "source": "driveways",
+    "paint": { "circle-radius": 6, "circle-color": "#0f766e", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
+  { "id": "driveway-tags", "type": "symbol", "source": "driveways",
+    "layout": { "icon-image": ["concat", "price:", ["get", "label"]], "icon-anchor": "bottom", "icon-offset": [0, -5],
+                "icon-allow-overlap": false, "icon-padding": 1, "symbol-sort-key": ["get", "price"] } },
+  { "id": "driveway-selected-dot", "type": "circle", "source": "driveways", "filter": ["==", ["get", "id"], ""],
+    "paint": { "circle-radius": 9, "circle-color": "#f59e0b", "circle-stroke-color": "#ffffff", "circle-stroke-width": 3 } },
+  { "id": "driveway-selected-tag", "type": "symbol", "source": "driveways", "filter": ["==", ["get", "id"], ""],
+    "layout": { "icon-image": ["concat", "price-selected:", ["get", "label"]], "icon-anchor": "bottom", "icon-offset": [0, -7],
+                "icon-allow-overlap": true, "icon-ignore-placement": true } }
+]"##;
 
 /// A filter matching the driveway with this id (`""` matches none).
-pub fn id_filter(id: &str) -> Value {
-    json!(["==", ["get", "id"], id])
+pub fn id_filter(id: &str) -> String {
+    format!(r#"["==", ["get", "id"], {}]"#, super::features::quote(id))
 }
 
-/// The four driveway layers: dots, price tags, and the selected dot and tag on top.
-pub fn driveway_layers() -> Vec<Value> {
-    vec![
-        json!({
-            "id": layers::DOTS,
-            "type": "circle",
-            "source": SOURCE,
-            "paint": {
-                "circle-radius": 6,
-                "circle-color": "#0f766e",
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 2
-            }
-        }),
-        json!({
-            "id": layers::TAGS,
-            "type": "symbol",
-            "source": SOURCE,
-            "layout": {
-                "icon-image": ["concat", TAG_PREFIX, ["get", "label"]],
-                "icon-anchor": "bottom",
-                "icon-offset": [0, -5],
-                "icon-allow-overlap": false,
-                "icon-padding": 1,
-                "symbol-sort-key": ["get", "price"]
-            }
-        }),
-        json!({
-            "id": layers::SELECTED_DOT,
-            "type": "circle",
-            "source": SOURCE,
-            "filter": id_filter(""),
-            "paint": {
-                "circle-radius": 9,
-                "circle-color": "#f59e0b",
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 3
-            }
-        }),
-        json!({
-            "id": layers::SELECTED_TAG,
-            "type": "symbol",
-            "source": SOURCE,
-            "filter": id_filter(""),
-            "layout": {
-                "icon-image": ["concat", SELECTED_TAG_PREFIX, ["get", "label"]],
-                "icon-anchor": "bottom",
-                "icon-offset": [0, -7],
-                "icon-allow-overlap": true,
-                "icon-ignore-placement": true
-            }
-        }),
-    ]
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::features::{GRID_SOURCE, SELECTED_TAG_PREFIX, SOURCE, TAG_PREFIX};
+    use serde_json::Value;
+
+    #[test]
+    fn styles_are_valid_json_naming_the_right_sources_and_layers() {
+        let offline: Value = serde_json::from_str(OFFLINE).expect("offline style");
+        assert!(offline["sources"][GRID_SOURCE].is_object());
+        let _: Value = serde_json::from_str(DRIVEWAY_SOURCE).expect("source");
+        let layers: Vec<Value> = serde_json::from_str(DRIVEWAY_LAYERS).expect("layers");
+        let ids: Vec<&str> = layers.iter().filter_map(|l| l["id"].as_str()).collect();
+        assert_eq!(ids, [layers::DOTS, layers::TAGS, layers::SELECTED_DOT, layers::SELECTED_TAG]);
+        assert!(layers.iter().all(|l| l["source"] == SOURCE));
+        assert_eq!(layers[1]["layout"]["icon-image"][1], TAG_PREFIX);
+        assert_eq!(layers[3]["layout"]["icon-image"][1], SELECTED_TAG_PREFIX);
+        let filter: Value = serde_json::from_str(&id_filter("a\"b")).expect("filter");
+        assert_eq!(filter[2], "a\"b");
+    }
 }

@@ -8,7 +8,6 @@ use crate::route::Route;
 use chrono::Utc;
 use futures::future::join_all;
 use parkway_core::api::{Booking, Driveway};
-use std::collections::HashMap;
 use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
@@ -16,7 +15,18 @@ use yew_router::prelude::*;
 
 /// Bookings with their driveways (fetched once each, with the caller's token so a confirmed
 /// driver sees the access instructions).
-pub type WithDriveways = (Vec<Booking>, HashMap<Uuid, Rc<Driveway>>);
+pub type WithDriveways = (Vec<Booking>, Driveways);
+
+/// Driveways by id (a short list; looked up linearly).
+#[derive(Debug, Default)]
+pub struct Driveways(Vec<(Uuid, Rc<Driveway>)>);
+
+impl Driveways {
+    /// The driveway with this id.
+    pub fn get(&self, id: &Uuid) -> Option<&Rc<Driveway>> {
+        self.0.iter().find(|(k, _)| k == id).map(|(_, d)| d)
+    }
+}
 
 /// Loads the caller's bookings (as driver or owner) and their driveways.
 pub async fn load_bookings(api: crate::api::Api, as_owner: bool) -> Result<WithDriveways, crate::api::ClientError> {
@@ -25,7 +35,8 @@ pub async fn load_bookings(api: crate::api::Api, as_owner: bool) -> Result<WithD
     ids.sort();
     ids.dedup();
     let found = join_all(ids.iter().map(|id| api.driveway(*id))).await;
-    let driveways = ids.into_iter().zip(found).filter_map(|(id, d)| d.ok().map(|d| (id, Rc::new(d)))).collect();
+    let driveways =
+        Driveways(ids.into_iter().zip(found).filter_map(|(id, d)| d.ok().map(|d| (id, Rc::new(d)))).collect());
     Ok((bookings, driveways))
 }
 

@@ -2,7 +2,7 @@ use crate::components::booking_form::BookingForm;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
 use crate::format;
-use crate::forms::driveway::DAYS;
+use crate::forms::driveway::{DAYS, schedule_rows};
 use crate::forms::search::window;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
@@ -23,17 +23,10 @@ pub struct DrivewayPageProps {
 
 /// The opening hours as lines such as `Monday 08:00–18:00`.
 pub fn hours_lines(schedule: &WeeklySchedule) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        day: usize,
-        open: String,
-        close: String,
-    }
-    let rows: Vec<Row> =
-        serde_json::to_value(schedule).ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    let mut rows = rows;
-    rows.sort_by(|a, b| (a.day, &a.open).cmp(&(b.day, &b.open)));
-    rows.into_iter().map(|r| format!("{} {}–{}", DAYS.get(r.day).copied().unwrap_or("?"), r.open, r.close)).collect()
+    schedule_rows(schedule)
+        .into_iter()
+        .map(|r| format!("{} {}–{}", DAYS.get(usize::from(r.day)).copied().unwrap_or("?"), r.open, r.close))
+        .collect()
 }
 
 /// A driveway's details and the booking form.

@@ -3,6 +3,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
 use crate::forms::driveway::{DrivewayForm, WindowRow};
 use crate::hooks::use_app;
+use crate::map::features::coordinate;
 use crate::platform;
 use crate::route::Route;
 use crate::state::{Action, ToastKind};
@@ -39,8 +40,8 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
             None => {
                 let mut f = DrivewayForm::empty(platform::browser_timezone());
                 if let Some(c) = app.state.camera {
-                    f.lat = format!("{:.6}", c.lat);
-                    f.lng = format!("{:.6}", c.lng);
+                    f.lat = coordinate(c.lat);
+                    f.lng = coordinate(c.lng);
                 }
                 form.set(Some(f));
             }
@@ -116,8 +117,8 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                 match platform::current_position().await {
                     Ok((lat, lng)) => {
                         if let Some(mut f) = (*form).clone() {
-                            f.lat = format!("{lat:.6}");
-                            f.lng = format!("{lng:.6}");
+                            f.lat = coordinate(lat);
+                            f.lng = coordinate(lng);
                             form.set(Some(f));
                         }
                     }
@@ -193,9 +194,9 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                     </div>
                 </div>
                 <p class="hint">
-                    { "New driveways start at the centre of the search map. " }
+                    { if f.lat.is_empty() { "Type the coordinates, or " } else { "Filled in from the search map's centre; adjust them, or " } }
                     <button type="button" class="link-button" onclick={use_location} disabled={*locating}>
-                        { if *locating { "Finding you…" } else { "Use my location" } }
+                        { if *locating { "finding you…" } else { "use my location" } }
                     </button>
                 </p>
                 <div class="row">
