@@ -17,10 +17,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-/// Starts the cluster, waits for the handle's pipe to close, then stops and removes it.
+/// Starts the cluster, waits for the handle's pipe to close, then stops it and removes its files.
 const SCRIPT: &str = r#"set -eu
 BIN="$1"; D="$2"; PORT="$3"; shift 3
-cleanup() { "$BIN/pg_ctl" -D "$D/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$D"; }
+cleanup() { "$BIN/pg_ctl" -D "$D/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$D" 2>/dev/null || true; }
 trap cleanup EXIT
 "$BIN/initdb" -D "$D/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >"$D/initdb.log" 2>&1 \
   || { cat "$D/initdb.log" >&2; exit 1; }
@@ -127,6 +127,9 @@ impl Drop for TempPostgres {
             let _ = pipe.flush();
         }
         let _ = self.owner.wait();
+        // The script empties the directory; in a parent only root may write to, the directory
+        // itself is left for us.
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -98,7 +98,7 @@ impl Store {
     /// Opens (creating if asked by the URL) the database named by `url` (`sqlite:` or
     /// `postgres:`) and applies pending migrations.
     pub async fn open(url: &str, options: &StoreOptions) -> anyhow::Result<Store> {
-        let default_size = std::thread::available_parallelism().map(|n| n.get() as u32 * 4).unwrap_or(8).clamp(4, 32);
+        let cpus = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2);
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let base = PgConnectOptions::from_str(url)?.application_name("parkway");
             // Migrations run on their own connection, without the statement timeout: building
@@ -107,8 +107,12 @@ impl Store {
             POSTGRES_MIGRATOR.run(&mut conn).await?;
             conn.close().await?;
             let timeout_ms = options.statement_timeout.as_millis().max(1).to_string();
+            // A booking transaction spends much of its time waiting for its commit to reach the
+            // disk, so more connections than CPUs keep the database busy; not so many that a few
+            // instances exhaust its default 100 connections.
+            let size = options.max_connections.unwrap_or((cpus * 8).clamp(8, 32)).max(2);
             let pool = PgPoolOptions::new()
-                .max_connections(options.max_connections.unwrap_or(default_size).max(2))
+                .max_connections(size)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(base.options([("statement_timeout", timeout_ms)]))
                 .await?;
@@ -136,12 +140,7 @@ impl Store {
             .connect_with(base.clone())
             .await?;
         SQLITE_MIGRATOR.run(&write).await?;
-        let readers = options
-            .max_connections
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism().map(|n| n.get() as u32 * 2).unwrap_or(4).clamp(2, 16)
-            })
-            .max(1);
+        let readers = options.max_connections.unwrap_or((cpus * 2).clamp(2, 16)).max(1);
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))

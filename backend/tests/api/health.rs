@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_postgres_app_with};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -62,4 +62,14 @@ async fn openapi_document_describes_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
+}
+
+#[tokio::test]
+async fn postgres_cancels_a_statement_that_outlives_the_timeout() {
+    let app = spawn_postgres_app_with(|c| c.db_statement_timeout = std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let slow = app.execute("SELECT pg_sleep(5)", &[]).await.expect_err("cancelled");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "cancelled after the timeout, not at the end");
+    assert!(slow.to_string().contains("statement timeout"), "{slow}");
+    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK, "the pool is still usable");
 }
