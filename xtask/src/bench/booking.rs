@@ -1,12 +1,15 @@
 //! Booking creation throughput: many clients creating conflict-checked bookings at once, each
 //! for a distinct free slot, so every answer should be `201 Created`. `GET /healthz` under the
-//! same load is the baseline: what the HTTP stack alone costs on this machine.
+//! same load is the baseline: what the HTTP stack alone costs on this machine. On PostgreSQL
+//! the same load runs against one and against two server instances sharing the database, the
+//! clients' requests spread over the instances.
 
 use super::Options;
 use super::report::{LoadRun, Tally};
-use super::server::{ServerProcess, SqliteSync, process_cpu_seconds};
+use super::server::{ServerProcess, SqliteSync, postgres_cpu_seconds, process_cpu_seconds};
 use anyhow::{Context, bail};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use parkway_backend::pgtemp::TempPostgres;
 use parkway_core::api::{AuthResponse, Driveway, NewBooking, NewDriveway, RegisterRequest, Role};
 use reqwest::{Client, StatusCode};
 use std::path::Path;
@@ -40,6 +43,17 @@ pub struct BookingPhase {
     pub peak_rss_mb: f64,
 }
 
+/// What one PostgreSQL booking phase (some instances on one database) measured.
+#[derive(Debug)]
+pub struct PostgresBookingPhase {
+    /// Server instances sharing the database.
+    pub instances: usize,
+    /// Booking creation at 1 and at [`MANY_CLIENTS`] clients.
+    pub runs: Vec<LoadRun>,
+    /// Each instance's peak resident memory at the end of the phase, in MB.
+    pub peak_rss_mb: Vec<f64>,
+}
+
 /// Starts a server with a fresh database and the given durability, prepares users and
 /// driveways over HTTP, measures (the baseline first when `with_baseline`), and stops it.
 pub async fn measure(
@@ -55,7 +69,7 @@ pub async fn measure(
     let base = server.base_url();
     println!("  server listening on {base}");
     let client = super::http_client()?;
-    let plan = prepare(&client, &base).await.context("preparing users and driveways")?;
+    let plan = prepare(&client, std::slice::from_ref(&base)).await.context("preparing users and driveways")?;
     let setup_rss_mb = server.peak_rss_mb()?;
     println!(
         "  registered 1 owner and {DRIVERS} drivers, created {DRIVEWAYS} driveways (server peak RSS so far {setup_rss_mb:.1} MB)"
@@ -63,14 +77,14 @@ pub async fn measure(
 
     let baseline = if with_baseline {
         let health = Arc::new(Workload::Health { url: format!("{base}/healthz") });
-        Some(load(&server, &client, &health, MANY_CLIENTS, options).await?)
+        Some(load(std::slice::from_ref(&server), &client, &health, MANY_CLIENTS, options).await?)
     } else {
         None
     };
     let bookings = Arc::new(Workload::Booking(plan));
     let mut runs = Vec::new();
     for clients in [1, MANY_CLIENTS] {
-        runs.push(load(&server, &client, &bookings, clients, options).await?);
+        runs.push(load(std::slice::from_ref(&server), &client, &bookings, clients, options).await?);
     }
     let peak_rss_mb = server.peak_rss_mb()?;
     println!("  server peak RSS {peak_rss_mb:.1} MB");
@@ -78,20 +92,58 @@ pub async fn measure(
     Ok(BookingPhase { sync, baseline, runs, setup_rss_mb, peak_rss_mb })
 }
 
+/// Starts `instances` servers on a fresh database of `postgres` (sharing a signing secret, so a
+/// session works on any of them), prepares users and driveways, measures with the requests
+/// spread over the instances, and stops them.
+pub async fn measure_postgres(
+    binary: &Path,
+    postgres: &TempPostgres,
+    instances: usize,
+    options: &Options,
+) -> anyhow::Result<PostgresBookingPhase> {
+    println!("\nbooking creation on PostgreSQL, {instances} server instance(s) on one database");
+    let url = postgres.create_database(&format!("booking_{instances}")).await?;
+    let secret = ("PARKWAY_JWT_SECRET", format!("bench-{}", Uuid::new_v4().simple()));
+    let mut servers = Vec::with_capacity(instances);
+    for _ in 0..instances {
+        servers.push(ServerProcess::start_on(binary, &url, std::slice::from_ref(&secret)).await?);
+    }
+    let bases: Vec<String> = servers.iter().map(ServerProcess::base_url).collect();
+    println!("  servers listening on {}", bases.join(", "));
+    let client = super::http_client()?;
+    let plan = prepare(&client, &bases).await.context("preparing users and driveways")?;
+    let bookings = Arc::new(Workload::Booking(plan));
+    let mut runs = Vec::new();
+    for clients in [1, MANY_CLIENTS] {
+        runs.push(load(&servers, &client, &bookings, clients, options).await?);
+    }
+    let peak_rss_mb = servers.iter().map(ServerProcess::peak_rss_mb).collect::<anyhow::Result<Vec<_>>>()?;
+    println!("  server peak RSS {}", peak_rss_mb.iter().map(|mb| format!("{mb:.1} MB")).collect::<Vec<_>>().join(", "));
+    for server in servers {
+        server.stop().await?;
+    }
+    Ok(PostgresBookingPhase { instances, runs, peak_rss_mb })
+}
+
 /// A warm-up run, then the measured run, with a progress line. Also notes how many cores the
-/// server and this load generator kept busy, since both share the machine.
+/// servers, PostgreSQL (when it is busy) and this load generator kept busy, since all share the
+/// machine.
 async fn load(
-    server: &ServerProcess,
+    servers: &[ServerProcess],
     client: &Client,
     workload: &Arc<Workload>,
     clients: usize,
     options: &Options,
 ) -> anyhow::Result<LoadRun> {
     run_load(client, workload, clients, options.warmup_duration()).await?;
-    let server_cpu = server.cpu_seconds()?;
+    let servers_cpu = || servers.iter().map(ServerProcess::cpu_seconds).sum::<anyhow::Result<f64>>();
+    let server_cpu = servers_cpu()?;
+    let database_cpu = postgres_cpu_seconds();
     let own_cpu = process_cpu_seconds("self")?;
     let mut run = run_load(client, workload, clients, options.load_duration()).await?;
-    run.server_cores = Some((server.cpu_seconds()? - server_cpu) / run.seconds);
+    run.server_cores = Some((servers_cpu()? - server_cpu) / run.seconds);
+    let database_cores = (postgres_cpu_seconds() - database_cpu) / run.seconds;
+    run.database_cores = (database_cores > 0.01).then_some(database_cores);
     run.load_generator_cores = Some((process_cpu_seconds("self")? - own_cpu) / run.seconds);
     println!("  {}", run.summary_line());
     Ok(run)
@@ -125,8 +177,8 @@ impl Workload {
         let response = match self {
             Workload::Health { url } => client.get(url).send().await?,
             Workload::Booking(plan) => {
-                let (token, body) = plan.next_request();
-                client.post(&plan.url).bearer_auth(token).json(&body).send().await?
+                let (url, token, body) = plan.next_request();
+                client.post(url).bearer_auth(token).json(&body).send().await?
             }
         };
         let status = response.status();
@@ -137,8 +189,9 @@ impl Workload {
 
 /// Who books what: slot `i` is driveway `i % DRIVEWAYS`, starting `i / DRIVEWAYS` slot lengths
 /// after `first_start`, so no two requests ever overlap and every one passes the conflict check.
+/// Request `i` goes to server `i % urls.len()`.
 struct BookingPlan {
-    url: String,
+    urls: Vec<String>,
     driver_tokens: Vec<String>,
     driveways: Vec<Uuid>,
     first_start: DateTime<Utc>,
@@ -146,7 +199,7 @@ struct BookingPlan {
 }
 
 impl BookingPlan {
-    fn next_request(&self) -> (&str, NewBooking) {
+    fn next_request(&self) -> (&str, &str, NewBooking) {
         let i = self.next.fetch_add(1, Ordering::Relaxed) as usize;
         let round = (i / self.driveways.len()) as i64;
         let start = self.first_start + TimeDelta::minutes(SLOT_MINUTES * round);
@@ -159,12 +212,14 @@ impl BookingPlan {
             expected_total_cents: None,
             stripe_payment_id: None,
         };
-        (&self.driver_tokens[i % self.driver_tokens.len()], body)
+        (&self.urls[i % self.urls.len()], &self.driver_tokens[i % self.driver_tokens.len()], body)
     }
 }
 
-/// Registers the owner and the drivers and creates the driveways, all over HTTP.
-async fn prepare(client: &Client, base: &str) -> anyhow::Result<BookingPlan> {
+/// Registers the owner and the drivers and creates the driveways, all over HTTP (on the first
+/// of `bases`); bookings go to every one of them.
+async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result<BookingPlan> {
+    let base = bases.first().context("no server to prepare")?.as_str();
     let owner = register(client, base, "owner@parkway.bench", Role::Owner).await?;
     let mut driver_tokens = Vec::with_capacity(DRIVERS);
     for i in 0..DRIVERS {
@@ -200,7 +255,7 @@ async fn prepare(client: &Client, base: &str) -> anyhow::Result<BookingPlan> {
     // Whole minutes, a day ahead: far from the "not in the past" rule, whatever the run length.
     let first_start = (Utc::now() + TimeDelta::days(1)).duration_trunc(TimeDelta::minutes(1))?;
     Ok(BookingPlan {
-        url: format!("{base}/api/bookings"),
+        urls: bases.iter().map(|b| format!("{b}/api/bookings")).collect(),
         driver_tokens,
         driveways,
         first_start,

@@ -40,6 +40,8 @@ pub enum Part {
     Realtime,
     /// Payments against localstripe.
     Payments,
+    /// Booking throughput and search latency on PostgreSQL, with one and two instances.
+    Postgres,
 }
 
 impl Options {
@@ -52,12 +54,12 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args.next().context("--only needs booking, search, realtime or payments")?,
+                "--only" => args.next().context("--only needs booking, search, realtime, payments or postgres")?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
                         bail!(
-                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments)"
+                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|postgres)"
                         )
                     }
                 },
@@ -67,7 +69,8 @@ impl Options {
                 "search" => Part::Search,
                 "realtime" => Part::Realtime,
                 "payments" => Part::Payments,
-                other => bail!("--only takes booking, search, realtime or payments, not {other:?}"),
+                "postgres" => Part::Postgres,
+                other => bail!("--only takes booking, search, realtime, payments or postgres, not {other:?}"),
             });
         }
         Ok(options)
@@ -125,6 +128,25 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         }
     }
 
+    if options.runs(Part::Postgres) {
+        // The cluster's files sit beside the SQLite databases, on the same disk, and commits
+        // are fsynced as SQLite's are with sync=full.
+        let postgres = parkway_backend::pgtemp::TempPostgres::start(
+            Some(&bench_dir),
+            &[("max_connections", "200"), ("shared_buffers", "512MB")],
+        )
+        .context("starting a throwaway PostgreSQL server")?;
+        println!("\nPostgreSQL (Debian's package) on 127.0.0.1:{}", postgres.port());
+        for instances in [1, 2] {
+            let phase = booking::measure_postgres(&binary, &postgres, instances, options).await?;
+            report.add_postgres_booking_phase(phase);
+        }
+        for &count in options.search_sizes() {
+            let phase = search::measure_postgres(&binary, &postgres, count, options.searches()).await?;
+            report.add_postgres_search_phase(phase);
+        }
+    }
+
     let realtime = if options.runs(Part::Realtime) {
         let connections = if options.quick { 1_000 } else { 10_000 };
         Some(realtime::measure(&binary, scratch.path(), connections).await?)
@@ -138,7 +160,7 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         None
     };
 
-    if options.runs(Part::Booking) || options.runs(Part::Search) {
+    if options.runs(Part::Booking) || options.runs(Part::Search) || options.runs(Part::Postgres) {
         println!();
         report.print();
         let json_path = bench_dir.join("booking-server.json");

@@ -1,8 +1,8 @@
 //! The figures: raw tallies, their summaries, the targets they are held against, the printed
 //! report and its JSON form.
 
-use super::booking::BookingPhase;
-use super::search::{self, SearchPhase};
+use super::booking::{BookingPhase, PostgresBookingPhase};
+use super::search::{self, PostgresSearchPhase, SearchPhase};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
@@ -120,8 +120,11 @@ pub struct LoadRun {
     pub unexpected: u64,
     /// Those answers by status code or transport error.
     pub unexpected_by_answer: BTreeMap<String, u64>,
-    /// CPU cores the server kept busy on average during the run.
+    /// CPU cores the server (every instance together) kept busy on average during the run.
     pub server_cores: Option<f64>,
+    /// CPU cores PostgreSQL kept busy on average during the run (PostgreSQL runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_cores: Option<f64>,
     /// CPU cores this load generator kept busy on average during the run.
     pub load_generator_cores: Option<f64>,
 }
@@ -140,6 +143,7 @@ impl LoadRun {
             unexpected: tally.unexpected_total(),
             unexpected_by_answer: tally.unexpected,
             server_cores: None,
+            database_cores: None,
             load_generator_cores: None,
         }
     }
@@ -147,7 +151,7 @@ impl LoadRun {
     /// One progress line.
     pub fn summary_line(&self) -> String {
         format!(
-            "{} × {:>2} clients, {:.1} s: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} unexpected{}; CPU: server {}, load generator {}",
+            "{} × {:>2} clients, {:.1} s: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} unexpected{}; CPU: server {}, {}load generator {}",
             self.request,
             self.clients,
             self.seconds,
@@ -157,6 +161,7 @@ impl LoadRun {
             self.unexpected,
             describe(&self.unexpected_by_answer),
             cores(self.server_cores),
+            self.database_cores.map_or_else(String::new, |c| format!("PostgreSQL {c:.2} cores, ")),
             cores(self.load_generator_cores),
         )
     }
@@ -240,6 +245,23 @@ struct SearchRow {
     run: SearchRun,
 }
 
+/// A booking run on PostgreSQL with the number of server instances it ran against.
+#[derive(Debug, Serialize)]
+struct PostgresBookingRow {
+    instances: usize,
+    #[serde(flatten)]
+    run: LoadRun,
+}
+
+/// A search series on PostgreSQL with its dataset and number of server instances.
+#[derive(Debug, Serialize)]
+struct PostgresSearchRow {
+    driveways: usize,
+    instances: usize,
+    #[serde(flatten)]
+    run: SearchRun,
+}
+
 /// A seeded dataset.
 #[derive(Debug, Serialize)]
 struct Dataset {
@@ -284,6 +306,9 @@ pub struct Report {
     booking: Vec<BookingRow>,
     datasets: Vec<Dataset>,
     search: Vec<SearchRow>,
+    postgres_booking: Vec<PostgresBookingRow>,
+    postgres_datasets: Vec<Dataset>,
+    postgres_search: Vec<PostgresSearchRow>,
     peak_rss: Vec<RssRow>,
     verdicts: Vec<Verdict>,
 }
@@ -306,6 +331,9 @@ impl Report {
             booking: Vec::new(),
             datasets: Vec::new(),
             search: Vec::new(),
+            postgres_booking: Vec::new(),
+            postgres_datasets: Vec::new(),
+            postgres_search: Vec::new(),
             peak_rss: Vec::new(),
             verdicts: Vec::new(),
         }
@@ -353,6 +381,55 @@ impl Report {
             self.search.push(SearchRow { driveways: phase.driveways, run });
         }
         self.add_rss(format!("search, {} driveways", thousands(phase.driveways as u64)), phase.peak_rss_mb);
+    }
+
+    /// Adds a PostgreSQL booking phase, held against the same targets as SQLite.
+    pub fn add_postgres_booking_phase(&mut self, phase: PostgresBookingPhase) {
+        let n = phase.instances;
+        for run in phase.runs {
+            if run.clients >= 32 {
+                self.verdicts.push(Verdict {
+                    target: format!(
+                        "PostgreSQL bookings/s at {} clients, {n} instance(s): ≥ {TARGET_BOOKINGS_PER_S:.0}",
+                        run.clients
+                    ),
+                    measured: run.per_second,
+                    met: run.per_second >= TARGET_BOOKINGS_PER_S && run.unexpected == 0,
+                });
+            }
+            self.postgres_booking.push(PostgresBookingRow { instances: n, run });
+        }
+        let peak = phase.peak_rss_mb.iter().copied().fold(0.0, f64::max);
+        self.add_rss(format!("PostgreSQL booking, {n} instance(s)"), peak);
+    }
+
+    /// Adds a PostgreSQL search phase, held against the same targets as SQLite.
+    pub fn add_postgres_search_phase(&mut self, phase: PostgresSearchPhase) {
+        self.postgres_datasets.push(Dataset {
+            driveways: phase.driveways,
+            seed_seconds: phase.seed_seconds,
+            db_mb: phase.db_mb,
+        });
+        for (instances, run) in phase.runs {
+            if phase.driveways == TARGET_SEARCH_AT {
+                self.verdicts.push(Verdict {
+                    target: format!(
+                        "PostgreSQL search p99 at {} driveways, {instances} instance(s), filter {}: ≤ {TARGET_SEARCH_P99_MS:.0} ms",
+                        thousands(phase.driveways as u64),
+                        run.filter
+                    ),
+                    measured: run.latency.p99_ms,
+                    met: run.latency.p99_ms <= TARGET_SEARCH_P99_MS && run.unexpected == 0,
+                });
+            }
+            self.postgres_search.push(PostgresSearchRow { driveways: phase.driveways, instances, run });
+        }
+        for (instances, peak) in phase.peak_rss_mb {
+            self.add_rss(
+                format!("PostgreSQL search, {} driveways, {instances} inst.", thousands(phase.driveways as u64)),
+                peak,
+            );
+        }
     }
 
     fn add_rss(&mut self, phase: String, peak_rss_mb: f64) {
@@ -458,6 +535,87 @@ impl Report {
             }
             if !self.search.iter().any(|row| row.driveways == TARGET_SEARCH_AT) {
                 println!("  (1M driveways not measured in this run)");
+            }
+        }
+
+        if !self.postgres_booking.is_empty() {
+            println!(
+                "\nPostgreSQL booking creation: the same load, 1 and 2 server instances on one database \
+                 (requests spread over them; fsync on)"
+            );
+            println!(
+                "  {:>9} {:>7} {:>9} {:>11} {:>8} {:>8} {:>8} {:>10} {:>9} {:>10}  target",
+                "instances",
+                "clients",
+                "requests",
+                "bookings/s",
+                "p50 ms",
+                "p99 ms",
+                "non-201",
+                "srv cores",
+                "db cores",
+                "gen cores"
+            );
+            for row in &self.postgres_booking {
+                let r = &row.run;
+                let target = if r.clients >= 32 {
+                    let met = r.per_second >= TARGET_BOOKINGS_PER_S && r.unexpected == 0;
+                    format!("≥ {} /s  {}", thousands(TARGET_BOOKINGS_PER_S as u64), verdict(met))
+                } else {
+                    String::new()
+                };
+                println!(
+                    "  {:>9} {:>7} {:>9} {:>11.0} {:>8.2} {:>8.2} {:>8} {:>10} {:>9} {:>10}  {target}",
+                    row.instances,
+                    r.clients,
+                    r.requests,
+                    r.per_second,
+                    r.latency.p50_ms,
+                    r.latency.p99_ms,
+                    r.unexpected,
+                    fixed(r.server_cores),
+                    fixed(r.database_cores),
+                    fixed(r.load_generator_cores),
+                );
+            }
+        }
+
+        if !self.postgres_search.is_empty() {
+            println!(
+                "\nPostgreSQL search: the same searches, 1 and 2 server instances on one database (taken in turn)"
+            );
+            for d in &self.postgres_datasets {
+                println!(
+                    "  {} driveways seeded and analysed in {:.1} s ({:.0} MB database)",
+                    thousands(d.driveways as u64),
+                    d.seed_seconds,
+                    d.db_mb
+                );
+            }
+            println!(
+                "  {:>10} {:>9} {:<18} {:>7} {:>7} {:>7} {:>8} {:>6} {:>7}  target",
+                "driveways", "instances", "time filter", "queries", "p50 ms", "p99 ms", "mean ms", "items", "non-200"
+            );
+            for row in &self.postgres_search {
+                let r = &row.run;
+                let target = if row.driveways == TARGET_SEARCH_AT {
+                    let met = r.latency.p99_ms <= TARGET_SEARCH_P99_MS && r.unexpected == 0;
+                    format!("p99 ≤ {TARGET_SEARCH_P99_MS:.0} ms  {}", verdict(met))
+                } else {
+                    format!("(p99 ≤ {TARGET_SEARCH_P99_MS:.0} ms applies at 1M)")
+                };
+                println!(
+                    "  {:>10} {:>9} {:<18} {:>7} {:>7.2} {:>7.2} {:>8.2} {:>6.1} {:>7}  {target}",
+                    thousands(row.driveways as u64),
+                    row.instances,
+                    r.filter,
+                    r.queries,
+                    r.latency.p50_ms,
+                    r.latency.p99_ms,
+                    r.latency.mean_ms,
+                    r.mean_items,
+                    r.unexpected
+                );
             }
         }
 

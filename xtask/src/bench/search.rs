@@ -1,11 +1,14 @@
 //! Search latency: a database seeded in-process with synthetic driveways over a square around a
-//! city, then sequential radius searches at random points, with and without a time filter.
+//! city, then sequential radius searches at random points, with and without a time filter. On
+//! PostgreSQL the same searches run against one server instance, then against two sharing the
+//! database (alternating between them).
 
 use super::report::{SearchRun, Tally, thousands};
 use super::server::{ServerProcess, SqliteSync, sqlite_url};
 use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use parkway_backend::config::Durability;
+use parkway_backend::pgtemp::TempPostgres;
 use parkway_backend::store::Store;
 use parkway_backend::store::db::query;
 use parkway_core::api::Role;
@@ -42,6 +45,21 @@ pub struct SearchPhase {
     pub peak_rss_mb: f64,
 }
 
+/// What one dataset size measured on PostgreSQL.
+#[derive(Debug)]
+pub struct PostgresSearchPhase {
+    /// Driveways in the database.
+    pub driveways: usize,
+    /// Seconds spent seeding them (and updating the planner's statistics).
+    pub seed_seconds: f64,
+    /// Size of the database after seeding, in MB.
+    pub db_mb: f64,
+    /// Per number of server instances: without and with a time filter.
+    pub runs: Vec<(usize, SearchRun)>,
+    /// Per number of server instances: the largest instance's peak resident memory, in MB.
+    pub peak_rss_mb: Vec<(usize, f64)>,
+}
+
 /// Seeds a fresh database with `count` driveways, starts a server on it, runs `searches`
 /// measured searches without and with a time filter, and stops the server.
 pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usize) -> anyhow::Result<SearchPhase> {
@@ -49,7 +67,7 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
     let db = scratch.join(format!("search-{count}.db"));
     let center = Point::new(parkway_backend::demo::DEMO_CENTER.0, parkway_backend::demo::DEMO_CENTER.1)?;
     let seed_started = Instant::now();
-    seed(&db, count, center).await.with_context(|| format!("seeding {}", db.display()))?;
+    seed(&sqlite_url(&db), count, center).await.with_context(|| format!("seeding {}", db.display()))?;
     let seed_seconds = seed_started.elapsed().as_secs_f64();
     let db_mb =
         std::fs::metadata(&db).with_context(|| format!("reading the size of {}", db.display()))?.len() as f64 / 1e6;
@@ -64,7 +82,7 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
     let slot = (tomorrow + TimeDelta::hours(10), tomorrow + TimeDelta::hours(12));
     let mut runs = Vec::new();
     for filter in [None, Some(slot)] {
-        let run = run_searches(&client, &base, center, &mut rng, filter, searches).await?;
+        let run = run_searches(&client, std::slice::from_ref(&base), center, &mut rng, filter, searches).await?;
         println!("  {}", run.summary_line());
         runs.push(run);
     }
@@ -74,9 +92,67 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
     Ok(SearchPhase { driveways: count, seed_seconds, db_mb, runs, peak_rss_mb })
 }
 
+/// Seeds a fresh PostgreSQL database with `count` driveways, then measures searches with one
+/// and with two server instances on it.
+pub async fn measure_postgres(
+    binary: &Path,
+    postgres: &TempPostgres,
+    count: usize,
+    searches: usize,
+) -> anyhow::Result<PostgresSearchPhase> {
+    println!("\nsearch on PostgreSQL over {} driveways", thousands(count as u64));
+    let url = postgres.create_database(&format!("search_{count}")).await?;
+    let center = Point::new(parkway_backend::demo::DEMO_CENTER.0, parkway_backend::demo::DEMO_CENTER.1)?;
+    let seed_started = Instant::now();
+    seed(&url, count, center).await.context("seeding the PostgreSQL database")?;
+    // What an operator does after a bulk load: fresh planner statistics, and a visibility map
+    // that lets the first pass read the index alone. (Autovacuum would get there on its own.)
+    let db_mb = {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&url).await.context("connecting to PostgreSQL")?;
+        sqlx::query("VACUUM (ANALYZE) driveways").execute(&mut conn).await.context("VACUUM ANALYZE")?;
+        let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&mut conn)
+            .await
+            .context("reading the database size")?;
+        conn.close().await?;
+        bytes as f64 / 1e6
+    };
+    let seed_seconds = seed_started.elapsed().as_secs_f64();
+    println!("  seeded and analysed in {seed_seconds:.1} s, database {db_mb:.0} MB");
+
+    let secret = ("PARKWAY_JWT_SECRET", format!("bench-{}", uuid::Uuid::new_v4().simple()));
+    let client = super::http_client()?;
+    let tomorrow = (Utc::now() + TimeDelta::days(1)).duration_trunc(TimeDelta::days(1))?;
+    let slot = (tomorrow + TimeDelta::hours(10), tomorrow + TimeDelta::hours(12));
+    let mut runs = Vec::new();
+    let mut peak_rss_mb = Vec::new();
+    for instances in [1, 2] {
+        let mut servers = Vec::with_capacity(instances);
+        for _ in 0..instances {
+            servers.push(ServerProcess::start_on(binary, &url, std::slice::from_ref(&secret)).await?);
+        }
+        let bases: Vec<String> = servers.iter().map(ServerProcess::base_url).collect();
+        println!("  {instances} instance(s) listening on {}", bases.join(", "));
+        // The same points as every other series.
+        let mut rng = StdRng::seed_from_u64(2026);
+        for filter in [None, Some(slot)] {
+            let run = run_searches(&client, &bases, center, &mut rng, filter, searches).await?;
+            println!("  {instances} instance(s): {}", run.summary_line());
+            runs.push((instances, run));
+        }
+        let peak = servers.iter().map(ServerProcess::peak_rss_mb).collect::<anyhow::Result<Vec<f64>>>()?;
+        peak_rss_mb.push((instances, peak.into_iter().fold(0.0, f64::max)));
+        for server in servers {
+            server.stop().await?;
+        }
+    }
+    Ok(PostgresSearchPhase { driveways: count, seed_seconds, db_mb, runs, peak_rss_mb })
+}
+
 /// Creates the database, an owner, and `count` driveways around `center`, printing progress.
-async fn seed(db: &Path, count: usize, center: Point) -> anyhow::Result<()> {
-    let store = Store::connect(&sqlite_url(db), Durability::Normal).await.context("opening the database")?;
+async fn seed(url: &str, count: usize, center: Point) -> anyhow::Result<()> {
+    let store = Store::connect(url, Durability::Normal).await.context("opening the database")?;
     let now = Utc::now();
     // Nobody signs in as this owner, so the stored hash need not be a real one.
     let owner = store
@@ -113,16 +189,17 @@ struct Page {
     items: Vec<IgnoredAny>,
 }
 
-/// Sequential searches at random points of the square; `slot` adds `start`/`end`.
+/// Sequential searches at random points of the square, taking the servers in turn; `slot` adds
+/// `start`/`end`.
 async fn run_searches(
     client: &Client,
-    base: &str,
+    bases: &[String],
     center: Point,
     rng: &mut StdRng,
     slot: Option<(DateTime<Utc>, DateTime<Utc>)>,
     count: usize,
 ) -> anyhow::Result<SearchRun> {
-    let url = format!("{base}/api/driveways");
+    let urls: Vec<String> = bases.iter().map(|base| format!("{base}/api/driveways")).collect();
     let dlat = SIDE_KM / 111.0;
     let dlng = SIDE_KM / (111.0 * center.lat().to_radians().cos());
     let mut tally = Tally::default();
@@ -136,7 +213,7 @@ async fn run_searches(
             query.push(("end", end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
         }
         let sent = Instant::now();
-        let answer = match client.get(&url).query(&query).send().await {
+        let answer = match client.get(&urls[i % urls.len()]).query(&query).send().await {
             Ok(response) => {
                 let status = response.status();
                 response.bytes().await.map(|body| (status, body))

@@ -83,12 +83,23 @@ impl ServerProcess {
         sync: SqliteSync,
         extra: &[(&str, String)],
     ) -> anyhow::Result<ServerProcess> {
+        let mut env = vec![("PARKWAY_SQLITE_SYNC", sync.as_str().to_owned())];
+        env.extend(extra.iter().cloned());
+        ServerProcess::start_on(binary, &sqlite_url(db), &env).await
+    }
+
+    /// Starts `binary` on any `DATABASE_URL` (several instances may share one PostgreSQL
+    /// database; give them the same `PARKWAY_JWT_SECRET` in `extra`).
+    pub async fn start_on(
+        binary: &Path,
+        database_url: &str,
+        extra: &[(&str, String)],
+    ) -> anyhow::Result<ServerProcess> {
         let mut child = Command::new(binary)
             .env("PARKWAY_BIND", "127.0.0.1:0")
-            .env("DATABASE_URL", sqlite_url(db))
+            .env("DATABASE_URL", database_url)
             .env("PARKWAY_JWT_SECRET", format!("bench-{}", uuid::Uuid::new_v4().simple()))
             .env("PARKWAY_AUTH_RATE_PER_MIN", "0")
-            .env("PARKWAY_SQLITE_SYNC", sync.as_str())
             .env("RUST_LOG", "warn")
             .env_remove("PARKWAY_DEMO")
             .env_remove("STRIPE_SECRET_KEY")
@@ -178,6 +189,18 @@ async fn wait_for_address(lines: &mut tokio::io::Lines<BufReader<ChildStdout>>) 
         }
     }
     bail!("the server exited before it printed its address (see its output above)")
+}
+
+/// CPU time (user + system) every PostgreSQL process on this machine has used, in seconds (the
+/// benchmark's throwaway server is the only one expected to be busy).
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())).map(str::to_owned))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .filter_map(|pid| process_cpu_seconds(&pid).ok())
+        .sum()
 }
 
 /// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`; `pid` may
