@@ -103,6 +103,20 @@ pub fn page_millis() -> f64 {
     }
 }
 
+/// The window's inner size in CSS pixels (a phone-sized guess outside a browser).
+pub fn window_size() -> (f64, f64) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(w) = web_sys::window() {
+            let read = |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64());
+            if let (Some(x), Some(y)) = (read(w.inner_width()), read(w.inner_height())) {
+                return (x, y);
+            }
+        }
+    }
+    (390.0, 844.0)
+}
+
 /// The browser's position, from `navigator.geolocation`.
 pub async fn current_position() -> Result<(f64, f64), String> {
     #[cfg(target_arch = "wasm32")]

@@ -60,7 +60,6 @@ mod web {
     use super::*;
     use crate::format;
     use crate::map::{Map, features};
-    use std::cell::RefCell;
 
     struct Callbacks {
         on_select: Callback<Option<Uuid>>,
@@ -101,16 +100,20 @@ mod web {
                                 let cb = cbs.borrow().on_select.clone();
                                 cb.emit(id.and_then(|s| Uuid::parse_str(&s).ok()));
                             });
-                            let element = element.clone();
-                            let first = RefCell::new(false);
-                            m.while_idle(move |count| {
-                                let _ = element.set_attribute("data-markers", &count.to_string());
-                                if count > 0 && !*first.borrow() {
-                                    *first.borrow_mut() = true;
-                                    let ms = crate::platform::page_millis();
-                                    let _ = element
-                                        .set_attribute("data-first-markers-ms", &(ms.round() as i64).to_string());
+                            // The first frame with dots on it, once; then the count whenever the
+                            // map settles.
+                            let first = element.clone();
+                            m.watch_markers("render", move |count| {
+                                if count == 0 {
+                                    return true;
                                 }
+                                let ms = crate::platform::page_millis().round() as i64;
+                                let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
+                                false
+                            });
+                            let element = element.clone();
+                            m.watch_markers("idle", move |count| {
+                                let _ = element.set_attribute("data-markers", &count.to_string());
                                 true
                             });
                             *map.borrow_mut() = Some(m);

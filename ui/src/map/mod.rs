@@ -252,12 +252,12 @@ mod web {
             rendered(&self.map)
         }
 
-        /// Calls `f` with the number of driveway dots drawn each time the map has finished
-        /// drawing, until `f` returns false.
-        pub fn while_idle(&mut self, mut f: impl FnMut(u32) -> bool + 'static) {
+        /// Calls `f` with the number of driveway dots drawn after each frame (`render`) or
+        /// each time the map settles (`idle`), until `f` returns false.
+        pub fn watch_markers(&mut self, event: &'static str, mut f: impl FnMut(u32) -> bool + 'static) {
             let map = self.map.clone();
             let mut active = true;
-            self.on("idle", move |_| {
+            self.on(event, move |_| {
                 if active {
                     active = f(rendered(&map));
                 }

@@ -20,6 +20,16 @@ const DEBOUNCE_MS: u32 = 300;
 /// Most markers asked for at once.
 const LIMIT: u32 = 200;
 
+/// A circle covering the map's view at `camera`, from the zoom and the window's size.
+fn initial_area(camera: Camera) -> Area {
+    let (width, height) = crate::platform::window_size();
+    // Web Mercator at the equator; away from it this overestimates (by 1/cos(latitude)), which
+    // only widens the first search a little.
+    let metres_per_pixel = 156_543.03 / 2f64.powf(camera.zoom);
+    let radius_m = 0.5 * (width * width + height * height).sqrt() * metres_per_pixel;
+    Area::Around { lat: camera.lat, lng: camera.lng, radius_m: radius_m.clamp(200.0, 50_000.0) }
+}
+
 #[derive(Clone, PartialEq)]
 enum Results {
     Searching,
@@ -32,7 +42,9 @@ enum Results {
 pub fn SearchPage() -> Html {
     let app = use_app();
     let camera = app.state.camera.unwrap_or(Camera::DEFAULT);
-    let area = use_state(|| None::<Area>);
+    // The first search starts at once, around where the map will open, while MapLibre loads;
+    // the map's own bounds take over as soon as it reports them.
+    let area = use_state(|| Some(initial_area(camera)));
     let items = use_state(|| Rc::new(Vec::<SearchItem>::new()));
     let results = use_state(|| Results::Searching);
     let selected = use_state(|| None::<Uuid>);
@@ -43,19 +55,6 @@ pub fn SearchPage() -> Html {
     let filters = app.state.filters.clone();
 
     use_effect_with((), |_| platform::set_title("Find parking"));
-
-    // Without a map (no WebGL) the list still searches around the last known centre.
-    {
-        let area = area.clone();
-        use_effect_with((), move |_| {
-            let fallback = gloo_timers::callback::Timeout::new(4000, move || {
-                if area.is_none() {
-                    area.set(Some(Area::Around { lat: camera.lat, lng: camera.lng, radius_m: 3000.0 }));
-                }
-            });
-            move || drop(fallback)
-        });
-    }
 
     let filter_error = match (window(&filters, &Local), max_price(&filters)) {
         (Err(e), _) | (_, Err(e)) => Some(e),
@@ -74,7 +73,9 @@ pub fn SearchPage() -> Html {
                     max_price_per_hour: max_price(filters).ok().flatten(),
                     limit: LIMIT,
                 };
-                gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
+                // The very first search has nothing to wait for.
+                let wait = if *generation.borrow() == 0 { 0 } else { DEBOUNCE_MS };
+                gloo_timers::callback::Timeout::new(wait, move || {
                     let current = {
                         let mut g = generation.borrow_mut();
                         *g += 1;
