@@ -176,9 +176,11 @@ impl Store {
         }
     }
 
-    /// True when the database answers a query.
+    /// True when the database answers a query within two seconds (a health check must answer
+    /// promptly, not after the pool's 30 s wait for a connection).
     pub async fn ping(&self) -> bool {
-        self.read.scalar::<i64>(db::query("SELECT CAST(1 AS BIGINT)")).await.is_ok()
+        let answer = self.read.scalar::<i64>(db::query("SELECT CAST(1 AS BIGINT)"));
+        matches!(tokio::time::timeout(Duration::from_secs(2), answer).await, Ok(Ok(_)))
     }
 
     /// Waits for open transactions and closes every connection.
