@@ -218,3 +218,37 @@ async fn the_fan_out_survives_a_lost_listen_connection() {
     let n = next(&mut owner_on_b, 1000).await.expect("delivered after the reconnection");
     assert_eq!(n["type"], "booking_created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_with_one_key_over_two_instances_make_one_booking() {
+    let a = spawn_postgres_app_with(|_| {}).await;
+    let b = a.another_instance().await;
+    let owner = a.owner().await;
+    let driver = a.driver().await;
+    let d = a.driveway(&owner, json!({})).await;
+    let start = future(1);
+    let body = json!({"driveway": d["id"], "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))});
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let req = a
+            .client
+            .post(format!("{base}/api/bookings"))
+            .bearer_auth(&driver.token)
+            .header("Idempotency-Key", "offline-phone-retry")
+            .json(&body);
+        tasks.push(tokio::spawn(async move {
+            let res = req.send().await.expect("sent");
+            (res.status(), res.json::<Value>().await.expect("json")["id"].clone())
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, id) = t.await.expect("task");
+        assert_eq!(status, StatusCode::CREATED, "every retry gets the first answer");
+        ids.insert(id.to_string());
+    }
+    assert_eq!(ids.len(), 1);
+    let mine = b.get("/api/bookings", Some(&driver.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
+}
