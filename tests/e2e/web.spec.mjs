@@ -185,6 +185,22 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   await page.locator('.result').first().waitFor();
   await shoot(page, '13-phone-search');
 
+  // Filters: a price cap leaves only the cheaper driveways; a time window adds each one's total.
+  const cheap = driveways.filter((d) => d.pricePerHourCents <= 300).length;
+  await page.getByLabel('Max $/h').fill('3');
+  await page.getByLabel('Max $/h').press('Tab');
+  await page.waitForFunction((n) => document.querySelectorAll('.result').length === n, cheap);
+  await page.getByLabel('Max $/h').fill('');
+  await page.getByLabel('Max $/h').press('Tab');
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel('Date').fill(tomorrow);
+  await page.getByLabel('From').fill('10:00');
+  await page.getByLabel('Until').fill('12:00');
+  await page.getByLabel('Until').press('Tab');
+  await page.locator('.result-price small', { hasText: 'total' }).first().waitFor();
+  await page.waitForFunction((n) => document.querySelectorAll('.result').length === n, driveways.length);
+  await shoot(page, '13b-phone-search-window');
+
   // Owner: list a new driveway with opening hours, then flip instant book.
   await page.goto('/signin');
   await page.getByLabel('Email').fill(owner.email);

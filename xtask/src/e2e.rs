@@ -13,6 +13,12 @@ use std::path::PathBuf;
 
 /// Builds everything the browser tests need and runs them.
 pub fn run_web(ws: &Workspace) -> anyhow::Result<()> {
+    run_web_with(ws, false)
+}
+
+/// Runs the browser tests and, with `bench`, the first-markers benchmark (10,000 driveways;
+/// figures in `target/bench/ui.json`).
+pub fn run_web_with(ws: &Workspace, bench: bool) -> anyhow::Result<()> {
     let chromium =
         std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
     if !chromium.exists() {
@@ -32,5 +38,13 @@ pub fn run_web(ws: &Workspace) -> anyhow::Result<()> {
         &[("PARKWAY_SERVER_BIN", &server), ("PARKWAY_UI_DIR", &dist), ("CHROMIUM", &chromium.to_string_lossy())],
     )?;
     println!("screenshots in {}", ws.target.join("e2e-screenshots").display());
+    if bench {
+        run(
+            &e2e,
+            "node",
+            &["first-markers.bench.mjs"],
+            &[("PARKWAY_SERVER_BIN", &server), ("PARKWAY_UI_DIR", &dist), ("CHROMIUM", &chromium.to_string_lossy())],
+        )?;
+    }
     Ok(())
 }

@@ -41,10 +41,12 @@ tasks:
   ui
       Builds the web UI into ui/dist/ (release wasm, wasm-bindgen at the locked version,
       wasm-opt -Oz, MapLibre GL JS from npm) and prints its gzipped sizes.
-  e2e
+  e2e [--bench]
       Builds the UI and the server, then drives the web UI in headless Chromium (Debian's,
       through playwright-core) against the real server: sign-up, map search, booking, simulated
       payment, owner confirmation seen live. Screenshots go to target/e2e-screenshots/.
+      --bench   then time navigation to the first markers with 10,000 driveways and measure
+                the UI's gzipped size (target/bench/ui.json)
   desktop
       Builds the UI and the desktop app, starts the app under a virtual display (Xvfb) with
       its embedded server and demo data, and checks it paints its map; the screenshot goes to
@@ -76,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
         Some("desktop") => desktop::smoke(&Workspace::locate()?),
         Some("check-android") => desktop::check_android(&Workspace::locate()?),
         Some("ui") => ui::build(&Workspace::locate()?),
-        Some("e2e") => e2e::run_web(&Workspace::locate()?),
+        Some("e2e") => e2e::run_web_with(&Workspace::locate()?, args.any(|a| a == "--bench")),
         Some("bench") => {
             let options = bench::Options::parse(args)?;
             bench::run(&Workspace::locate()?, &options).await
