@@ -5,8 +5,10 @@ use crate::format::price_tag;
 use parkway_core::api::SearchItem;
 use std::fmt::Write;
 
-/// The source holding the driveways.
+/// The source holding the driveways (for the dots).
 pub const SOURCE: &str = "driveways";
+/// The same driveways for the price tags.
+pub const TAG_SOURCE: &str = "driveway-tags";
 /// The source holding the background grid of the offline style.
 pub const GRID_SOURCE: &str = "grid";
 

@@ -59,6 +59,8 @@ mod web {
     pub struct Map {
         map: raw::Map,
         listeners: Vec<Listener>,
+        // Draws price tags when the style asks for them; removed with the map.
+        resolver: Option<Closure<dyn FnMut(JsValue)>>,
         popup: Option<raw::Popup>,
         offline: bool,
     }
@@ -107,10 +109,11 @@ mod web {
             if let Ok(nav) = raw::NavigationControl::new(&js(r#"{"showCompass":false}"#)) {
                 map.add_control(&nav, "top-right");
             }
-            let mut this = Map { map, listeners: Vec::new(), popup: None, offline };
-            let map_for_images = this.map.clone();
-            this.on("styleimagemissing", move |e| {
-                let Some(id) = get(&e, "id").as_string() else { return };
+            // MapLibre asks before laying out a tile that needs an image it lacks; drawing it
+            // right here means the tags appear in the same frame as their dots.
+            let map_for_images = map.clone();
+            let resolver = Closure::<dyn FnMut(JsValue)>::new(move |id: JsValue| {
+                let Some(id) = id.as_string() else { return };
                 if map_for_images.has_image(&id) {
                     return;
                 }
@@ -118,6 +121,8 @@ mod web {
                     let _ = map_for_images.add_image(&id, &image, &labels::image_options());
                 }
             });
+            map.set_missing_style_image_resolver(Some(resolver.as_ref().unchecked_ref()));
+            let this = Map { map, listeners: Vec::new(), resolver: Some(resolver), popup: None, offline };
             Ok(this)
         }
 
@@ -133,6 +138,7 @@ mod web {
             let offline = self.offline;
             self.on("load", move |_| {
                 let _ = map.add_source(features::SOURCE, &js(style::DRIVEWAY_SOURCE));
+                let _ = map.add_source(features::TAG_SOURCE, &js(style::DRIVEWAY_SOURCE));
                 for layer in js_sys::Array::from(&js(style::DRIVEWAY_LAYERS)).iter() {
                     let _ = map.add_layer(&layer);
                 }
@@ -173,8 +179,11 @@ mod web {
 
         /// Shows these driveways (a FeatureCollection from [`features::driveways`]).
         pub fn set_driveways(&self, geojson: &str) {
-            if let Some(source) = self.map.get_source(features::SOURCE) {
-                source.set_data(&js(geojson));
+            let data = js(geojson);
+            for id in [features::SOURCE, features::TAG_SOURCE] {
+                if let Some(source) = self.map.get_source(id) {
+                    source.set_data(&data);
+                }
             }
         }
 
@@ -297,6 +306,9 @@ mod web {
     impl Drop for Map {
         fn drop(&mut self) {
             self.close_popup();
+            if self.resolver.take().is_some() {
+                self.map.set_missing_style_image_resolver(None);
+            }
             for l in self.listeners.drain(..) {
                 self.map.off(l.event, l.closure.as_ref().unchecked_ref());
             }

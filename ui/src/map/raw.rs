@@ -62,6 +62,9 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = addImage)]
     pub fn add_image(this: &Map, id: &str, image: &web_sys::ImageData, options: &JsValue) -> Result<(), JsValue>;
 
+    #[wasm_bindgen(method, js_name = setMissingStyleImageResolver)]
+    pub fn set_missing_style_image_resolver(this: &Map, resolver: Option<&js_sys::Function>);
+
     #[wasm_bindgen(method, js_name = hasImage)]
     pub fn has_image(this: &Map, id: &str) -> bool;
 

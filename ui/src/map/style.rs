@@ -29,16 +29,18 @@ pub const OFFLINE: &str = r##"{
 pub const DRIVEWAY_SOURCE: &str = r#"{ "type": "geojson", "data": { "type": "FeatureCollection", "features": [] } }"#;
 
 /// The driveway layers, bottom to top: dots, price tags (images `price:<label>` drawn on
-/// demand), and the selected dot and tag.
+/// demand), and the selected dot and tag. Tags read a source of their own holding the same
+/// data: a tile waits for every image its layers need, and the dots should not wait for 200
+/// price tags to be drawn.
 pub const DRIVEWAY_LAYERS: &str = r##"[
   { "id": "driveway-dots", "type": "circle", "source": "driveways",
     "paint": { "circle-radius": 6, "circle-color": "#0f766e", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
-  { "id": "driveway-tags", "type": "symbol", "source": "driveways",
+  { "id": "driveway-tags", "type": "symbol", "source": "driveway-tags",
     "layout": { "icon-image": ["concat", "price:", ["get", "label"]], "icon-anchor": "bottom", "icon-offset": [0, -5],
                 "icon-allow-overlap": false, "icon-padding": 1, "symbol-sort-key": ["get", "price"] } },
   { "id": "driveway-selected-dot", "type": "circle", "source": "driveways", "filter": ["==", ["get", "id"], ""],
     "paint": { "circle-radius": 9, "circle-color": "#f59e0b", "circle-stroke-color": "#ffffff", "circle-stroke-width": 3 } },
-  { "id": "driveway-selected-tag", "type": "symbol", "source": "driveways", "filter": ["==", ["get", "id"], ""],
+  { "id": "driveway-selected-tag", "type": "symbol", "source": "driveway-tags", "filter": ["==", ["get", "id"], ""],
     "layout": { "icon-image": ["concat", "price-selected:", ["get", "label"]], "icon-anchor": "bottom", "icon-offset": [0, -7],
                 "icon-allow-overlap": true, "icon-ignore-placement": true } }
 ]"##;
@@ -51,7 +53,7 @@ pub fn id_filter(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::map::features::{GRID_SOURCE, SELECTED_TAG_PREFIX, SOURCE, TAG_PREFIX};
+    use crate::map::features::{GRID_SOURCE, SELECTED_TAG_PREFIX, SOURCE, TAG_PREFIX, TAG_SOURCE};
     use serde_json::Value;
 
     #[test]
@@ -62,7 +64,8 @@ mod tests {
         let layers: Vec<Value> = serde_json::from_str(DRIVEWAY_LAYERS).expect("layers");
         let ids: Vec<&str> = layers.iter().filter_map(|l| l["id"].as_str()).collect();
         assert_eq!(ids, [layers::DOTS, layers::TAGS, layers::SELECTED_DOT, layers::SELECTED_TAG]);
-        assert!(layers.iter().all(|l| l["source"] == SOURCE));
+        let sources: Vec<&str> = layers.iter().filter_map(|l| l["source"].as_str()).collect();
+        assert_eq!(sources, [SOURCE, TAG_SOURCE, SOURCE, TAG_SOURCE]);
         assert_eq!(layers[1]["layout"]["icon-image"][1], TAG_PREFIX);
         assert_eq!(layers[3]["layout"]["icon-image"][1], SELECTED_TAG_PREFIX);
         let filter: Value = serde_json::from_str(&id_filter("a\"b")).expect("filter");
