@@ -65,6 +65,7 @@ try {
     await page.goto(server.url + '/');
     await page.waitForFunction(() => document.querySelector('.map')?.dataset.firstMarkersMs, null, { timeout: 30_000 });
     const ms = Number(await page.locator('.map').getAttribute('data-first-markers-ms'));
+    await page.waitForFunction(() => Number(document.querySelector('.map')?.dataset.markers ?? 0) > 0, null, { timeout: 30_000 });
     markers = Number(await page.locator('.map').getAttribute('data-markers'));
     times.push(ms);
     console.log(`run ${run + 1}: first markers after ${ms} ms (${markers} on screen)`);

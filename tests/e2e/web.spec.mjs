@@ -228,5 +228,17 @@ test('the search works on a phone screen and the owner can list a driveway', { t
       ?.querySelector('input[role=switch]')?.checked === true,
   );
   await shoot(page, '15-phone-owner');
+
+  // Edit it (the price), then delete it.
+  await row.getByRole('link', { name: 'Edit' }).click();
+  await page.getByLabel('Price per hour ($)').fill('4.25');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.waitForURL((u) => u.pathname === '/owner');
+  const edited = page.locator('.driveway-row', { hasText: 'Sunny spot on Oak St' });
+  await edited.getByText('$4.25/h').waitFor();
+  await edited.getByRole('button', { name: 'Delete' }).click();
+  await edited.getByRole('button', { name: 'Delete' }).click();
+  await page.locator('.toast', { hasText: 'Driveway deleted' }).waitFor();
+  await edited.waitFor({ state: 'detached' });
   await page.context().close();
 });
