@@ -204,31 +204,59 @@ pub fn in_tauri() -> bool {
     }
 }
 
-/// Calls one of the app's commands (`window.__TAURI__.core.invoke`) with JSON arguments and
-/// returns its JSON answer; the error is the command's `{error, message}` or a sentence.
-pub async fn tauri_invoke(command: &str, args: &serde_json::Value) -> Result<serde_json::Value, String> {
+/// Calls one of the app's commands (`window.__TAURI__.core.invoke`) with arguments as JSON
+/// text and returns its answer as JSON text; the error is the command's `{error, message}` or a
+/// sentence. (Text both ways: `serde_json::Value` would cost the wasm several kilobytes.)
+pub async fn tauri_invoke(command: &str, args_json: &str) -> Result<String, String> {
     #[cfg(target_arch = "wasm32")]
     {
-        use wasm_bindgen::{JsCast, JsValue};
-        let window = web_sys::window().ok_or("no window")?;
-        let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name)).ok();
-        let core = get(&window, "__TAURI__").and_then(|t| get(&t, "core")).ok_or("not inside the app")?;
-        let invoke: js_sys::Function = get(&core, "invoke").and_then(|f| f.dyn_into().ok()).ok_or("no invoke")?;
-        let js_args = js_sys::JSON::parse(&args.to_string()).map_err(|_| "bad arguments".to_owned())?;
-        let promise: js_sys::Promise = invoke
-            .call2(&core, &JsValue::from_str(command), &js_args)
-            .map_err(|_| "the app refused the call".to_owned())?
-            .dyn_into()
-            .map_err(|_| "the app answered oddly".to_owned())?;
-        let stringify = |v: &JsValue| js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
-            Ok(answer) => serde_json::from_str(&stringify(&answer)).or(Ok(serde_json::Value::Null)),
-            Err(e) => Err(e.as_string().unwrap_or_else(|| stringify(&e))),
-        }
+        let answer = invoke_js(command, args_json).await?;
+        Ok(stringify(&answer))
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = (command, args);
+        let _ = (command, args_json);
         Err("not inside the app".to_owned())
     }
+}
+
+/// Calls the app's `api` command; returns the answer's status and its body as JSON text
+/// (empty when the body is `null`).
+pub async fn tauri_api(args_json: &str) -> Result<(u16, String), String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsValue;
+        let answer = invoke_js("api", args_json).await?;
+        let get = |name: &str| js_sys::Reflect::get(&answer, &JsValue::from_str(name)).unwrap_or(JsValue::NULL);
+        let status = get("status").as_f64().ok_or("the app's answer has no status")? as u16;
+        let body = get("body");
+        let body = if body.is_null() || body.is_undefined() { String::new() } else { stringify(&body) };
+        Ok((status, body))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = args_json;
+        Err("not inside the app".to_owned())
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn stringify(v: &wasm_bindgen::JsValue) -> String {
+    js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn invoke_js(command: &str, args_json: &str) -> Result<wasm_bindgen::JsValue, String> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let window = web_sys::window().ok_or("no window")?;
+    let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name)).ok();
+    let core = get(&window, "__TAURI__").and_then(|t| get(&t, "core")).ok_or("not inside the app")?;
+    let invoke: js_sys::Function = get(&core, "invoke").and_then(|f| f.dyn_into().ok()).ok_or("no invoke")?;
+    let js_args = js_sys::JSON::parse(args_json).map_err(|_| "bad arguments".to_owned())?;
+    let promise: js_sys::Promise = invoke
+        .call2(&core, &JsValue::from_str(command), &js_args)
+        .map_err(|_| "the app refused the call".to_owned())?
+        .dyn_into()
+        .map_err(|_| "the app answered oddly".to_owned())?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| stringify(&e)))
 }

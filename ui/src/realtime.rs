@@ -72,7 +72,6 @@ impl Drop for LiveConnection {
 mod web {
     use super::*;
     use crate::state::Live;
-    use parkway_core::api::Notification;
     use std::cell::RefCell;
     use std::rc::{Rc, Weak};
     use wasm_bindgen::JsCast;
@@ -182,7 +181,7 @@ mod web {
             let dispatch = dispatch.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
                 let Some(text) = event.dyn_ref::<MessageEvent>().and_then(|e| e.data().as_string()) else { return };
-                let Ok(n) = serde_json::from_str::<Notification>(&text) else { return };
+                let Some(n) = crate::api::parse_notification(&text) else { return };
                 if let Some(inner) = weak.upgrade() {
                     let mut i = inner.borrow_mut();
                     i.last_id = i.last_id.max(n.id);

@@ -151,6 +151,41 @@ pub fn parse_search(text: &str) -> Result<Vec<SearchItem>, ClientError> {
         .collect())
 }
 
+/// A notification as read off the wire: everything but `data`, which the UI does not use.
+/// Decoding `data` would be the only use of `serde_json::Value` in the wasm (trees, maps and
+/// their parsers: several kilobytes).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationWire {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: parkway_core::notification::NotificationType,
+    title: String,
+    message: String,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    read_at: Option<DateTime<Utc>>,
+}
+
+impl From<NotificationWire> for Notification {
+    fn from(n: NotificationWire) -> Notification {
+        Notification {
+            id: n.id,
+            kind: n.kind,
+            title: n.title,
+            message: n.message,
+            data: serde_json::Value::Null,
+            created_at: n.created_at,
+            read_at: n.read_at,
+        }
+    }
+}
+
+/// Reads one notification (a WebSocket message).
+pub fn parse_notification(text: &str) -> Option<Notification> {
+    serde_json::from_str::<NotificationWire>(text).ok().map(Notification::from)
+}
+
 /// `{"bookingId": …}`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -315,7 +350,8 @@ impl Api {
 
     /// `GET /api/notifications?after=` (oldest first).
     pub async fn notifications(&self, after: i64) -> Result<Vec<Notification>, ClientError> {
-        Ok(self.get::<Items<Notification>>(format!("/api/notifications?after={after}&limit=100")).await?.items)
+        let page = self.get::<Items<NotificationWire>>(format!("/api/notifications?after={after}&limit=100")).await?;
+        Ok(page.items.into_iter().map(Notification::from).collect())
     }
 
     /// `POST /api/notifications/:id/read`.
@@ -370,6 +406,15 @@ mod tests {
         let expected: Items<SearchItem> = serde_json::from_value(json).expect("flattened");
         assert_eq!(items, expected.items);
         assert_eq!(items[0].quote_cents, Some(Cents(300)));
+    }
+
+    #[test]
+    fn notifications_are_read_without_their_data() {
+        let text = r#"{"id":7,"type":"booking_confirmed","title":"T","message":"M","data":{"bookingId":"x","drivewayId":"y"},"createdAt":"2026-11-24T09:00:00Z"}"#;
+        let n = parse_notification(text).expect("parse");
+        assert_eq!((n.id, n.kind.as_str(), n.title.as_str()), (7, "booking_confirmed", "T"));
+        assert_eq!(n.read_at, None);
+        assert!(parse_notification("{}").is_none());
     }
 
     #[test]

@@ -106,29 +106,25 @@ impl Transport {
 
 /// Sends a request through the app's `api` command.
 async fn invoke_api(req: &RawRequest) -> Result<RawResponse, ClientError> {
-    use crate::platform::{storage_get, storage_set, tauri_invoke};
+    use crate::map::features::quote;
+    use crate::platform::{storage_get, storage_set, tauri_api, tauri_invoke};
     if storage_get(APP_SERVER_KEY).is_none()
-        && let Ok(serde_json::Value::String(server)) = tauri_invoke("server_url", &serde_json::json!({})).await
+        && let Ok(text) = tauri_invoke("server_url", "{}").await
+        && let Ok(server) = serde_json::from_str::<String>(&text)
     {
         storage_set(APP_SERVER_KEY, Some(&server));
     }
-    let body = match &req.body {
-        Some(text) => serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))?,
-        None => serde_json::Value::Null,
-    };
-    let args = serde_json::json!({
-        "method": req.method.as_str(),
-        "path": req.path,
-        "body": body,
-        "idempotencyKey": req.idempotency_key,
-        "token": req.token,
-    });
-    let answer = tauri_invoke("api", &args).await.map_err(|_| ClientError::Network)?;
-    let status = answer["status"].as_u64().unwrap_or(0) as u16;
-    let body = match &answer["body"] {
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    };
+    let optional = |v: &Option<String>| v.as_deref().map(quote).unwrap_or_else(|| "null".to_owned());
+    // The body is already JSON text (serialised by the API client).
+    let args = format!(
+        r#"{{"method":{},"path":{},"body":{},"idempotencyKey":{},"token":{}}}"#,
+        quote(req.method.as_str()),
+        quote(&req.path),
+        req.body.as_deref().unwrap_or("null"),
+        optional(&req.idempotency_key),
+        optional(&req.token),
+    );
+    let (status, body) = tauri_api(&args).await.map_err(|_| ClientError::Network)?;
     Ok(RawResponse { status, body })
 }
 

@@ -26,7 +26,7 @@ pub fn NavBar() -> Html {
             // Inside the app, its notification listener and outbox stop acting for this user.
             if crate::platform::in_tauri() {
                 wasm_bindgen_futures::spawn_local(async {
-                    let _ = crate::platform::tauri_invoke("session_set", &serde_json::json!({"token": null})).await;
+                    let _ = crate::platform::tauri_invoke("session_set", r#"{"token":null}"#).await;
                 });
             }
             if let Some(n) = &navigator {
