@@ -117,6 +117,8 @@ pub enum PaymentStatus {
 pub enum PaymentEvent {
     /// The money was collected.
     Succeeded,
+    /// A card was authorised; the money is collected later (when the owner confirms).
+    Authorized,
     /// An attempt failed.
     Failed,
     /// A refund went through.
@@ -129,14 +131,15 @@ impl PaymentStatus {
         [PaymentStatus::Pending, PaymentStatus::Paid, PaymentStatus::Failed, PaymentStatus::Refunded];
 
     /// Payment states only move forward, so a duplicate or late event changes nothing:
-    /// pending → paid | failed; failed → paid (another card); paid → refunded.
-    /// `None` means "ignore this event".
+    /// pending → paid | failed; failed → paid (another card), or back to pending when another
+    /// card is authorised; paid → refunded. `None` means "ignore this event".
     pub fn apply(self, event: PaymentEvent) -> Option<PaymentStatus> {
         use PaymentEvent as E;
         use PaymentStatus as S;
         match (self, event) {
             (S::Pending | S::Failed, E::Succeeded) => Some(S::Paid),
             (S::Pending, E::Failed) => Some(S::Failed),
+            (S::Failed, E::Authorized) => Some(S::Pending),
             (S::Paid, E::Refunded) => Some(S::Refunded),
             _ => None,
         }
@@ -204,7 +207,12 @@ mod tests {
     }
 
     fn payment_event() -> impl Strategy<Value = PaymentEvent> {
-        prop_oneof![Just(PaymentEvent::Succeeded), Just(PaymentEvent::Failed), Just(PaymentEvent::Refunded)]
+        prop_oneof![
+            Just(PaymentEvent::Succeeded),
+            Just(PaymentEvent::Authorized),
+            Just(PaymentEvent::Failed),
+            Just(PaymentEvent::Refunded)
+        ]
     }
 
     proptest! {

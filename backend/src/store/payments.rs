@@ -210,7 +210,8 @@ pub async fn apply_in(
         PaymentChange::Succeeded => Some(PaymentEvent::Succeeded),
         PaymentChange::Failed(_) => Some(PaymentEvent::Failed),
         PaymentChange::Refunded(_) => Some(PaymentEvent::Refunded),
-        PaymentChange::Authorized | PaymentChange::Canceled => None,
+        PaymentChange::Authorized => Some(PaymentEvent::Authorized),
+        PaymentChange::Canceled => None,
     };
     if let Some(next_status) = event.and_then(|e| booking.payment_status.apply(e)) {
         tx.execute(

@@ -76,3 +76,27 @@ async fn a_paid_hold_does_not_expire() {
         "authorised: waits for the owner"
     );
 }
+
+#[tokio::test]
+async fn an_authorisation_after_a_decline_makes_the_payment_pending_again() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    // Request to book, starting within 5 days: cards are authorised only.
+    let d = app.driveway(&owner, json!({"instantBook": false})).await;
+    let b = app.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
+    let first = app.post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": b})).await;
+    let id = first.str("paymentIntentId");
+    app.post(
+        &format!("/api/payments/simulated/{id}/confirm"),
+        Some(&driver.token),
+        json!({"card": "4000000000000002"}),
+    )
+    .await;
+    assert_eq!(app.get(&format!("/api/bookings/{b}"), Some(&owner.token)).await.body["paymentStatus"], "failed");
+    app.pay(&driver, &b).await;
+    let seen_by_owner = app.get(&format!("/api/bookings/{b}"), Some(&owner.token)).await;
+    assert_eq!(seen_by_owner.body["paymentStatus"], "pending", "authorised, waiting for the owner: no longer failed");
+    let confirmed = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
+    assert_eq!(confirmed.body["paymentStatus"], "paid");
+}
