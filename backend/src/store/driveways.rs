@@ -33,6 +33,24 @@ pub struct DrivewayFields {
     pub availability: WeeklySchedule,
 }
 
+impl DrivewayFields {
+    /// Binds the stored columns in the order both INSERT and UPDATE list them: title, address,
+    /// lat, lng, prices, currency, timezone, instant book, instructions, availability.
+    fn bind_columns(&self, q: super::db::Query) -> AppResult<super::db::Query> {
+        Ok(q.bind(&self.title)
+            .bind(&self.address)
+            .bind(self.point.lat())
+            .bind(self.point.lng())
+            .bind(self.rate.per_hour.0)
+            .bind(self.rate.per_day.map(|c| c.0))
+            .bind(self.currency.as_str())
+            .bind(&self.timezone)
+            .bind(self.instant_book)
+            .bind(&self.access_instructions)
+            .bind(serde_json::to_string(&self.availability).map_err(anyhow::Error::from)?))
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct DrivewayRow {
     id: String,
@@ -111,24 +129,15 @@ impl Store {
         let id = Uuid::new_v4();
         let mut tx = self.begin_write().await?;
         tx.execute(
-            query(
-                "INSERT INTO driveways (id, owner_id, title, address, lat, lng, price_per_hour_cents, \
+            f.bind_columns(
+                query(
+                    "INSERT INTO driveways (id, owner_id, title, address, lat, lng, price_per_hour_cents, \
                  price_per_day_cents, currency, timezone, instant_book, access_instructions, availability, \
                  created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(owner)
-            .bind(&f.title)
-            .bind(&f.address)
-            .bind(f.point.lat())
-            .bind(f.point.lng())
-            .bind(f.rate.per_hour.0)
-            .bind(f.rate.per_day.map(|c| c.0))
-            .bind(f.currency.as_str())
-            .bind(&f.timezone)
-            .bind(f.instant_book)
-            .bind(&f.access_instructions)
-            .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
+                )
+                .bind(id)
+                .bind(owner),
+            )?
             .bind(to_ms(now))
             .bind(to_ms(now)),
         )
@@ -159,22 +168,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let done = tx
             .execute(
-                query(
+                f.bind_columns(query(
                     "UPDATE driveways SET title = ?, address = ?, lat = ?, lng = ?, price_per_hour_cents = ?, \
                      price_per_day_cents = ?, currency = ?, timezone = ?, instant_book = ?, access_instructions = ?, \
                      availability = ?, updated_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL",
-                )
-                .bind(&f.title)
-                .bind(&f.address)
-                .bind(f.point.lat())
-                .bind(f.point.lng())
-                .bind(f.rate.per_hour.0)
-                .bind(f.rate.per_day.map(|c| c.0))
-                .bind(f.currency.as_str())
-                .bind(&f.timezone)
-                .bind(f.instant_book)
-                .bind(&f.access_instructions)
-                .bind(serde_json::to_string(&f.availability).map_err(anyhow::Error::from)?)
+                ))?
                 .bind(to_ms(now))
                 .bind(id)
                 .bind(owner),
