@@ -17,6 +17,8 @@ pub mod geo;
 pub mod money;
 /// Notification kinds and their texts.
 pub mod notification;
+/// The states of the app's offline booking outbox.
+pub mod outbox;
 /// The price of a time slot.
 pub mod pricing;
 /// Who gets how much back when a booking is cancelled.

@@ -73,7 +73,7 @@ async fn run() -> (f64, f64) {
             expected_total_cents: None,
             stripe_payment_id: None,
         };
-        local.enqueue(uuid::Uuid::new_v4(), &request, Utc::now()).await.expect("enqueue");
+        local.enqueue(uuid::Uuid::new_v4(), &request, None, Utc::now()).await.expect("enqueue");
     }
     let client = BackendClient::new(&base).expect("client");
     client.set_token(driver["token"].as_str().map(str::to_owned));

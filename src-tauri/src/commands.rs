@@ -100,11 +100,22 @@ pub struct BookOutcome {
     pub message: String,
 }
 
+/// Longest label kept with an outbox item.
+const MAX_LABEL: usize = 300;
+
 /// Books now if the server answers, else saves the request in the outbox. The same key is
-/// used for both, so a request that did reach the server is never booked twice.
+/// used for both, so a request that did reach the server is never booked twice. `key` is the
+/// UI's idempotency key for this attempt (a new one when absent); `label` says in words what is
+/// booked, for the outbox list.
 #[tauri::command]
-pub async fn book(state: State<'_, AppState>, request: NewBooking) -> Result<BookOutcome> {
-    let key = Uuid::new_v4();
+pub async fn book(
+    state: State<'_, AppState>,
+    request: NewBooking,
+    key: Option<Uuid>,
+    label: Option<String>,
+) -> Result<BookOutcome> {
+    let key = key.unwrap_or_else(Uuid::new_v4);
+    let label = label.map(|l| l.trim().chars().take(MAX_LABEL).collect::<String>()).filter(|l| !l.is_empty());
     match state.client.create_booking(&request, key).await {
         Ok(booking) => {
             state.store.cache_booking(&booking, None, Utc::now()).await?;
@@ -116,7 +127,7 @@ pub async fn book(state: State<'_, AppState>, request: NewBooking) -> Result<Boo
             })
         }
         Err(e) if e.is_retryable() => {
-            let item = state.store.enqueue(key, &request, Utc::now()).await?;
+            let item = state.store.enqueue(key, &request, label.as_deref(), Utc::now()).await?;
             state.emit_outbox(&item);
             state.sync.wake();
             Ok(BookOutcome {
@@ -151,6 +162,19 @@ pub async fn outbox_cancel(state: State<'_, AppState>, id: Uuid) -> Result<()> {
         state.emit_outbox(&item);
     }
     Ok(())
+}
+
+/// Removes a finished item (booked, refused, expired or cancelled) from the outbox list.
+#[tauri::command]
+pub async fn outbox_dismiss(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    if state.store.dismiss(id).await? {
+        return Ok(());
+    }
+    Err(Error::Api {
+        status: 409,
+        code: "invalid_transition".into(),
+        message: "this request is still waiting to be sent; cancel it first".into(),
+    })
 }
 
 /// Tries to send the outbox now.

@@ -1,5 +1,5 @@
-//! The app's one error type. It serialises to the API's error body, `{error, message}`, so the
-//! UI handles an error from a command exactly like one from the server.
+//! The app's one error type. It serialises to the API's error body, `{error, message}` with the
+//! `status` it stands for, so the UI handles an error from a command exactly like one from the server.
 
 use serde::ser::SerializeStruct;
 
@@ -28,6 +28,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The HTTP status this error stands for (503 when the server cannot be reached).
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Api { status, .. } => *status,
+            Error::Offline(_) => 503,
+            Error::Local(_) | Error::Other(_) => 500,
+        }
+    }
+
     /// The API error code this error is shown as.
     pub fn code(&self) -> &str {
         match self {
@@ -49,7 +58,8 @@ impl Error {
 
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut body = s.serialize_struct("Error", 2)?;
+        let mut body = s.serialize_struct("Error", 3)?;
+        body.serialize_field("status", &self.status())?;
         body.serialize_field("error", self.code())?;
         body.serialize_field("message", &self.to_string())?;
         body.end()

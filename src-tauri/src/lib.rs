@@ -66,6 +66,7 @@ pub fn run() {
             commands::book,
             commands::outbox_list,
             commands::outbox_cancel,
+            commands::outbox_dismiss,
             commands::sync_now,
             commands::cached_bookings,
             commands::current_position,

@@ -5,6 +5,7 @@
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use parkway_core::api::{Booking, NewBooking};
+pub use parkway_core::outbox::OutboxState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::SqlitePool;
@@ -14,52 +15,6 @@ use uuid::Uuid;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Where an outbox item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutboxState {
-    /// Waiting for the network.
-    Queued,
-    /// Being sent right now.
-    Syncing,
-    /// The server created the booking.
-    Synced,
-    /// The slot was taken (or closed) meanwhile.
-    Conflict,
-    /// The server refused it for another reason.
-    Failed,
-    /// Too old to send.
-    Expired,
-    /// The driver cancelled it before it was sent.
-    Cancelled,
-}
-
-impl OutboxState {
-    fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Queued => "queued",
-            OutboxState::Syncing => "syncing",
-            OutboxState::Synced => "synced",
-            OutboxState::Conflict => "conflict",
-            OutboxState::Failed => "failed",
-            OutboxState::Expired => "expired",
-            OutboxState::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> OutboxState {
-        match s {
-            "syncing" => OutboxState::Syncing,
-            "synced" => OutboxState::Synced,
-            "conflict" => OutboxState::Conflict,
-            "failed" => OutboxState::Failed,
-            "expired" => OutboxState::Expired,
-            "cancelled" => OutboxState::Cancelled,
-            _ => OutboxState::Queued,
-        }
-    }
-}
-
 /// One booking request in the outbox, as the UI shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +23,8 @@ pub struct OutboxItem {
     pub id: Uuid,
     /// The request.
     pub request: NewBooking,
+    /// What the driver booked, in words (the driveway's title and address), for the list.
+    pub label: Option<String>,
     /// Where it stands.
     pub state: OutboxState,
     /// Attempts so far.
@@ -88,6 +45,7 @@ pub struct OutboxItem {
 struct OutboxRow {
     id: String,
     payload: String,
+    label: Option<String>,
     state: String,
     attempts: i64,
     last_error: Option<String>,
@@ -110,7 +68,10 @@ impl OutboxRow {
         Some(OutboxItem {
             id: Uuid::parse_str(&self.id).ok()?,
             request: serde_json::from_str(&self.payload).ok()?,
-            state: OutboxState::parse(&self.state),
+            label: self.label,
+            // Only this app writes the column; a state it does not know came from a newer
+            // version, which is the one to show it.
+            state: OutboxState::parse(&self.state)?,
             attempts: self.attempts,
             last_error: self.last_error,
             booking: self.booking.and_then(|b| serde_json::from_str(&b).ok()),
@@ -121,7 +82,8 @@ impl OutboxRow {
     }
 }
 
-const OUTBOX_COLUMNS: &str = "id, payload, state, attempts, last_error, booking, alternatives, created_at, updated_at";
+const OUTBOX_COLUMNS: &str =
+    "id, payload, label, state, attempts, last_error, booking, alternatives, created_at, updated_at";
 
 /// The app's database.
 #[derive(Debug, Clone)]
@@ -142,15 +104,22 @@ impl LocalStore {
         Ok(LocalStore { pool })
     }
 
-    /// Saves a booking request made without a network.
-    pub async fn enqueue(&self, id: Uuid, request: &NewBooking, now: DateTime<Utc>) -> Result<OutboxItem> {
+    /// Saves a booking request made without a network; `label` says what it is for in words.
+    pub async fn enqueue(
+        &self,
+        id: Uuid,
+        request: &NewBooking,
+        label: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<OutboxItem> {
         let payload = serde_json::to_string(request).map_err(|e| crate::error::Error::Other(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO outbox (id, payload, state, next_attempt_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?) \
-             ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO outbox (id, payload, label, state, next_attempt_at, created_at, updated_at) \
+             VALUES (?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(payload)
+        .bind(label)
         .bind(ms(now))
         .bind(ms(now))
         .bind(ms(now))
@@ -193,6 +162,17 @@ impl LocalStore {
             }
         }
         Ok(out)
+    }
+
+    /// Removes a finished item from the list (one still waiting or being sent stays: it may
+    /// yet book). Returns false when there is no such finished item.
+    pub async fn dismiss(&self, id: Uuid) -> Result<bool> {
+        Ok(sqlx::query("DELETE FROM outbox WHERE id = ? AND state NOT IN ('queued', 'syncing')")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
     }
 
     /// Items a previous run left half-sent go back to the queue (the key makes a resend safe).

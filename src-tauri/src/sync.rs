@@ -5,7 +5,8 @@
 //! and 5xx are retried with exponential backoff and jitter; the first such error ends the pass
 //! (the network is down; order is kept). `409 slot_taken`/`unavailable` make the item a
 //! conflict, with free driveways nearby for the same slot; any other refusal fails it with the
-//! server's sentence. Items older than a week expire. A pass never runs twice at once.
+//! server's sentence. Items older than a week expire. While nobody is signed in, items wait.
+//! A pass never runs twice at once.
 
 use crate::client::BackendClient;
 use crate::error::Error;
@@ -106,7 +107,8 @@ impl SyncWorker {
             return Ok(PassReport { skipped: true, ..PassReport::default() });
         };
         let mut report = PassReport::default();
-        let mut network_down = false;
+        // Signed out: the requests wait for the next sign-in rather than fail as unauthorised.
+        let mut network_down = self.client.token().is_none();
         for (item, due) in self.store.pending().await? {
             if now - item.created_at > Duration::days(MAX_AGE_DAYS) {
                 if self

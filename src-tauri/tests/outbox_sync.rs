@@ -128,7 +128,7 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
             stripe_payment_id: None,
         };
         let id = uuid::Uuid::new_v4();
-        local.enqueue(id, &request, Utc::now()).await.expect("enqueued");
+        local.enqueue(id, &request, Some("Driveway"), Utc::now()).await.expect("enqueued");
         ids.push((id, request));
     }
     // Meanwhile someone else books 20 of those slots directly: those must become conflicts.
@@ -285,12 +285,12 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
     let client = BackendClient::new(&base).expect("client");
     client.set_token(driver["token"].as_str().map(str::to_owned));
     let conflicted = uuid::Uuid::new_v4();
-    local.enqueue(conflicted, &request, Utc::now()).await.expect("enqueue");
+    local.enqueue(conflicted, &request, None, Utc::now()).await.expect("enqueue");
     let stale = uuid::Uuid::new_v4();
     let mut later = request.clone();
     later.start_time += Duration::hours(5);
     later.end_time += Duration::hours(5);
-    local.enqueue(stale, &later, Utc::now() - Duration::days(8)).await.expect("enqueue");
+    local.enqueue(stale, &later, None, Utc::now() - Duration::days(8)).await.expect("enqueue");
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     let worker = SyncWorker::new(
@@ -311,5 +311,13 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
     assert_eq!(expired.state, OutboxState::Expired);
     assert!(expired.last_error.expect("reason").contains("7 days"));
     assert!(seen.lock().expect("lock").contains(&OutboxState::Syncing), "the UI saw it being sent");
+
+    // Finished items can be cleared from the list; one still waiting cannot (it may yet book).
+    let waiting = uuid::Uuid::new_v4();
+    local.enqueue(waiting, &later, Some("Later"), Utc::now()).await.expect("enqueue");
+    assert!(!local.dismiss(waiting).await.expect("dismiss"), "a queued item stays");
+    assert!(local.dismiss(conflicted).await.expect("dismiss"));
+    assert!(local.item(conflicted).await.expect("read").is_none());
+    assert_eq!(local.item(waiting).await.expect("read").expect("item").label.as_deref(), Some("Later"));
     let _ = server.shutdown().await;
 }

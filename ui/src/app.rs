@@ -1,6 +1,7 @@
 //! The root component: the shared state and configuration, the router, the navigation bar,
-//! toasts and the live connection for the signed-in user.
+//! toasts, the live connection for the signed-in user and, in the app, its outbox.
 
+use crate::api::outbox;
 use crate::components::nav_bar::NavBar;
 use crate::components::toasts::Toasts;
 use crate::hooks::AppContext;
@@ -77,6 +78,26 @@ pub fn App() -> Html {
                 )
             });
             move || drop(connection)
+        });
+    }
+
+    // Inside the app: the outbox of bookings made offline, kept up to date by the app's events.
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            if platform::in_tauri() {
+                let live = dispatcher.clone();
+                platform::tauri_listen("outbox-changed", move |json| {
+                    if let Ok(item) = serde_json::from_str(&json) {
+                        live.dispatch(Action::OutboxChanged(item));
+                    }
+                });
+                yew::platform::spawn_local(async move {
+                    if let Ok(items) = outbox::list().await {
+                        dispatcher.dispatch(Action::Outbox(items));
+                    }
+                });
+            }
         });
     }
 

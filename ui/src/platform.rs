@@ -240,6 +240,35 @@ pub async fn tauri_api(args_json: &str) -> Result<(u16, String), String> {
     }
 }
 
+/// Calls `on_payload` with each `event` the app emits, its payload as JSON text, for as long as
+/// the page lives (the app-wide subscriptions are made once, at start).
+pub fn tauri_listen(event: &str, on_payload: impl Fn(String) + 'static) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+        let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name)).ok();
+        let Some(window) = web_sys::window() else { return };
+        let Some(listen) = get(&window, "__TAURI__")
+            .and_then(|t| get(&t, "event"))
+            .and_then(|e| get(&e, "listen"))
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        else {
+            return;
+        };
+        let handler = Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
+            if let Some(payload) = get(&e, "payload") {
+                on_payload(stringify(&payload));
+            }
+        });
+        let _ = listen.call2(&JsValue::NULL, &JsValue::from_str(event), handler.as_ref());
+        handler.forget();
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (event, on_payload);
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 fn stringify(v: &wasm_bindgen::JsValue) -> String {
     js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default()

@@ -2,11 +2,14 @@
 //! live connection, the search filters and where the map was. Pages keep their own data; when
 //! a notification says something changed, `changes` moves on and they reload.
 
+use crate::api::outbox::OutboxItem;
 use chrono::{DateTime, Utc};
 use parkway_core::api::{Notification, Role, User};
 use parkway_core::notification::NotificationType;
+use parkway_core::outbox::OutboxState;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
+use uuid::Uuid;
 use yew::Reducible;
 
 /// The signed-in user and their token (kept in `localStorage` across reloads).
@@ -109,6 +112,8 @@ pub struct State {
     pub filters: Filters,
     /// The map's last camera.
     pub camera: Option<Camera>,
+    /// Booking requests kept on this device (the app only), newest first.
+    pub outbox: Vec<OutboxItem>,
     next_toast: u32,
 }
 
@@ -142,6 +147,12 @@ pub enum Action {
     Filters(Filters),
     /// The map moved.
     Camera(Camera),
+    /// The app listed its outbox.
+    Outbox(Vec<OutboxItem>),
+    /// The app says an outbox item changed.
+    OutboxChanged(OutboxItem),
+    /// An outbox item was cleared from the list.
+    OutboxDismissed(Uuid),
 }
 
 /// Most toasts on screen at once.
@@ -185,6 +196,46 @@ impl State {
         let extra = self.notifications.len().saturating_sub(MAX_NOTIFICATIONS);
         self.notifications.drain(..extra);
         fresh
+    }
+
+    /// Keeps the newer copy of an item; returns the state it had before, if it was known.
+    fn upsert(&mut self, item: OutboxItem) -> Option<OutboxState> {
+        match self.outbox.iter_mut().find(|old| old.id == item.id) {
+            Some(old) if old.updated_at > item.updated_at => Some(old.state),
+            Some(old) => Some(std::mem::replace(old, item).state),
+            None => {
+                self.outbox.push(item);
+                self.outbox.sort_by_key(|i| std::cmp::Reverse(i.created_at));
+                None
+            }
+        }
+    }
+
+    /// Says what happened to a request the driver made offline, once, when it happens.
+    fn outbox_news(&mut self, item: &OutboxItem) {
+        let what = item.title().to_owned();
+        match item.state {
+            OutboxState::Synced => {
+                self.changes = self.changes.wrapping_add(1);
+                self.push_toast(
+                    ToastKind::Success,
+                    format!("Booked: {what}"),
+                    "Your request saved offline went through. Pay in My bookings within 15 minutes to keep it."
+                        .to_owned(),
+                );
+            }
+            OutboxState::Conflict => self.push_toast(
+                ToastKind::Error,
+                format!("Taken meanwhile: {what}"),
+                "Someone booked that time first. My bookings shows free driveways nearby.".to_owned(),
+            ),
+            OutboxState::Failed | OutboxState::Expired => self.push_toast(
+                ToastKind::Error,
+                format!("Not booked: {what}"),
+                item.last_error.clone().unwrap_or_else(|| "The server refused the request.".to_owned()),
+            ),
+            OutboxState::Queued | OutboxState::Syncing | OutboxState::Cancelled => {}
+        }
     }
 
     /// Applies an action (the pure part of the reducer, testable natively).
@@ -239,6 +290,21 @@ impl State {
             Action::Changed => self.changes = self.changes.wrapping_add(1),
             Action::Filters(f) => self.filters = f,
             Action::Camera(c) => self.camera = Some(c),
+            Action::Outbox(items) => {
+                for item in items {
+                    self.upsert(item);
+                }
+            }
+            Action::OutboxChanged(item) => {
+                let news = item.clone();
+                let before = self.upsert(item);
+                let now = self.outbox.iter().find(|i| i.id == news.id).map(|i| i.state);
+                // An older copy arriving late changes nothing and says nothing.
+                if now == Some(news.state) && before != Some(news.state) {
+                    self.outbox_news(&news);
+                }
+            }
+            Action::OutboxDismissed(id) => self.outbox.retain(|i| i.id != id),
         }
         self
     }
@@ -255,7 +321,58 @@ impl Reducible for State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
+    use chrono::Duration;
+    use parkway_core::slot::TimeSlot;
+
+    fn outbox_item(id: u128, state: OutboxState, updated_at: DateTime<Utc>) -> OutboxItem {
+        let start = Utc::now() + Duration::hours(2);
+        OutboxItem {
+            id: Uuid::from_u128(id),
+            request: TimeSlot::new(start, start + Duration::hours(1)).expect("slot"),
+            label: Some("Sunny driveway".into()),
+            state,
+            attempts: 0,
+            last_error: None,
+            alternatives: None,
+            created_at: updated_at,
+            updated_at,
+        }
+    }
+
+    #[test]
+    fn outbox_changes_are_told_once_and_stale_copies_are_ignored() {
+        let t0 = Utc::now();
+        let s = State::default().apply(Action::Outbox(vec![outbox_item(1, OutboxState::Queued, t0)]));
+        let s = s.apply(Action::OutboxChanged(outbox_item(1, OutboxState::Syncing, t0 + Duration::seconds(1))));
+        assert!(s.toasts.is_empty(), "sending is shown in the list, not as a toast");
+        let changes = s.changes;
+        let synced = outbox_item(1, OutboxState::Synced, t0 + Duration::seconds(2));
+        let s = s.apply(Action::OutboxChanged(synced.clone())).apply(Action::OutboxChanged(synced));
+        assert_eq!(s.toasts.len(), 1, "told once");
+        assert_eq!(s.toasts[0].kind, ToastKind::Success);
+        assert!(s.changes != changes, "My bookings reloads to show the new booking");
+        // The list loaded before the last event arrives late: the newer state stays.
+        let s = s.apply(Action::Outbox(vec![outbox_item(1, OutboxState::Queued, t0)]));
+        assert_eq!(s.outbox[0].state, OutboxState::Synced);
+        let s = s.apply(Action::OutboxChanged(outbox_item(1, OutboxState::Syncing, t0)));
+        assert_eq!((s.outbox[0].state, s.toasts.len()), (OutboxState::Synced, 1));
+        let s = s.apply(Action::OutboxDismissed(Uuid::from_u128(1)));
+        assert!(s.outbox.is_empty());
+    }
+
+    #[test]
+    fn a_conflict_says_so_and_new_items_come_first() {
+        let t0 = Utc::now();
+        let s = State::default()
+            .apply(Action::OutboxChanged(outbox_item(1, OutboxState::Queued, t0)))
+            .apply(Action::OutboxChanged(outbox_item(2, OutboxState::Queued, t0 + Duration::seconds(5))));
+        assert_eq!(s.outbox.iter().map(|i| i.id.as_u128()).collect::<Vec<_>>(), vec![2, 1]);
+        assert!(s.toasts.is_empty());
+        let s = s.apply(Action::OutboxChanged(outbox_item(1, OutboxState::Conflict, t0 + Duration::seconds(9))));
+        assert_eq!(s.toasts.len(), 1);
+        assert_eq!(s.toasts[0].kind, ToastKind::Error);
+        assert!(s.toasts[0].title.contains("Sunny driveway"));
+    }
 
     fn note(id: i64, kind: NotificationType) -> Notification {
         Notification {

@@ -1,8 +1,10 @@
 //! The one client of the Parkway API. Pages call typed methods here; how a request travels is
-//! the [`Transport`]'s business (HTTP in a browser; Tauri commands inside the app, later).
+//! the [`Transport`]'s business (HTTP in a browser; the app's commands inside the Parkway app).
 
 /// Failed requests and their sentences.
 mod error;
+/// The app's offline booking outbox.
+pub mod outbox;
 /// Retries with backoff for network errors and 5xx answers.
 pub mod retry;
 /// How requests travel.

@@ -1,3 +1,4 @@
+use crate::api::outbox::{Booked, OutboxItem};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::payment_form::PaymentForm;
 use crate::format;
@@ -34,6 +35,8 @@ enum Phase {
     Sending,
     Paying(Booking),
     Done(Booking, bool),
+    /// Saved on the device (the app, offline); it books when the network is back.
+    Queued(OutboxItem),
 }
 
 /// The booking form: date, start and end, quick durations, special requests, the live price
@@ -93,12 +96,17 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
             phase.set(Phase::Sending);
             // One key per attempt: retries of this attempt replay it, a new attempt gets a new one.
             let key = Uuid::new_v4().to_string();
+            let label = format!("{}, {}", d.title, d.address);
             let (phase, error, app, on_stale) = (phase.clone(), error.clone(), app.clone(), on_stale.clone());
             yew::platform::spawn_local(async move {
-                match app.api().create_booking(&req, &key).await {
-                    Ok(b) => {
+                match app.api().book(&req, &key, &label).await {
+                    Ok(Booked::Now(b)) => {
                         app.dispatch(Action::Changed);
                         phase.set(Phase::Paying(b));
+                    }
+                    Ok(Booked::Queued(item)) => {
+                        app.dispatch(Action::OutboxChanged(item.clone()));
+                        phase.set(Phase::Queued(item));
                     }
                     Err(e) => {
                         phase.set(Phase::Editing);
@@ -167,6 +175,20 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                     <h2>{ heading }</h2>
                     <p>{ format!("{} at {}", format::slot(b.start_time, b.end_time), d.title) }</p>
                     <p class="muted">{ next }</p>
+                    <Link<Route> to={Route::Bookings} classes="button">{ "See my bookings" }</Link<Route>>
+                </section>
+            };
+        }
+        Phase::Queued(item) => {
+            return html! {
+                <section class="card success-card queued" role="status" aria-live="polite">
+                    <span class="tick" aria-hidden="true">{ "⇅" }</span>
+                    <h2>{ "Saved offline — will book when you are back online" }</h2>
+                    <p>{ format!("{} at {}", format::slot(item.request.start(), item.request.end()), d.title) }</p>
+                    <p class="muted">
+                        { "Parkway could not be reached, so this request waits on your device and is sent as soon as the network is back. " }
+                        { "You will be told whether it went through; until it is sent you can still cancel it in My bookings." }
+                    </p>
                     <Link<Route> to={Route::Bookings} classes="button">{ "See my bookings" }</Link<Route>>
                 </section>
             };

@@ -26,6 +26,8 @@ pub mod metrics_panel;
 pub mod nav_bar;
 /// The bell and the inbox.
 pub mod notification_bell;
+/// The app's offline booking outbox, live.
+pub mod outbox_list;
 /// One of the owner's driveways with its switches and actions.
 pub mod owner_driveway_row;
 /// The payment step (simulated card form).

@@ -190,9 +190,28 @@ fn minutes(s: &str) -> Option<u16> {
     (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
 }
 
+/// Parses a decimal coordinate such as `-122.4194`. Written out rather than with
+/// `str::parse::<f64>`, whose correctly rounded algorithm brings about 20 KB of tables into
+/// the wasm; a coordinate has at most 9 decimals here (well under a millimetre), so integer
+/// digits scaled once are exact enough.
 fn parse_coordinate(s: &str, limit: f64) -> Option<f64> {
-    let v: f64 = s.trim().parse().ok()?;
-    (v.is_finite() && v.abs() <= limit).then_some(v)
+    let s = s.trim();
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && frac.is_empty()
+        || whole.len() > 3
+        || frac.len() > 9
+        || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mantissa = whole.bytes().chain(frac.bytes()).fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+    let v = mantissa as f64 / 10f64.powi(frac.len() as i32);
+    let v = if negative { -v } else { v };
+    (v.abs() <= limit).then_some(v)
 }
 
 /// Parses `4`, `4.5`, `4.50`, `$4.50` into cents; more than two decimals is refused.
@@ -236,6 +255,18 @@ mod tests {
             instant_book: true,
             access_instructions: "Gate code 1234".into(),
             windows: DrivewayForm::weekdays_office_hours(),
+        }
+    }
+
+    #[test]
+    fn coordinates_parse_like_decimals() {
+        assert_eq!(parse_coordinate(" -122.4194 ", 180.0), Some(-122.4194));
+        assert_eq!(parse_coordinate("37.774929", 90.0), Some(37.774929));
+        assert_eq!(parse_coordinate("+45", 90.0), Some(45.0));
+        assert_eq!(parse_coordinate(".5", 90.0), Some(0.5));
+        assert_eq!(parse_coordinate("90.000000001", 90.0), None);
+        for bad in ["", "-", ".", "1e5", "12,5", "NaN", "inf", "1.2.3", "--1", "1234", "0.1234567891"] {
+            assert_eq!(parse_coordinate(bad, 180.0), None, "{bad}");
         }
     }
 

@@ -2,6 +2,7 @@ use crate::components::booking_card::{BookingCard, Viewer};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
+use crate::components::outbox_list::OutboxList;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
 use crate::route::Route;
@@ -111,6 +112,7 @@ pub fn BookingsPage() -> Html {
     html! {
         <div class="page narrow">
             <div class="page-head"><h1>{ "My bookings" }</h1></div>
+            <OutboxList />
             { body }
         </div>
     }

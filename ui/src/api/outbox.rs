@@ -1,0 +1,161 @@
+//! The app's offline booking outbox, seen from the UI. Only the Parkway app has one: there a
+//! booking goes through its `book` command, which books at once when the server answers and
+//! otherwise keeps the request on the device and sends it when the network is back. In a
+//! browser a booking is simply `POST /api/bookings`.
+
+use super::{Api, ClientError, Transport};
+use crate::map::features::quote;
+use crate::platform::tauri_invoke;
+use chrono::{DateTime, Utc};
+use parkway_core::api::{Booking, Driveway, NewBooking};
+use parkway_core::outbox::OutboxState;
+use parkway_core::slot::TimeSlot;
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// One booking request kept on the device.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    /// The client's id, also the request's idempotency key.
+    pub id: Uuid,
+    /// The time asked for (the rest of the request is the app's business).
+    pub request: TimeSlot,
+    /// The driveway in words, as the driver saw it when booking.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Where it stands.
+    pub state: OutboxState,
+    /// Attempts to send it so far.
+    pub attempts: i64,
+    /// The last problem, in a sentence.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Free driveways near the one that was taken, for the same time (search items carry
+    /// every driveway field, so they read as driveways).
+    #[serde(default)]
+    pub alternatives: Option<Vec<Driveway>>,
+    /// When it was saved.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (the newer of two copies wins).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OutboxItem {
+    /// The driveway in words, or a stand-in when the app did not keep its name.
+    pub fn title(&self) -> &str {
+        self.label.as_deref().unwrap_or("A driveway")
+    }
+}
+
+/// What became of a booking attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Booked {
+    /// The server made the booking; payment comes next.
+    Now(Booking),
+    /// No network: the request waits on the device.
+    Queued(OutboxItem),
+}
+
+#[derive(Deserialize)]
+struct BookAnswer {
+    booking: Option<Booking>,
+    item: Option<OutboxItem>,
+}
+
+#[derive(Deserialize)]
+struct ErrorStatus {
+    status: u16,
+}
+
+/// A command's refusal as the client error the server would have given.
+fn refusal(text: String) -> ClientError {
+    match serde_json::from_str::<ErrorStatus>(&text) {
+        Ok(e) if e.status == 503 => ClientError::Network,
+        Ok(e) => ClientError::from_answer(e.status, &text),
+        Err(_) => ClientError::Decode(text),
+    }
+}
+
+async fn command(name: &str, args: &str) -> Result<String, ClientError> {
+    tauri_invoke(name, args).await.map_err(refusal)
+}
+
+/// Reads the outbox as the app lists it.
+pub fn parse_items(text: &str) -> Result<Vec<OutboxItem>, ClientError> {
+    serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))
+}
+
+impl Api {
+    /// Books: in the app through its outbox (so a booking made offline is kept and sent later),
+    /// in a browser with `POST /api/bookings`. `label` names the driveway for the outbox list.
+    pub async fn book(&self, req: &NewBooking, idempotency_key: &str, label: &str) -> Result<Booked, ClientError> {
+        if self.transport != Transport::Tauri {
+            return self.create_booking(req, idempotency_key).await.map(Booked::Now);
+        }
+        let request = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let args = format!(r#"{{"request":{request},"key":{},"label":{}}}"#, quote(idempotency_key), quote(label));
+        let text = command("book", &args).await?;
+        let answer: BookAnswer = serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))?;
+        match (answer.booking, answer.item) {
+            (Some(b), _) => Ok(Booked::Now(b)),
+            (None, Some(item)) => Ok(Booked::Queued(item)),
+            (None, None) => Err(ClientError::Decode("the app's answer has neither booking nor item".into())),
+        }
+    }
+}
+
+/// The outbox, newest first.
+pub async fn list() -> Result<Vec<OutboxItem>, ClientError> {
+    parse_items(&command("outbox_list", "{}").await?)
+}
+
+/// Withdraws a request that has not been sent yet.
+pub async fn cancel(id: Uuid) -> Result<(), ClientError> {
+    command("outbox_cancel", &format!(r#"{{"id":"{id}"}}"#)).await.map(drop)
+}
+
+/// Clears a finished request from the list.
+pub async fn dismiss(id: Uuid) -> Result<(), ClientError> {
+    command("outbox_dismiss", &format!(r#"{{"id":"{id}"}}"#)).await.map(drop)
+}
+
+/// Asks the app to send what waits now.
+pub async fn sync_now() -> Result<(), ClientError> {
+    command("sync_now", "{}").await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_apps_outbox_items() {
+        let items = parse_items(
+            r#"[{"id":"00000000-0000-0000-0000-000000000001",
+                 "request":{"driveway":"00000000-0000-0000-0000-0000000000aa","startTime":"2026-11-24T10:00:00Z","endTime":"2026-11-24T12:00:00Z","expectedTotalCents":800},
+                 "label":"Sunny driveway, 1 Main St","state":"conflict","attempts":1,"lastError":"this slot is taken","booking":null,
+                 "alternatives":[{"id":"00000000-0000-0000-0000-0000000000bb","owner":"00000000-0000-0000-0000-0000000000cc","title":"Shady spot","address":"2 Main St",
+                   "lat":37.77,"lng":-122.41,"pricePerHourCents":300,"pricePerDayCents":null,"currency":"usd","timezone":"UTC","instantBook":true,
+                   "accessInstructions":null,"availability":[],"createdAt":"2026-11-01T00:00:00Z","updatedAt":"2026-11-01T00:00:00Z","distanceM":120.5,"quoteCents":600}],
+                 "createdAt":"2026-11-24T08:00:00Z","updatedAt":"2026-11-24T09:00:00Z"}]"#,
+        )
+        .expect("items");
+        assert_eq!(items.len(), 1);
+        let item = &items[0];
+        assert_eq!(item.state, OutboxState::Conflict);
+        assert_eq!(item.title(), "Sunny driveway, 1 Main St");
+        assert_eq!((item.request.end() - item.request.start()).num_minutes(), 120);
+        let alternatives = item.alternatives.as_ref().expect("alternatives");
+        assert_eq!(alternatives[0].title, "Shady spot");
+    }
+
+    #[test]
+    fn the_apps_refusals_read_like_the_servers() {
+        let e = refusal(r#"{"status":409,"error":"slot_taken","message":"this slot is taken"}"#.into());
+        assert_eq!(e.code(), Some("slot_taken"));
+        assert_eq!(e.status(), Some(409));
+        assert_eq!(refusal(r#"{"status":503,"error":"offline","message":"x"}"#.into()), ClientError::Network);
+        assert!(matches!(refusal("command book not found".into()), ClientError::Decode(_)));
+    }
+}
