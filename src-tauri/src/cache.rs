@@ -25,7 +25,8 @@ fn is_search(path: &str) -> bool {
     path == "/api/driveways" || path.starts_with("/api/driveways?")
 }
 
-fn is_my_bookings(path: &str) -> bool {
+/// True for the driver's own bookings list (`GET /api/bookings`, not `?as=owner`).
+pub fn is_my_bookings(path: &str) -> bool {
     path == "/api/bookings" || (path.starts_with("/api/bookings?") && !path.contains("as=owner"))
 }
 

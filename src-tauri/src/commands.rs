@@ -70,6 +70,11 @@ pub async fn api(
         Ok((status, answer)) => {
             if is_get {
                 crate::cache::remember(&state.store, &path, &answer).await;
+                // The driver's bookings may have changed: keep the phone's reminders in step.
+                #[cfg(mobile)]
+                if crate::cache::is_my_bookings(&path) {
+                    crate::reminders::reschedule(&state.app, &state.store).await;
+                }
             }
             // The network works: a good moment to send what waits in the outbox.
             state.sync.wake();

@@ -19,6 +19,8 @@ pub mod listen;
 pub mod local;
 /// Where the driver is.
 pub mod location;
+/// Booking reminders scheduled on the phone.
+pub mod reminders;
 /// Shared state of the commands.
 pub mod state;
 /// Replaying the outbox.
@@ -119,14 +121,25 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
     let session_changed = Arc::new(Notify::new());
     let notifier = app.clone();
     let deliver: listen::Deliver = Arc::new(move |n| {
+        // On a phone the driver's reminders were scheduled on the device already.
+        #[cfg(mobile)]
+        let native = !(n.kind == parkway_core::notification::NotificationType::BookingReminder
+            && n.data["bookingId"].as_str().is_some_and(reminders::covers));
+        #[cfg(desktop)]
+        let native = true;
         // A missing notification daemon (a bare Linux desktop) must not stop anything.
-        if let Err(e) = notifier.notification().builder().title(&n.title).body(&n.message).show() {
+        if native && let Err(e) = notifier.notification().builder().title(&n.title).body(&n.message).show() {
             tracing::warn!(error = %e, "could not show a native notification");
         }
         let _ = notifier.emit("notification", n);
     });
     tauri::async_runtime::spawn(listen::run(client.clone(), store.clone(), deliver, session_changed.clone()));
 
+    #[cfg(mobile)]
+    {
+        let (app, store) = (app.clone(), store.clone());
+        tauri::async_runtime::spawn(async move { reminders::reschedule(&app, &store).await });
+    }
     app.manage(AppState { store, client, sync, session_changed, app: app.clone() });
     Ok(())
 }
