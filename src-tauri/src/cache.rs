@@ -1,5 +1,6 @@
 //! What the app keeps from API answers so that it is useful without a network: searches around
-//! the last places searched, and the driver's bookings with their driveways.
+//! the last places searched, the driveways opened (so one can still be booked offline), and the
+//! driver's bookings.
 
 use crate::local::LocalStore;
 use chrono::Utc;
@@ -25,6 +26,13 @@ fn is_search(path: &str) -> bool {
     path == "/api/driveways" || path.starts_with("/api/driveways?")
 }
 
+/// The id in `/api/driveways/:id` (a driveway's page, not its sub-resources).
+fn driveway_id(path: &str) -> Option<&str> {
+    let id = path.strip_prefix("/api/driveways/")?;
+    let id = id.split_once('?').map_or(id, |(id, _)| id);
+    (!id.is_empty() && !id.contains('/') && uuid::Uuid::parse_str(id).is_ok()).then_some(id)
+}
+
 /// True for the driver's own bookings list (`GET /api/bookings`, not `?as=owner`).
 pub fn is_my_bookings(path: &str) -> bool {
     path == "/api/bookings" || (path.starts_with("/api/bookings?") && !path.contains("as=owner"))
@@ -38,6 +46,8 @@ pub async fn remember(store: &LocalStore, path: &str, answer: &Value) {
             Some((lat, lng)) => store.cache_search(path, lat, lng, answer, now).await,
             None => Ok(()),
         }
+    } else if let Some(id) = driveway_id(path) {
+        store.cache_driveway(id, answer, now).await
     } else if is_my_bookings(path) {
         let mut r = Ok(());
         for b in answer["items"].as_array().into_iter().flatten() {
@@ -63,6 +73,11 @@ pub async fn recall(store: &LocalStore, path: &str) -> Option<Value> {
         answer["fetchedAt"] = Value::String(fetched.to_rfc3339());
         return Some(answer);
     }
+    if let Some(id) = driveway_id(path) {
+        let mut answer = store.cached_driveway(id).await.ok()??;
+        answer["offline"] = Value::Bool(true);
+        return Some(answer);
+    }
     if is_my_bookings(path) {
         let items = store.cached_bookings().await.ok()?;
         return Some(serde_json::json!({"items": items, "offline": true}));
@@ -83,5 +98,10 @@ mod tests {
         assert!(!is_search("/api/driveways/123"));
         assert!(is_my_bookings("/api/bookings?status=confirmed"));
         assert!(!is_my_bookings("/api/bookings?as=owner"));
+        let id = "6f1c2a52-8d0e-4f5b-9a3e-0c1d2e3f4a5b";
+        assert_eq!(driveway_id(&format!("/api/driveways/{id}")), Some(id));
+        assert_eq!(driveway_id(&format!("/api/driveways/{id}?x=1")), Some(id));
+        assert_eq!(driveway_id(&format!("/api/driveways/{id}/availability")), None);
+        assert_eq!(driveway_id("/api/driveways/mine"), None);
     }
 }

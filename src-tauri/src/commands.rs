@@ -76,8 +76,9 @@ pub async fn api(
                     crate::reminders::reschedule(&state.app, &state.store).await;
                 }
             }
-            // The network works: a good moment to send what waits in the outbox.
-            state.sync.wake();
+            // The server was just reached: send what waits in the outbox now, not when its
+            // backoff (up to 5 minutes) runs out.
+            state.sync.wake_now();
             Ok(ApiAnswer { status, body: answer })
         }
         Err(Error::Api { status, code, message }) => {
@@ -182,10 +183,10 @@ pub async fn outbox_dismiss(state: State<'_, AppState>, id: Uuid) -> Result<()> 
     })
 }
 
-/// Tries to send the outbox now.
+/// Sends the outbox now ("Try now"), even items still backing off.
 #[tauri::command]
 pub fn sync_now(state: State<'_, AppState>) {
-    state.sync.wake();
+    state.sync.wake_now();
 }
 
 /// The driver's bookings as last seen, with access instructions, readable offline.

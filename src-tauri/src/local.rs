@@ -310,6 +310,34 @@ impl LocalStore {
         Ok(row.and_then(|(a, t)| Some((serde_json::from_str(&a).ok()?, at(t)))))
     }
 
+    /// Remembers a driveway's page (the most recent 200 are kept).
+    pub async fn cache_driveway(&self, id: &str, answer: &Value, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO driveway_cache (id, answer, fetched_at) VALUES (?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET answer = excluded.answer, fetched_at = excluded.fetched_at",
+        )
+        .bind(id)
+        .bind(answer.to_string())
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "DELETE FROM driveway_cache WHERE id NOT IN (SELECT id FROM driveway_cache ORDER BY fetched_at DESC LIMIT 200)",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A driveway's page as last fetched.
+    pub async fn cached_driveway(&self, id: &str) -> Result<Option<Value>> {
+        let answer: Option<String> = sqlx::query_scalar("SELECT answer FROM driveway_cache WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(answer.and_then(|a| serde_json::from_str(&a).ok()))
+    }
+
     /// A setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(&self.pool).await?)

@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use parkway_core::slot::TimeSlot;
 use rand::Rng;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, Notify};
 
 /// How long a request may wait in the outbox.
@@ -76,6 +77,8 @@ pub struct SyncWorker {
     listener: Listener,
     running: Mutex<()>,
     wake: Notify,
+    /// Set by [`SyncWorker::wake_now`]: the next pass sends even items still backing off.
+    force: AtomicBool,
 }
 
 impl std::fmt::Debug for SyncWorker {
@@ -87,11 +90,27 @@ impl std::fmt::Debug for SyncWorker {
 impl SyncWorker {
     /// A worker over the app's store and client.
     pub fn new(store: LocalStore, client: BackendClient, backoff: Backoff, listener: Listener) -> Arc<SyncWorker> {
-        Arc::new(SyncWorker { store, client, backoff, listener, running: Mutex::new(()), wake: Notify::new() })
+        Arc::new(SyncWorker {
+            store,
+            client,
+            backoff,
+            listener,
+            running: Mutex::new(()),
+            wake: Notify::new(),
+            force: AtomicBool::new(false),
+        })
     }
 
-    /// Asks the background loop to run a pass now (network back, new item, app resumed).
+    /// Asks the background loop to run a pass now (new item, app resumed); items backing off
+    /// wait for their time.
     pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Asks for a pass that sends everything waiting now, backoff or not: the server was just
+    /// reached, or the driver pressed "Try now".
+    pub fn wake_now(&self) {
+        self.force.store(true, Ordering::SeqCst);
         self.wake.notify_one();
     }
 
@@ -106,6 +125,7 @@ impl SyncWorker {
         let Ok(_guard) = self.running.try_lock() else {
             return Ok(PassReport { skipped: true, ..PassReport::default() });
         };
+        let force = self.force.swap(false, Ordering::SeqCst);
         let mut report = PassReport::default();
         // Signed out: the requests wait for the next sign-in rather than fail as unauthorised.
         let mut network_down = self.client.token().is_none();
@@ -123,7 +143,7 @@ impl SyncWorker {
                 }
                 continue;
             }
-            if network_down || due > now {
+            if network_down || (due > now && !force) {
                 report.waiting += 1;
                 continue;
             }

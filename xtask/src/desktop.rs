@@ -1,7 +1,9 @@
 //! `cargo xtask desktop`: the desktop app built and started under a virtual display (Xvfb)
 //! with its embedded server and demo data; a screenshot of its map page is kept as test output
 //! in `target/e2e-screenshots/desktop-map.png`, and the time from start to the first painted
-//! map and the app's idle memory are reported.
+//! map and the app's idle memory are reported. Then `tests/e2e/desktop.spec.mjs` drives the app
+//! through WebDriver (tauri-driver in front of Debian's WebKitWebDriver): booking offline, the
+//! outbox, and the sync when the server comes back.
 
 use crate::Workspace;
 use crate::cmd::{cargo, run};
@@ -102,7 +104,54 @@ pub fn smoke(ws: &Workspace) -> anyhow::Result<()> {
         );
     }
     println!("screenshot: {}", shot.display());
-    Ok(())
+    drop(app);
+    webdriver(ws, &display)
+}
+
+/// The tauri-driver version installed when none is on the machine.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+/// tauri-driver from crates.io (installed into cargo's bin directory on first use).
+fn ensure_tauri_driver() -> anyhow::Result<std::path::PathBuf> {
+    let bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?
+        .join("bin/tauri-driver");
+    if !bin.exists() {
+        run(
+            std::path::Path::new("."),
+            &cargo(),
+            &["install", "tauri-driver", "--locked", "--version", TAURI_DRIVER_VERSION],
+            &[],
+        )?;
+    }
+    Ok(bin)
+}
+
+/// The WebDriver test of the app, on the virtual display `display`.
+fn webdriver(ws: &Workspace, display: &str) -> anyhow::Result<()> {
+    const NATIVE_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+    if !std::path::Path::new(NATIVE_DRIVER).exists() {
+        bail!("{NATIVE_DRIVER} is missing: run `bash scripts/setup.sh` (it installs webkit2gtk-driver)");
+    }
+    let driver = ensure_tauri_driver()?;
+    run(&ws.root, &cargo(), &["build", "-p", "parkway-backend", "--bin", "parkway-server"], &[])?;
+    let e2e = ws.root.join("tests/e2e");
+    crate::ui::npm_ci(&e2e)?;
+    let app = ws.target.join("debug/parkway-app");
+    let server = ws.target.join("debug/parkway-server");
+    run(
+        &e2e,
+        "node",
+        &["--test", "--test-concurrency=1", "desktop.spec.mjs"],
+        &[
+            ("DISPLAY", display),
+            ("TAURI_DRIVER", &driver.to_string_lossy()),
+            ("PARKWAY_APP_BIN", &app.to_string_lossy()),
+            ("PARKWAY_SERVER_BIN", &server.to_string_lossy()),
+        ],
+    )
 }
 
 /// `cargo check` of the app for Android. The NDK's C compiler cannot be had here, so C code
