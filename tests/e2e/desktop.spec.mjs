@@ -1,7 +1,9 @@
 // The desktop app driven through WebDriver (tauri-driver in front of Debian's WebKitWebDriver)
-// under a virtual display, against a real server the test can stop and restart: a driver
-// signs in, loses the network, books (the request is saved on the device), withdraws a second
-// request, gets the network back, and sees the first one booked, exactly once on the server.
+// under a virtual display, against a real server reached through a TCP relay the test can cut
+// (the network going away while the server stays up for everyone else). A driver signs in,
+// loses the network and books three times (each request is saved on the device); withdraws
+// one; meanwhile someone else takes the slot of another; when the network is back the third
+// is booked exactly once on the server and the taken one shows free driveways nearby.
 // Screenshots go to target/e2e-screenshots/desktop-*.png.
 //
 // Run by `cargo xtask desktop`, which builds the app and sets PARKWAY_APP_BIN, TAURI_DRIVER,
@@ -10,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, register, screenshots } from './harness.mjs';
@@ -19,6 +21,7 @@ const CENTER = { lat: 37.7749, lng: -122.4194 };
 const dir = mkdtempSync(join(tmpdir(), 'parkway-desktop-'));
 let serverPort;
 let server;
+let relay;
 let driver;
 let session;
 let wdBase;
@@ -62,6 +65,30 @@ async function startServer() {
       child.kill('SIGKILL');
       await new Promise((r) => { if (child.exitCode !== null || child.signalCode) r(); else child.on('exit', r); });
     },
+  };
+}
+
+/** A TCP relay to the server whose link can be cut: while cut, every open connection is reset
+ * and new ones are refused at once, as when a phone loses its signal. */
+async function startRelay(target) {
+  const open = new Set();
+  let up = true;
+  const listener = createServer((client) => {
+    if (!up) { client.destroy(); return; }
+    const upstream = connect(target, '127.0.0.1');
+    const pair = [client, upstream];
+    open.add(pair);
+    client.pipe(upstream).pipe(client);
+    const drop = () => { client.destroy(); upstream.destroy(); open.delete(pair); };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise((ok) => listener.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${listener.address().port}`,
+    cut() { up = false; for (const [a, b] of open) { a.destroy(); b.destroy(); } open.clear(); },
+    restore() { up = true; },
+    close() { listener.close(); },
   };
 }
 
@@ -131,7 +158,7 @@ before(async () => {
   server = await startServer();
   const base = `http://127.0.0.1:${serverPort}`;
   owner = await register(base, 'Olivia Owner', ['owner']);
-  for (const [i, title] of ['Sunny driveway on Oak St', 'Shady driveway on Elm St'].entries()) {
+  for (const [i, title] of ['Sunny driveway on Oak St', 'Shady driveway on Elm St', 'Wide driveway on Pine St'].entries()) {
     spots.push(await owner.api.post('/api/driveways', {
       title,
       address: `${10 + i} Example St, San Francisco`,
@@ -144,6 +171,7 @@ before(async () => {
     }));
   }
   driverUser = await register(base, 'Dana Driver', ['driver']);
+  relay = await startRelay(serverPort);
 
   const wdPort = await freePort();
   wdBase = `http://127.0.0.1:${wdPort}`;
@@ -155,7 +183,7 @@ before(async () => {
       ...process.env,
       HOME: home,
       XDG_DATA_HOME: join(home, 'data'),
-      PARKWAY_SERVER_URL: base,
+      PARKWAY_SERVER_URL: relay.url,
       RUST_LOG: 'warn',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -176,11 +204,26 @@ before(async () => {
 after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
   driver?.kill('SIGTERM');
+  relay?.close();
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a booking made offline waits on the device, can be withdrawn, and books once the network is back', { timeout: 240_000 }, async () => {
+/** Books the driveway whose page is open for `duration` (a quick-duration button) and waits
+ * for the app to say it was saved offline. */
+async function bookOffline(spot, duration) {
+  await go(`/driveways/${spot.id}`);
+  await until(`the booking form of ${spot.title}`, `
+    return document.querySelector('h1')?.textContent.includes(arguments[0])
+      && !!document.querySelector('.booking-form button[type=submit]:not([disabled])');`, 20_000, spot.title);
+  await press(duration, '.booking-form');
+  await click('.booking-form button[type=submit]');
+  await until(`"saved offline" for ${spot.title}`, `return document.querySelector('.success-card.queued h2')?.textContent.includes('Saved offline');`);
+}
+
+const itemOf = `const item = (title) => [...document.querySelectorAll('.outbox-item')].find((li) => li.textContent.includes(title));`;
+
+test('bookings made offline wait on the device, can be withdrawn, and book (or offer alternatives) once the network is back', { timeout: 240_000 }, async () => {
   // The app opens on the map, talking to the server through its commands.
   await until('the map page', `return !!window.__TAURI__ && !!document.querySelector('.map');`, 60_000);
 
@@ -192,54 +235,57 @@ test('a booking made offline waits on the device, can be withdrawn, and books on
   await click('form button[type=submit]');
   await until('signed in', `return [...document.querySelectorAll('button')].some((b) => b.textContent.includes('Sign out'));`);
 
-  // Open both driveways while online: the app keeps their pages for offline use.
-  const [first, second] = spots;
-  for (const spot of [second, first]) {
+  // Open the driveways while online: the app keeps their pages for offline use.
+  const [taken, withdrawn, kept] = spots;
+  for (const spot of spots) {
     await go(`/driveways/${spot.id}`);
-    await until(`the booking form of ${spot.title}`, `
-      return document.querySelector('h1')?.textContent.includes(arguments[0])
-        && !!document.querySelector('.booking-form button[type=submit]:not([disabled])');`, 20_000, spot.title);
+    await until(`the page of ${spot.title}`, `return document.querySelector('h1')?.textContent.includes(arguments[0]);`, 20_000, spot.title);
   }
 
-  // The network goes away.
-  await server.stop();
-
-  // Book: the app cannot reach the server and keeps the request.
-  await press('2 h', '.booking-form');
-  await click('.booking-form button[type=submit]');
-  await until('"saved offline"', `return document.querySelector('.success-card.queued h2')?.textContent.includes('Saved offline');`);
+  // The network goes away; three requests are saved on the device.
+  relay.cut();
+  await bookOffline(taken, '2 h');
   await shot('01-saved-offline');
-
-  // My bookings lists it, waiting.
+  await bookOffline(withdrawn, '4 h');
+  await bookOffline(kept, '2 h');
   await go('/bookings');
-  await until('the queued request', `return [...document.querySelectorAll('.outbox-item[data-state=queued]')].some((li) => li.textContent.includes(arguments[0]));`, 20_000, first.title);
+  await until('three queued requests', `return document.querySelectorAll('.outbox-item[data-state=queued]').length === 3;`);
   await shot('02-outbox-queued');
 
-  // A second request, also offline (the page comes from the app's copy), withdrawn before it
-  // is sent.
-  await go(`/driveways/${second.id}`);
-  await until('the second booking form, offline', `
-    return document.querySelector('h1')?.textContent.includes(arguments[0])
-      && !!document.querySelector('.booking-form button[type=submit]:not([disabled])');`, 20_000, second.title);
-  await press('4 h', '.booking-form');
-  await click('.booking-form button[type=submit]');
-  await until('the second "saved offline"', `return document.querySelector('.success-card.queued') !== null;`);
-  await go('/bookings');
-  await until('two queued requests', `return document.querySelectorAll('.outbox-item[data-state=queued]').length === 2;`);
-  await run(`
-    const li = [...document.querySelectorAll('.outbox-item')].find((li) => li.textContent.includes(arguments[0]));
-    [...li.querySelectorAll('button')].find((b) => b.textContent.includes('Cancel request')).click();
-    return true;`, second.title);
-  await until('the withdrawn request gone from the list', `return ![...document.querySelectorAll('.outbox-item')].some((li) => li.textContent.includes(arguments[0]));`, 20_000, second.title);
+  // One is withdrawn before it is sent.
+  await run(`${itemOf}
+    [...item(arguments[0]).querySelectorAll('button')].find((b) => b.textContent.includes('Cancel request')).click();
+    return true;`, withdrawn.title);
+  await until('the withdrawn request gone from the list', `${itemOf} return !item(arguments[0]);`, 20_000, withdrawn.title);
+
+  // Meanwhile someone else, with a network, takes the first driveway for the whole evening.
+  const rival = await register(`http://127.0.0.1:${serverPort}`, 'Rita Rival', ['driver']);
+  const now = Date.now();
+  await rival.api.post('/api/bookings', {
+    driveway: taken.id,
+    startTime: new Date(now + 60_000).toISOString(),
+    endTime: new Date(now + 10 * 3600_000).toISOString(),
+  });
 
   // The network comes back; "Try now" sends what waits without waiting for the backoff.
-  server = await startServer();
+  relay.restore();
   await press('Try now', '.outbox');
-  await until('the request booked', `return [...document.querySelectorAll('.outbox-item[data-state=synced]')].some((li) => li.textContent.includes(arguments[0]));`, 60_000, first.title);
-  await shot('03-outbox-booked');
+  await until('the kept request booked', `${itemOf} return item(arguments[0])?.dataset.state === 'synced';`, 60_000, kept.title);
+  await until('the taken request in conflict, with free driveways nearby', `${itemOf}
+    const li = item(arguments[0]);
+    return li?.dataset.state === 'conflict' && li.querySelectorAll('.alternatives a').length > 0;`, 30_000, taken.title);
+  const offered = await run(`${itemOf} return [...item(arguments[0]).querySelectorAll('.alternatives a')].map((a) => a.textContent);`, taken.title);
+  assert.ok(offered.includes(withdrawn.title), `free driveways nearby offered: ${offered}`);
+  assert.ok(!offered.includes(taken.title), 'the taken driveway is not offered again');
+  await shot('03-outbox-after-sync');
 
-  // Exactly one booking on the server, for the first driveway; none for the withdrawn one.
+  // On the server: the kept one booked exactly once, nothing for the others.
   const mine = (await api(`http://127.0.0.1:${serverPort}`, driverUser.token).get('/api/bookings?limit=50')).items;
-  assert.equal(mine.filter((b) => b.driveway === first.id).length, 1, 'booked exactly once');
-  assert.equal(mine.filter((b) => b.driveway === second.id).length, 0, 'the withdrawn request was never sent');
+  assert.equal(mine.filter((b) => b.driveway === kept.id).length, 1, 'booked exactly once');
+  assert.equal(mine.filter((b) => b.driveway === withdrawn.id).length, 0, 'the withdrawn request was never sent');
+  assert.equal(mine.filter((b) => b.driveway === taken.id).length, 0, 'the taken slot was not double-booked');
+
+  // Picking an alternative opens it with the same time chosen.
+  await run(`${itemOf} item(arguments[0]).querySelector('.alternatives li').click(); item(arguments[0]).querySelector('.alternatives a').click(); return true;`, taken.title);
+  await until('an alternative opened', `return !!document.querySelector('.booking-form');`);
 });

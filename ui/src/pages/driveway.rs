@@ -111,7 +111,8 @@ pub fn DrivewayPage(props: &DrivewayPageProps) -> Html {
                         <ul class="busy-list">{ for busy_list.iter().map(|b| html! { <li>{ b.clone() }</li> }) }</ul>
                     }
                 </article>
-                <BookingForm driveway={d.clone()} {slot} on_stale={reload} />
+                // Keyed by driveway: another driveway's page starts a fresh form, not the last one's step.
+                <BookingForm key={d.id.to_string()} driveway={d.clone()} {slot} on_stale={reload} />
             </div>
         </div>
     }
