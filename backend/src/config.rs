@@ -73,7 +73,16 @@ pub struct Config {
     pub stripe_webhook_secret: Option<Secret>,
     /// `STRIPE_API_BASE`, default `https://api.stripe.com`.
     pub stripe_api_base: String,
+    /// `STRIPE_PUBLISHABLE_KEY` (`pk_…`): public, handed to the web UI with each payment intent
+    /// so its Stripe card form works without a rebuild. Without it the UI cannot take cards.
+    pub stripe_publishable_key: Option<String>,
+    /// `STRIPE_JS_URL`, default `https://js.stripe.com/v3/`: where the UI loads Stripe.js from
+    /// (tests point it at the emulator's mock).
+    pub stripe_js_url: String,
 }
+
+/// Where Stripe.js lives unless `STRIPE_JS_URL` says otherwise.
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
 
 /// What [`Config::from_env_or`] falls back to.
 struct Defaults {
@@ -167,6 +176,15 @@ impl Config {
         if hold_minutes == 0 {
             return Err(ConfigError { name: "PARKWAY_HOLD_MINUTES", problem: "must be at least 1".into() });
         }
+        let stripe_publishable_key = var("STRIPE_PUBLISHABLE_KEY");
+        // This key is sent to every browser: refuse anything that is not a publishable key, so a
+        // secret key pasted into the wrong variable never leaves the server.
+        if stripe_publishable_key.as_deref().is_some_and(|k| !k.starts_with("pk_")) {
+            return Err(ConfigError {
+                name: "STRIPE_PUBLISHABLE_KEY",
+                problem: "must be a publishable key (pk_…); it is sent to browsers".into(),
+            });
+        }
         Ok(Config {
             bind: parse("PARKWAY_BIND", defaults.bind)?,
             database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
@@ -187,6 +205,8 @@ impl Config {
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
             stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
+            stripe_publishable_key,
+            stripe_js_url: var("STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.to_owned()),
         })
     }
 
@@ -210,6 +230,8 @@ impl Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             stripe_api_base: "https://api.stripe.com".to_owned(),
+            stripe_publishable_key: None,
+            stripe_js_url: STRIPE_JS_URL.to_owned(),
         }
     }
 }

@@ -1,4 +1,5 @@
 use super::extract::{AuthUser, Json, Path};
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::payments::settle::reconcile;
 use crate::payments::signature;
@@ -42,16 +43,37 @@ struct IntentAnswer {
     capture_method: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
+    /// With Stripe and a publishable key: what the web UI needs for Stripe's card form, read
+    /// from the server's configuration so a new key needs no new UI build.
+    #[serde(flatten)]
+    stripe_js: Option<StripeJs>,
+}
+
+/// The public half of the Stripe settings; the secret key never goes into an answer.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct StripeJs {
+    publishable_key: String,
+    stripe_js_url: String,
+}
+
+impl StripeJs {
+    fn from_config(config: &Config, simulated: bool) -> Option<StripeJs> {
+        let key = config.stripe_publishable_key.as_ref().filter(|_| !simulated)?;
+        Some(StripeJs { publishable_key: key.clone(), stripe_js_url: config.stripe_js_url.clone() })
+    }
 }
 
 fn answer(state: &AppState, p: &PaymentRow) -> IntentAnswer {
+    let simulated = state.payments.is_simulated();
     IntentAnswer {
         payment_intent_id: p.intent_id.clone(),
         client_secret: p.client_secret.clone(),
         amount_cents: p.amount_cents,
         currency: p.currency.clone(),
         capture_method: p.capture_method.clone(),
-        simulated: state.payments.is_simulated(),
+        simulated,
+        stripe_js: StripeJs::from_config(&state.config, simulated),
     }
 }
 
@@ -328,4 +350,49 @@ async fn simulated_confirm(
     }
     let status = state.store.payment(&id).await?.map(|p| p.status).unwrap_or_default();
     Ok(Json(serde_json::json!({"status": status, "simulated": true})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn intent(stripe_js: Option<StripeJs>) -> serde_json::Value {
+        let a = IntentAnswer {
+            payment_intent_id: "pi_1".into(),
+            client_secret: "pi_1_secret_2".into(),
+            amount_cents: 700,
+            currency: "usd".into(),
+            capture_method: "automatic".into(),
+            simulated: false,
+            stripe_js,
+        };
+        serde_json::to_value(a).expect("serialise")
+    }
+
+    #[test]
+    fn the_publishable_key_reaches_the_ui_and_the_secret_key_never_does() {
+        let mut config = Config::for_database("sqlite::memory:");
+        config.stripe_secret_key = Some(Secret::new("sk_test_hidden"));
+        config.stripe_publishable_key = Some("pk_test_shown".into());
+        config.stripe_js_url = "http://127.0.0.1:1/js.stripe.com/v3/".into();
+        let body = intent(StripeJs::from_config(&config, false));
+        assert_eq!(body["publishableKey"], "pk_test_shown");
+        assert_eq!(body["stripeJsUrl"], "http://127.0.0.1:1/js.stripe.com/v3/");
+        assert!(!body.to_string().contains("sk_test_hidden"));
+        // The simulated provider has no use for Stripe.js, and no key means no card form.
+        assert_eq!(intent(StripeJs::from_config(&config, true)).get("publishableKey"), None);
+        config.stripe_publishable_key = None;
+        assert_eq!(intent(StripeJs::from_config(&config, false)).get("stripeJsUrl"), None);
+    }
+
+    #[test]
+    fn the_openapi_document_describes_the_stripe_js_fields() {
+        let doc: serde_json::Value = serde_json::from_str(crate::http::openapi::DOCUMENT).expect("json");
+        let props = &doc["components"]["schemas"]["PaymentIntent"]["properties"];
+        let body = intent(Some(StripeJs { publishable_key: "pk_x".into(), stripe_js_url: "u".into() }));
+        for field in body.as_object().expect("object").keys() {
+            assert!(props.get(field).is_some(), "PaymentIntent.{field} is not in openapi.json");
+        }
+    }
 }
