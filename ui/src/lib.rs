@@ -29,6 +29,8 @@ pub mod realtime;
 pub mod route;
 /// The app state: a reducer over actions.
 pub mod state;
+/// Stripe's card form, through the page's small `stripe-pay.js` helper.
+pub mod stripe;
 
 /// Starts the app when the wasm module is instantiated.
 #[cfg(target_arch = "wasm32")]

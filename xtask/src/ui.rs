@@ -85,7 +85,10 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
         std::fs::copy(maplibre.join(file), dist.join(file))
             .with_context(|| format!("could not copy {file} from the maplibre-gl package"))?;
     }
-    std::fs::copy(ui.join("style.css"), dist.join("style.css"))?;
+    // stripe-pay.js does the Stripe card form's work in plain JS (see the file), beside the wasm.
+    for file in ["style.css", "stripe-pay.js"] {
+        std::fs::copy(ui.join(file), dist.join(file)).with_context(|| format!("could not copy ui/{file}"))?;
+    }
     let style_url = std::env::var("PARKWAY_MAP_STYLE_URL").unwrap_or_default();
     let index = std::fs::read_to_string(ui.join("index.html"))?
         .replace("\"__PARKWAY_MAP_STYLE_URL__\"", &serde_json::to_string(&style_url)?);

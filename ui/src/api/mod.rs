@@ -41,6 +41,11 @@ pub struct PaymentIntent {
     /// True when the server uses the simulated provider: no money moves.
     #[serde(default)]
     pub simulated: bool,
+    /// The answer as the server sent it, for the page's Stripe helper, which reads the
+    /// publishable key and the Stripe.js URL (`publishableKey`, `stripeJsUrl`) itself: decoding
+    /// them here would cost the wasm more than keeping the text.
+    #[serde(skip)]
+    pub json: String,
 }
 
 /// The answer of `GET /api/payments/status/:id`.
@@ -188,13 +193,6 @@ pub fn parse_notification(text: &str) -> Option<Notification> {
     serde_json::from_str::<NotificationWire>(text).ok().map(Notification::from)
 }
 
-/// `{"bookingId": …}`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ForBooking {
-    booking_id: Uuid,
-}
-
 /// `{"card": …}`.
 #[derive(Serialize)]
 struct Card<'a> {
@@ -332,11 +330,14 @@ impl Api {
 
     /// `POST /api/payments/create-payment-intent` (idempotent per booking).
     pub async fn create_payment_intent(&self, booking: Uuid) -> Result<PaymentIntent, ClientError> {
-        let body = ForBooking { booking_id: booking };
-        retry::with_retries(retry::Backoff::STANDARD, || {
-            self.call(Method::Post, "/api/payments/create-payment-intent".into(), Some(&body))
+        // A uuid needs no escaping; writing the body by hand spares a serialiser.
+        let body = format!(r#"{{"bookingId":"{booking}"}}"#);
+        let json = retry::with_retries(retry::Backoff::STANDARD, || {
+            self.send(Method::Post, "/api/payments/create-payment-intent".into(), Some(body.clone()), None)
         })
-        .await
+        .await?;
+        let intent = serde_json::from_str(&json).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok(PaymentIntent { json, ..intent })
     }
 
     /// `POST /api/payments/simulated/:id/confirm`: the simulated provider's card form.

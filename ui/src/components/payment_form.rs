@@ -25,9 +25,13 @@ enum Intent {
     Failed(String),
 }
 
-/// The payment step. With the simulated provider (a server without a Stripe key) it is a card
-/// form clearly labelled as simulated; a decline is explained and can be retried with another
-/// card, which gets a fresh payment intent from the server.
+/// Where Stripe's card form is mounted.
+const STRIPE_HOST: &str = "stripe-card";
+
+/// The payment step. With Stripe (and a publishable key on the server) it is Stripe's card form;
+/// with the simulated provider (a server without a Stripe key) a card form clearly labelled as
+/// simulated. A decline is explained and can be retried with another card, which gets a fresh
+/// payment intent from the server when the first one failed.
 #[component]
 pub fn PaymentForm(props: &PaymentFormProps) -> Html {
     let app = use_app();
@@ -61,10 +65,6 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                 return;
             }
             let number: String = card.chars().filter(|c| c.is_ascii_digit()).collect();
-            if number.len() < 12 {
-                error.set(Some("Enter the card number (for this simulated payment, 4242 4242 4242 4242).".into()));
-                return;
-            }
             busy.set(true);
             error.set(None);
             let (app, busy, error, on_paid) = (app.clone(), busy.clone(), error.clone(), on_paid.clone());
@@ -73,10 +73,16 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                 // After a decline the server hands out a fresh intent for the next card; while
                 // the first one is usable it answers with the same one.
                 let result = match api.create_payment_intent(booking_id).await {
-                    Ok(i) => {
-                        api.pay_simulated(&i.payment_intent_id, &number).await.map(|()| i.capture_method == "manual")
+                    Ok(i) if i.simulated && number.len() < 12 => {
+                        Err("Enter the card number (for this simulated payment, 4242 4242 4242 4242).".into())
                     }
-                    Err(e) => Err(e),
+                    Ok(i) if i.simulated => api
+                        .pay_simulated(&i.payment_intent_id, &number)
+                        .await
+                        .map(|()| i.capture_method == "manual")
+                        .map_err(explain),
+                    Ok(i) => pay_with_stripe(&api, &i).await,
+                    Err(e) => Err(explain(e)),
                 };
                 busy.set(false);
                 match result {
@@ -84,14 +90,7 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                         app.dispatch(crate::state::Action::Changed);
                         on_paid.emit(authorised_only);
                     }
-                    Err(e) if e.status() == Some(402) => error.set(Some(
-                        "Your card was declined (simulated — no money moved). Check the number or try another card."
-                            .into(),
-                    )),
-                    Err(e) if e.status() == Some(409) => {
-                        error.set(Some(format!("{e} Reload My bookings to see where this booking stands.")))
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some(e)),
                 }
             });
         })
@@ -103,11 +102,6 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
             let attempt = attempt.clone();
             html! { <ErrorBanner message={e.clone()} on_retry={Callback::from(move |()| attempt.set(*attempt + 1))} /> }
         }
-        Intent::Ready(i) if !i.simulated => html! {
-            <div class="notice warn" role="status">
-                { "This server takes real card payments through Stripe, and the Stripe card form is not part of this web build yet. Your slot is held for 15 minutes; pay in the Parkway app." }
-            </div>
-        },
         Intent::Ready(i) => {
             let currency = Currency::parse(&i.currency).unwrap_or_default();
             let amount = format::money(Cents(i.amount_cents), &currency);
@@ -117,18 +111,26 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
             };
             let manual = i.capture_method == "manual";
             html! {
-                <form {onsubmit} class="payment" aria-describedby="sim-note" novalidate=true>
-                    <span class="simulated-label" id="sim-note">{ "Simulated — no money moves" }</span>
-                    <p class="muted small">
-                        { "This server has no payment provider configured, so payments are simulated. Use a test card:" }
-                    </p>
-                    <ul class="test-cards">
-                        <li><code>{ "4242 4242 4242 4242" }</code>{ " pays" }</li>
-                        <li><code>{ "4000 0000 0000 0002" }</code>{ " is declined" }</li>
-                    </ul>
-                    <label for="card">{ "Card number" }</label>
-                    <input id="card" class="card-input" type="text" inputmode="numeric" autocomplete="cc-number"
-                        placeholder="4242 4242 4242 4242" value={(*card).clone()} {oninput} />
+                <form {onsubmit} class="payment" aria-describedby={i.simulated.then_some("sim-note")} novalidate=true>
+                    if i.simulated {
+                        <span class="simulated-label" id="sim-note">{ "Simulated — no money moves" }</span>
+                        <p class="muted small">
+                            { "This server has no payment provider configured, so payments are simulated. Use a test card:" }
+                        </p>
+                        <ul class="test-cards">
+                            <li><code>{ "4242 4242 4242 4242" }</code>{ " pays" }</li>
+                            <li><code>{ "4000 0000 0000 0002" }</code>{ " is declined" }</li>
+                        </ul>
+                        <label for="card">{ "Card number" }</label>
+                        <input id="card" class="card-input" type="text" inputmode="numeric" autocomplete="cc-number"
+                            placeholder="4242 4242 4242 4242" value={(*card).clone()} {oninput} />
+                    } else {
+                        <label for={STRIPE_HOST}>{ "Card" }</label>
+                        // The page's helper mounts Stripe's form here when it appears, with the
+                        // key and Stripe.js URL of the server's answer (cheaper for the wasm
+                        // than decoding them and a call).
+                        <div id={STRIPE_HOST} class="card-input" data-intent={i.json.clone()}></div>
+                    }
                     if let Some(e) = &*error {
                         <ErrorBanner message={e.clone()} />
                     }
@@ -147,5 +149,29 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
             <h2 id="pay-heading">{ "Payment" }</h2>
             { body }
         </section>
+    }
+}
+
+/// The sentence for a failed payment request.
+fn explain(e: crate::api::ClientError) -> String {
+    match e.status() {
+        Some(402) => {
+            "Your card was declined (simulated — no money moved). Check the number or try another card.".into()
+        }
+        Some(409) => format!("{e} Reload My bookings to see where this booking stands."),
+        _ => e.to_string(),
+    }
+}
+
+/// Confirms with Stripe, then asks the server for the payment's state, the way the simulated
+/// provider's answer finishes the other path: the server asks Stripe itself when its webhook has
+/// not arrived yet, so once Stripe.js has confirmed one question is enough. `Ok(true)` when the
+/// card was only authorised.
+async fn pay_with_stripe(api: &crate::api::Api, i: &PaymentIntent) -> Result<bool, String> {
+    crate::stripe::confirm(&i.client_secret).await?;
+    match api.payment_state(&i.payment_intent_id).await.map(|p| p.status) {
+        Ok(s) if s == "succeeded" => Ok(false),
+        Ok(s) if s == "requires_capture" => Ok(true),
+        _ => Err("Stripe has not confirmed the payment yet. Check My bookings in a minute before paying again.".into()),
     }
 }
