@@ -31,11 +31,19 @@ pub fn run_web_with(ws: &Workspace, bench: bool) -> anyhow::Result<()> {
     let server = ws.target.join("debug/parkway-server");
     let dist = ui::dist(ws);
     let (server, dist) = (server.to_string_lossy(), dist.to_string_lossy());
+    // The Stripe test runs the local Stripe emulator that scripts/setup.sh installs.
+    let localstripe = std::env::var("PARKWAY_LOCALSTRIPE")
+        .unwrap_or_else(|_| ws.root.join(".venv/bin/localstripe").to_string_lossy().into_owned());
     run(
         &e2e,
         "node",
         &["--test", "--test-concurrency=1", "web.spec.mjs"],
-        &[("PARKWAY_SERVER_BIN", &server), ("PARKWAY_UI_DIR", &dist), ("CHROMIUM", &chromium.to_string_lossy())],
+        &[
+            ("PARKWAY_SERVER_BIN", &server),
+            ("PARKWAY_UI_DIR", &dist),
+            ("CHROMIUM", &chromium.to_string_lossy()),
+            ("PARKWAY_LOCALSTRIPE", &localstripe),
+        ],
     )?;
     println!("screenshots in {}", ws.target.join("e2e-screenshots").display());
     if bench {
