@@ -60,6 +60,14 @@ impl Server {
 
     /// Like [`Server::start`] with a clock the caller can move (tests).
     pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        Server::start_on(listener, config, clock).await
+    }
+
+    /// Starts on a socket already bound (`config.bind` is not used). Connections that arrive
+    /// while the database is being opened wait in the socket's queue, so a caller that bound
+    /// first (the desktop app) can hand out the address before the server is ready.
+    pub async fn start_on(listener: tokio::net::TcpListener, config: Config, clock: Clock) -> anyhow::Result<Server> {
         let options = StoreOptions {
             durability: config.durability,
             max_connections: config.db_max_connections,
@@ -104,7 +112,6 @@ impl Server {
             hub,
             config: Arc::new(config),
         };
-        let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
         let addr = listener.local_addr()?;
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut serve_stop = stopped.clone();

@@ -4,18 +4,48 @@
 //! demo driveways).
 
 use parkway_backend::Server;
+use parkway_backend::clock::Clock;
 use parkway_backend::config::{Config, Secret};
+use std::net::SocketAddr;
 use std::path::Path;
 
-/// Starts the embedded server and returns it (it stops when dropped with the app).
-pub async fn start(data_dir: &Path) -> anyhow::Result<Server> {
+/// Starts the embedded server and returns its address at once: the socket is bound first and
+/// the database is opened (and demo data seeded) in the background, so the window opens
+/// without waiting; the UI's first requests wait in the socket's queue until it serves. The
+/// server runs on its own threads for the life of the app. If it cannot start, the app cannot
+/// work, and says so.
+pub fn start(data_dir: &Path) -> anyhow::Result<SocketAddr> {
     std::fs::create_dir_all(data_dir)?;
     let secret = signing_secret(data_dir)?;
     let url = format!("sqlite://{}?mode=rwc", data_dir.join("parkway-server.db").display());
     let config = Config::embedded(url, secret)?;
-    let server = Server::start(config).await?;
-    tracing::info!("embedded server listening on http://{}", server.addr());
-    Ok(server)
+    let listener = std::net::TcpListener::bind(config.bind)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    std::thread::Builder::new().name("parkway-server".into()).spawn(move || {
+        let started = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("parkway-server")
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| {
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    let server = Server::start_on(listener, config, Clock::system()).await?;
+                    tracing::info!("embedded server listening on http://{}", server.addr());
+                    // Serve until the app exits.
+                    std::future::pending::<()>().await;
+                    drop(server);
+                    anyhow::Ok(())
+                })
+            });
+        if let Err(e) = started {
+            eprintln!("Parkway could not start its built-in server: {e:#}");
+            std::process::exit(1);
+        }
+    })?;
+    Ok(addr)
 }
 
 /// A signing secret kept in the data folder, so sessions survive restarts of the app.

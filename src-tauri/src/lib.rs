@@ -93,12 +93,7 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
     #[cfg(desktop)]
     let base = match configured.or(saved) {
         Some(url) => url,
-        None => {
-            let server = embedded::start(&data_dir).await?;
-            let url = format!("http://{}", server.addr());
-            app.manage(state::Embedded(server));
-            url
-        }
+        None => format!("http://{}", embedded::start(&data_dir)?),
     };
     #[cfg(mobile)]
     let base = configured.or(saved).unwrap_or_else(|| DEFAULT_MOBILE_SERVER.to_owned());

@@ -29,7 +29,3 @@ impl AppState {
         }
     }
 }
-
-/// The embedded server, kept alive as long as the app (desktop only).
-#[cfg(desktop)]
-pub struct Embedded(#[allow(dead_code)] pub parkway_backend::Server);
