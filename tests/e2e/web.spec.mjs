@@ -276,13 +276,19 @@ async function startLocalStripe() {
   throw new Error(`localstripe (${binary}) did not start; run scripts/setup.sh`);
 }
 
-// Not yet passing: clicking Pay under the mock card element submits the form natively (the page
-// reloads at /driveways/<id>?) instead of reaching the payment step's handler; until that is
-// understood this runs as a todo, reported but not failing the suite.
-test('with Stripe, the payment step loads Stripe.js from the server\'s setting and confirms through its card form', {
+// Paying through the card form runs as a todo subtest (reported, not failing the suite) because
+// localstripe's mock Stripe.js cannot complete it, for two reasons found by running it:
+// - the mock declares `class Element` at the top level of a classic script, which shadows the
+//   DOM's `Element` for every script of the page (`document.body instanceof Element` is false
+//   once it has loaded), so wasm-bindgen's type checks fail and the UI stops handling events;
+//   Pay then submits the form natively. Real Stripe.js declares no such global.
+// - its confirmCardPayment only completes 3D Secure for an intent that already has a card;
+//   it cannot attach the card typed into its element, so no path reaches "paid".
+// Everything up to the card form (Stripe.js loaded only for the payment step, from the
+// server's URL, with the publishable key, the mock's element mounted) is checked for real.
+test('with Stripe, the payment step loads Stripe.js from the server\'s setting and shows its card form', {
   timeout: 120_000,
-  todo: 'Pay under the mock card element submits the form natively',
-}, async () => {
+}, async (t) => {
   const ls = await startLocalStripe();
   const stripeServer = await startServer({
     STRIPE_SECRET_KEY: SECRET_KEY,
@@ -335,22 +341,30 @@ test('with Stripe, the payment step loads Stripe.js from the server\'s setting a
     await page.locator('#stripe-card input[placeholder="cvc"]').fill('123');
     await page.locator('#stripe-card input[placeholder="postal_code"]').fill('94103');
     await shoot(page, '16-stripe-card-form');
-    await page.getByRole('button', { name: 'Pay $8.00' }).click();
-    // The mock's confirmCardPayment always asks for 3D Secure.
-    await page.getByRole('button', { name: 'Complete authentication' }).click();
+    const intent = await page.locator('#stripe-card').getAttribute('data-intent');
+    assert.ok(intent.includes(PUBLISHABLE_KEY), 'the page has the publishable key');
+    assert.ok(!intent.includes(SECRET_KEY), 'the secret key never reaches the browser');
 
-    // localstripe's mock confirmCardPayment ignores the card element: it only completes the
-    // 3D Secure step of an intent that already has a card attached, and this intent (as with
-    // real Stripe) has none, so the emulator answers 400. What the UI must do then is say so
-    // in a sentence and leave the driver able to try again; the booking stays unpaid.
-    await page.locator('.payment .error-banner', { hasText: 'The payment could not be completed' }).waitFor({ timeout: 20_000 });
-    await shoot(page, '17-stripe-mock-refused');
-    assert.ok(await page.getByRole('button', { name: 'Pay $8.00' }).isEnabled(), 'the driver can try again');
-    const sentToStripe = toStripe.map((r) => `${r.url()} ${r.postData() ?? ''}`).join('\n');
-    assert.ok(sentToStripe.includes(PUBLISHABLE_KEY), 'the browser uses the publishable key');
-    assert.ok(!sentToStripe.includes(SECRET_KEY), 'the secret key never reaches the browser');
-    const [booking] = (await driver.api.get('/api/bookings')).items;
-    assert.equal(booking.paymentStatus, 'pending');
+    await t.test('pays through the mock card form', {
+      todo: 'localstripe\'s mock Stripe.js shadows the DOM Element class and cannot attach a card',
+    }, async () => {
+      await page.getByRole('button', { name: 'Pay $8.00' }).click();
+      // The mock's confirmCardPayment always asks for 3D Secure.
+      await page.getByRole('button', { name: 'Complete authentication' }).click({ timeout: 5_000 });
+
+      // localstripe's mock confirmCardPayment ignores the card element: it only completes the
+      // 3D Secure step of an intent that already has a card attached, and this intent (as with
+      // real Stripe) has none, so the emulator answers 400. What the UI must do then is say so
+      // in a sentence and leave the driver able to try again; the booking stays unpaid.
+      await page.locator('.payment .error-banner', { hasText: 'The payment could not be completed' }).waitFor({ timeout: 20_000 });
+      await shoot(page, '17-stripe-mock-refused');
+      assert.ok(await page.getByRole('button', { name: 'Pay $8.00' }).isEnabled(), 'the driver can try again');
+      const sentToStripe = toStripe.map((r) => `${r.url()} ${r.postData() ?? ''}`).join('\n');
+      assert.ok(sentToStripe.includes(PUBLISHABLE_KEY), 'the browser uses the publishable key');
+      assert.ok(!sentToStripe.includes(SECRET_KEY), 'the secret key never reaches the browser');
+      const [booking] = (await driver.api.get('/api/bookings')).items;
+      assert.equal(booking.paymentStatus, 'pending');
+    });
   } finally {
     await page?.context().close();
     await stripeServer.stop();
