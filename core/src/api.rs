@@ -68,6 +68,7 @@ pub struct User {
     /// Roles.
     pub roles: Vec<Role>,
     /// When they signed up.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -121,8 +122,10 @@ pub struct Driveway {
     /// Weekly opening hours; empty = always open.
     pub availability: WeeklySchedule,
     /// Created.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -253,8 +256,10 @@ pub struct Booking {
     /// The driver's user id.
     pub driver: Uuid,
     /// Start (UTC).
+    #[serde(deserialize_with = "crate::time::utc")]
     pub start_time: DateTime<Utc>,
     /// End (UTC).
+    #[serde(deserialize_with = "crate::time::utc")]
     pub end_time: DateTime<Utc>,
     /// Server-computed price.
     pub total_cents: Cents,
@@ -271,8 +276,10 @@ pub struct Booking {
     /// Where the driver was when booking.
     pub driver_location: Option<LatLng>,
     /// Created.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -283,8 +290,10 @@ pub struct NewBooking {
     /// The driveway's id.
     pub driveway: Uuid,
     /// Start.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub start_time: DateTime<Utc>,
     /// End.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub end_time: DateTime<Utc>,
     /// Notes for the owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -305,10 +314,10 @@ pub struct NewBooking {
 #[serde(rename_all = "camelCase")]
 pub struct BookingPatch {
     /// New start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::time::utc_opt")]
     pub start_time: Option<DateTime<Utc>>,
     /// New end.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::time::utc_opt")]
     pub end_time: Option<DateTime<Utc>>,
     /// New notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -353,9 +362,10 @@ pub struct Notification {
     /// At least `bookingId` and `drivewayId`.
     pub data: serde_json::Value,
     /// When it happened.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
     /// When the user marked it read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::time::utc_opt")]
     pub read_at: Option<DateTime<Utc>>,
 }
 

@@ -27,6 +27,8 @@ pub mod refund;
 pub mod slot;
 /// Small string newtypes with limits (emails, names, titles).
 pub mod text;
+/// Reading the API's RFC 3339 timestamps.
+pub mod time;
 
 pub use error::{ApiError, ErrorCode};
 pub use money::{Cents, Currency};

@@ -19,7 +19,9 @@ pub struct TimeSlot {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawSlot {
+    #[serde(deserialize_with = "crate::time::utc")]
     start_time: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::time::utc")]
     end_time: DateTime<Utc>,
 }
 

@@ -169,8 +169,9 @@ struct NotificationWire {
     kind: parkway_core::notification::NotificationType,
     title: String,
     message: String,
+    #[serde(deserialize_with = "parkway_core::time::utc")]
     created_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "parkway_core::time::utc_opt")]
     read_at: Option<DateTime<Utc>>,
 }
 

@@ -36,8 +36,10 @@ pub struct OutboxItem {
     #[serde(default)]
     pub alternatives: Option<Vec<Driveway>>,
     /// When it was saved.
+    #[serde(deserialize_with = "parkway_core::time::utc")]
     pub created_at: DateTime<Utc>,
     /// When it last changed (the newer of two copies wins).
+    #[serde(deserialize_with = "parkway_core::time::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
