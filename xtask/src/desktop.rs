@@ -49,8 +49,33 @@ pub fn smoke(ws: &Workspace) -> anyhow::Result<()> {
         crate::ui::build(ws)?;
     }
     run(&ws.root, &cargo(), &["build", "-p", "parkway-app"], &[])?;
+    let (_xvfb, display) = start_xvfb()?;
+    let shots = ws.target.join("e2e-screenshots");
+    std::fs::create_dir_all(&shots)?;
+    let shot = shots.join("desktop-map.png");
+    let start = start_app(&ws.target.join("debug/parkway-app"), &display, &shot)?;
+    let ok = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status()?;
+    if !ok.success() || pixel_spread(&shot, None)? < 0.02 {
+        bail!("the app's window looks blank: {}", shot.display());
+    }
+    println!(
+        "desktop app (debug build): first painted map {:.2} s after start (target ≤ 2 s; `cargo xtask bench --only app` times the release build)",
+        start.first_paint.as_secs_f64()
+    );
+    if let Some(mb) = start.idle_mb {
+        println!(
+            "desktop app: idle memory of the app process {mb:.0} MB (RSS; the web view runs in its own processes)"
+        );
+    }
+    println!("screenshot: {}", shot.display());
+    drop(start);
+    webdriver(ws, &display)
+}
+
+/// A virtual display on a free number, stopped when the guard drops.
+fn start_xvfb() -> anyhow::Result<(Guard, String)> {
     let display = format!(":{}", free_display());
-    let _xvfb = Guard(
+    let xvfb = Guard(
         Command::new("Xvfb")
             .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
@@ -59,14 +84,29 @@ pub fn smoke(ws: &Workspace) -> anyhow::Result<()> {
             .context("starting Xvfb (run scripts/setup.sh)")?,
     );
     std::thread::sleep(Duration::from_millis(800));
+    Ok((xvfb, display))
+}
+
+/// One start of the app, still running, with what was measured.
+struct Started {
+    /// From starting the process to the map pane showing more than a flat background.
+    first_paint: Duration,
+    /// The app process's RSS five seconds after that.
+    idle_mb: Option<f64>,
+    /// The process, stopped on drop (fields drop in order: the app before its data folder).
+    _app: Guard,
+    /// Its data folder (a fresh one per start).
+    _home: tempfile::TempDir,
+}
+
+/// Starts `binary` on `display` with a fresh data folder, its embedded server and demo data,
+/// and waits (at most 60 s) for it to paint its map, polling screenshots into `shot`.
+fn start_app(binary: &std::path::Path, display: &str, shot: &std::path::Path) -> anyhow::Result<Started> {
     let home = tempfile::tempdir()?;
-    let shots = ws.target.join("e2e-screenshots");
-    std::fs::create_dir_all(&shots)?;
-    let shot = shots.join("desktop-map.png");
     let started = Instant::now();
     let app = Guard(
-        Command::new(ws.target.join("debug/parkway-app"))
-            .env("DISPLAY", &display)
+        Command::new(binary)
+            .env("DISPLAY", display)
             .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("PARKWAY_DEMO", "1")
@@ -78,34 +118,65 @@ pub fn smoke(ws: &Workspace) -> anyhow::Result<()> {
     );
     println!("==> waiting for the app to paint its map on {display}");
     // The map pane is the right part of the window; it is painted once it shows more than a
-    // flat background.
+    // flat background. (Each screenshot takes a moment, so this reads a little late.)
     let mut painted = None;
     while started.elapsed() < Duration::from_secs(60) {
-        let ok = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status()?;
-        if ok.success() && pixel_spread(&shot, Some("760x700+440+80")).unwrap_or(0.0) > 0.01 {
+        let ok = Command::new("import").args(["-display", display, "-window", "root"]).arg(shot).status()?;
+        if ok.success() && pixel_spread(shot, Some("760x700+440+80")).unwrap_or(0.0) > 0.01 {
             painted = Some(started.elapsed());
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
     let Some(first_paint) = painted else {
         bail!("the app did not paint its map within 60 s (last screenshot: {})", shot.display());
     };
     std::thread::sleep(Duration::from_secs(5));
-    let idle = rss_mb(app.0.id());
-    let ok = Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status()?;
-    if !ok.success() || pixel_spread(&shot, None)? < 0.02 {
-        bail!("the app's window looks blank: {}", shot.display());
+    let idle_mb = rss_mb(app.0.id());
+    Ok(Started { first_paint, idle_mb, _app: app, _home: home })
+}
+
+/// `cargo xtask bench --only app`: the release app started `runs` times under Xvfb (a fresh
+/// data folder each time, so each start also creates its databases and seeds the demo), with
+/// the median time to the first painted map and idle memory; then the outbox benchmark (1,000
+/// bookings queued offline, synced against a local server). Figures in `target/bench/app.json`.
+pub fn bench(ws: &Workspace, runs: usize) -> anyhow::Result<()> {
+    if !ws.root.join("ui/dist/index.html").exists() {
+        crate::ui::build(ws)?;
     }
-    println!("desktop app: first painted map {:.2} s after start (target ≤ 2 s)", first_paint.as_secs_f64());
-    if let Some(mb) = idle {
-        println!(
-            "desktop app: idle memory of the app process {mb:.0} MB (RSS; the web view runs in its own processes)"
-        );
+    run(&ws.root, &cargo(), &["build", "--release", "-p", "parkway-app"], &[])?;
+    let (_xvfb, display) = start_xvfb()?;
+    let shot = ws.target.join("bench/app-start.png");
+    std::fs::create_dir_all(ws.target.join("bench"))?;
+    let mut paints = Vec::new();
+    let mut memory = Vec::new();
+    for i in 1..=runs {
+        let start = start_app(&ws.target.join("release/parkway-app"), &display, &shot)?;
+        println!("run {i}: first painted map after {:.2} s", start.first_paint.as_secs_f64());
+        paints.push(start.first_paint.as_secs_f64());
+        memory.extend(start.idle_mb);
     }
-    println!("screenshot: {}", shot.display());
-    drop(app);
-    webdriver(ws, &display)
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let (min, max) = (paints.iter().copied().fold(f64::INFINITY, f64::min), paints.iter().copied().fold(0.0, f64::max));
+    let paint = median(&mut paints);
+    let idle = median(&mut memory);
+    println!(
+        "app (release build) start to first painted map: median {paint:.2} s (min {min:.2}, max {max:.2}; target ≤ 2 s); idle memory of the app process {idle:.0} MB"
+    );
+    let report = serde_json::json!({
+        "runs": runs,
+        "firstPaintMedianS": paint,
+        "firstPaintMinS": min,
+        "firstPaintMaxS": max,
+        "idleRssMedianMb": idle,
+    });
+    let path = ws.target.join("bench/app.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+    println!("report written to {}", path.display());
+    run(&ws.root, &cargo(), &["bench", "-p", "parkway-app", "--bench", "outbox_sync"], &[])
 }
 
 /// The tauri-driver version installed when none is on the machine.

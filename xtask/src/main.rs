@@ -5,8 +5,8 @@
 //! - `test`: every test, as CI runs it.
 //! - `ui`: the web UI into `ui/dist/`.
 //! - `e2e`: the web UI end to end in headless Chromium.
-//! - `bench [--quick] [--only booking|search|realtime|payments|postgres]`: measures the release
-//!   server over real HTTP on loopback and writes `target/bench/booking-server.json`.
+//! - `bench [--quick] [--only booking|search|realtime|payments|postgres|app]`: measures the release
+//!   server over real HTTP on loopback (and the release desktop app) and writes `target/bench/`.
 
 /// Benchmarks of the booking server.
 mod bench;
@@ -54,11 +54,13 @@ tasks:
   check-android
       Type-checks the app for Android (aarch64) without the NDK, using a check-only stand-in
       for the NDK's C compiler.
-  bench [--quick] [--only booking|search|realtime|payments|postgres]
+  bench [--quick] [--only booking|search|realtime|payments|postgres|app]
       Builds the release server and measures it over HTTP on loopback: booking creation
       throughput, search latency at 100k and 1M driveways, and peak memory, on SQLite and on a
       throwaway PostgreSQL server with one and with two server instances; WebSocket memory and
-      delivery; payments against localstripe. Writes the reports to target/bench/.
+      delivery; payments against localstripe; the release desktop app's start to its first
+      painted map under Xvfb and the outbox sync of 1,000 bookings. Writes the reports to
+      target/bench/.
       --quick   a short smoke run (3 s load runs, 100k driveways only, fewer searches)
       --only    run only one part";
 

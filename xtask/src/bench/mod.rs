@@ -42,6 +42,8 @@ pub enum Part {
     Payments,
     /// Booking throughput and search latency on PostgreSQL, with one and two instances.
     Postgres,
+    /// The desktop app: start to first painted map, idle memory, the outbox sync.
+    App,
 }
 
 impl Options {
@@ -54,12 +56,12 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args.next().context("--only needs booking, search, realtime, payments or postgres")?,
+                "--only" => args.next().context("--only needs booking, search, realtime, payments, postgres or app")?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
                         bail!(
-                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|postgres)"
+                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|postgres|app)"
                         )
                     }
                 },
@@ -70,7 +72,8 @@ impl Options {
                 "realtime" => Part::Realtime,
                 "payments" => Part::Payments,
                 "postgres" => Part::Postgres,
-                other => bail!("--only takes booking, search, realtime, payments or postgres, not {other:?}"),
+                "app" => Part::App,
+                other => bail!("--only takes booking, search, realtime, payments, postgres or app, not {other:?}"),
             });
         }
         Ok(options)
@@ -178,6 +181,10 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         let path = bench_dir.join("payments.json");
         std::fs::write(&path, serde_json::to_vec_pretty(p)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
+    }
+    if options.runs(Part::App) {
+        println!("\nthe desktop app (release build) under Xvfb");
+        tokio::task::block_in_place(|| crate::desktop::bench(workspace, if options.quick { 3 } else { 5 }))?;
     }
     Ok(())
 }
