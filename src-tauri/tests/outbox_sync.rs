@@ -321,3 +321,58 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
     assert_eq!(local.item(waiting).await.expect("read").expect("item").label.as_deref(), Some("Later"));
     let _ = server.shutdown().await;
 }
+
+/// "Try now" (and any answer from the server) sends a request still backing off, and nothing
+/// is sent, or failed, while nobody is signed in.
+#[tokio::test]
+async fn try_now_skips_the_backoff_and_signed_out_requests_wait() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
+    let server = Server::start(Config::for_database(&db)).await.expect("server");
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let reg =
+        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
+    let owner = post(&http, format!("{base}/api/auth/register"), None, reg("o@example.com", "owner")).await;
+    let driver = post(&http, format!("{base}/api/auth/register"), None, reg("d@example.com", "driver")).await;
+    let body = json!({"title": "D", "address": "A", "lat": 37.77, "lng": -122.42, "pricePerHourCents": 300});
+    let driveway = post(&http, format!("{base}/api/driveways"), owner["token"].as_str(), body).await;
+    let start = (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc");
+    let request = NewBooking {
+        driveway: driveway["id"].as_str().expect("id").parse().expect("uuid"),
+        start_time: start,
+        end_time: start + Duration::hours(1),
+        special_requests: None,
+        driver_location: None,
+        expected_total_cents: None,
+        stripe_payment_id: None,
+    };
+
+    let proxy = FaultProxy::start(server.addr()).await;
+    let local = LocalStore::open(&dir.path().join("app.db")).await.expect("local");
+    let client = BackendClient::new(&format!("http://{}", proxy.addr)).expect("client");
+    // A long backoff, so that only "Try now" can send it within the test.
+    let backoff = Backoff { base: std::time::Duration::from_secs(600), max: std::time::Duration::from_secs(600) };
+    let worker = SyncWorker::new(local.clone(), client.clone(), backoff, Arc::new(|_| {}));
+    let id = uuid::Uuid::new_v4();
+    local.enqueue(id, &request, Some("D"), Utc::now()).await.expect("enqueue");
+
+    // Signed out: it waits, untouched.
+    let report = worker.pass(Utc::now()).await.expect("pass");
+    assert_eq!((report.waiting, report.failed), (1, 0));
+    assert_eq!(local.item(id).await.expect("read").expect("item").attempts, 0);
+
+    // Signed in but offline: one attempt, then it backs off.
+    client.set_token(driver["token"].as_str().map(str::to_owned));
+    proxy.set(REFUSE);
+    assert_eq!(worker.pass(Utc::now()).await.expect("pass").waiting, 1);
+    proxy.set(UP);
+    assert_eq!(worker.pass(Utc::now()).await.expect("pass").waiting, 1, "still backing off");
+    assert_eq!(local.item(id).await.expect("read").expect("item").state, OutboxState::Queued);
+
+    // "Try now": sent at once, booked once.
+    worker.wake_now();
+    assert_eq!(worker.pass(Utc::now()).await.expect("pass").synced, 1);
+    assert_eq!(local.item(id).await.expect("read").expect("item").state, OutboxState::Synced);
+    let _ = server.shutdown().await;
+}
