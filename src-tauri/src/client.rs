@@ -150,14 +150,27 @@ impl BackendClient {
 
     /// Notifications after `after`, oldest first.
     pub async fn notifications_after(&self, after: i64) -> Result<Vec<Notification>> {
-        Ok(self
-            .typed::<Items<Notification>>(
-                Method::GET,
-                &format!("/api/notifications?after={after}&limit=500"),
-                None,
-                None,
-            )
-            .await?
-            .items)
+        const PAGE: usize = 500;
+        let mut all = Vec::new();
+        let mut cursor = after;
+        // Page by page; a bounded loop keeps a misbehaving server from spinning the app.
+        for _ in 0..20 {
+            let page = self
+                .typed::<Items<Notification>>(
+                    Method::GET,
+                    &format!("/api/notifications?after={cursor}&limit={PAGE}"),
+                    None,
+                    None,
+                )
+                .await?
+                .items;
+            let full = page.len() >= PAGE;
+            cursor = page.iter().map(|n| n.id).max().unwrap_or(cursor);
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
     }
 }
