@@ -15,11 +15,10 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, register, screenshots } from './harness.mjs';
+import { api, register, screenshots, startServer } from './harness.mjs';
 
 const CENTER = { lat: 37.7749, lng: -122.4194 };
 const dir = mkdtempSync(join(tmpdir(), 'parkway-desktop-'));
-let serverPort;
 let server;
 let relay;
 let driver;
@@ -35,37 +34,6 @@ function freePort() {
     s.once('error', fail);
     s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
   });
-}
-
-/** The server on a fixed port and database file, so that a restart looks like the network
- * coming back. */
-async function startServer() {
-  const child = spawn(process.env.PARKWAY_SERVER_BIN, [], {
-    env: {
-      ...process.env,
-      PARKWAY_BIND: `127.0.0.1:${serverPort}`,
-      DATABASE_URL: `sqlite://${join(dir, 'parkway.db')}?mode=rwc`,
-      PARKWAY_AUTH_RATE_PER_MIN: '0',
-      PARKWAY_JWT_SECRET: 'desktop-e2e-secret-0123456789abcdef',
-      PARKWAY_SQLITE_SYNC: 'normal',
-      RUST_LOG: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start\n${log}`)), 30_000);
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; if (/listening on/.test(out)) { clearTimeout(timer); ok(); } });
-    child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited with ${code}\n${log}`)); });
-  });
-  return {
-    async stop() {
-      child.kill('SIGKILL');
-      await new Promise((r) => { if (child.exitCode !== null || child.signalCode) r(); else child.on('exit', r); });
-    },
-  };
 }
 
 /** A TCP relay to the server whose link can be cut: while cut, every open connection is reset
@@ -154,9 +122,8 @@ async function shot(name) {
 }
 
 before(async () => {
-  serverPort = await freePort();
   server = await startServer();
-  const base = `http://127.0.0.1:${serverPort}`;
+  const base = server.url;
   owner = await register(base, 'Olivia Owner', ['owner']);
   for (const [i, title] of ['Sunny driveway on Oak St', 'Shady driveway on Elm St', 'Wide driveway on Pine St'].entries()) {
     spots.push(await owner.api.post('/api/driveways', {
@@ -171,7 +138,7 @@ before(async () => {
     }));
   }
   driverUser = await register(base, 'Dana Driver', ['driver']);
-  relay = await startRelay(serverPort);
+  relay = await startRelay(Number(new URL(base).port));
 
   const wdPort = await freePort();
   wdBase = `http://127.0.0.1:${wdPort}`;
@@ -259,7 +226,7 @@ test('bookings made offline wait on the device, can be withdrawn, and book (or o
   await until('the withdrawn request gone from the list', `${itemOf} return !item(arguments[0]);`, 20_000, withdrawn.title);
 
   // Meanwhile someone else, with a network, takes the first driveway for the whole evening.
-  const rival = await register(`http://127.0.0.1:${serverPort}`, 'Rita Rival', ['driver']);
+  const rival = await register(server.url, 'Rita Rival', ['driver']);
   const now = Date.now();
   await rival.api.post('/api/bookings', {
     driveway: taken.id,
@@ -280,7 +247,7 @@ test('bookings made offline wait on the device, can be withdrawn, and book (or o
   await shot('03-outbox-after-sync');
 
   // On the server: the kept one booked exactly once, nothing for the others.
-  const mine = (await api(`http://127.0.0.1:${serverPort}`, driverUser.token).get('/api/bookings?limit=50')).items;
+  const mine = (await api(server.url, driverUser.token).get('/api/bookings?limit=50')).items;
   assert.equal(mine.filter((b) => b.driveway === kept.id).length, 1, 'booked exactly once');
   assert.equal(mine.filter((b) => b.driveway === withdrawn.id).length, 0, 'the withdrawn request was never sent');
   assert.equal(mine.filter((b) => b.driveway === taken.id).length, 0, 'the taken slot was not double-booked');
