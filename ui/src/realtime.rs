@@ -17,6 +17,32 @@ pub fn reconnect_delay(failures: u32) -> Duration {
     })
 }
 
+/// The ids received lately, for where a catch-up starts. Ids are not a perfect clock (on
+/// PostgreSQL id 10 can commit after id 11), so a catch-up starts before the oldest of the last
+/// [`Recent::KEPT`] ids rather than after the highest; what comes back twice is dropped by the
+/// inbox, which keeps each id once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recent(Vec<i64>);
+
+impl Recent {
+    /// How many ids are kept.
+    pub const KEPT: usize = 50;
+
+    /// Notes an id received.
+    pub fn note(&mut self, id: i64) {
+        if let Err(at) = self.0.binary_search(&id) {
+            self.0.insert(at, id);
+            let extra = self.0.len().saturating_sub(Recent::KEPT);
+            self.0.drain(..extra);
+        }
+    }
+
+    /// Where the next catch-up starts: before the oldest id kept, or `initial` when none is.
+    pub fn after(&self, initial: i64) -> i64 {
+        self.0.first().map_or(initial, |oldest| oldest - 1)
+    }
+}
+
 /// Loads every notification after `after`, page by page, oldest first.
 pub async fn catch_up(api: &Api, after: i64) -> Result<Vec<parkway_core::api::Notification>, crate::api::ClientError> {
     let mut all = Vec::new();
@@ -81,7 +107,10 @@ mod web {
     pub struct Inner {
         api: Api,
         dispatch: Callback<Action>,
+        /// Where the first catch-up starts.
         last_id: i64,
+        /// The ids received since, for later catch-ups.
+        recent: Recent,
         failures: u32,
         stopped: bool,
         socket: Option<WebSocket>,
@@ -95,6 +124,7 @@ mod web {
             api,
             dispatch,
             last_id,
+            recent: Recent::default(),
             failures: 0,
             stopped: false,
             socket: None,
@@ -123,7 +153,7 @@ mod web {
         let Some(inner) = weak.upgrade() else { return };
         let (api, after, dispatch) = {
             let i = inner.borrow();
-            (i.api.clone(), i.last_id, i.dispatch.clone())
+            (i.api.clone(), i.recent.after(i.last_id), i.dispatch.clone())
         };
         drop(inner);
         wasm_bindgen_futures::spawn_local(async move {
@@ -134,7 +164,9 @@ mod web {
                         if i.stopped {
                             return;
                         }
-                        i.last_id = items.iter().map(|n| n.id).max().unwrap_or(i.last_id).max(i.last_id);
+                        for n in &items {
+                            i.recent.note(n.id);
+                        }
                     }
                     dispatch.emit(Action::Caught { items, toast: true });
                 }
@@ -184,7 +216,7 @@ mod web {
                 let Some(n) = crate::api::parse_notification(&text) else { return };
                 if let Some(inner) = weak.upgrade() {
                     let mut i = inner.borrow_mut();
-                    i.last_id = i.last_id.max(n.id);
+                    i.recent.note(n.id);
                 }
                 dispatch.emit(Action::Notified(n));
             })
@@ -232,6 +264,20 @@ mod web {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catch_up_starts_before_the_oldest_recent_id() {
+        let mut recent = Recent::default();
+        assert_eq!(recent.after(7), 7, "nothing received yet: where the inbox left off");
+        recent.note(11);
+        recent.note(10);
+        recent.note(11);
+        assert_eq!(recent.after(7), 9, "a late id 10 is fetched again, not skipped");
+        for id in 12..100 {
+            recent.note(id);
+        }
+        assert_eq!(recent.after(7), 100 - Recent::KEPT as i64 - 1);
+    }
 
     #[test]
     fn reconnect_backoff_is_capped() {
