@@ -22,6 +22,9 @@ pub struct SearchFiltersProps {
 /// The time window and price cap of the search, plus "near me".
 #[component]
 pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
+    // The price cap applies as it is typed (the search waits for a pause anyway). Waiting for
+    // `change` would lose the typing: a render in between, such as results arriving, puts the
+    // field back to the value it was drawn with.
     let field = |set: fn(&mut Filters, String)| {
         let (filters, on_change) = (props.filters.clone(), props.on_change.clone());
         Callback::from(move |e: Event| {
@@ -57,7 +60,7 @@ pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
             <div class="filter narrow">
                 <label for="f-max">{ "Max $/h" }</label>
                 <input id="f-max" type="number" inputmode="decimal" min="0" step="0.5" placeholder="Any"
-                    value={f.max_price.clone()} onchange={field(|f, v| f.max_price = v)} />
+                    value={f.max_price.clone()} oninput={field(|f, v| f.max_price = v).reform(Event::from)} />
             </div>
             <div class="filter-actions">
                 <button type="button" class="button small secondary" onclick={near_me} disabled={props.locating}>
