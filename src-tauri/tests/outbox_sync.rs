@@ -4,13 +4,16 @@
 //! and restarted twice. Afterwards every non-conflicting booking exists on the server exactly
 //! once, every conflicting one is in state `conflict`, and nothing is lost.
 
-use chrono::{Duration, DurationRound, Utc};
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{Api, Backend};
 use parkway_app_lib::client::BackendClient;
-use parkway_app_lib::local::{LocalStore, OutboxState};
+use parkway_app_lib::local::OutboxState;
 use parkway_app_lib::sync::{Backoff, SyncWorker};
 use parkway_backend::{Config, Server};
 use parkway_core::api::NewBooking;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -78,54 +81,29 @@ async fn relay(mut client: TcpStream, target: SocketAddr, mode: u8) {
     }
 }
 
-async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
-    let mut req = client.post(url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.expect("sent").json().await.expect("json")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_killed_sync() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let mut config = Config::for_database(&db);
-    config.token_ttl = std::time::Duration::from_secs(3600);
-    let secret = config.jwt_secret.clone();
-    let server = Server::start(config).await.expect("server");
-    let base = format!("http://{}", server.addr());
-    let http = reqwest::Client::new();
-
-    let reg =
-        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
-    let owner = post(&http, format!("{base}/api/auth/register"), None, reg("owner@example.com", "owner")).await;
-    let driver = post(&http, format!("{base}/api/auth/register"), None, reg("driver@example.com", "driver")).await;
-    let rival = post(&http, format!("{base}/api/auth/register"), None, reg("rival@example.com", "driver")).await;
-    let owner_token = owner["token"].as_str().expect("token").to_owned();
-    let driver_token = driver["token"].as_str().expect("token").to_owned();
-    let rival_token = rival["token"].as_str().expect("token").to_owned();
-    let mut driveways = Vec::new();
-    for i in 0..20 {
-        let body = json!({"title": format!("D{i}"), "address": "A", "lat": 37.77 + i as f64 * 0.001, "lng": -122.42, "pricePerHourCents": 300});
-        let d = post(&http, format!("{base}/api/driveways"), Some(&owner_token), body).await;
-        driveways.push(d["id"].as_str().expect("id").parse::<uuid::Uuid>().expect("uuid"));
-    }
+    let mut secret = None;
+    let mut backend = Backend::start_with(|config| {
+        config.token_ttl = std::time::Duration::from_secs(3600);
+        secret = Some(config.jwt_secret.clone());
+    })
+    .await;
+    let api = &backend.api;
+    let owner_token = api.register("owner@example.com", "owner").await;
+    let driver_token = api.register("driver@example.com", "driver").await;
+    let rival_token = api.register("rival@example.com", "driver").await;
+    let driveways = api.create_driveways(&owner_token, 20, 0.001).await;
 
     // 200 requests made offline: slot k of driveway k % 20.
-    let local = LocalStore::open(&dir.path().join("app.db")).await.expect("local db");
-    let start = (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc");
+    let local = backend.app_store().await;
+    let start = common::first_slot();
     let mut ids = Vec::new();
     for k in 0..200usize {
         let s = start + Duration::hours((k / 20) as i64);
         let request = NewBooking {
-            driveway: driveways[k % 20],
-            start_time: s,
-            end_time: s + Duration::minutes(45),
-            special_requests: None,
-            driver_location: None,
             expected_total_cents: Some(225),
-            stripe_payment_id: None,
+            ..common::request(&driveways[k % 20], s, s + Duration::minutes(45))
         };
         let id = uuid::Uuid::new_v4();
         local.enqueue(id, &request, Some("Driveway"), Utc::now()).await.expect("enqueued");
@@ -135,13 +113,12 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     let mut taken = std::collections::HashSet::new();
     for k in (0..200usize).step_by(10) {
         let r = &ids[k].1;
-        let body = json!({"driveway": r.driveway, "startTime": r.start_time, "endTime": r.end_time});
-        let b = post(&http, format!("{base}/api/bookings"), Some(&rival_token), body).await;
+        let b = api.book(&rival_token, &r.driveway.to_string(), r.start_time, r.end_time).await;
         assert!(b["id"].is_string(), "{b}");
         taken.insert(ids[k].0);
     }
 
-    let proxy = FaultProxy::start(server.addr()).await;
+    let proxy = FaultProxy::start(backend.server.addr()).await;
     // A connection per request, so the proxy's fault of the moment hits every request.
     let client = BackendClient::with_builder(
         &format!("http://{}", proxy.addr),
@@ -171,11 +148,11 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
 
     // The server restarts on the same database.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    server.shutdown().await.expect("graceful shutdown");
-    let mut config = Config::for_database(&db);
-    config.jwt_secret = secret;
-    let server = Server::start(config).await.expect("server again");
-    *proxy.target.write().await = server.addr();
+    backend.server.shutdown().await.expect("graceful shutdown");
+    let mut config = Config::for_database(&backend.db);
+    config.jwt_secret = secret.expect("secret");
+    backend.server = Server::start(config).await.expect("server again");
+    *proxy.target.write().await = backend.server.addr();
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     task.abort(); // killed again
@@ -203,16 +180,7 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     }
     task.abort();
 
-    let base = format!("http://{}", server.addr());
-    let mine: Value = http
-        .get(format!("{base}/api/bookings?limit=200"))
-        .bearer_auth(&driver_token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let mine = Api::new(backend.server.addr()).get("/api/bookings?limit=200", &driver_token).await;
     let on_server: Vec<&Value> = mine["items"].as_array().expect("items").iter().collect();
     assert_eq!(on_server.len(), 180, "every non-conflicting request booked exactly once");
     let server_ids: std::collections::HashSet<&str> = on_server.iter().map(|b| b["id"].as_str().expect("id")).collect();
@@ -237,53 +205,23 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
             "no connection was {name}: the test proved nothing"
         );
     }
-    let _ = server.shutdown().await;
+    let _ = backend.server.shutdown().await;
 }
 
 #[tokio::test]
 async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let server = Server::start(Config::for_database(&db)).await.expect("server");
-    let base = format!("http://{}", server.addr());
-    let http = reqwest::Client::new();
-    let reg =
-        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
-    let owner = post(&http, format!("{base}/api/auth/register"), None, reg("o@example.com", "owner")).await;
-    let driver = post(&http, format!("{base}/api/auth/register"), None, reg("d@example.com", "driver")).await;
-    let rival = post(&http, format!("{base}/api/auth/register"), None, reg("r@example.com", "driver")).await;
-    let owner_token = owner["token"].as_str().expect("token");
-    let mut driveways = Vec::new();
-    for i in 0..5 {
-        let body = json!({"title": format!("D{i}"), "address": "A", "lat": 37.77 + i as f64 * 0.002, "lng": -122.42, "pricePerHourCents": 300});
-        driveways.push(
-            post(&http, format!("{base}/api/driveways"), Some(owner_token), body).await["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-        );
-    }
-    let start = (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc");
-    let request = NewBooking {
-        driveway: driveways[0].parse().expect("uuid"),
-        start_time: start,
-        end_time: start + Duration::hours(1),
-        special_requests: None,
-        driver_location: None,
-        expected_total_cents: None,
-        stripe_payment_id: None,
-    };
-    post(
-        &http,
-        format!("{base}/api/bookings"),
-        rival["token"].as_str(),
-        json!({"driveway": driveways[0], "startTime": start, "endTime": start + Duration::hours(1)}),
-    )
-    .await;
+    let backend = Backend::start().await;
+    let api = &backend.api;
+    let owner = api.register("o@example.com", "owner").await;
+    let driver = api.register("d@example.com", "driver").await;
+    let rival = api.register("r@example.com", "driver").await;
+    let driveways = api.create_driveways(&owner, 5, 0.002).await;
+    let start = common::first_slot();
+    let request = common::request(&driveways[0], start, start + Duration::hours(1));
+    api.book(&rival, &driveways[0], start, start + Duration::hours(1)).await;
 
-    let local = LocalStore::open(&dir.path().join("app.db")).await.expect("local");
-    let client = BackendClient::new(&base).expect("client");
-    client.set_token(driver["token"].as_str().map(str::to_owned));
+    let local = backend.app_store().await;
+    let client = backend.app_client(&driver);
     let conflicted = uuid::Uuid::new_v4();
     local.enqueue(conflicted, &request, None, Utc::now()).await.expect("enqueue");
     let stale = uuid::Uuid::new_v4();
@@ -319,37 +257,22 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
     assert!(local.dismiss(conflicted).await.expect("dismiss"));
     assert!(local.item(conflicted).await.expect("read").is_none());
     assert_eq!(local.item(waiting).await.expect("read").expect("item").label.as_deref(), Some("Later"));
-    let _ = server.shutdown().await;
+    let _ = backend.server.shutdown().await;
 }
 
 /// "Try now" (and any answer from the server) sends a request still backing off, and nothing
 /// is sent, or failed, while nobody is signed in.
 #[tokio::test]
 async fn try_now_skips_the_backoff_and_signed_out_requests_wait() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
-    let server = Server::start(Config::for_database(&db)).await.expect("server");
-    let base = format!("http://{}", server.addr());
-    let http = reqwest::Client::new();
-    let reg =
-        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
-    let owner = post(&http, format!("{base}/api/auth/register"), None, reg("o@example.com", "owner")).await;
-    let driver = post(&http, format!("{base}/api/auth/register"), None, reg("d@example.com", "driver")).await;
-    let body = json!({"title": "D", "address": "A", "lat": 37.77, "lng": -122.42, "pricePerHourCents": 300});
-    let driveway = post(&http, format!("{base}/api/driveways"), owner["token"].as_str(), body).await;
-    let start = (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc");
-    let request = NewBooking {
-        driveway: driveway["id"].as_str().expect("id").parse().expect("uuid"),
-        start_time: start,
-        end_time: start + Duration::hours(1),
-        special_requests: None,
-        driver_location: None,
-        expected_total_cents: None,
-        stripe_payment_id: None,
-    };
+    let backend = Backend::start().await;
+    let owner = backend.api.register("o@example.com", "owner").await;
+    let driver = backend.api.register("d@example.com", "driver").await;
+    let driveway = backend.api.create_driveway(&owner, "D", 37.77).await;
+    let start = common::first_slot();
+    let request = common::request(&driveway, start, start + Duration::hours(1));
 
-    let proxy = FaultProxy::start(server.addr()).await;
-    let local = LocalStore::open(&dir.path().join("app.db")).await.expect("local");
+    let proxy = FaultProxy::start(backend.server.addr()).await;
+    let local = backend.app_store().await;
     let client = BackendClient::new(&format!("http://{}", proxy.addr)).expect("client");
     // A long backoff, so that only "Try now" can send it within the test.
     let backoff = Backoff { base: std::time::Duration::from_secs(600), max: std::time::Duration::from_secs(600) };
@@ -363,7 +286,7 @@ async fn try_now_skips_the_backoff_and_signed_out_requests_wait() {
     assert_eq!(local.item(id).await.expect("read").expect("item").attempts, 0);
 
     // Signed in but offline: one attempt, then it backs off.
-    client.set_token(driver["token"].as_str().map(str::to_owned));
+    client.set_token(Some(driver));
     proxy.set(REFUSE);
     assert_eq!(worker.pass(Utc::now()).await.expect("pass").waiting, 1);
     proxy.set(UP);
@@ -374,5 +297,5 @@ async fn try_now_skips_the_backoff_and_signed_out_requests_wait() {
     worker.wake_now();
     assert_eq!(worker.pass(Utc::now()).await.expect("pass").synced, 1);
     assert_eq!(local.item(id).await.expect("read").expect("item").state, OutboxState::Synced);
-    let _ = server.shutdown().await;
+    let _ = backend.server.shutdown().await;
 }
