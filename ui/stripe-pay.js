@@ -126,14 +126,17 @@
   }
 
   // The payment step's place for the form, each time one appears (a new step, "Try again").
+  // The page loads this script without waiting for it, so a step may already be showing.
   let seen = null;
-  new MutationObserver(() => {
+  const look = () => {
     const host = document.getElementById(HOST);
     if (host && host !== seen) {
       seen = host;
       mount(host);
     }
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  };
+  new MutationObserver(look).observe(document.documentElement, { childList: true, subtree: true });
+  look();
 
   window.parkwayStripe = { confirm };
 })();
