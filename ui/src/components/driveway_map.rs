@@ -66,74 +66,97 @@ mod web {
         on_move: Callback<(Bounds, Camera)>,
     }
 
+    /// Draws these results unless the map already shows them.
+    fn show(m: &Map, items: &Rc<Vec<SearchItem>>, shown: &std::cell::RefCell<Option<Rc<Vec<SearchItem>>>>) {
+        let mut shown = shown.borrow_mut();
+        if shown.as_ref().is_some_and(|s| Rc::ptr_eq(s, items)) {
+            return;
+        }
+        m.set_driveways(&features::driveways(items));
+        *shown = Some(items.clone());
+    }
+
     #[hook]
     pub fn use_map(props: &DrivewayMapProps, container: &NodeRef, failed: UseStateHandle<Option<String>>) {
         let map = use_mut_ref(|| None::<Map>);
         let ready = use_state(|| false);
+        // The results as last rendered, and those the map last drew (to draw each once).
+        let latest = use_mut_ref(|| props.items.clone());
+        *latest.borrow_mut() = props.items.clone();
+        let shown = use_mut_ref(|| None::<Rc<Vec<SearchItem>>>);
         let callbacks =
             use_mut_ref(|| Callbacks { on_select: props.on_select.clone(), on_move: props.on_move.clone() });
         *callbacks.borrow_mut() = Callbacks { on_select: props.on_select.clone(), on_move: props.on_move.clone() };
 
         {
             let (map, ready, container, camera) = (map.clone(), ready.clone(), container.clone(), props.camera);
+            let (latest, shown) = (latest.clone(), shown.clone());
             let style = props.style_url.as_ref().map(|s| s.to_string());
+            let built = map.clone();
             use_effect_with((), move |_| {
-                if let Some(element) = container.cast::<web_sys::HtmlElement>() {
-                    match Map::new(&element, camera, style.as_deref()) {
-                        Ok(mut m) => {
-                            let (map_ref, cbs) = (map.clone(), callbacks.clone());
-                            m.on_ready(move || {
-                                ready.set(true);
-                                // The first search uses the area the map opened on.
-                                if let Some(m) = map_ref.borrow().as_ref() {
+                // Built one task later, so the page's first search is already on its way: the
+                // map's constructor (its WebGL context) holds the main thread for 0.1–0.3 s.
+                let build = gloo_timers::callback::Timeout::new(0, move || {
+                    if let Some(element) = container.cast::<web_sys::HtmlElement>() {
+                        match Map::new(&element, camera, style.as_deref()) {
+                            Ok(mut m) => {
+                                let (map_ref, cbs) = (map.clone(), callbacks.clone());
+                                m.on_ready(move || {
+                                    ready.set(true);
+                                    if let Some(m) = map_ref.borrow().as_ref() {
+                                        // Results that came first are drawn now, before the
+                                        // first frame, not after it in the next render.
+                                        show(m, &latest.borrow(), &shown);
+                                        // The first search uses the area the map opened on.
+                                        let cb = cbs.borrow().on_move.clone();
+                                        cb.emit((m.bounds(), m.camera()));
+                                    }
+                                });
+                                let cbs = callbacks.clone();
+                                m.on_move_end(move |b, c| {
                                     let cb = cbs.borrow().on_move.clone();
-                                    cb.emit((m.bounds(), m.camera()));
-                                }
-                            });
-                            let cbs = callbacks.clone();
-                            m.on_move_end(move |b, c| {
-                                let cb = cbs.borrow().on_move.clone();
-                                cb.emit((b, c));
-                            });
-                            let cbs = callbacks.clone();
-                            m.on_driveway_click(move |id| {
-                                let cb = cbs.borrow().on_select.clone();
-                                cb.emit(id.and_then(|s| Uuid::parse_str(&s).ok()));
-                            });
-                            // The first frame with dots on it, once; then the count whenever the
-                            // map settles.
-                            let first = element.clone();
-                            m.watch_markers("render", move |count| {
-                                if count == 0 {
-                                    return true;
-                                }
-                                let ms = crate::platform::page_millis().round() as i64;
-                                let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
-                                false
-                            });
-                            let element = element.clone();
-                            m.watch_markers("idle", move |count| {
-                                let _ = element.set_attribute("data-markers", &count.to_string());
-                                true
-                            });
-                            *map.borrow_mut() = Some(m);
+                                    cb.emit((b, c));
+                                });
+                                let cbs = callbacks.clone();
+                                m.on_driveway_click(move |id| {
+                                    let cb = cbs.borrow().on_select.clone();
+                                    cb.emit(id.and_then(|s| Uuid::parse_str(&s).ok()));
+                                });
+                                // The first frame with dots on it, once; then the count whenever the
+                                // map settles.
+                                let first = element.clone();
+                                m.watch_markers("render", move |count| {
+                                    if count == 0 {
+                                        return true;
+                                    }
+                                    let ms = crate::platform::page_millis().round() as i64;
+                                    let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
+                                    false
+                                });
+                                let element = element.clone();
+                                m.watch_markers("idle", move |count| {
+                                    let _ = element.set_attribute("data-markers", &count.to_string());
+                                    true
+                                });
+                                *map.borrow_mut() = Some(m);
+                            }
+                            Err(e) => failed.set(Some(e.0)),
                         }
-                        Err(e) => failed.set(Some(e.0)),
                     }
-                }
+                });
                 move || {
-                    map.borrow_mut().take();
+                    drop(build);
+                    built.borrow_mut().take();
                 }
             });
         }
 
-        {
-            let map = map.clone();
-            use_effect_with((props.items.clone(), *ready), move |(items, ready)| {
-                if *ready && let Some(m) = map.borrow().as_ref() {
-                    m.set_driveways(&features::driveways(items));
-                }
-            });
+        // New results go to the map while it renders, not in an effect: Yew renders the list of
+        // 200 results next and then yields to the browser, so an effect would wait a frame or
+        // more. This touches MapLibre only, never the DOM Yew manages. Results that come
+        // before the map is ready are drawn by `on_ready`.
+        if *ready && let Some(m) = map.borrow().as_ref() {
+            show(m, &props.items, &shown);
         }
 
         {

@@ -20,14 +20,20 @@ const DEBOUNCE_MS: u32 = 300;
 /// Most markers asked for at once.
 const LIMIT: u32 = 200;
 
-/// A circle covering the map's view at `camera`, from the zoom and the window's size.
-fn initial_area(camera: Camera) -> Area {
-    let (width, height) = crate::platform::window_size();
-    // Web Mercator at the equator; away from it this overestimates (by 1/cos(latitude)), which
-    // only widens the first search a little.
-    let metres_per_pixel = 156_543.03 / 2f64.powf(camera.zoom);
+/// A circle covering the map's view at `camera` in a window of `width` × `height` CSS pixels.
+fn initial_area(camera: Camera, (width, height): (f64, f64)) -> Area {
+    // MapLibre's zoom counts 512-pixel tiles: at zoom 0 the equator's 40,075 km span 512 pixels,
+    // and a parallel is shorter by the cosine of its latitude.
+    let metres_per_pixel = 40_075_016.7 * cos(camera.lat.to_radians()) / (512.0 * 2f64.powf(camera.zoom));
     let radius_m = 0.5 * (width * width + height * height).sqrt() * metres_per_pixel;
     Area::Around { lat: camera.lat, lng: camera.lng, radius_m: radius_m.clamp(200.0, 50_000.0) }
+}
+
+/// Bhaskara's approximation of the cosine on [-π/2, π/2], within 0.2 %: `f64::cos` would bring
+/// a few kilobytes of libm into the wasm for this one use.
+fn cos(x: f64) -> f64 {
+    let pi2 = std::f64::consts::PI * std::f64::consts::PI;
+    (pi2 - 4.0 * x * x) / (pi2 + x * x)
 }
 
 #[derive(Clone, PartialEq)]
@@ -44,7 +50,7 @@ pub fn SearchPage() -> Html {
     let camera = app.state.camera.unwrap_or(Camera::DEFAULT);
     // The first search starts at once, around where the map will open, while MapLibre loads;
     // the map's own bounds take over as soon as it reports them.
-    let area = use_state(|| Some(initial_area(camera)));
+    let area = use_state(|| Some(initial_area(camera, platform::window_size())));
     let items = use_state(|| Rc::new(Vec::<SearchItem>::new()));
     let results = use_state(|| Results::Searching);
     let selected = use_state(|| None::<Uuid>);
@@ -66,16 +72,15 @@ pub fn SearchPage() -> Html {
         let (items, results, app) = (items.clone(), results.clone(), app.clone());
         let error = filter_error.clone();
         use_effect_with(((*area), filters.clone(), *retry), move |(area, filters, _)| {
-            let timer = area.filter(|_| error.is_none()).map(|area| {
+            let timer = area.filter(|_| error.is_none()).and_then(|area| {
                 let query = SearchQuery {
                     area,
                     slot: window(filters, &Local).ok().flatten(),
                     max_price_per_hour: max_price(filters).ok().flatten(),
                     limit: LIMIT,
                 };
-                // The very first search has nothing to wait for.
-                let wait = if *generation.borrow() == 0 { 0 } else { DEBOUNCE_MS };
-                gloo_timers::callback::Timeout::new(wait, move || {
+                let first = *generation.borrow() == 0;
+                let search = move || {
                     let current = {
                         let mut g = generation.borrow_mut();
                         *g += 1;
@@ -96,7 +101,15 @@ pub fn SearchPage() -> Html {
                             Err(e) => results.set(Results::Failed(e.to_string())),
                         }
                     });
-                })
+                };
+                // The very first search has nothing to wait for: it goes out at once, before
+                // the map is built.
+                if first {
+                    search();
+                    None
+                } else {
+                    Some(gloo_timers::callback::Timeout::new(DEBOUNCE_MS, search))
+                }
             });
             move || drop(timer)
         });
@@ -139,6 +152,14 @@ pub fn SearchPage() -> Html {
         })
     };
 
+    // The list follows the map by one step: Yew renders 200 new cards before any update in its
+    // queue, so building them first would hold the markers back by a frame or more.
+    let listed = use_state(|| (*items).clone());
+    {
+        let listed = listed.clone();
+        use_effect_with((*items).clone(), move |items| listed.set(items.clone()));
+    }
+
     let count = items.len();
     let status = match &*results {
         Results::Searching => "Searching…".to_owned(),
@@ -147,7 +168,7 @@ pub fn SearchPage() -> Html {
         Results::Ready if count == 1 => "1 driveway in this area".to_owned(),
         Results::Ready => format!("{count} driveways in this area"),
     };
-    let list = items.iter().map(|item| {
+    let list = listed.iter().map(|item| {
         let id = item.driveway.id;
         let on_select = {
             let selected = selected.clone();
@@ -185,5 +206,39 @@ pub fn SearchPage() -> Html {
                 <ul class="results" aria-label="Driveways">{ for list }</ul>
             </section>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_is_close_over_every_latitude() {
+        for degrees in -90..=90 {
+            let x = f64::from(degrees).to_radians();
+            assert!((cos(x) - x.cos()).abs() < 0.002, "{degrees}°");
+        }
+    }
+
+    #[test]
+    fn the_first_search_covers_the_view_and_little_more() {
+        // The desktop layout's map at zoom 13 over San Francisco shows about 6.5 km × 5.6 km
+        // (measured in Chromium: 860 × 745 px); the circle reaches its corners from the centre.
+        let Area::Around { radius_m, .. } = initial_area(Camera::DEFAULT, (1280.0, 800.0)) else { panic!("a circle") };
+        let half_diagonal = 0.5 * (6_500f64.powi(2) + 5_600f64.powi(2)).sqrt();
+        assert!(radius_m > half_diagonal && radius_m < 1.5 * half_diagonal, "{radius_m}");
+        // Zooming in one step halves it; it never falls below 200 m.
+        let Area::Around { radius_m: closer, .. } =
+            initial_area(Camera { zoom: 14.0, ..Camera::DEFAULT }, (1280.0, 800.0))
+        else {
+            panic!("a circle")
+        };
+        assert!((closer * 2.0 - radius_m).abs() < 1.0);
+        let Area::Around { radius_m: tiny, .. } = initial_area(Camera { zoom: 22.0, ..Camera::DEFAULT }, (10.0, 10.0))
+        else {
+            panic!("a circle")
+        };
+        assert_eq!(tiny, 200.0);
     }
 }
