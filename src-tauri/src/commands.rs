@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::local::OutboxItem;
 use crate::location::{self, Position};
+use crate::startup::Startup;
 use crate::state::AppState;
 use chrono::Utc;
 use parkway_core::api::NewBooking;
@@ -214,4 +215,13 @@ pub async fn current_position(app: tauri::AppHandle, state: State<'_, AppState>)
 #[tauri::command]
 pub async fn set_manual_position(state: State<'_, AppState>, lat: f64, lng: f64) -> Result<()> {
     location::set_manual(&state.store, lat, lng).await
+}
+
+/// The UI drew its first map frame with driveways on it: logged once, with the time since the
+/// app started.
+#[tauri::command]
+pub fn map_drawn(startup: State<'_, Startup>) {
+    if let Some(elapsed) = startup.map_drawn() {
+        tracing::info!(ms = elapsed.as_millis() as u64, "first map frame with driveways drawn");
+    }
 }

@@ -21,6 +21,8 @@ pub mod local;
 pub mod location;
 /// Booking reminders scheduled on the phone.
 pub mod reminders;
+/// How long the app took to show its map.
+pub mod startup;
 /// Shared state of the commands.
 pub mod state;
 /// Replaying the outbox.
@@ -46,6 +48,7 @@ const DEFAULT_MOBILE_SERVER: &str = match option_env!("PARKWAY_SERVER_URL") {
 /// Starts the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    let startup = startup::Startup::now();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -56,6 +59,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_geolocation::init())
+        .manage(startup)
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::block_on(setup(handle)).map_err(|e| e.to_string())?;
@@ -73,6 +77,7 @@ pub fn run() {
             commands::cached_bookings,
             commands::current_position,
             commands::set_manual_position,
+            commands::map_drawn,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

@@ -123,7 +123,8 @@ mod web {
                                     cb.emit(id.and_then(|s| Uuid::parse_str(&s).ok()));
                                 });
                                 // The first frame with dots on it, once; then the count whenever the
-                                // map settles.
+                                // map settles. Inside the app, that frame is also reported: the app
+                                // logs how long it took to start.
                                 let first = element.clone();
                                 m.watch_markers("render", move |count| {
                                     if count == 0 {
@@ -131,6 +132,11 @@ mod web {
                                     }
                                     let ms = crate::platform::page_millis().round() as i64;
                                     let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
+                                    if crate::platform::in_tauri() {
+                                        yew::platform::spawn_local(async {
+                                            let _ = crate::platform::tauri_invoke("map_drawn", "{}").await;
+                                        });
+                                    }
                                     false
                                 });
                                 let element = element.clone();
