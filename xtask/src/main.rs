@@ -50,7 +50,7 @@ tasks:
   desktop
       Builds the UI and the desktop app, starts the app under a virtual display (Xvfb) with
       its embedded server and demo data, and checks it paints its map; the screenshot goes to
-      target/e2e-screenshots/desktop-map.png, with the time to the first painted map.
+      target/e2e-screenshots/desktop-map.png, with the time to the first map frame.
   check-android
       Type-checks the app for Android (aarch64) without the NDK, using a check-only stand-in
       for the NDK's C compiler.
@@ -59,7 +59,7 @@ tasks:
       throughput, search latency at 100k and 1M driveways, and peak memory, on SQLite and on a
       throwaway PostgreSQL server with one and with two server instances; WebSocket memory and
       delivery; payments against localstripe; the release desktop app's start to its first
-      painted map under Xvfb and the outbox sync of 1,000 bookings. Writes the reports to
+      map frame under Xvfb and the outbox sync of 1,000 bookings. Writes the reports to
       target/bench/.
       --quick   a short smoke run (3 s load runs, 100k driveways only, fewer searches)
       --only    run only one part";

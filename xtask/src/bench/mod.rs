@@ -42,7 +42,7 @@ pub enum Part {
     Payments,
     /// Booking throughput and search latency on PostgreSQL, with one and two instances.
     Postgres,
-    /// The desktop app: start to first painted map, idle memory, the outbox sync.
+    /// The desktop app: start to the first map frame, idle memory, the outbox sync.
     App,
 }
 
