@@ -59,15 +59,30 @@ fn use_map(_props: &DrivewayMapProps, _container: &NodeRef, _failed: UseStateHan
 mod web {
     use super::*;
     use crate::format;
-    use crate::map::{Map, features};
+    use crate::map::{Map, MapError, features};
+    use std::cell::RefCell;
 
     struct Callbacks {
         on_select: Callback<Option<Uuid>>,
         on_move: Callback<(Bounds, Camera)>,
     }
 
+    type Shown = Rc<RefCell<Option<Rc<Vec<SearchItem>>>>>;
+
+    /// What the map's event handlers share with the component.
+    #[derive(Clone)]
+    struct Shared {
+        map: Rc<RefCell<Option<Map>>>,
+        ready: UseStateHandle<bool>,
+        callbacks: Rc<RefCell<Callbacks>>,
+        /// The results as last rendered.
+        latest: Rc<RefCell<Rc<Vec<SearchItem>>>>,
+        /// The results the map last drew, to draw each once.
+        shown: Shown,
+    }
+
     /// Draws these results unless the map already shows them.
-    fn show(m: &Map, items: &Rc<Vec<SearchItem>>, shown: &std::cell::RefCell<Option<Rc<Vec<SearchItem>>>>) {
+    fn show(m: &Map, items: &Rc<Vec<SearchItem>>, shown: &Shown) {
         let mut shown = shown.borrow_mut();
         if shown.as_ref().is_some_and(|s| Rc::ptr_eq(s, items)) {
             return;
@@ -76,82 +91,90 @@ mod web {
         *shown = Some(items.clone());
     }
 
+    /// Builds the map in `element` and wires its events to the component.
+    fn build(
+        element: &web_sys::HtmlElement,
+        camera: Camera,
+        style: Option<&str>,
+        shared: &Shared,
+    ) -> Result<Map, MapError> {
+        let mut m = Map::new(element, camera, style)?;
+        let s = shared.clone();
+        m.on_ready(move || {
+            s.ready.set(true);
+            if let Some(m) = s.map.borrow().as_ref() {
+                // Results that came first are drawn now, before the first frame, not after it
+                // in the next render.
+                show(m, &s.latest.borrow(), &s.shown);
+                // The first search uses the area the map opened on.
+                let cb = s.callbacks.borrow().on_move.clone();
+                cb.emit((m.bounds(), m.camera()));
+            }
+        });
+        let cbs = shared.callbacks.clone();
+        m.on_move_end(move |b, c| {
+            let cb = cbs.borrow().on_move.clone();
+            cb.emit((b, c));
+        });
+        let cbs = shared.callbacks.clone();
+        m.on_driveway_click(move |id| {
+            let cb = cbs.borrow().on_select.clone();
+            cb.emit(id.and_then(|s| Uuid::parse_str(&s).ok()));
+        });
+        // The first frame with dots on it, once; then the count whenever the map settles.
+        // Inside the app, that frame is also reported: the app logs how long it took to start.
+        let first = element.clone();
+        m.watch_markers("render", move |count| {
+            if count == 0 {
+                return true;
+            }
+            let ms = crate::platform::page_millis().round() as i64;
+            let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
+            if crate::platform::in_tauri() {
+                yew::platform::spawn_local(async {
+                    let _ = crate::platform::tauri_invoke("map_drawn", "{}").await;
+                });
+            }
+            false
+        });
+        let element = element.clone();
+        m.watch_markers("idle", move |count| {
+            let _ = element.set_attribute("data-markers", &count.to_string());
+            true
+        });
+        Ok(m)
+    }
+
     #[hook]
     pub fn use_map(props: &DrivewayMapProps, container: &NodeRef, failed: UseStateHandle<Option<String>>) {
-        let map = use_mut_ref(|| None::<Map>);
-        let ready = use_state(|| false);
-        // The results as last rendered, and those the map last drew (to draw each once).
-        let latest = use_mut_ref(|| props.items.clone());
-        *latest.borrow_mut() = props.items.clone();
-        let shown = use_mut_ref(|| None::<Rc<Vec<SearchItem>>>);
-        let callbacks =
-            use_mut_ref(|| Callbacks { on_select: props.on_select.clone(), on_move: props.on_move.clone() });
-        *callbacks.borrow_mut() = Callbacks { on_select: props.on_select.clone(), on_move: props.on_move.clone() };
+        let callbacks = || Callbacks { on_select: props.on_select.clone(), on_move: props.on_move.clone() };
+        let shared = Shared {
+            map: use_mut_ref(|| None::<Map>),
+            ready: use_state(|| false),
+            callbacks: use_mut_ref(callbacks),
+            latest: use_mut_ref(|| props.items.clone()),
+            shown: use_mut_ref(|| None::<Rc<Vec<SearchItem>>>),
+        };
+        *shared.callbacks.borrow_mut() = callbacks();
+        *shared.latest.borrow_mut() = props.items.clone();
+        let (map, ready, shown) = (shared.map.clone(), shared.ready.clone(), shared.shown.clone());
 
         {
-            let (map, ready, container, camera) = (map.clone(), ready.clone(), container.clone(), props.camera);
-            let (latest, shown) = (latest.clone(), shown.clone());
+            let (container, camera) = (container.clone(), props.camera);
             let style = props.style_url.as_ref().map(|s| s.to_string());
-            let built = map.clone();
             use_effect_with((), move |_| {
                 // Built one task later, so the page's first search is already on its way: the
                 // map's constructor (its WebGL context) holds the main thread for 0.1–0.3 s.
-                let build = gloo_timers::callback::Timeout::new(0, move || {
-                    if let Some(element) = container.cast::<web_sys::HtmlElement>() {
-                        match Map::new(&element, camera, style.as_deref()) {
-                            Ok(mut m) => {
-                                let (map_ref, cbs) = (map.clone(), callbacks.clone());
-                                m.on_ready(move || {
-                                    ready.set(true);
-                                    if let Some(m) = map_ref.borrow().as_ref() {
-                                        // Results that came first are drawn now, before the
-                                        // first frame, not after it in the next render.
-                                        show(m, &latest.borrow(), &shown);
-                                        // The first search uses the area the map opened on.
-                                        let cb = cbs.borrow().on_move.clone();
-                                        cb.emit((m.bounds(), m.camera()));
-                                    }
-                                });
-                                let cbs = callbacks.clone();
-                                m.on_move_end(move |b, c| {
-                                    let cb = cbs.borrow().on_move.clone();
-                                    cb.emit((b, c));
-                                });
-                                let cbs = callbacks.clone();
-                                m.on_driveway_click(move |id| {
-                                    let cb = cbs.borrow().on_select.clone();
-                                    cb.emit(id.and_then(|s| Uuid::parse_str(&s).ok()));
-                                });
-                                // The first frame with dots on it, once; then the count whenever the
-                                // map settles. Inside the app, that frame is also reported: the app
-                                // logs how long it took to start.
-                                let first = element.clone();
-                                m.watch_markers("render", move |count| {
-                                    if count == 0 {
-                                        return true;
-                                    }
-                                    let ms = crate::platform::page_millis().round() as i64;
-                                    let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
-                                    if crate::platform::in_tauri() {
-                                        yew::platform::spawn_local(async {
-                                            let _ = crate::platform::tauri_invoke("map_drawn", "{}").await;
-                                        });
-                                    }
-                                    false
-                                });
-                                let element = element.clone();
-                                m.watch_markers("idle", move |count| {
-                                    let _ = element.set_attribute("data-markers", &count.to_string());
-                                    true
-                                });
-                                *map.borrow_mut() = Some(m);
-                            }
-                            Err(e) => failed.set(Some(e.0)),
-                        }
+                let built = shared.map.clone();
+                let start = gloo_timers::callback::Timeout::new(0, move || {
+                    let Some(element) = container.cast::<web_sys::HtmlElement>() else { return };
+                    match build(&element, camera, style.as_deref(), &shared) {
+                        Ok(m) => *shared.map.borrow_mut() = Some(m),
+                        Err(e) => failed.set(Some(e.0)),
                     }
                 });
                 move || {
-                    drop(build);
+                    drop(start);
                     built.borrow_mut().take();
                 }
             });
