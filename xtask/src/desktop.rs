@@ -1,7 +1,8 @@
 //! `cargo xtask desktop`: the desktop app built and started under a virtual display (Xvfb)
 //! with its embedded server and demo data; a screenshot of its map page is kept as test output
-//! in `target/e2e-screenshots/desktop-map.png`, and the time from start to the first map
-//! frame (as the UI reports it) and the app's idle memory are reported. Then
+//! in `target/e2e-screenshots/desktop-map.png`, and the time from start to the map with
+//! driveways (drawn, as the app logs it, and on screen) and the app's idle memory are
+//! reported. Then
 //! `tests/e2e/desktop.spec.mjs` drives the app through WebDriver (tauri-driver in front of
 //! Debian's WebKitWebDriver): booking offline, the outbox, and the sync when the server comes
 //! back.
@@ -104,8 +105,9 @@ struct Started {
     _home: tempfile::TempDir,
 }
 
-/// Starts `binary` on `display` with a fresh data folder, its embedded server and demo data,
-/// and waits (at most 60 s) for it to paint its map, polling screenshots into `shot`.
+/// Starts `binary` on `display` with a fresh data folder, its embedded server and demo data;
+/// waits (at most 60 s) for the app to log that its map with driveways is drawn, then takes
+/// screenshots into `shot` until the map shows on screen.
 fn start_app(binary: &std::path::Path, display: &str, shot: &std::path::Path) -> anyhow::Result<Started> {
     let home = tempfile::tempdir()?;
     let started = Instant::now();
