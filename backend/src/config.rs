@@ -121,7 +121,7 @@ fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Conf
 }
 
 impl Config {
-    /// Reads the configuration from environment variables (see DESIGN.md).
+    /// Reads the configuration from environment variables (see the README's configuration table).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_env_or(Defaults::default())
     }

@@ -1,4 +1,4 @@
-//! The HTTP contract of API.md, route by route, against the real server and a real database:
+//! The HTTP contract (docs/api.md), route by route, against the real server and a real database:
 //! a SQLite file, or PostgreSQL with `PARKWAY_TEST_DB=postgres` (see `helpers`).
 
 mod helpers;
