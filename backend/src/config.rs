@@ -79,7 +79,27 @@ pub struct Config {
     /// `STRIPE_JS_URL`, default `https://js.stripe.com/v3/`: where the UI loads Stripe.js from
     /// (tests point it at the emulator's mock).
     pub stripe_js_url: String,
+    /// Unpaid pending bookings a driver may hold at once (`PARKWAY_MAX_UNPAID_HOLDS`, default 3;
+    /// 0 = no limit, for load tests).
+    pub max_unpaid_holds: u32,
+    /// Requests served at once before the rest get `503` (`PARKWAY_MAX_INFLIGHT`, default 1024).
+    pub max_inflight: usize,
+    /// How long a request may take to send its headers and body, and to be answered.
+    pub request_timeout: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (`PARKWAY_TRUSTED_PROXIES`, CIDRs).
+    pub trusted_proxies: Vec<crate::auth::client_ip::Cidr>,
+    /// `PARKWAY_PUBLIC_URL`: where users reach the server; `https://…` turns on HSTS.
+    pub public_url: Option<String>,
 }
+
+/// The shortest signing secret accepted: HS256 wants at least as many bytes as its hash.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// How long an access token lasts; clients refresh before it ends.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// Requests served at once unless `PARKWAY_MAX_INFLIGHT` says otherwise.
+pub const DEFAULT_MAX_INFLIGHT: usize = 1024;
+/// A request that has not sent its headers and body, or not been answered, by then is dropped.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where Stripe.js lives unless `STRIPE_JS_URL` says otherwise.
 pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
@@ -139,11 +159,11 @@ impl Config {
     fn from_env_or(defaults: Defaults) -> Result<Config, ConfigError> {
         let demo = matches!(var("PARKWAY_DEMO").as_deref(), Some("1" | "true" | "yes"));
         let jwt_secret = match var("PARKWAY_JWT_SECRET") {
-            Some(s) if s.len() >= 16 => Secret::new(s),
+            Some(s) if s.len() >= MIN_SECRET_BYTES => Secret::new(s),
             Some(_) => {
                 return Err(ConfigError {
                     name: "PARKWAY_JWT_SECRET",
-                    problem: "must be at least 16 characters".into(),
+                    problem: format!("must be at least {MIN_SECRET_BYTES} bytes (a random 32-byte hex string is 64)"),
                 });
             }
             None => match defaults.jwt_secret.clone() {
@@ -190,7 +210,7 @@ impl Config {
             database_url: var("DATABASE_URL").unwrap_or(defaults.database_url),
             durability,
             jwt_secret,
-            token_ttl: Duration::from_secs(7 * 24 * 3600),
+            token_ttl: ACCESS_TOKEN_TTL,
             demo,
             hold: Duration::from_secs(hold_minutes * 60),
             ui_dir,
@@ -207,6 +227,15 @@ impl Config {
             stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
             stripe_publishable_key,
             stripe_js_url: var("STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.to_owned()),
+            max_unpaid_holds: parse("PARKWAY_MAX_UNPAID_HOLDS", parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS)?,
+            max_inflight: parse("PARKWAY_MAX_INFLIGHT", DEFAULT_MAX_INFLIGHT)?.max(1),
+            request_timeout: REQUEST_TIMEOUT,
+            trusted_proxies: match var("PARKWAY_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => crate::auth::client_ip::Cidr::parse_list(&list)
+                    .map_err(|problem| ConfigError { name: "PARKWAY_TRUSTED_PROXIES", problem })?,
+            },
+            public_url: var("PARKWAY_PUBLIC_URL"),
         })
     }
 
@@ -232,6 +261,11 @@ impl Config {
             stripe_api_base: "https://api.stripe.com".to_owned(),
             stripe_publishable_key: None,
             stripe_js_url: STRIPE_JS_URL.to_owned(),
+            max_unpaid_holds: parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
+            request_timeout: REQUEST_TIMEOUT,
+            trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }

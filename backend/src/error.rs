@@ -99,6 +99,12 @@ impl From<parkway_core::availability::ScheduleError> for AppError {
     }
 }
 
+impl From<parkway_core::trust::Refusal> for AppError {
+    fn from(r: parkway_core::trust::Refusal) -> AppError {
+        AppError::Api(r.code(), r.to_string())
+    }
+}
+
 impl From<parkway_core::booking::InvalidTransition> for AppError {
     fn from(e: parkway_core::booking::InvalidTransition) -> AppError {
         AppError::invalid_transition(e.to_string())

@@ -30,8 +30,17 @@ pub trait Fanout: Send + Sync + std::fmt::Debug {
     fn publish(&self, notice: &Notice);
 }
 
-/// One connection's queue, with the id it is removed by.
-type Conn = (u64, mpsc::Sender<Arc<str>>);
+/// What a connection's queue carries.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// A notification, serialised once for every connection of its user.
+    Message(Arc<str>),
+    /// The connection's session ended (sign-out, password change): close it.
+    SessionEnded,
+}
+
+/// One connection: the id it is removed by, its session, its queue.
+type Conn = (u64, Uuid, mpsc::Sender<Delivery>);
 
 /// The connections of this process, by user.
 #[derive(Debug, Default)]
@@ -47,7 +56,7 @@ impl Registry {
         let json: Arc<str> = json.into();
         let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = by_user.get_mut(&notice.user) {
-            conns.retain(|(_, tx)| tx.try_send(json.clone()).is_ok());
+            conns.retain(|(_, _, tx)| tx.try_send(Delivery::Message(json.clone())).is_ok());
             if conns.is_empty() {
                 by_user.remove(&notice.user);
             }
@@ -59,10 +68,28 @@ impl Registry {
         self.by_user.lock().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
     }
 
+    /// Closes this process's connections of `user` that belong to one of `sessions`.
+    pub fn end_sessions(&self, user: Uuid, sessions: &[Uuid]) {
+        let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = by_user.get_mut(&user) {
+            conns.retain(|(_, session, tx)| {
+                let ended = sessions.contains(session);
+                if ended {
+                    // A full queue closes the connection anyway.
+                    let _ = tx.try_send(Delivery::SessionEnded);
+                }
+                !ended
+            });
+            if conns.is_empty() {
+                by_user.remove(&user);
+            }
+        }
+    }
+
     fn remove(&self, user: Uuid, id: u64) {
         let mut by_user = self.by_user.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = by_user.get_mut(&user) {
-            conns.retain(|(i, _)| *i != id);
+            conns.retain(|(i, _, _)| *i != id);
             if conns.is_empty() {
                 by_user.remove(&user);
             }
@@ -105,12 +132,18 @@ impl Hub {
         self.fanout.publish(&notice);
     }
 
-    /// Registers a connection of `user`.
-    pub fn subscribe(&self, user: Uuid) -> Subscription {
+    /// Closes the connections of `user`'s ended `sessions` on this instance (the others notice
+    /// when they next check the session, at their next ping).
+    pub fn end_sessions(&self, user: Uuid, sessions: &[Uuid]) {
+        self.registry.end_sessions(user, sessions);
+    }
+
+    /// Registers a connection of `user` in `session`.
+    pub fn subscribe(&self, user: Uuid, session: Uuid) -> Subscription {
         let id = self.registry.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_PER_CONNECTION);
         let mut by_user = self.registry.by_user.lock().unwrap_or_else(|e| e.into_inner());
-        by_user.entry(user).or_default().push((id, tx));
+        by_user.entry(user).or_default().push((id, session, tx));
         Subscription { id, user, rx, registry: self.registry.clone() }
     }
 
@@ -125,15 +158,19 @@ impl Hub {
 pub struct Subscription {
     id: u64,
     user: Uuid,
-    rx: mpsc::Receiver<Arc<str>>,
+    rx: mpsc::Receiver<Delivery>,
     registry: Arc<Registry>,
 }
 
 impl Subscription {
-    /// The next notification as JSON, or `None` once the hub dropped this connection for
-    /// being too slow.
-    pub async fn next(&mut self) -> Option<Arc<str>> {
+    /// The next delivery, or `None` once the hub dropped this connection for being too slow.
+    pub async fn next(&mut self) -> Option<Delivery> {
         self.rx.recv().await
+    }
+
+    /// The user this connection belongs to.
+    pub fn user(&self) -> Uuid {
+        self.user
     }
 }
 

@@ -50,6 +50,12 @@ pub async fn run_once(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = %e, "background jobs failed; will retry"),
     }
+    // Money paid ahead for a booking that never came goes back.
+    match state.store.give_back_unlinked(state.clock.now() - hold, state.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(orphaned = n, "gave back payments never linked to a booking"),
+        Err(e) => tracing::warn!(error = %e, "could not look for unlinked payments; will retry"),
+    }
     // Refunds and cancellations owed (new ones, and any a provider outage left behind).
     match settle_all_due(&state.store, &state.payments, state.clock.now()).await {
         Ok(notices) => state.publish(notices),

@@ -23,6 +23,8 @@ pub mod notices;
 pub mod payments;
 /// A throwaway PostgreSQL server for tests and benchmarks.
 pub mod pgtemp;
+/// Accepting connections, with a header read timeout.
+pub mod serve;
 /// Shared request state.
 pub mod state;
 /// The database.
@@ -113,15 +115,8 @@ impl Server {
             config: Arc::new(config),
         };
         let addr = listener.local_addr()?;
-        let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let mut serve_stop = stopped.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = serve_stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let app = http::app(state.clone());
+        let task = tokio::spawn(serve::serve(listener, app, state.config.request_timeout, stopped.clone()));
         let jobs = tokio::spawn(jobs::run(state.clone(), stopped));
         Ok(Server { addr, state, stop, task, jobs, fanout })
     }

@@ -76,10 +76,58 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthResponse {
-    /// A bearer token.
+    /// A short-lived bearer token (about 15 minutes) naming the session.
     pub token: String,
+    /// Single-use, long-lived: trades for a fresh pair at `POST /api/auth/refresh`.
+    #[serde(default)]
+    pub refresh_token: String,
     /// Who signed in.
     pub user: User,
+}
+
+/// `POST /api/auth/refresh`: the refresh token, unless the web UI's cookie carries it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    /// The refresh token of the last login or refresh.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// The answer to a refresh: a new access token and a new refresh token (the old one is spent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    /// A short-lived bearer token.
+    pub token: String,
+    /// The next refresh token.
+    pub refresh_token: String,
+}
+
+/// `POST /api/auth/password`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChange {
+    /// Proves the caller knows the account, not only holds a token.
+    pub current_password: String,
+    /// At least 8 characters.
+    pub new_password: String,
+}
+
+/// One open session of the caller (`GET /api/auth/sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// Ends it with `DELETE /api/auth/sessions/:id`.
+    pub id: Uuid,
+    /// When it signed in.
+    pub created_at: DateTime<Utc>,
+    /// Its last refresh or sign-in.
+    pub last_used_at: DateTime<Utc>,
+    /// The client that signed in, as it named itself.
+    pub user_agent: Option<String>,
+    /// True for the session making this request.
+    pub current: bool,
 }
 
 /// A position sent by a client.
@@ -226,6 +274,17 @@ pub struct SearchItem {
 pub struct Items<T> {
     /// The items.
     pub items: Vec<T>,
+}
+
+/// `GET /api/driveways`: the results, and whether the search stopped at its candidate budget
+/// before looking at every driveway in the area.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    /// Nearest first.
+    pub items: Vec<SearchItem>,
+    /// True when more driveways matched than one search examines: zoom in for the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// `GET /api/driveways/:id/availability`.

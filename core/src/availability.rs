@@ -105,9 +105,17 @@ impl OpenWindow {
 }
 
 /// A driveway's weekly schedule. Empty means always open.
+// Deserialised through `new`, so no body, stored row or client can hold a longer one.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "Vec<OpenWindow>")]
 pub struct WeeklySchedule(Vec<OpenWindow>);
+
+impl TryFrom<Vec<OpenWindow>> for WeeklySchedule {
+    type Error = ScheduleError;
+    fn try_from(windows: Vec<OpenWindow>) -> Result<WeeklySchedule, ScheduleError> {
+        WeeklySchedule::new(windows)
+    }
+}
 
 impl WeeklySchedule {
     /// A schedule from parsed windows, refusing more than [`MAX_WINDOWS`].

@@ -27,6 +27,10 @@ pub enum ErrorCode {
     InvalidTransition,
     /// 409: the client's expected price differs from the server's.
     PriceMismatch,
+    /// 409: a payment has started, so the booking's price can no longer change.
+    PriceLocked,
+    /// 409: the driver already holds as many unpaid bookings as allowed.
+    HoldLimit,
     /// 422: an idempotency key was reused with a different request.
     IdempotencyKeyReused,
     /// 402: the payment was declined or is missing.
@@ -51,7 +55,7 @@ impl ErrorCode {
             PaymentRequired => 402,
             Forbidden => 403,
             NotFound => 404,
-            EmailTaken | SlotTaken | Unavailable | InvalidTransition | PriceMismatch => 409,
+            EmailTaken | SlotTaken | Unavailable | InvalidTransition | PriceMismatch | PriceLocked | HoldLimit => 409,
             PayloadTooLarge => 413,
             IdempotencyKeyReused => 422,
             RateLimited => 429,
@@ -75,6 +79,8 @@ impl ErrorCode {
             Unavailable => "unavailable",
             InvalidTransition => "invalid_transition",
             PriceMismatch => "price_mismatch",
+            PriceLocked => "price_locked",
+            HoldLimit => "hold_limit",
             IdempotencyKeyReused => "idempotency_key_reused",
             PaymentRequired => "payment_required",
             RateLimited => "rate_limited",

@@ -37,6 +37,9 @@ pub enum GeoError {
     /// A bounding box that is not `minLng,minLat,maxLng,maxLat` with min ≤ max.
     #[error("bbox must be minLng,minLat,maxLng,maxLat with each minimum below its maximum")]
     BoundingBox,
+    /// A search box wider than [`MAX_SEARCH_BOX_M`].
+    #[error("this area is too large to search: zoom in to see driveways (a search covers at most 100 km)")]
+    TooWide,
 }
 
 impl Point {
@@ -125,7 +128,32 @@ impl BoundingBox {
     pub fn contains(&self, p: &Point) -> bool {
         (self.min_lat..=self.max_lat).contains(&p.lat) && (self.min_lng..=self.max_lng).contains(&p.lng)
     }
+
+    /// The length of the box's longer side in metres: its height, or its width at the
+    /// latitude where it is widest (the edge nearer the equator).
+    pub fn longer_side_m(&self) -> f64 {
+        let height =
+            Point { lat: self.min_lat, lng: self.min_lng }.distance_m(&Point { lat: self.max_lat, lng: self.min_lng });
+        let widest = if self.min_lat <= 0.0 && self.max_lat >= 0.0 {
+            0.0
+        } else if self.min_lat.abs() < self.max_lat.abs() {
+            self.min_lat
+        } else {
+            self.max_lat
+        };
+        let degrees = self.max_lng - self.min_lng;
+        let width = degrees.to_radians() * EARTH_RADIUS_M * widest.to_radians().cos();
+        height.max(width)
+    }
+
+    /// Refuses a box wider than a search may cover, with a sentence that says what to do.
+    pub fn check_searchable(&self) -> Result<(), GeoError> {
+        if self.longer_side_m() > MAX_SEARCH_BOX_M { Err(GeoError::TooWide) } else { Ok(()) }
+    }
 }
+
+/// The longest side of a search box: wider views must zoom in.
+pub const MAX_SEARCH_BOX_M: f64 = 100_000.0;
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,8 @@ pub mod slot;
 pub mod text;
 /// Reading the API's RFC 3339 timestamps.
 pub mod time;
+/// The trust rules: price locks, moves, access instructions, holds.
+pub mod trust;
 
 pub use error::{ApiError, ErrorCode};
 pub use money::{Cents, Currency};

@@ -7,6 +7,9 @@ pub const MIN_DURATION_MINUTES: i64 = 15;
 pub const MAX_DURATION_DAYS: i64 = 30;
 /// How far in the past a booking may start (clock skew, the time to fill in a form).
 pub const PAST_TOLERANCE_MINUTES: i64 = 5;
+/// No time more than this far from now is accepted (about two years): nobody books further
+/// ahead, and the bound keeps every date computation far from overflow.
+pub const HORIZON_DAYS: i64 = 731;
 
 /// A half-open interval `[start, end)` of UTC instants with `start < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,6 +50,16 @@ pub enum SlotError {
     /// Starts too far in the past.
     #[error("the start time is in the past")]
     InThePast,
+    /// More than [`HORIZON_DAYS`] from now.
+    #[error("times more than two years from now are not accepted")]
+    BeyondHorizon,
+}
+
+/// Refuses an instant more than [`HORIZON_DAYS`] from `now`, either way.
+pub fn check_horizon(t: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), SlotError> {
+    let reach = Duration::days(HORIZON_DAYS);
+    // Subtraction of two valid instants cannot overflow chrono's range of durations.
+    if (t - now).abs() > reach { Err(SlotError::BeyondHorizon) } else { Ok(()) }
 }
 
 impl TimeSlot {
@@ -66,8 +79,15 @@ impl TimeSlot {
         Ok(slot)
     }
 
+    /// Refuses a slot reaching more than [`HORIZON_DAYS`] before or after `now`.
+    pub fn check_horizon(&self, now: DateTime<Utc>) -> Result<(), SlotError> {
+        check_horizon(self.start_time, now)?;
+        check_horizon(self.end_time, now)
+    }
+
     /// Checks the booking rules of an existing slot at `now`.
     pub fn check_bookable(&self, now: DateTime<Utc>) -> Result<(), SlotError> {
+        self.check_horizon(now)?;
         let length = self.duration();
         if length < Duration::minutes(MIN_DURATION_MINUTES) {
             return Err(SlotError::TooShort);

@@ -150,6 +150,7 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     backend.server.shutdown().await.expect("graceful shutdown");
     let mut config = Config::for_database(&backend.db);
+    config.max_unpaid_holds = 0;
     config.jwt_secret = secret.expect("secret");
     backend.server = Server::start(config).await.expect("server again");
     *proxy.target.write().await = backend.server.addr();

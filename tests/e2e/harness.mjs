@@ -20,7 +20,7 @@ export async function startServer(extraEnv = {}) {
       DATABASE_URL: `sqlite://${join(dir, 'parkway.db')}?mode=rwc`,
       PARKWAY_UI_DIR: process.env.PARKWAY_UI_DIR ?? join(root, 'ui', 'dist'),
       PARKWAY_AUTH_RATE_PER_MIN: '0',
-      PARKWAY_JWT_SECRET: 'e2e-secret-0123456789abcdef',
+      PARKWAY_JWT_SECRET: 'e2e-secret-0123456789abcdef-0123456789abcdef',
       PARKWAY_SQLITE_SYNC: 'normal',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       ...extraEnv,

@@ -16,6 +16,8 @@ pub struct Claims {
     pub sub: Uuid,
     /// The user's roles when the token was issued.
     pub roles: Vec<Role>,
+    /// The session this token belongs to: ending it ends the token.
+    pub sid: Uuid,
     /// Issued at (seconds).
     pub iat: i64,
     /// Expires at (seconds).
@@ -68,10 +70,11 @@ impl TokenKeys {
     }
 
     /// A token for `user` issued at `now` (seconds).
-    pub fn issue(&self, user: Uuid, roles: &[Role], now: i64) -> Result<String, AppError> {
+    pub fn issue(&self, user: Uuid, roles: &[Role], session: Uuid, now: i64) -> Result<String, AppError> {
         let claims = Claims {
             sub: user,
             roles: roles.to_vec(),
+            sid: session,
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
             iss: ISSUER.to_owned(),

@@ -1,5 +1,7 @@
 //! Who is calling: password hashing, session tokens and the login rate limit.
 
+/// The client's address for rate limits (trusted proxies, IPv6 per /64).
+pub mod client_ip;
 /// Session tokens (JWT, HS256 pinned).
 pub mod jwt;
 /// Argon2id password hashing off the async threads.

@@ -75,6 +75,7 @@ async fn create(
         expected_total: body.expected_total_cents,
         stripe_payment_id: body.stripe_payment_id,
         idempotency,
+        max_unpaid_holds: state.config.max_unpaid_holds,
     };
     // A replay must answer as the first time did, even once the slot has started, so the time
     // rules are checked in the store after the key lookup.
@@ -152,9 +153,10 @@ async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uu
 }
 
 async fn confirm(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
+    // Only the driveway's owner gets past this line: nobody else's call reaches the payment.
+    let booking = state.store.booking_as_owner(user.id(), id).await?;
     // An authorised (not yet charged) payment is captured before the booking is confirmed:
     // the owner's "yes" is what collects the money.
-    let booking = state.store.booking_for(user.id(), id).await?;
     let mut live = state.store.live_payment(&id.to_string()).await?;
     if let Some(p) = &live
         && booking.status == BookingStatus::Pending

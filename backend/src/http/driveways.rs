@@ -8,12 +8,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
-use parkway_core::api::{Busy, Driveway, DrivewayPatch, Items, NewDriveway, Quote, Role, SearchItem};
+use parkway_core::api::{Busy, Driveway, DrivewayPatch, Items, NewDriveway, Quote, Role, SearchItem, SearchPage};
 use parkway_core::availability::parse_timezone;
 use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
-use parkway_core::slot::{MAX_DURATION_DAYS, SlotError, TimeSlot};
+use parkway_core::slot::{self, MAX_DURATION_DAYS, SlotError, TimeSlot};
 use parkway_core::text::{self, limits};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -77,12 +77,14 @@ fn fields(d: NewDriveway) -> AppResult<DrivewayFields> {
     })
 }
 
-/// What a viewer may see: access instructions only for the owner and for drivers with a
-/// confirmed booking.
+/// What a viewer may see: access instructions only for the owner and for drivers whose
+/// confirmed booking is about to start or running.
 async fn visible(state: &AppState, mut d: Driveway, viewer: Option<&Claims>) -> AppResult<Driveway> {
     let allowed = match viewer {
         Some(c) if c.sub == d.owner => true,
-        Some(c) => d.access_instructions.is_some() && state.store.has_confirmed_booking(c.sub, d.id).await?,
+        Some(c) => {
+            d.access_instructions.is_some() && state.store.instructions_visible(c.sub, d.id, state.clock.now()).await?
+        }
         None => false,
     };
     if !allowed {
@@ -162,12 +164,18 @@ struct SearchParams {
     limit: Option<usize>,
 }
 
-/// A slot for searching and quoting: start before end, no longer than a booking may be.
-fn query_slot(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> AppResult<Option<TimeSlot>> {
+/// A slot for searching and quoting: start before end, no longer than a booking may be, within
+/// the horizon.
+fn query_slot(
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<TimeSlot>> {
     match (start, end) {
         (None, None) => Ok(None),
         (Some(s), Some(e)) => {
             let slot = TimeSlot::new(s, e)?;
+            slot.check_horizon(now)?;
             if slot.duration() > Duration::days(MAX_DURATION_DAYS) {
                 return Err(SlotError::TooLong.into());
             }
@@ -181,7 +189,7 @@ async fn search(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Query(p): Query<SearchParams>,
-) -> AppResult<Json<Items<SearchItem>>> {
+) -> AppResult<Json<SearchPage>> {
     let (bbox, center, radius_m) = match (p.lat, p.lng, p.bbox.as_deref()) {
         (Some(lat), Some(lng), None) => {
             let center = Point::new(lat, lng)?;
@@ -193,11 +201,12 @@ async fn search(
         }
         (None, None, Some(b)) => {
             let bbox = BoundingBox::parse(b)?;
+            bbox.check_searchable()?;
             (bbox, bbox.center(), None)
         }
         _ => return Err(AppError::validation("give either lat and lng (with an optional radiusM) or bbox")),
     };
-    let slot = query_slot(p.start, p.end)?;
+    let slot = query_slot(p.start, p.end, state.clock.now())?;
     if let Some(max) = p.max_price_per_hour_cents
         && max < 0
     {
@@ -213,6 +222,8 @@ async fn search(
             Some(s) => d.availability.covers(s, d.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)),
         })
         .await?;
+    let truncated = found.truncated;
+    let found = found.items;
     let viewer_id = viewer.map(|c| c.sub);
     let items = found
         .into_iter()
@@ -227,7 +238,7 @@ async fn search(
             SearchItem { driveway, distance_m: (c.distance_m * 10.0).round() / 10.0, quote_cents }
         })
         .collect();
-    Ok(Json(Items { items }))
+    Ok(Json(SearchPage { items, truncated }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,9 +253,12 @@ async fn availability(
     Query(w): Query<Window>,
 ) -> AppResult<Json<Busy>> {
     state.store.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))?;
-    let from = w.from.unwrap_or_else(|| state.clock.now());
+    let now = state.clock.now();
+    let from = w.from.unwrap_or(now);
+    slot::check_horizon(from, now)?;
     let to = w.to.unwrap_or(from + Duration::days(14));
     let window = TimeSlot::new(from, to)?;
+    window.check_horizon(now)?;
     if window.duration() > Duration::days(MAX_AVAILABILITY_DAYS) {
         return Err(AppError::validation(format!("ask for at most {MAX_AVAILABILITY_DAYS} days at a time")));
     }
@@ -263,7 +277,8 @@ async fn quote(
     Query(q): Query<QuoteParams>,
 ) -> AppResult<Json<Quote>> {
     let d = state.store.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))?;
-    let slot = query_slot(q.start, q.end)?.ok_or_else(|| AppError::validation("start and end are required"))?;
+    let slot = query_slot(q.start, q.end, state.clock.now())?
+        .ok_or_else(|| AppError::validation("start and end are required"))?;
     let rate = Rate { per_hour: d.price_per_hour_cents, per_day: d.price_per_day_cents };
     Ok(Json(Quote { total_cents: rate.price(&slot), currency: d.currency }))
 }

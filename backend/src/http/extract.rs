@@ -80,6 +80,18 @@ fn bearer(parts: &Parts) -> Option<Result<&str, AppError>> {
     Some(token)
 }
 
+/// A valid token of a session still open: a signed-out or replaced session's tokens are refused
+/// at once, on every instance, however long they had left.
+async fn verify(state: &AppState, token: &str) -> Result<Claims, AppError> {
+    let now = state.clock.now();
+    let claims = state.tokens.verify(token, now.timestamp())?;
+    if state.store.session_open(claims.sub, claims.sid, now).await? {
+        Ok(claims)
+    } else {
+        Err(AppError::unauthorized("your session has ended; please sign in again"))
+    }
+}
+
 /// The signed-in user; `401 unauthorized` without a valid token.
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub Claims);
@@ -105,7 +117,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match bearer(parts) {
             None => Err(AppError::unauthorized("sign in first: this needs an Authorization: Bearer token")),
-            Some(token) => Ok(AuthUser(state.tokens.verify(token?, state.clock.now().timestamp())?)),
+            Some(token) => Ok(AuthUser(verify(state, token?).await?)),
         }
     }
 }
@@ -119,7 +131,7 @@ impl FromRequestParts<AppState> for MaybeUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match bearer(parts) {
             None => Ok(MaybeUser(None)),
-            Some(token) => Ok(MaybeUser(Some(state.tokens.verify(token?, state.clock.now().timestamp())?))),
+            Some(token) => Ok(MaybeUser(Some(verify(state, token?).await?))),
         }
     }
 }

@@ -10,8 +10,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Alive, and whether money really moves: an operator who forgot the Stripe key sees it here.
+async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    let payments = if state.payments.is_simulated() { "simulated" } else { "stripe" };
+    Json(json!({"status": "ok", "payments": payments}))
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {

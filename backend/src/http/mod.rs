@@ -8,6 +8,8 @@ pub mod bookings;
 pub mod driveways;
 /// Extractors that answer in the API's error format.
 pub mod extract;
+/// Security headers and the limits every request runs under.
+pub mod guard;
 /// Liveness and readiness.
 pub mod health;
 /// Owner metrics.
@@ -60,7 +62,9 @@ pub fn app(state: AppState) -> Router {
     } else {
         router = router.fallback(|| async { AppError::not_found("page") });
     }
-    router
+    let limits = guard::Limits::from_config(&state.config);
+    let headers = guard::SecurityHeaders::from_config(&state.config);
+    let router = router
         .method_not_allowed_fallback(|| async {
             let body = parkway_core::ApiError {
                 error: "method_not_allowed".into(),
@@ -71,7 +75,9 @@ pub fn app(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(CatchPanicLayer::custom(panic_response));
+    headers
+        .apply(limits.apply(router))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()

@@ -16,6 +16,7 @@ use parkway_core::money::{Cents, Currency, format_amount};
 use parkway_core::pricing::Rate;
 use parkway_core::refund::{CancelledBy, refund_amount};
 use parkway_core::slot::TimeSlot;
+use parkway_core::trust::{self, MoneyState};
 use uuid::Uuid;
 
 /// Most bookings one page lists.
@@ -40,6 +41,8 @@ pub struct BookingRequest {
     pub stripe_payment_id: Option<String>,
     /// The retry key, if the client sent one.
     pub idempotency: Option<Idempotency>,
+    /// Unpaid pending bookings the driver may hold at once (0 = no limit).
+    pub max_unpaid_holds: u32,
 }
 
 /// The result of a create: the booking, whether it is a replay, and whom to tell.
@@ -243,6 +246,41 @@ pub(crate) async fn swap_status(
     Ok(done == 1)
 }
 
+/// The driver's pending bookings whose money is neither authorised nor collected. On
+/// PostgreSQL the driver's row is locked first, so two concurrent requests of one driver count
+/// one after the other (SQLite's single writer already does that).
+async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64> {
+    let lock = tx.for_update();
+    tx.execute(query(format!("SELECT id FROM users WHERE id = ?{lock}")).bind(driver)).await?;
+    Ok(tx
+        .scalar(
+            query(
+                "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = ? AND b.status = 'pending' AND NOT EXISTS \
+                 (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))",
+            )
+            .bind(driver),
+        )
+        .await?)
+}
+
+/// Where the booking's money stands for the trust rules: its live intent's progress, read
+/// inside `tx` after the booking was locked.
+async fn money_state(tx: &mut Tx<'_>, booking: &Booking) -> AppResult<MoneyState> {
+    let live: Option<String> = tx
+        .scalar_optional(
+            query("SELECT status FROM payments WHERE booking_id = ? AND status != 'canceled'").bind(booking.id),
+        )
+        .await?;
+    Ok(match (live.as_deref(), booking.payment_status) {
+        (_, PaymentStatus::Paid | PaymentStatus::Refunded) | (Some("requires_capture" | "succeeded"), _) => {
+            MoneyState::Held
+        }
+        // After a decline the next card gets a fresh intent, priced anew.
+        (Some(_), PaymentStatus::Pending) => MoneyState::Started,
+        _ => MoneyState::None,
+    })
+}
+
 /// How often a booking transaction that lost a race (deadlock, serialization failure) is run
 /// again before the request fails.
 const MAX_ATTEMPTS: u32 = 3;
@@ -307,8 +345,9 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
     let terms = bookable_terms(tx, &driveway).await?;
-    if terms.owner_id == req.driver.to_string() {
-        return Err(AppError::Api(ErrorCode::SelfBooking, "you cannot book your own driveway".into()));
+    trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
+    if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
+        trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
     }
     let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
     if let Some(expected) = req.expected_total
@@ -416,6 +455,19 @@ impl Store {
         row.map(Booking::try_from).transpose()?.ok_or_else(|| AppError::not_found("booking"))
     }
 
+    /// A booking on one of `owner`'s driveways; anyone else's answers 404.
+    pub async fn booking_as_owner(&self, owner: Uuid, id: Uuid) -> AppResult<Booking> {
+        let row: Option<BookingRow> = self
+            .reader()
+            .fetch_optional(
+                query(format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ? AND b.owner_id = ?"))
+                    .bind(id)
+                    .bind(owner),
+            )
+            .await?;
+        row.map(Booking::try_from).transpose()?.ok_or_else(|| AppError::not_found("booking"))
+    }
+
     /// The user's bookings as driver (or, with `as_owner`, on their driveways), newest first.
     pub async fn list_bookings(
         &self,
@@ -468,12 +520,12 @@ impl Store {
                 .bind(&ids),
             )
             .await?;
-        if booking.payment_status != PaymentStatus::Paid && !authorised {
-            return Err(AppError::Api(
-                ErrorCode::PaymentRequired,
-                "the driver has not paid yet; you can confirm once the payment is in".into(),
-            ));
-        }
+        let money = if booking.payment_status == PaymentStatus::Paid || authorised {
+            MoneyState::Held
+        } else {
+            MoneyState::None
+        };
+        trust::check_paid_before_confirm(money)?;
         if !swap_status(&mut tx, &ids, booking.status, next, now).await? {
             return Err(AppError::invalid_transition("this booking changed meanwhile; reload it"));
         }
@@ -529,6 +581,7 @@ impl Store {
         if !swap_status(&mut tx, &ids, booking.status, next, now).await? {
             return Err(AppError::invalid_transition("this booking changed meanwhile; reload it"));
         }
+        let shown = trust::instructions_visible(booking.status, booking.start_time, booking.end_time, now);
         booking.status = next;
         booking.updated_at = now;
         let driveway = booking.driveway.to_string();
@@ -542,15 +595,15 @@ impl Store {
             about.cancelled(booking.driver, "the owner cancelled it")
         };
         let notices = vec![notifications::insert(&mut tx, draft, now).await?];
-        let by = if by_driver { CancelledBy::Driver } else { CancelledBy::Owner };
         let (booked_at, start) = (booking.created_at, booking.start_time);
-        let settle = payments::settle_cancellation_in(
-            &mut tx,
-            &ids,
-            |paid| refund_amount(Cents(paid), by, booked_at, start, now).0,
-            now,
-        )
-        .await?;
+        let refund = |paid: i64| {
+            if by_driver {
+                trust::driver_refund(Cents(paid), booked_at, start, now, shown).0
+            } else {
+                refund_amount(Cents(paid), CancelledBy::Owner, booked_at, start, now).0
+            }
+        };
+        let settle = payments::settle_cancellation_in(&mut tx, &ids, refund, now).await?;
         tx.commit().await?;
         Ok(Changed { booking, notices, settle })
     }
@@ -577,17 +630,19 @@ impl Store {
         if booking.start_time <= now {
             return Err(AppError::invalid_transition("a booking cannot be changed once it has started"));
         }
-        if let Some(slot) = slot {
+        if let Some(slot) = slot.filter(|s| s.start() != booking.start_time || s.end() != booking.end_time) {
             slot.check_bookable(now)?;
+            let money = money_state(&mut tx, &booking).await?;
+            let current = (booking.start_time, booking.end_time);
+            trust::check_move(money, booking.status, booking.created_at, current, slot.start(), now)?;
             let driveway = booking.driveway.to_string();
             let terms = bookable_terms(&mut tx, &driveway).await?;
             let total = check_slot(&mut tx, &driveway, &terms, &slot, Some(&ids)).await?;
-            if total != booking.total_cents && booking.payment_status == PaymentStatus::Paid {
-                return Err(AppError::Api(
-                    ErrorCode::PaymentRequired,
-                    "this booking is paid and the new time has a different price; cancel it and book the new time instead"
-                        .into(),
-                ));
+            trust::check_price_change(money, booking.total_cents, total)?;
+            // The owner agreed to the old time only: a moved request goes back to them,
+            // keeping its payment.
+            if booking.status == BookingStatus::Confirmed && !terms.instant_book {
+                booking.status = BookingStatus::Pending;
             }
             booking.start_time = slot.start();
             booking.end_time = slot.end();
@@ -601,12 +656,13 @@ impl Store {
             .execute(
                 query(
                     "UPDATE bookings SET start_at = ?, end_at = ?, total_cents = ?, special_requests = ?, \
-                     updated_at = ? WHERE id = ? AND status IN ('pending', 'confirmed')",
+                     status = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'confirmed')",
                 )
                 .bind(to_ms(booking.start_time))
                 .bind(to_ms(booking.end_time))
                 .bind(booking.total_cents.0)
                 .bind(&booking.special_requests)
+                .bind(booking.status.as_str())
                 .bind(to_ms(now))
                 .bind(&ids),
             )
@@ -642,6 +698,9 @@ async fn check_prepayment(
         .ok_or_else(|| AppError::validation("stripePaymentId does not name a payment of yours"))?;
     if p.booking_id.is_some() {
         return Err(AppError::invalid_transition("that payment already belongs to a booking"));
+    }
+    if p.cancel_due || p.refund_due_cents > 0 || p.refunds > 0 || p.status == "canceled" {
+        return Err(AppError::invalid_transition("that payment was given back; pay again for this booking"));
     }
     if p.driveway_id != driveway
         || p.start_at != to_ms(req.slot.start())

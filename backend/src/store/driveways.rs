@@ -4,10 +4,12 @@ use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::api::Driveway;
 use parkway_core::availability::WeeklySchedule;
+use parkway_core::booking::BookingStatus;
 use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
 use parkway_core::slot::TimeSlot;
+use parkway_core::trust;
 use uuid::Uuid;
 
 /// A driveway's fields after validation: what the store writes.
@@ -111,6 +113,21 @@ pub struct SearchFilter {
     pub free_during: Option<TimeSlot>,
     /// Only driveways at or below this hourly price.
     pub max_price_per_hour: Option<i64>,
+}
+
+/// Most positions one search reads from the spatial index; in a denser area the answer says
+/// `truncated` and the client zooms in.
+pub const CANDIDATE_BUDGET: usize = 20_000;
+/// Most full rows one search checks against its filters (free slot, opening hours).
+pub const EXAMINE_BUDGET: usize = 2_000;
+
+/// What a search found, and whether it stopped at a budget before seeing everything.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Nearest first.
+    pub items: Vec<Candidate>,
+    /// True when a budget cut the search short.
+    pub truncated: bool,
 }
 
 /// A search candidate: near enough and free of bookings; opening hours are checked by the
@@ -258,21 +275,27 @@ impl Store {
         Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
     }
 
-    /// True when `user` has a confirmed (or completed) booking of the driveway, which entitles
-    /// them to its access instructions.
-    pub async fn has_confirmed_booking(&self, user: Uuid, driveway: Uuid) -> AppResult<bool> {
-        let n: i64 = self
+    /// True when `user` holds a confirmed booking of the driveway whose access instructions
+    /// are showing now (the rule is `core::trust::instructions_visible`).
+    pub async fn instructions_visible(&self, user: Uuid, driveway: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+        // Only bookings that have not ended and start within the lead time can qualify.
+        let lead = chrono::Duration::minutes(trust::INSTRUCTIONS_LEAD_MINUTES);
+        let rows: Vec<(i64, i64)> = self
             .reader()
-            .scalar(
+            .fetch_all(
                 query(
-                    "SELECT COUNT(*) FROM bookings WHERE driver_id = ? AND driveway_id = ? \
-                     AND status IN ('confirmed', 'completed')",
+                    "SELECT start_at, end_at FROM bookings WHERE driver_id = ? AND driveway_id = ? \
+                     AND status = 'confirmed' AND end_at > ? AND start_at <= ? LIMIT 10",
                 )
                 .bind(user)
-                .bind(driveway),
+                .bind(driveway)
+                .bind(to_ms(now))
+                .bind(to_ms(now + lead)),
             )
             .await?;
-        Ok(n > 0)
+        Ok(rows
+            .into_iter()
+            .any(|(s, e)| trust::instructions_visible(BookingStatus::Confirmed, from_ms(s), from_ms(e), now)))
     }
 
     /// Driveways inside the filter's box, nearest first, with at most `limit` results after
@@ -280,35 +303,55 @@ impl Store {
     ///
     /// Two passes keep a dense area cheap: positions only, straight from the spatial index
     /// (SQLite's R*Tree, single-precision, so within about a metre; PostgreSQL's GiST over a
-    /// point, read by an index-only scan), sorted by distance; then full rows, with the price
-    /// and free-slot filters, for the nearest candidates in chunks until `limit` are kept.
+    /// point), with the price filter applied there, sorted by distance; then full rows, with
+    /// the free-slot filter, for the nearest candidates in chunks until `limit` are kept. Both
+    /// passes stop at a budget ([`CANDIDATE_BUDGET`], [`EXAMINE_BUDGET`]), so no request's
+    /// work grows with the number of driveways.
     pub async fn search(
         &self,
         filter: &SearchFilter,
         limit: usize,
         keep: impl Fn(&Driveway) -> bool,
-    ) -> AppResult<Vec<Candidate>> {
+    ) -> AppResult<Found> {
         let b = &filter.bbox;
+        let priced = filter.max_price_per_hour.is_some();
+        let budget = i64::try_from(CANDIDATE_BUDGET + 1).unwrap_or(i64::MAX);
         let in_box = match self.engine() {
-            Engine::Sqlite => query(
-                "SELECT seq, (min_lat + max_lat) / 2, (min_lng + max_lng) / 2 FROM driveways_rtree \
-                 WHERE max_lat >= ? AND min_lat <= ? AND max_lng >= ? AND min_lng <= ?",
-            )
-            .bind(b.min_lat)
-            .bind(b.max_lat)
-            .bind(b.min_lng)
-            .bind(b.max_lng),
+            Engine::Sqlite => {
+                let price = if priced {
+                    " AND EXISTS (SELECT 1 FROM driveways d WHERE d.seq = r.seq AND d.price_per_hour_cents <= ?)"
+                } else {
+                    ""
+                };
+                query(format!(
+                    "SELECT r.seq, (r.min_lat + r.max_lat) / 2, (r.min_lng + r.max_lng) / 2 FROM driveways_rtree r \
+                     WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lng >= ? AND r.min_lng <= ?{price} LIMIT ?"
+                ))
+                .bind(b.min_lat)
+                .bind(b.max_lat)
+                .bind(b.min_lng)
+                .bind(b.max_lng)
+            }
             // `position` is point(lng, lat); `<@ box` is answered by the partial GiST index.
-            Engine::Postgres => query(
-                "SELECT seq, position[1], position[0] FROM driveways \
-                 WHERE position <@ box(point(?, ?), point(?, ?)) AND deleted_at IS NULL",
-            )
-            .bind(b.min_lng)
-            .bind(b.min_lat)
-            .bind(b.max_lng)
-            .bind(b.max_lat),
+            Engine::Postgres => {
+                let price = if priced { " AND price_per_hour_cents <= ?" } else { "" };
+                query(format!(
+                    "SELECT seq, position[1], position[0] FROM driveways \
+                     WHERE position <@ box(point(?, ?), point(?, ?)) AND deleted_at IS NULL{price} LIMIT ?"
+                ))
+                .bind(b.min_lng)
+                .bind(b.min_lat)
+                .bind(b.max_lng)
+                .bind(b.max_lat)
+            }
         };
-        let points: Vec<(i64, f64, f64)> = self.reader().fetch_all(in_box).await?;
+        let in_box = match filter.max_price_per_hour {
+            Some(max) => in_box.bind(max),
+            None => in_box,
+        };
+        let mut points: Vec<(i64, f64, f64)> = self.reader().fetch_all(in_box.bind(budget)).await?;
+        let mut truncated = points.len() > CANDIDATE_BUDGET;
+        points.truncate(CANDIDATE_BUDGET);
         // SQLite's index coordinates are rounded outwards by up to about a metre; the exact
         // distance decides below.
         const SLACK_M: f64 = 5.0;
@@ -325,7 +368,8 @@ impl Store {
         near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
 
         let mut out: Vec<Candidate> = Vec::with_capacity(limit.min(near.len()));
-        for chunk in near.chunks(limit.max(1) * 2) {
+        let examined = near.len().min(EXAMINE_BUDGET);
+        for chunk in near[..examined].chunks((limit.max(1) * 2).max(100)) {
             let placeholders = vec!["?"; chunk.len()].join(", ");
             let mut sql = format!(
                 "SELECT d.seq, {COLUMNS} FROM driveways d WHERE d.deleted_at IS NULL AND d.seq IN ({placeholders})"
@@ -369,9 +413,10 @@ impl Store {
                 break;
             }
         }
+        truncated |= out.len() < limit && examined < near.len();
         out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
         out.truncate(limit);
-        Ok(out)
+        Ok(Found { items: out, truncated })
     }
 }
 

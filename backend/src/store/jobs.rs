@@ -127,6 +127,8 @@ impl Store {
                 .bind(to_ms(now - Duration::hours(KEY_RETENTION_HOURS))),
         )
         .await?;
+        let guesses = Duration::minutes(super::sessions::GUESS_WINDOW_MINUTES);
+        tx.execute(query("DELETE FROM login_failures WHERE at < ?").bind(to_ms(now - guesses))).await?;
         if tx.engine() == Engine::Postgres {
             super::ratelimit::forget_idle(&mut tx).await?;
         }

@@ -36,6 +36,8 @@ pub mod notifications;
 pub mod payments;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
+/// Sessions, refresh tokens and the per-account guessing limit.
+pub mod sessions;
 /// Accounts.
 pub mod users;
 

@@ -199,6 +199,21 @@ pub async fn apply_in(
     }
     let Some(booking_id) = payment.booking_id.as_deref() else { return Ok(Vec::new()) };
     let Some((mut booking, owner)) = booking_in(tx, booking_id).await? else { return Ok(Vec::new()) };
+    // Money that is not for this booking as it stands (a replaced intent, or another amount
+    // than the booking's total) changes nothing about the booking and goes back in full.
+    if matches!(change, PaymentChange::Succeeded | PaymentChange::Authorized) {
+        let anomaly = if booking.stripe_payment_id.as_deref() != Some(intent_id) {
+            Some(Anomaly::Orphaned)
+        } else if payment.amount_cents != booking.total_cents.0 {
+            Some(Anomaly::AmountMismatch)
+        } else {
+            None
+        };
+        if let Some(kind) = anomaly {
+            give_back(tx, &payment, change, kind, Some(booking.total_cents.0), now).await?;
+            return Ok(Vec::new());
+        }
+    }
     let owner = uuid(&owner)?;
     let t = terms(tx, &booking.driveway.to_string()).await?;
     let title = t.as_ref().map_or("your driveway", |t| t.title.as_str()).to_owned();
@@ -280,6 +295,65 @@ pub async fn apply_in(
         _ => {}
     }
     Ok(notices)
+}
+
+/// Why money was given back without anyone asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anomaly {
+    /// The intent's amount is not its booking's total.
+    AmountMismatch,
+    /// The intent is no longer its booking's (replaced or cancelled), or a direct intent was
+    /// never linked to a booking within the hold time.
+    Orphaned,
+}
+
+impl Anomaly {
+    fn as_str(self) -> &'static str {
+        match self {
+            Anomaly::AmountMismatch => "amount_mismatch",
+            Anomaly::Orphaned => "orphaned",
+        }
+    }
+}
+
+/// Owes back everything an intent collected (or releases its authorisation) and records why,
+/// once per intent and reason. The background job carries it out.
+async fn give_back(
+    tx: &mut Tx<'_>,
+    payment: &PaymentRow,
+    change: &PaymentChange,
+    kind: Anomaly,
+    expected: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let recorded = tx
+        .execute(
+            query(
+                "INSERT INTO payment_anomalies (intent_id, booking_id, kind, amount_cents, expected_cents, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (intent_id, kind) DO NOTHING",
+            )
+            .bind(&payment.intent_id)
+            .bind(&payment.booking_id)
+            .bind(kind.as_str())
+            .bind(payment.amount_cents)
+            .bind(expected)
+            .bind(to_ms(now)),
+        )
+        .await?;
+    if recorded > 0 {
+        tracing::warn!(intent = %payment.intent_id, kind = kind.as_str(), "money arrived where it should not; giving it back");
+    }
+    let max = greatest(tx.engine());
+    let owe = if *change == PaymentChange::Succeeded {
+        format!(
+            "UPDATE payments SET refund_due_cents = {max}(0, amount_cents - refunded_cents), updated_at = ? \
+             WHERE intent_id = ? AND refund_due_cents = 0 AND refunds = 0"
+        )
+    } else {
+        "UPDATE payments SET cancel_due = TRUE, updated_at = ? WHERE intent_id = ?".to_owned()
+    };
+    tx.execute(query(owe).bind(to_ms(now)).bind(&payment.intent_id)).await?;
+    Ok(())
 }
 
 /// After a booking is cancelled inside `tx`: owe `refund` back if it was charged, or release
@@ -500,6 +574,29 @@ impl Store {
         };
         tx.commit().await?;
         Ok(notices)
+    }
+
+    /// Direct intents (paid before any booking) that collected or authorised money and were
+    /// not linked to a booking by `cutoff`: each is given back in full and recorded. Returns
+    /// how many.
+    pub async fn give_back_unlinked(&self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> AppResult<usize> {
+        let mut tx = self.begin_write().await?;
+        let lock = tx.for_update();
+        let stranded: Vec<PaymentRow> = tx
+            .fetch_all(
+                query(format!(
+                    "{SELECT} WHERE booking_id IS NULL AND status IN ('succeeded', 'requires_capture') \
+                     AND created_at < ? AND refund_due_cents = 0 AND refunds = 0 AND NOT cancel_due LIMIT 100{lock}"
+                ))
+                .bind(to_ms(cutoff)),
+            )
+            .await?;
+        for p in &stranded {
+            let change = PaymentChange::from_status(&p.status).unwrap_or(PaymentChange::Succeeded);
+            give_back(&mut tx, p, &change, Anomaly::Orphaned, None, now).await?;
+        }
+        tx.commit().await?;
+        Ok(stranded.len())
     }
 
     /// The provider cancelled the intent (or it was already gone).

@@ -115,9 +115,8 @@ async fn outside_opening_hours_is_unavailable() {
         )
         .await;
     let id = d["id"].as_str().expect("id");
-    // 2030-01-01 is a Tuesday; Paris is UTC+1 then.
-    let at =
-        |h: u32| chrono::NaiveDate::from_ymd_opt(2030, 1, 1).expect("d").and_hms_opt(h, 0, 0).expect("t").and_utc();
+    // Paris is UTC+1 in January.
+    let at = |h: u32| crate::helpers::january_tuesday().and_hms_opt(h, 0, 0).expect("t").and_utc();
     assert_eq!(app.book(&driver, id, at(7), 120).await.status, StatusCode::CREATED);
     let early = app.book(&driver, id, at(6), 60).await;
     assert_eq!((early.status, early.code()), (StatusCode::CONFLICT, "unavailable"));
@@ -138,7 +137,8 @@ async fn multi_day_bookings_use_the_daily_price() {
 
 #[tokio::test]
 async fn lists_are_scoped_filtered_and_paged() {
-    let app = spawn_app().await;
+    // One driver holds five unpaid bookings here (the hoarding limit has its own test).
+    let app = crate::helpers::spawn_app_with(|c| c.max_unpaid_holds = 0).await;
     let owner = app.owner().await;
     let driver = app.driver().await;
     let other = app.driver().await;

@@ -1,4 +1,5 @@
 use crate::helpers::{future, rfc, spawn_app};
+use chrono::DurationRound;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -72,7 +73,7 @@ async fn only_owners_create_driveways_and_input_is_checked() {
 }
 
 #[tokio::test]
-async fn access_instructions_are_only_for_the_owner_and_confirmed_drivers() {
+async fn access_instructions_are_only_for_the_owner_and_confirmed_drivers_near_the_slot() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     let driver = app.driver().await;
@@ -83,7 +84,11 @@ async fn access_instructions_are_only_for_the_owner_and_confirmed_drivers() {
     assert!(app.get(&path, None).await.body["accessInstructions"].is_null());
     assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null());
 
-    let b = app.book(&driver, id, future(1), 60).await;
+    // Starting within the hour: the instructions show once it is confirmed.
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(30))
+        .duration_trunc(chrono::Duration::minutes(1))
+        .expect("trunc");
+    let b = app.book(&driver, id, soon, 60).await;
     assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null(), "pending is not enough");
     let bid = b.str("id");
     app.pay(&driver, &bid).await;

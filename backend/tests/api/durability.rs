@@ -16,6 +16,7 @@ fn start_server(db_url: &str) -> (Child, String) {
         .env("PARKWAY_BIND", "127.0.0.1:0")
         .env("PARKWAY_JWT_SECRET", SECRET)
         .env("PARKWAY_AUTH_RATE_PER_MIN", "0")
+        .env("PARKWAY_MAX_UNPAID_HOLDS", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -130,6 +130,16 @@ pub fn future(hours: i64) -> DateTime<Utc> {
     (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc") + Duration::hours(hours)
 }
 
+/// The first Tuesday of next January: a winter weekday (Paris is UTC+1) more than a month
+/// and less than two years ahead, whatever day the tests run.
+pub fn january_tuesday() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let year = Utc::now().year() + 1;
+    let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("new year");
+    let to_tuesday = (7 + 1 - i64::from(first.weekday().num_days_from_monday())) % 7;
+    first + Duration::days(to_tuesday)
+}
+
 pub fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -18,5 +18,7 @@ mod notifications;
 mod privacy;
 mod realtime;
 mod search;
+mod sessions;
 mod simulated;
 mod stripe;
+mod trust;

@@ -252,3 +252,31 @@ async fn retries_with_one_key_over_two_instances_make_one_booking() {
     let mine = b.get("/api/bookings", Some(&driver.token)).await;
     assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn logout_and_a_password_change_end_sessions_on_every_instance_at_once() {
+    let a = spawn_postgres_app_with(|_| {}).await;
+    let b = a.another_instance().await;
+    let user = a.driver().await;
+    let second = b.post("/api/auth/login", None, json!({"email": user.email, "password": "correct horse"})).await;
+    let second = second.str("token");
+    assert_eq!(b.get("/api/me", Some(&user.token)).await.status, StatusCode::OK);
+    assert_eq!(a.post("/api/auth/logout", Some(&user.token), json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        b.get("/api/me", Some(&user.token)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "seen on the other instance"
+    );
+
+    let third = a.post("/api/auth/login", None, json!({"email": user.email, "password": "correct horse"})).await;
+    let changed = b
+        .post(
+            "/api/auth/password",
+            Some(&second),
+            json!({"currentPassword": "correct horse", "newPassword": "another horse"}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{:?}", changed.body);
+    assert_eq!(a.get("/api/me", Some(&third.str("token"))).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.get("/api/me", Some(&second)).await.status, StatusCode::OK);
+}

@@ -56,8 +56,7 @@ async fn search_by_bbox_and_opening_hours() {
     let all = app.get("/api/driveways?bbox=-122.5,37.7,-122.3,37.9", None).await;
     assert_eq!(all.body["items"].as_array().map(Vec::len), Some(2));
     // A Tuesday slot excludes the Monday-only driveway.
-    let tuesday =
-        chrono::NaiveDate::from_ymd_opt(2030, 1, 1).expect("date").and_hms_opt(10, 0, 0).expect("t").and_utc();
+    let tuesday = crate::helpers::january_tuesday().and_hms_opt(10, 0, 0).expect("t").and_utc();
     let q = format!(
         "/api/driveways?bbox=-122.5,37.7,-122.3,37.9&start={}&end={}",
         rfc(tuesday),

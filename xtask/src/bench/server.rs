@@ -100,6 +100,9 @@ impl ServerProcess {
             .env("DATABASE_URL", database_url)
             .env("PARKWAY_JWT_SECRET", format!("bench-{}", uuid::Uuid::new_v4().simple()))
             .env("PARKWAY_AUTH_RATE_PER_MIN", "0")
+            // Load tests book many unpaid slots per driver.
+            .env("PARKWAY_MAX_UNPAID_HOLDS", "0")
+            .env("PARKWAY_MAX_INFLIGHT", "100000")
             .env("RUST_LOG", "warn")
             .env_remove("PARKWAY_DEMO")
             .env_remove("STRIPE_SECRET_KEY")
