@@ -150,16 +150,19 @@ impl Store {
 
     /// True while `session` of `user` is open: the check behind every access token.
     pub async fn session_open(&self, user: Uuid, session: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
-        let open: Option<i64> = self
+        // COUNT(*) is a 64-bit integer on both engines (a bare `1` is 32-bit on PostgreSQL).
+        let open: i64 = self
             .reader()
-            .scalar_optional(
-                query("SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?")
-                    .bind(session)
-                    .bind(user)
-                    .bind(to_ms(now)),
+            .scalar(
+                query(
+                    "SELECT COUNT(*) FROM sessions WHERE id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?",
+                )
+                .bind(session)
+                .bind(user)
+                .bind(to_ms(now)),
             )
             .await?;
-        Ok(open.is_some())
+        Ok(open > 0)
     }
 
     /// Ends one session of `user`; `404` when it is not theirs or already ended.
