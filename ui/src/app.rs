@@ -1,7 +1,7 @@
 //! The root component: the shared state and configuration, the router, the navigation bar,
 //! toasts, the live connection for the signed-in user and, in the app, its outbox.
 
-use crate::api::outbox;
+use crate::api::{self, outbox};
 use crate::components::nav_bar::NavBar;
 use crate::components::toasts::Toasts;
 use crate::hooks::AppContext;
@@ -15,6 +15,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 const SESSION_KEY: &str = "parkway.session";
+/// Access tokens last 15 minutes; renew well before.
+const REFRESH_EVERY_MS: u32 = 10 * 60 * 1000;
 
 fn restore_session() -> Option<Session> {
     platform::storage_get(SESSION_KEY).and_then(|json| serde_json::from_str(&json).ok())
@@ -46,6 +48,33 @@ pub fn App() -> Html {
         let json = session.as_ref().and_then(|s| serde_json::to_string(s).ok());
         platform::storage_set(SESSION_KEY, json.as_deref());
     });
+
+    // Renewed access tokens (after a 401, or reported by the app) replace the old one.
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            api::session::on_new_token(Some(Callback::from(move |t| dispatcher.dispatch(Action::TokenRefreshed(t)))));
+            || api::session::on_new_token(None)
+        });
+    }
+
+    // In a browser, renew the access token before it expires, so a page left open keeps its
+    // live connection (inside the app, the app does this itself).
+    {
+        let signed_in = state.session.as_ref().map(|s| s.user.id);
+        let context = context.clone();
+        use_effect_with(signed_in, move |signed_in| {
+            let timer = (signed_in.is_some() && !platform::in_tauri()).then(|| {
+                gloo_timers::callback::Interval::new(REFRESH_EVERY_MS, move || {
+                    let api = context.api();
+                    yew::platform::spawn_local(async move {
+                        let _ = api.refresh().await;
+                    });
+                })
+            });
+            move || drop(timer)
+        });
+    }
 
     // A restored token may have expired: check it once, quietly.
     {

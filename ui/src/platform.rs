@@ -222,7 +222,7 @@ pub async fn tauri_invoke(command: &str, args_json: &str) -> Result<String, Stri
 
 /// Calls the app's `api` command; returns the answer's status and its body as JSON text
 /// (empty when the body is `null`).
-pub async fn tauri_api(args_json: &str) -> Result<(u16, String), String> {
+pub async fn tauri_api(args_json: &str) -> Result<(u16, String, Option<String>), String> {
     #[cfg(target_arch = "wasm32")]
     {
         use wasm_bindgen::JsValue;
@@ -231,7 +231,8 @@ pub async fn tauri_api(args_json: &str) -> Result<(u16, String), String> {
         let status = get("status").as_f64().ok_or("the app's answer has no status")? as u16;
         let body = get("body");
         let body = if body.is_null() || body.is_undefined() { String::new() } else { stringify(&body) };
-        Ok((status, body))
+        // The app refreshes the session itself and says which access token is current.
+        Ok((status, body, get("token").as_string()))
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

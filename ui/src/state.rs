@@ -124,6 +124,8 @@ pub enum Action {
     SignedIn(Session),
     /// Signed out, or the token expired.
     SignedOut,
+    /// The session's access token was renewed.
+    TokenRefreshed(String),
     /// Inbox items from the first load or a catch-up; `toast` shows the new ones as toasts.
     Caught {
         /// Oldest first.
@@ -248,6 +250,11 @@ impl State {
                     self.inbox_loaded = false;
                 }
                 self.session = Some(session);
+            }
+            Action::TokenRefreshed(token) => {
+                if let Some(session) = &mut self.session {
+                    session.token = token;
+                }
             }
             Action::SignedOut => {
                 self.session = None;

@@ -86,13 +86,15 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
             .with_context(|| format!("could not copy {file} from the maplibre-gl package"))?;
     }
     // stripe-pay.js does the Stripe card form's work in plain JS (see the file), beside the wasm.
-    for file in ["style.css", "stripe-pay.js"] {
+    // The page has no inline script (the Content-Security-Policy allows files only): boot.js
+    // starts the app, config.js carries the build's settings.
+    for file in ["style.css", "stripe-pay.js", "boot.js", "index.html"] {
         std::fs::copy(ui.join(file), dist.join(file)).with_context(|| format!("could not copy ui/{file}"))?;
     }
     let style_url = std::env::var("PARKWAY_MAP_STYLE_URL").unwrap_or_default();
-    let index = std::fs::read_to_string(ui.join("index.html"))?
+    let config = std::fs::read_to_string(ui.join("config.js"))?
         .replace("\"__PARKWAY_MAP_STYLE_URL__\"", &serde_json::to_string(&style_url)?);
-    std::fs::write(dist.join("index.html"), index)?;
+    std::fs::write(dist.join("config.js"), config)?;
     report_sizes(&dist)?;
     println!("UI built in {}", dist.display());
     Ok(())

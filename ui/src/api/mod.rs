@@ -7,6 +7,8 @@ mod error;
 pub mod outbox;
 /// Retries with backoff for network errors and 5xx answers.
 pub mod retry;
+/// Keeping the session's short-lived access token fresh.
+pub mod session;
 /// How requests travel.
 pub mod transport;
 
@@ -226,8 +228,21 @@ impl Api {
         body: Option<String>,
         idempotency_key: Option<String>,
     ) -> Result<String, ClientError> {
-        let req = RawRequest { method, path, body, token: self.token.clone(), idempotency_key };
-        let answer = self.transport.send(&req).await?;
+        let mut req = RawRequest { method, path, body, token: self.token.clone(), idempotency_key };
+        let mut answer = self.transport.send(&req).await?;
+        if let Some(token) = &answer.token {
+            session::announce(token);
+        }
+        // An access token lasts minutes: an expired one is renewed once and the request sent
+        // again. The sign-in routes answer 401 for wrong passwords, which no refresh mends.
+        if answer.status == 401
+            && req.token.is_some()
+            && !req.path.starts_with("/api/auth/")
+            && let Some(token) = session::refresh(&self.transport).await
+        {
+            req.token = Some(token);
+            answer = self.transport.send(&req).await?;
+        }
         if (200..300).contains(&answer.status) {
             Ok(answer.body)
         } else {
@@ -259,6 +274,18 @@ impl Api {
     /// `POST /api/auth/login`.
     pub async fn login(&self, req: &LoginRequest) -> Result<AuthResponse, ClientError> {
         self.call(Method::Post, "/api/auth/login".into(), Some(req)).await
+    }
+
+    /// `POST /api/auth/logout`: ends this session on the server.
+    pub async fn logout(&self) {
+        if let Some(token) = &self.token {
+            self.transport.logout(token).await;
+        }
+    }
+
+    /// A fresh access token for this session, if it is still open.
+    pub async fn refresh(&self) -> Option<String> {
+        session::refresh(&self.transport).await
     }
 
     /// `GET /api/me`.

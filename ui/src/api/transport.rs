@@ -54,6 +54,8 @@ pub struct RawResponse {
     pub status: u16,
     /// Body text (JSON, or empty for 204).
     pub body: String,
+    /// Inside the app: the session's current access token, when the app refreshed it.
+    pub token: Option<String>,
 }
 
 /// Where requests go.
@@ -95,6 +97,37 @@ impl Transport {
         }
     }
 
+    /// Trades the session's refresh token for a new access token. In a browser the refresh
+    /// token travels in the server's `HttpOnly` cookie, so the page never holds it. Inside the
+    /// app, the app refreshes by itself and reports the token with each answer: nothing to do.
+    pub async fn refresh(&self) -> Option<String> {
+        let Transport::Http { base } = self else { return None };
+        let req = RawRequest {
+            method: Method::Post,
+            path: "/api/auth/refresh".into(),
+            body: None,
+            token: None,
+            idempotency_key: None,
+        };
+        let answer = fetch(&format!("{base}{}", req.path), &req).await.ok()?;
+        if answer.status != 200 {
+            return None;
+        }
+        serde_json::from_str::<parkway_core::api::TokenPair>(&answer.body).ok().map(|p| p.token)
+    }
+
+    /// Signs the session out on the server (best effort: the page forgets it either way).
+    pub async fn logout(&self, token: &str) {
+        let req = RawRequest {
+            method: Method::Post,
+            path: "/api/auth/logout".into(),
+            body: None,
+            token: Some(token.to_owned()),
+            idempotency_key: None,
+        };
+        let _ = self.send(&req).await;
+    }
+
     /// Sends a request and returns the answer, whatever its status.
     pub async fn send(&self, req: &RawRequest) -> Result<RawResponse, ClientError> {
         match self {
@@ -124,8 +157,8 @@ async fn invoke_api(req: &RawRequest) -> Result<RawResponse, ClientError> {
         optional(&req.idempotency_key),
         optional(&req.token),
     );
-    let (status, body) = tauri_api(&args).await.map_err(|_| ClientError::Network)?;
-    Ok(RawResponse { status, body })
+    let (status, body, token) = tauri_api(&args).await.map_err(|_| ClientError::Network)?;
+    Ok(RawResponse { status, body, token })
 }
 
 fn page_ws_origin() -> String {
@@ -166,7 +199,7 @@ async fn fetch(url: &str, req: &RawRequest) -> Result<RawResponse, ClientError> 
     let status = response.status();
     let text = response.text().map_err(|_| ClientError::Network)?;
     let body = JsFuture::from(text).await.map_err(|_| ClientError::Network)?.as_string().unwrap_or_default();
-    Ok(RawResponse { status, body })
+    Ok(RawResponse { status, body, token: None })
 }
 
 #[cfg(not(target_arch = "wasm32"))]

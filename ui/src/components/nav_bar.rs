@@ -22,6 +22,9 @@ pub fn NavBar() -> Html {
     let sign_out = {
         let app = app.clone();
         Callback::from(move |_| {
+            // The server ends the session (its tokens stop working everywhere at once).
+            let api = app.api();
+            wasm_bindgen_futures::spawn_local(async move { api.logout().await });
             app.dispatch(Action::SignedOut);
             // Inside the app, its notification listener and outbox stop acting for this user.
             if crate::platform::in_tauri() {

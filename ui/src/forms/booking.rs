@@ -95,6 +95,7 @@ impl fmt::Display for FormError {
             FormError::Slot(SlotError::TooShort) => f.write_str("A booking lasts at least 15 minutes."),
             FormError::Slot(SlotError::TooLong) => f.write_str("A booking lasts at most 30 days."),
             FormError::Slot(SlotError::InThePast) => f.write_str("The start is in the past; pick a later time."),
+            FormError::Slot(SlotError::BeyondHorizon) => f.write_str("Bookings can be made up to two years ahead."),
             FormError::RequestsTooLong => {
                 write!(f, "Special requests can be at most {SPECIAL_REQUESTS} characters.")
             }
