@@ -90,6 +90,10 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::auth::client_ip::Cidr>,
     /// `PARKWAY_PUBLIC_URL`: where users reach the server; `https://…` turns on HSTS.
     pub public_url: Option<String>,
+    /// The `Host` headers served (`PARKWAY_ALLOWED_HOSTS`, comma-separated `host:port`); empty
+    /// serves any. The desktop app's embedded server names its loopback address, so a web page
+    /// whose domain was pointed at 127.0.0.1 (DNS rebinding) cannot reach it.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The shortest signing secret accepted: HS256 wants at least as many bytes as its hash.
@@ -236,6 +240,9 @@ impl Config {
                     .map_err(|problem| ConfigError { name: "PARKWAY_TRUSTED_PROXIES", problem })?,
             },
             public_url: var("PARKWAY_PUBLIC_URL"),
+            allowed_hosts: var("PARKWAY_ALLOWED_HOSTS")
+                .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+                .unwrap_or_default(),
         })
     }
 
@@ -266,6 +273,7 @@ impl Config {
             request_timeout: REQUEST_TIMEOUT,
             trusted_proxies: Vec::new(),
             public_url: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }

@@ -23,6 +23,7 @@ async fn run() -> (f64, f64) {
     let api = &backend.api;
     let owner = api.register("o@bench.example", "owner").await;
     let driver = api.register("d@bench.example", "driver").await;
+    let driver_id = parkway_app_lib::client::user_of(&driver).expect("the token names its user");
     let other = api.register("x@bench.example", "driver").await;
     let driveways = api.create_driveways(&owner, DRIVEWAYS, 0.0).await;
     let start = common::first_slot();
@@ -40,7 +41,7 @@ async fn run() -> (f64, f64) {
     for k in 0..QUEUED {
         let s = slot(k);
         let request = common::request(&driveways[k % DRIVEWAYS], s, s + Duration::minutes(30));
-        local.enqueue(uuid::Uuid::new_v4(), &request, None, Utc::now()).await.expect("enqueue");
+        local.enqueue(uuid::Uuid::new_v4(), driver_id, &request, None, Utc::now()).await.expect("enqueue");
     }
     let worker = SyncWorker::new(local.clone(), backend.app_client(&driver), Backoff::default(), Arc::new(|_| {}));
     let t = Instant::now();

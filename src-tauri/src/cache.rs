@@ -38,8 +38,8 @@ pub fn is_my_bookings(path: &str) -> bool {
     path == "/api/bookings" || (path.starts_with("/api/bookings?") && !path.contains("as=owner"))
 }
 
-/// Stores what is worth keeping from a successful GET.
-pub async fn remember(store: &LocalStore, path: &str, answer: &Value) {
+/// Stores what is worth keeping from a successful GET made for `user`.
+pub async fn remember(store: &LocalStore, user: Option<uuid::Uuid>, path: &str, answer: &Value) {
     let now = Utc::now();
     let result = if is_search(path) {
         match search_center(path) {
@@ -48,11 +48,11 @@ pub async fn remember(store: &LocalStore, path: &str, answer: &Value) {
         }
     } else if let Some(id) = driveway_id(path) {
         store.cache_driveway(id, answer, now).await
-    } else if is_my_bookings(path) {
+    } else if let Some(user) = user.filter(|_| is_my_bookings(path)) {
         let mut r = Ok(());
         for b in answer["items"].as_array().into_iter().flatten() {
             if let Ok(booking) = serde_json::from_value(b.clone()) {
-                r = r.and(store.cache_booking(&booking, None, now).await);
+                r = r.and(store.cache_booking(user, &booking, None, now).await);
             }
         }
         r
@@ -64,8 +64,8 @@ pub async fn remember(store: &LocalStore, path: &str, answer: &Value) {
     }
 }
 
-/// The cached answer for a GET made while offline, marked as such.
-pub async fn recall(store: &LocalStore, path: &str) -> Option<Value> {
+/// The cached answer for a GET made while offline for `user`, marked as such.
+pub async fn recall(store: &LocalStore, user: Option<uuid::Uuid>, path: &str) -> Option<Value> {
     if is_search(path) {
         let (lat, lng) = search_center(path)?;
         let (mut answer, fetched) = store.nearest_search(lat, lng).await.ok()??;
@@ -79,7 +79,7 @@ pub async fn recall(store: &LocalStore, path: &str) -> Option<Value> {
         return Some(answer);
     }
     if is_my_bookings(path) {
-        let items = store.cached_bookings().await.ok()?;
+        let items = store.cached_bookings(user?).await.ok()?;
         return Some(serde_json::json!({"items": items, "offline": true}));
     }
     None

@@ -1,5 +1,10 @@
 //! One typed client for Parkway's HTTP API, shared by the commands, the sync worker and the
-//! notification listener: a configurable server URL and the signed-in user's token.
+//! notification listener: a configurable server URL and the signed-in user's session.
+//!
+//! The session is a short-lived access token and a single-use refresh token. The client renews
+//! the access token when the server answers 401, once for every request that failed together
+//! (spending a refresh token twice would look like a stolen copy and end the session), and
+//! reports each new pair on [`BackendClient::watch_tokens`] so the app can keep it.
 
 use crate::error::{Error, Result};
 use parkway_core::api::{Booking, Driveway, Items, NewBooking, Notification, SearchItem};
@@ -8,14 +13,56 @@ use reqwest::Method;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::sync::watch;
 use uuid::Uuid;
 
-/// The client. Cheap to clone; clones share the server URL and the token.
+/// The signed-in session: an access token and the refresh token that renews it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Sent with every request; lasts minutes.
+    pub access: Option<String>,
+    /// Trades for a new pair once; lasts weeks.
+    pub refresh: Option<String>,
+}
+
+/// The user a token names (its `sub`), read without checking the signature: the server checks
+/// it on every request; the app only needs to know whose outbox to send.
+pub fn user_of(token: &str) -> Option<Uuid> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: Value = serde_json::from_slice(&json).ok()?;
+    Uuid::parse_str(claims["sub"].as_str()?).ok()
+}
+
+/// Refuses a server the app must not send a session to: in release builds, plain `http://` is
+/// accepted only for this machine's loopback (the embedded server, a developer's own), since
+/// anyone on the network path could read the tokens; debug builds accept any for testing.
+pub fn check_server_url(url: &str, release: bool) -> Result<()> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| Error::Other(format!("{url:?} is not a server URL")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || !release => Ok(()),
+        _ => Err(Error::Other(format!(
+            "the server {url} must be reached over https (plain http is only for this computer's own server)"
+        ))),
+    }
+}
+
+/// The client. Cheap to clone; clones share the server URL and the session.
 #[derive(Debug, Clone)]
 pub struct BackendClient {
     http: reqwest::Client,
     base: Arc<RwLock<String>>,
-    token: Arc<RwLock<Option<String>>>,
+    tokens: Arc<watch::Sender<Tokens>>,
+    /// Held while a refresh is under way, so concurrent 401s share one.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl BackendClient {
@@ -36,7 +83,8 @@ impl BackendClient {
         Ok(BackendClient {
             http,
             base: Arc::new(RwLock::new(base.trim_end_matches('/').to_owned())),
-            token: Arc::new(RwLock::new(None)),
+            tokens: Arc::new(watch::Sender::new(Tokens::default())),
+            refreshing: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -52,16 +100,64 @@ impl BackendClient {
         }
     }
 
-    /// The session token, if signed in.
+    /// The access token, if signed in.
     pub fn token(&self) -> Option<String> {
-        self.token.read().ok().and_then(|t| t.clone())
+        self.tokens.borrow().access.clone()
     }
 
-    /// Signs in (`Some`) or out (`None`).
+    /// The signed-in user.
+    pub fn user(&self) -> Option<Uuid> {
+        self.token().as_deref().and_then(user_of)
+    }
+
+    /// Signs in with an access token alone (`Some`), or out (`None`).
     pub fn set_token(&self, token: Option<String>) {
-        if let Ok(mut t) = self.token.write() {
-            *t = token;
+        let signed_out = token.is_none();
+        self.tokens.send_modify(|t| {
+            t.access = token;
+            if signed_out {
+                t.refresh = None;
+            }
+        });
+    }
+
+    /// Signs in with a whole session.
+    pub fn set_tokens(&self, tokens: Tokens) {
+        self.tokens.send_replace(tokens);
+    }
+
+    /// The session as it changes (sign-in, refresh, sign-out), for keeping it across restarts.
+    pub fn watch_tokens(&self) -> watch::Receiver<Tokens> {
+        self.tokens.subscribe()
+    }
+
+    /// The current session.
+    pub fn tokens(&self) -> Tokens {
+        self.tokens.borrow().clone()
+    }
+
+    /// Trades the refresh token for a new pair. `stale` is the access token that was refused:
+    /// if another request already renewed it meanwhile, that renewal is used. False when the
+    /// session has ended (the app is then signed out).
+    pub async fn refresh(&self, stale: Option<&str>) -> bool {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let current = self.tokens();
+        if current.access.as_deref() != stale && current.access.is_some() {
+            return true;
         }
+        let Some(refresh) = current.refresh else { return false };
+        let body = serde_json::json!({ "refreshToken": refresh });
+        let res = self.http.post(format!("{}/api/auth/refresh", self.base())).json(&body).send().await;
+        let Ok(res) = res else { return false };
+        if res.status().as_u16() == 401 {
+            // The session ended (signed out elsewhere, password changed, or a stolen copy).
+            tracing::info!("the session has ended; signing out");
+            self.set_token(None);
+            return false;
+        }
+        let Ok(pair) = res.json::<parkway_core::api::TokenPair>().await else { return false };
+        self.set_tokens(Tokens { access: Some(pair.token), refresh: Some(pair.refresh_token) });
+        true
     }
 
     /// Sends a request and returns the JSON answer (`Null` for an empty one). Transport
@@ -85,17 +181,16 @@ impl BackendClient {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> Result<(u16, Value)> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base()));
-        if let Some(token) = self.token() {
-            req = req.bearer_auth(token);
+        let token = self.token();
+        let mut res = self.send(method.clone(), path, body, idempotency_key, token.as_deref()).await?;
+        // An expired access token is renewed once; the sign-in routes' 401 means a wrong password.
+        if res.status().as_u16() == 401
+            && token.is_some()
+            && !path.starts_with("/api/auth/")
+            && self.refresh(token.as_deref()).await
+        {
+            res = self.send(method, path, body, idempotency_key, self.token().as_deref()).await?;
         }
-        if let Some(key) = idempotency_key {
-            req = req.header("Idempotency-Key", key);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let res = req.send().await.map_err(|e| Error::Offline(e.to_string()))?;
         let status = res.status().as_u16();
         let text = res.text().await.map_err(|e| Error::Offline(e.to_string()))?;
         let value: Value =
@@ -108,6 +203,27 @@ impl BackendClient {
             code: value["error"].as_str().unwrap_or("internal").to_owned(),
             message: value["message"].as_str().unwrap_or("the server refused the request").to_owned(),
         })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<reqwest::Response> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base()));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(key) = idempotency_key {
+            req = req.header("Idempotency-Key", key);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.map_err(|e| Error::Offline(e.to_string()))
     }
 
     async fn typed<T: serde::de::DeserializeOwned>(
@@ -172,5 +288,31 @@ impl BackendClient {
             }
         }
         Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_builds_send_sessions_over_https_or_to_loopback_only() {
+        assert!(check_server_url("https://parkway.example", true).is_ok());
+        assert!(check_server_url("http://127.0.0.1:8080", true).is_ok());
+        assert!(check_server_url("http://localhost:8080", true).is_ok());
+        assert!(check_server_url("http://[::1]:8080", true).is_ok());
+        assert!(check_server_url("http://parkway.example", true).is_err());
+        assert!(check_server_url("http://192.168.1.5:8080", true).is_err());
+        assert!(check_server_url("http://parkway.example", false).is_ok(), "debug builds, for testing");
+        assert!(check_server_url("ftp://parkway.example", false).is_err());
+    }
+
+    #[test]
+    fn the_user_is_read_from_the_token() {
+        use base64::Engine;
+        let id = Uuid::new_v4();
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"sub\":\"{id}\"}}"));
+        assert_eq!(user_of(&format!("h.{payload}.s")), Some(id));
+        assert_eq!(user_of("garbage"), None);
     }
 }

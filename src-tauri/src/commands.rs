@@ -1,6 +1,7 @@
 //! The commands the UI calls through `window.__TAURI__.core.invoke`. Each is thin: it checks
 //! its input and calls the module that does the work.
 
+use crate::client::Tokens;
 use crate::error::{Error, Result};
 use crate::local::OutboxItem;
 use crate::location::{self, Position};
@@ -20,14 +21,24 @@ pub fn server_url(state: State<'_, AppState>) -> String {
     state.client.base()
 }
 
-/// Signs in (a token) or out (`null`): the notification listener follows.
+/// Signs out (`null`): the server ends the session, the app forgets it, and the notification
+/// listener and the outbox stop acting for that user (the outbox keeps their requests for their
+/// return). A token adopts an access token alone (older UIs).
 #[tauri::command]
 pub async fn session_set(state: State<'_, AppState>, token: Option<String>) -> Result<()> {
-    state.store.set_setting("session_token", token.as_deref()).await?;
+    if token.is_none() && state.client.token().is_some() {
+        // Best effort: offline, the session simply runs out on the server.
+        let _ = state.client.request(Method::POST, "/api/auth/logout", None, None).await;
+    }
     state.client.set_token(token);
     state.session_changed.notify_one();
     state.sync.wake();
     Ok(())
+}
+
+/// The sign-in routes whose answer opens a session.
+fn opens_session(path: &str) -> bool {
+    matches!(path, "/api/auth/login" | "/api/auth/register")
 }
 
 /// An HTTP-like answer: the status and the JSON body, error bodies included, so the UI treats
@@ -38,6 +49,9 @@ pub struct ApiAnswer {
     pub status: u16,
     /// The JSON body (`null` when empty).
     pub body: Value,
+    /// The session's access token when it is not the one the UI sent (the app renewed it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// Any API call, as the UI would make it over HTTP. Searches and the driver's bookings are
@@ -52,12 +66,11 @@ pub async fn api(
     idempotency_key: Option<String>,
     token: Option<String>,
 ) -> Result<ApiAnswer> {
-    // The UI holds the session; the app follows it, so that its outbox and notification
-    // listener act for whoever is signed in.
+    // The app holds the session (it renews it and keeps its refresh token away from the page);
+    // a UI signed in from before the app knew of it hands its access token over once.
     if let Some(t) = &token
-        && state.client.token().as_deref() != Some(t.as_str())
+        && state.client.token().is_none()
     {
-        state.store.set_setting("session_token", Some(t)).await?;
         state.client.set_token(Some(t.clone()));
         state.session_changed.notify_one();
     }
@@ -67,28 +80,46 @@ pub async fn api(
     let method =
         Method::from_bytes(method.to_uppercase().as_bytes()).map_err(|_| Error::Other("unknown method".into()))?;
     let is_get = method == Method::GET;
+    // What the UI should hold from now on, when the app's session moved on.
+    let renewed = |ui: &Option<String>| state.client.token().filter(|t| ui.as_deref() != Some(t.as_str()));
     match state.client.request_with_status(method, &path, body.as_ref(), idempotency_key.as_deref()).await {
-        Ok((status, answer)) => {
+        Ok((status, mut answer)) => {
+            if opens_session(&path) {
+                // The refresh token stays in the app; the page gets the access token only.
+                let refresh = answer.as_object_mut().and_then(|o| o.remove("refreshToken"));
+                state.client.set_tokens(Tokens {
+                    access: answer["token"].as_str().map(str::to_owned),
+                    refresh: refresh.and_then(|r| r.as_str().map(str::to_owned)),
+                });
+                state.session_changed.notify_one();
+                state.sync.wake();
+                return Ok(ApiAnswer { status, body: answer, token: None });
+            }
+            let user = state.client.user();
             if is_get {
-                crate::cache::remember(&state.store, &path, &answer).await;
+                crate::cache::remember(&state.store, user, &path, &answer).await;
                 // The driver's bookings may have changed: keep the phone's reminders in step.
                 #[cfg(mobile)]
                 if crate::cache::is_my_bookings(&path) {
-                    crate::reminders::reschedule(&state.app, &state.store).await;
+                    crate::reminders::reschedule(&state.app, &state.store, user).await;
                 }
             }
             // The server was just reached: send what waits in the outbox now, not when its
             // backoff (up to 5 minutes) runs out.
             state.sync.wake_now();
-            Ok(ApiAnswer { status, body: answer })
+            Ok(ApiAnswer { status, body: answer, token: renewed(&token) })
         }
-        Err(Error::Api { status, code, message }) => {
-            Ok(ApiAnswer { status, body: serde_json::json!({"error": code, "message": message}) })
+        Err(Error::Api { status, code, message }) => Ok(ApiAnswer {
+            status,
+            body: serde_json::json!({"error": code, "message": message}),
+            token: renewed(&token),
+        }),
+        Err(Error::Offline(why)) if is_get => {
+            match crate::cache::recall(&state.store, state.client.user(), &path).await {
+                Some(answer) => Ok(ApiAnswer { status: 200, body: answer, token: None }),
+                None => Err(Error::Offline(why)),
+            }
         }
-        Err(Error::Offline(why)) if is_get => match crate::cache::recall(&state.store, &path).await {
-            Some(answer) => Ok(ApiAnswer { status: 200, body: answer }),
-            None => Err(Error::Offline(why)),
-        },
         Err(e) => Err(e),
     }
 }
@@ -123,9 +154,15 @@ pub async fn book(
 ) -> Result<BookOutcome> {
     let key = key.unwrap_or_else(Uuid::new_v4);
     let label = label.map(|l| l.trim().chars().take(MAX_LABEL).collect::<String>()).filter(|l| !l.is_empty());
+    // The outbox sends a request under the name of whoever made it, never another's.
+    let user = state.client.user().ok_or_else(|| Error::Api {
+        status: 401,
+        code: "unauthorized".into(),
+        message: "sign in to book".into(),
+    })?;
     match state.client.create_booking(&request, key).await {
         Ok(booking) => {
-            state.store.cache_booking(&booking, None, Utc::now()).await?;
+            state.store.cache_booking(user, &booking, None, Utc::now()).await?;
             Ok(BookOutcome {
                 state: "synced",
                 booking: serde_json::to_value(&booking).ok(),
@@ -134,7 +171,7 @@ pub async fn book(
             })
         }
         Err(e) if e.is_retryable() => {
-            let item = state.store.enqueue(key, &request, label.as_deref(), Utc::now()).await?;
+            let item = state.store.enqueue(key, user, &request, label.as_deref(), Utc::now()).await?;
             state.emit_outbox(&item);
             state.sync.wake();
             Ok(BookOutcome {
@@ -148,10 +185,13 @@ pub async fn book(
     }
 }
 
-/// The outbox, newest first.
+/// The signed-in user's outbox, newest first.
 #[tauri::command]
 pub async fn outbox_list(state: State<'_, AppState>) -> Result<Vec<OutboxItem>> {
-    state.store.outbox().await
+    match state.client.user() {
+        Some(user) => state.store.outbox(user).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Cancels a queued request before it is sent.
@@ -193,7 +233,10 @@ pub fn sync_now(state: State<'_, AppState>) {
 /// The driver's bookings as last seen, with access instructions, readable offline.
 #[tauri::command]
 pub async fn cached_bookings(state: State<'_, AppState>) -> Result<Vec<Value>> {
-    state.store.cached_bookings().await
+    match state.client.user() {
+        Some(user) => state.store.cached_bookings(user).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Where the driver is (device on phones; the last place picked on the map on desktop).

@@ -18,10 +18,13 @@ pub fn start(data_dir: &Path) -> anyhow::Result<SocketAddr> {
     std::fs::create_dir_all(data_dir)?;
     let secret = signing_secret(data_dir)?;
     let url = format!("sqlite://{}?mode=rwc", data_dir.join("parkway-server.db").display());
-    let config = Config::embedded(url, secret)?;
+    let mut config = Config::embedded(url, secret)?;
     let listener = std::net::TcpListener::bind(config.bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    // Only the app itself, by its loopback address: a web page whose domain was made to
+    // resolve to 127.0.0.1 (DNS rebinding) sends another Host and is refused.
+    config.allowed_hosts = vec![addr.to_string(), format!("localhost:{}", addr.port())];
     std::thread::Builder::new().name("parkway-server".into()).spawn(move || {
         let started = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -86,6 +86,21 @@ pub fn run() {
     }
 }
 
+/// Writes the session to the app's database whenever it changes. The database file is readable
+/// by its owner only (see [`local::LocalStore::open`]).
+async fn keep_session(mut tokens: tokio::sync::watch::Receiver<client::Tokens>, store: LocalStore) {
+    while tokens.changed().await.is_ok() {
+        let now = tokens.borrow_and_update().clone();
+        let saved = async {
+            store.set_setting("session_token", now.access.as_deref()).await?;
+            store.set_setting("session_refresh", now.refresh.as_deref()).await
+        };
+        if let Err(e) = saved.await {
+            tracing::warn!(error = %e, "could not keep the session");
+        }
+    }
+}
+
 /// Opens the local database, finds (or starts) the server, and starts the sync worker and the
 /// notification listener.
 async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
@@ -103,8 +118,15 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
     #[cfg(mobile)]
     let base = configured.or(saved).unwrap_or_else(|| DEFAULT_MOBILE_SERVER.to_owned());
 
+    client::check_server_url(&base, !cfg!(debug_assertions))?;
     let client = BackendClient::new(&base)?;
-    client.set_token(store.setting("session_token").await?);
+    client.set_tokens(client::Tokens {
+        access: store.setting("session_token").await?,
+        refresh: store.setting("session_refresh").await?,
+    });
+    // Every renewal is kept at once: a refresh token is single-use, so a restart with the
+    // previous one would look like a stolen copy and end the session.
+    tauri::async_runtime::spawn(keep_session(client.watch_tokens(), store.clone()));
 
     let events = app.clone();
     let sync = SyncWorker::new(
@@ -138,7 +160,8 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
     #[cfg(mobile)]
     {
         let (app, store) = (app.clone(), store.clone());
-        tauri::async_runtime::spawn(async move { reminders::reschedule(&app, &store).await });
+        let user = client.user();
+        tauri::async_runtime::spawn(async move { reminders::reschedule(&app, &store, user).await });
     }
     app.manage(AppState { store, client, sync, session_changed, app: app.clone() });
     Ok(())

@@ -85,6 +85,27 @@ impl OutboxRow {
 const OUTBOX_COLUMNS: &str =
     "id, payload, label, state, attempts, last_error, booking, alternatives, created_at, updated_at";
 
+/// The file holds the session's refresh token: only its owner may read it (and its WAL files).
+fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        for file in files.into_iter().filter(|f| f.exists()) {
+            if let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                tracing::warn!(error = %e, file = %file.display(), "could not make the app's database private");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// The app's database.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
@@ -101,6 +122,7 @@ impl LocalStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from)?;
+        owner_only(path);
         Ok(LocalStore { pool })
     }
 
@@ -108,16 +130,18 @@ impl LocalStore {
     pub async fn enqueue(
         &self,
         id: Uuid,
+        user: Uuid,
         request: &NewBooking,
         label: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<OutboxItem> {
         let payload = serde_json::to_string(request).map_err(|e| crate::error::Error::Other(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO outbox (id, payload, label, state, next_attempt_at, created_at, updated_at) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO outbox (id, user_id, payload, label, state, next_attempt_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id.to_string())
+        .bind(user.to_string())
         .bind(payload)
         .bind(label)
         .bind(ms(now))
@@ -137,20 +161,32 @@ impl LocalStore {
         Ok(row.and_then(OutboxRow::item))
     }
 
-    /// Every item, newest first.
-    pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
-        let rows =
-            sqlx::query_as::<_, OutboxRow>(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY created_at DESC"))
-                .fetch_all(&self.pool)
-                .await?;
+    /// Every item of `user`, newest first.
+    pub async fn outbox(&self, user: Uuid) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query_as::<_, OutboxRow>(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE user_id = ? ORDER BY created_at DESC"
+        ))
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().filter_map(OutboxRow::item).collect())
     }
 
-    /// Items waiting to be sent, oldest first (the order they were made in).
-    pub async fn pending(&self) -> Result<Vec<(OutboxItem, DateTime<Utc>)>> {
+    /// How many requests wait to be sent, whoever made them.
+    pub async fn queued(&self) -> Result<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'syncing')")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Items of `user` waiting to be sent, oldest first (the order they were made in).
+    pub async fn pending(&self, user: Uuid) -> Result<Vec<(OutboxItem, DateTime<Utc>)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT id, next_attempt_at FROM outbox WHERE state IN ('queued', 'syncing') ORDER BY created_at, rowid",
+            "SELECT id, next_attempt_at FROM outbox WHERE state IN ('queued', 'syncing') AND user_id = ? \
+             ORDER BY created_at, rowid",
         )
+        .bind(user.to_string())
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -244,14 +280,21 @@ impl LocalStore {
     }
 
     /// Remembers a booking (and its driveway, with access instructions) for offline reading.
-    pub async fn cache_booking(&self, booking: &Booking, driveway: Option<&Value>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn cache_booking(
+        &self,
+        user: Uuid,
+        booking: &Booking,
+        driveway: Option<&Value>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let json = serde_json::to_string(booking).map_err(|e| crate::error::Error::Other(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO bookings_cache (id, booking, driveway, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET booking = excluded.booking, \
+            "INSERT INTO bookings_cache (id, user_id, booking, driveway, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET booking = excluded.booking, user_id = excluded.user_id, \
              driveway = COALESCE(excluded.driveway, bookings_cache.driveway), updated_at = excluded.updated_at",
         )
         .bind(booking.id.to_string())
+        .bind(user.to_string())
         .bind(json)
         .bind(driveway.map(Value::to_string))
         .bind(ms(now))
@@ -260,10 +303,11 @@ impl LocalStore {
         Ok(())
     }
 
-    /// The cached bookings with their driveways, newest first.
-    pub async fn cached_bookings(&self) -> Result<Vec<Value>> {
+    /// The cached bookings of `user` with their driveways, newest first.
+    pub async fn cached_bookings(&self, user: Uuid) -> Result<Vec<Value>> {
         let rows: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT booking, driveway FROM bookings_cache ORDER BY updated_at DESC")
+            sqlx::query_as("SELECT booking, driveway FROM bookings_cache WHERE user_id = ? ORDER BY updated_at DESC")
+                .bind(user.to_string())
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows

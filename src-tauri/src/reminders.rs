@@ -85,11 +85,14 @@ pub fn covers(booking_id: &str) -> bool {
 
 /// Schedules the driver's reminders with the notification plugin (phones only).
 #[cfg(mobile)]
-pub async fn reschedule(app: &tauri::AppHandle, store: &crate::local::LocalStore) {
+pub async fn reschedule(app: &tauri::AppHandle, store: &crate::local::LocalStore, user: Option<uuid::Uuid>) {
     use tauri_plugin_notification::{NotificationExt, Schedule};
     const KEY: &str = "scheduled_reminders";
 
-    let cached = store.cached_bookings().await.unwrap_or_default();
+    let cached = match user {
+        Some(user) => store.cached_bookings(user).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let bookings: Vec<Booking> = cached.iter().filter_map(|v| serde_json::from_value(v.clone()).ok()).collect();
     let title_of = |b: &Booking| {
         cached

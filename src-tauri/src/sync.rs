@@ -128,8 +128,14 @@ impl SyncWorker {
         let force = self.force.swap(false, Ordering::SeqCst);
         let mut report = PassReport::default();
         // Signed out: the requests wait for the next sign-in rather than fail as unauthorised.
-        let mut network_down = self.client.token().is_none();
-        for (item, due) in self.store.pending().await? {
+        // Signed out: the requests wait for their owner's next sign-in rather than fail as
+        // unauthorised; nobody else's session ever sends them.
+        let Some(user) = self.client.user() else {
+            report.waiting = self.store.queued().await?;
+            return Ok(report);
+        };
+        let mut network_down = false;
+        for (item, due) in self.store.pending(user).await? {
             if now - item.created_at > Duration::days(MAX_AGE_DAYS) {
                 if self
                     .store
@@ -159,7 +165,7 @@ impl SyncWorker {
             match self.client.create_booking(&item.request, item.id).await {
                 Ok(booking) => {
                     self.store.finish(item.id, OutboxState::Synced, None, Some(&booking), None, now).await?;
-                    self.store.cache_booking(&booking, None, now).await?;
+                    self.store.cache_booking(user, &booking, None, now).await?;
                     report.synced += 1;
                 }
                 Err(Error::Api { code, message, .. }) if code == "slot_taken" || code == "unavailable" => {
@@ -218,7 +224,7 @@ impl SyncWorker {
     }
 
     async fn next_due(&self) -> Option<std::time::Duration> {
-        let pending = self.store.pending().await.ok()?;
+        let pending = self.store.pending(self.client.user()?).await.ok()?;
         let soonest = pending.iter().map(|(_, due)| *due).min()?;
         Some((soonest - Utc::now()).to_std().unwrap_or_default())
     }

@@ -8,7 +8,7 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::{Api, Backend};
-use parkway_app_lib::client::BackendClient;
+use parkway_app_lib::client::{BackendClient, user_of};
 use parkway_app_lib::local::OutboxState;
 use parkway_app_lib::sync::{Backoff, SyncWorker};
 use parkway_backend::{Config, Server};
@@ -93,6 +93,7 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     let owner_token = api.register("owner@example.com", "owner").await;
     let driver_token = api.register("driver@example.com", "driver").await;
     let rival_token = api.register("rival@example.com", "driver").await;
+    let driver_id = user_of(&driver_token).expect("the token names its user");
     let driveways = api.create_driveways(&owner_token, 20, 0.001).await;
 
     // 200 requests made offline: slot k of driveway k % 20.
@@ -106,7 +107,7 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
             ..common::request(&driveways[k % 20], s, s + Duration::minutes(45))
         };
         let id = uuid::Uuid::new_v4();
-        local.enqueue(id, &request, Some("Driveway"), Utc::now()).await.expect("enqueued");
+        local.enqueue(id, driver_id, &request, Some("Driveway"), Utc::now()).await.expect("enqueued");
         ids.push((id, request));
     }
     // Meanwhile someone else books 20 of those slots directly: those must become conflicts.
@@ -172,7 +173,7 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
     proxy.set(UP);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let pending = local.pending().await.expect("pending");
+        let pending = local.pending(driver_id).await.expect("pending");
         if pending.is_empty() {
             break;
         }
@@ -198,7 +199,8 @@ async fn two_hundred_offline_bookings_survive_flapping_network_restarts_and_kill
             assert!(server_ids.contains(booking.id.to_string().as_str()));
         }
     }
-    let conflicts = local.outbox().await.expect("outbox").iter().filter(|i| i.state == OutboxState::Conflict).count();
+    let conflicts =
+        local.outbox(driver_id).await.expect("outbox").iter().filter(|i| i.state == OutboxState::Conflict).count();
     assert_eq!(conflicts, 20);
     for (mode, name) in [(REFUSE, "refused"), (DELAY, "delayed"), (CUT_RESPONSE, "cut after the request")] {
         assert!(
@@ -224,12 +226,13 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
     let local = backend.app_store().await;
     let client = backend.app_client(&driver);
     let conflicted = uuid::Uuid::new_v4();
-    local.enqueue(conflicted, &request, None, Utc::now()).await.expect("enqueue");
+    let me = user_of(&driver).expect("user");
+    local.enqueue(conflicted, me, &request, None, Utc::now()).await.expect("enqueue");
     let stale = uuid::Uuid::new_v4();
     let mut later = request.clone();
     later.start_time += Duration::hours(5);
     later.end_time += Duration::hours(5);
-    local.enqueue(stale, &later, None, Utc::now() - Duration::days(8)).await.expect("enqueue");
+    local.enqueue(stale, me, &later, None, Utc::now() - Duration::days(8)).await.expect("enqueue");
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     let worker = SyncWorker::new(
@@ -253,7 +256,7 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
 
     // Finished items can be cleared from the list; one still waiting cannot (it may yet book).
     let waiting = uuid::Uuid::new_v4();
-    local.enqueue(waiting, &later, Some("Later"), Utc::now()).await.expect("enqueue");
+    local.enqueue(waiting, me, &later, Some("Later"), Utc::now()).await.expect("enqueue");
     assert!(!local.dismiss(waiting).await.expect("dismiss"), "a queued item stays");
     assert!(local.dismiss(conflicted).await.expect("dismiss"));
     assert!(local.item(conflicted).await.expect("read").is_none());
@@ -279,7 +282,7 @@ async fn try_now_skips_the_backoff_and_signed_out_requests_wait() {
     let backoff = Backoff { base: std::time::Duration::from_secs(600), max: std::time::Duration::from_secs(600) };
     let worker = SyncWorker::new(local.clone(), client.clone(), backoff, Arc::new(|_| {}));
     let id = uuid::Uuid::new_v4();
-    local.enqueue(id, &request, Some("D"), Utc::now()).await.expect("enqueue");
+    local.enqueue(id, user_of(&driver).expect("user"), &request, Some("D"), Utc::now()).await.expect("enqueue");
 
     // Signed out: it waits, untouched.
     let report = worker.pass(Utc::now()).await.expect("pass");
@@ -298,5 +301,38 @@ async fn try_now_skips_the_backoff_and_signed_out_requests_wait() {
     worker.wake_now();
     assert_eq!(worker.pass(Utc::now()).await.expect("pass").synced, 1);
     assert_eq!(local.item(id).await.expect("read").expect("item").state, OutboxState::Synced);
+    let _ = backend.server.shutdown().await;
+}
+
+/// A request saved offline belongs to whoever made it: another user signing in on the same
+/// device never sends it or sees it, and it waits for its owner's return.
+#[tokio::test]
+async fn another_user_signing_in_never_sends_or_sees_the_outbox() {
+    let backend = Backend::start().await;
+    let owner = backend.api.register("o@example.com", "owner").await;
+    let alice = backend.api.register("a@example.com", "driver").await;
+    let bob = backend.api.register("b@example.com", "driver").await;
+    let driveway = backend.api.create_driveway(&owner, "D", 37.77).await;
+    let start = common::first_slot();
+    let request = common::request(&driveway, start, start + Duration::hours(1));
+    let local = backend.app_store().await;
+    let (alice_id, bob_id) = (user_of(&alice).expect("user"), user_of(&bob).expect("user"));
+    let id = uuid::Uuid::new_v4();
+    local.enqueue(id, alice_id, &request, Some("D"), Utc::now()).await.expect("enqueue");
+
+    let client = backend.app_client(&bob);
+    let worker = SyncWorker::new(local.clone(), client.clone(), Backoff::default(), Arc::new(|_| {}));
+    let report = worker.pass(Utc::now()).await.expect("pass");
+    assert_eq!(report.synced, 0, "{report:?}");
+    assert!(local.outbox(bob_id).await.expect("outbox").is_empty(), "Bob does not see Alice's request");
+    let item = local.item(id).await.expect("read").expect("item");
+    assert_eq!((item.state, item.attempts), (OutboxState::Queued, 0));
+
+    // Alice signs in again on the device: her request is sent, under her name.
+    client.set_token(Some(alice.clone()));
+    assert_eq!(worker.pass(Utc::now()).await.expect("pass").synced, 1);
+    let item = local.item(id).await.expect("read").expect("item");
+    assert_eq!(item.booking.expect("booked").driver, alice_id);
+    assert_eq!(local.outbox(alice_id).await.expect("outbox").len(), 1);
     let _ = backend.server.shutdown().await;
 }

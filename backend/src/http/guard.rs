@@ -15,6 +15,40 @@ use tower::load_shed::LoadShedLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
+/// Refuses requests whose `Host` is not one the server was told it is reached by.
+#[derive(Debug, Clone)]
+pub struct HostCheck(std::sync::Arc<Vec<String>>);
+
+impl HostCheck {
+    /// `PARKWAY_ALLOWED_HOSTS`; empty allows every host.
+    pub fn from_config(config: &Config) -> HostCheck {
+        HostCheck(std::sync::Arc::new(config.allowed_hosts.clone()))
+    }
+
+    /// Wraps `router` with the check.
+    pub fn apply(self, router: Router) -> Router {
+        if self.0.is_empty() {
+            return router;
+        }
+        router.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let allowed = self.0.clone();
+            async move {
+                let host = req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_ascii_lowercase)
+                    .or_else(|| req.uri().authority().map(|a| a.as_str().to_ascii_lowercase()));
+                if host.is_some_and(|h| allowed.contains(&h)) {
+                    next.run(req).await
+                } else {
+                    AppError::forbidden("this server does not answer to that host name").into_response()
+                }
+            }
+        }))
+    }
+}
+
 /// The request limits of the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

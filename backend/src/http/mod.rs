@@ -64,6 +64,7 @@ pub fn app(state: AppState) -> Router {
     }
     let limits = guard::Limits::from_config(&state.config);
     let headers = guard::SecurityHeaders::from_config(&state.config);
+    let hosts = guard::HostCheck::from_config(&state.config);
     let router = router
         .method_not_allowed_fallback(|| async {
             let body = parkway_core::ApiError {
@@ -77,7 +78,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(panic_response));
     headers
-        .apply(limits.apply(router))
+        .apply(hosts.apply(limits.apply(router)))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()

@@ -247,3 +247,13 @@ async fn every_answer_carries_the_security_headers() {
     let health = app.get("/healthz", None).await;
     assert_eq!(health.body["payments"], "simulated", "{:?}", health.body);
 }
+
+#[tokio::test]
+async fn a_server_told_its_host_names_refuses_others() {
+    // What the desktop app's embedded server does with its loopback address.
+    let app = spawn_app_with(|c| c.allowed_hosts = vec!["parkway.test:8080".into()]).await;
+    let get = |host: &'static str| app.client.get(format!("{}/healthz", app.base)).header("host", host).send();
+    assert_eq!(get("parkway.test:8080").await.expect("sent").status(), StatusCode::OK);
+    let rebound = get("evil.example").await.expect("sent");
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN, "a page whose domain points at loopback");
+}
