@@ -2,6 +2,8 @@
 //! refresh token, once for requests that fail together, and the new pair is reported so the
 //! app keeps it; a session ended on the server signs the app out.
 
+// Shared with the other test binaries; this one uses part of it.
+#[allow(dead_code)]
 mod common;
 
 use common::Backend;
