@@ -125,6 +125,15 @@ async fn start(config: Config, clock: Clock, dir: Option<tempfile::TempDir>) -> 
     }
 }
 
+/// How long a test waits for something that happens in the background (a job tick, a webhook,
+/// a listener coming back). A loaded machine can be slow; what never happens still fails.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// True while `started` is within [`PATIENCE`].
+pub fn patient(started: std::time::Instant) -> bool {
+    started.elapsed() < PATIENCE
+}
+
 /// A whole hour at least a day ahead, plus `hours`: a slot start that every rule accepts.
 pub fn future(hours: i64) -> DateTime<Utc> {
     (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc") + Duration::hours(hours)

@@ -44,15 +44,21 @@ async fn start_localstripe() -> LocalStripe {
         .unwrap_or_else(|e| {
             panic!("cannot start {binary} ({e}); run scripts/setup.sh, which installs localstripe into .venv")
         });
-    let ls = LocalStripe { child, base: format!("http://127.0.0.1:{port}") };
+    let mut ls = LocalStripe { child, base: format!("http://127.0.0.1:{port}") };
     let client = reqwest::Client::new();
-    for _ in 0..100 {
+    // Wait on the process itself: it answers once it is up, or exits if it cannot start. The
+    // outer bound only stops a process that hangs; a loaded machine may take many seconds.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(180) {
         if client.get(format!("{}/v1/payment_intents", ls.base)).bearer_auth(SECRET_KEY).send().await.is_ok() {
             return ls;
         }
+        if let Ok(Some(status)) = ls.child.try_wait() {
+            panic!("localstripe exited before it was ready ({status})");
+        }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("localstripe did not start");
+    panic!("localstripe neither answered nor exited within three minutes");
 }
 
 struct Payments {
@@ -129,10 +135,11 @@ impl Payments {
         a
     }
 
-    /// Waits (up to 10 s) until the booking satisfies `done`.
+    /// Waits (patiently: webhooks arrive in the background) until the booking satisfies `done`.
     async fn wait_for(&self, user: &Session, booking: &str, done: impl Fn(&Value) -> bool) -> Value {
         let mut last = Value::Null;
-        for _ in 0..100 {
+        let started = std::time::Instant::now();
+        while crate::helpers::patient(started) {
             last = self.app.get(&format!("/api/bookings/{booking}"), Some(&user.token)).await.body;
             if done(&last) {
                 return last;
