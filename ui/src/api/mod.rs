@@ -58,6 +58,25 @@ pub struct PaymentState {
     pub status: String,
 }
 
+impl Area {
+    /// True when the area is wider than one search may cover (the server refuses it): the
+    /// map asks the driver to zoom in instead.
+    pub fn too_wide(&self) -> bool {
+        match *self {
+            Area::Bounds { west, south, east, north } => {
+                let bbox = parkway_core::geo::BoundingBox {
+                    min_lng: west.max(-180.0),
+                    min_lat: south.max(-90.0),
+                    max_lng: east.min(180.0),
+                    max_lat: north.min(90.0),
+                };
+                bbox.check_searchable().is_err()
+            }
+            Area::Around { radius_m, .. } => radius_m > parkway_core::geo::MAX_SEARCH_BOX_M / 2.0,
+        }
+    }
+}
+
 /// The search area.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Area {
@@ -399,6 +418,17 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_view_wider_than_a_search_asks_to_zoom_in() {
+        let city = Area::Bounds { west: -122.52, south: 37.70, east: -122.35, north: 37.83 };
+        assert!(!city.too_wide());
+        let state = Area::Bounds { west: -124.0, south: 36.0, east: -120.0, north: 39.0 };
+        assert!(state.too_wide());
+        let world = Area::Bounds { west: -200.0, south: -95.0, east: 200.0, north: 95.0 };
+        assert!(world.too_wide());
+        assert!(!Area::Around { lat: 1.0, lng: 1.0, radius_m: 2000.0 }.too_wide());
+    }
 
     #[test]
     fn search_query_strings() {

@@ -41,6 +41,8 @@ enum Results {
     Searching,
     Ready,
     Failed(String),
+    /// The map shows more than one search covers.
+    TooWide,
 }
 
 /// The map search: filters, the list of results and the map, kept in sync.
@@ -73,6 +75,13 @@ pub fn SearchPage() -> Html {
         let error = filter_error.clone();
         use_effect_with(((*area), filters.clone(), *retry), move |(area, filters, _)| {
             let timer = area.filter(|_| error.is_none()).and_then(|area| {
+                if area.too_wide() {
+                    // A question the server would refuse: no request, a sentence instead.
+                    *generation.borrow_mut() += 1;
+                    items.set(Rc::new(Vec::new()));
+                    results.set(Results::TooWide);
+                    return None;
+                }
                 let query = SearchQuery {
                     area,
                     slot: window(filters, &Local).ok().flatten(),
@@ -164,6 +173,7 @@ pub fn SearchPage() -> Html {
     let status = match &*results {
         Results::Searching => "Searching…".to_owned(),
         Results::Failed(_) => "Search failed".to_owned(),
+        Results::TooWide => "Zoom in to see driveways".to_owned(),
         Results::Ready if count == 0 => "No driveways here".to_owned(),
         Results::Ready if count == 1 => "1 driveway in this area".to_owned(),
         Results::Ready => format!("{count} driveways in this area"),
