@@ -14,5 +14,23 @@ fn main() {
         );
     }
     println!("cargo:rerun-if-changed=../ui/dist/index.html");
-    tauri_build::build()
+    // Every command of the app gets a permission, and the webview may call only those its
+    // capability (capabilities/default.json) grants: what the UI uses, nothing else.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "server_url",
+        "session_set",
+        "api",
+        "book",
+        "outbox_list",
+        "outbox_cancel",
+        "outbox_dismiss",
+        "sync_now",
+        "cached_bookings",
+        "current_position",
+        "set_manual_position",
+        "map_drawn",
+    ]);
+    if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
+        panic!("the app's Tauri build step failed: {e:#}");
+    }
 }

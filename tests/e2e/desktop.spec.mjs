@@ -202,6 +202,17 @@ test('bookings made offline wait on the device, can be withdrawn, and book (or o
   await click('form button[type=submit]');
   await until('signed in', `return [...document.querySelectorAll('button')].some((b) => b.textContent.includes('Sign out'));`);
 
+  // The page never holds the refresh token, and may call only the commands the UI uses.
+  const stored = await until('the session kept', `return localStorage.getItem('parkway.session');`);
+  const saved = JSON.parse(stored);
+  assert.ok(saved.token && !/refresh/i.test(stored), 'the page keeps its access token only');
+  const ungranted = await wd('POST', `/session/${session}/execute/async`, {
+    script: `const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('cached_bookings').then(() => done('allowed'), (e) => done('denied: ' + e));`,
+    args: [],
+  });
+  assert.match(String(ungranted), /^denied/, 'a command the UI does not use is refused');
+
   // Open the driveways while online: the app keeps their pages for offline use.
   const [taken, withdrawn, kept] = spots;
   for (const spot of spots) {
