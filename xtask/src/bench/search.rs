@@ -86,10 +86,43 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
         println!("  {}", run.summary_line());
         runs.push(run);
     }
+    attacks(&client, &base, slot).await?;
     let peak_rss_mb = server.peak_rss_mb()?;
     println!("  server peak RSS {peak_rss_mb:.1} MB");
     server.stop().await?;
     Ok(SearchPhase { driveways: count, seed_seconds, db_mb, runs, peak_rss_mb })
+}
+
+/// The searches an attacker would send to make the server work: the whole world with a price
+/// nobody asks (refused by the 100 km cap since), and the widest box allowed with a filter few
+/// pass and a slot (bounded by the candidate budgets). Median and worst of a few, in ms.
+async fn attacks(client: &Client, base: &str, slot: (DateTime<Utc>, DateTime<Utc>)) -> anyhow::Result<()> {
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (lat, lng) = parkway_backend::demo::DEMO_CENTER;
+    let widest = format!(
+        "{base}/api/driveways?bbox={},{},{},{}&limit=500&maxPricePerHourCents=120&start={}&end={}",
+        lng - 0.55,
+        lat - 0.44,
+        lng + 0.55,
+        lat + 0.44,
+        fmt(slot.0),
+        fmt(slot.1)
+    );
+    let world = format!("{base}/api/driveways?bbox=-180,-90,180,90&limit=1&maxPricePerHourCents=1");
+    for (name, url) in [("world box, price 1", world), ("widest box, price filter and slot", widest)] {
+        let mut ms = Vec::new();
+        let mut status = 0;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let res = client.get(&url).send().await.context("an attack search")?;
+            status = res.status().as_u16();
+            let _ = res.bytes().await;
+            ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        ms.sort_by(f64::total_cmp);
+        println!("  attack: {name}: median {:.1} ms, worst {:.1} ms (HTTP {status})", ms[2], ms[4]);
+    }
+    Ok(())
 }
 
 /// Seeds a fresh PostgreSQL database with `count` driveways, then measures searches with one

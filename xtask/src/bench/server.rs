@@ -36,6 +36,12 @@ impl SqliteSync {
 /// Builds the release server with cargo (waiting for cargo's lock if another build runs) and
 /// returns the path of the binary.
 pub async fn build_release(workspace: &Workspace) -> anyhow::Result<PathBuf> {
+    // A server built elsewhere (an earlier commit, for a before/after comparison in one run).
+    if let Some(binary) = std::env::var_os("PARKWAY_BENCH_SERVER_BIN") {
+        let binary = PathBuf::from(binary);
+        println!("using the server at {} (PARKWAY_BENCH_SERVER_BIN)", binary.display());
+        return Ok(binary);
+    }
     println!("building release server… (cargo build --release -p parkway-backend --bin parkway-server)");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
