@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Parkway needs on a fresh Debian 12 machine: system libraries for the server,
-# PostgreSQL, the desktop app and the browser tests, the wasm target, and the Stripe emulator for tests.
+# PostgreSQL, the desktop app and the browser tests, the wasm target, and the Stripe emulator and
+# the contract fuzzer for tests.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,15 @@ if [ ! -x .venv/bin/localstripe ]; then
   say "installing the localstripe Stripe emulator into .venv"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check localstripe
+fi
+
+# The contract fuzzer of `cargo xtask test` (schemathesis), in the same environment; the version
+# is pinned so that a run generates the same requests everywhere.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(.venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+  say "installing the schemathesis contract fuzzer into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 say "setup done"

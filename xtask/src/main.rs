@@ -3,6 +3,7 @@
 //! Tasks:
 //! - `run`: Parkway with demo data on http://127.0.0.1:8080.
 //! - `test`: every test, as CI runs it.
+//! - `fuzz`: the HTTP contract fuzzed from its OpenAPI document (also part of `test`).
 //! - `ui`: the web UI into `ui/dist/`.
 //! - `e2e`: the web UI end to end in headless Chromium.
 //! - `bench [--quick] [--only booking|search|realtime|payments|postgres|app]`: measures the release
@@ -16,6 +17,8 @@ mod cmd;
 mod desktop;
 /// `cargo xtask e2e`: the web UI in headless Chromium against the real server.
 mod e2e;
+/// `cargo xtask fuzz`: the HTTP contract fuzzed from its OpenAPI document.
+mod fuzz;
 /// `cargo xtask run`.
 mod run;
 /// `cargo xtask test`.
@@ -36,8 +39,13 @@ tasks:
   test
       Runs every test: unit and property tests, the API contract against the real server
       (SQLite, localstripe), and the cross-part tests; then the API contract again on a
-      throwaway PostgreSQL server, with the tests of two server instances on one database.
+      throwaway PostgreSQL server, with the tests of two server instances on one database;
+      then the contract fuzz (below), the web UI in Chromium and the desktop app.
       Run scripts/setup.sh once first.
+  fuzz
+      Fuzzes the HTTP contract: schemathesis generates valid and invalid requests from
+      GET /api/openapi.json (fixed seed) against the debug server with demo data, and fails on
+      any 5xx, any answer slower than 1 s, and any disagreement with the document.
   ui
       Builds the web UI into ui/dist/ (release wasm, wasm-bindgen at the locked version,
       wasm-opt -Oz, MapLibre GL JS from npm) and prints its gzipped sizes.
@@ -77,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             run::run_server(&ws)
         }
         Some("test") => test::run_all(&Workspace::locate()?),
+        Some("fuzz") => fuzz::run(&Workspace::locate()?),
         Some("desktop") => desktop::smoke(&Workspace::locate()?),
         Some("check-android") => desktop::check_android(&Workspace::locate()?),
         Some("ui") => ui::build(&Workspace::locate()?),

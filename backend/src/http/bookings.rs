@@ -2,7 +2,7 @@ use super::extract::{AuthUser, Json, Path, Query};
 use crate::error::{AppError, AppResult};
 use crate::payments::settle::reconcile;
 use crate::state::AppState;
-use crate::store::bookings::BookingRequest;
+use crate::store::bookings::{BookingRequest, MAX_PAGE};
 use crate::store::idempotency::Idempotency;
 use crate::store::payments::PaymentChange;
 use axum::Router;
@@ -112,8 +112,15 @@ async fn list(
         .map(|s| s.parse::<BookingStatus>())
         .transpose()
         .map_err(|_| AppError::validation("status must be pending, confirmed, cancelled or completed"))?;
-    let items =
-        state.store.list_bookings(user.id(), as_owner, status, p.limit.unwrap_or(50), p.offset.unwrap_or(0)).await?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::validation(format!("limit must be 1 to {MAX_PAGE}")));
+    }
+    let offset = p.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(AppError::validation("offset must not be negative"));
+    }
+    let items = state.store.list_bookings(user.id(), as_owner, status, limit, offset).await?;
     Ok(Json(Items { items }))
 }
 

@@ -194,7 +194,7 @@ async fn search(
         (Some(lat), Some(lng), None) => {
             let center = Point::new(lat, lng)?;
             let r = p.radius_m.unwrap_or(DEFAULT_RADIUS_M);
-            if !(r.is_finite() && r > 0.0 && r <= MAX_RADIUS_M) {
+            if !(r.is_finite() && (1.0..=MAX_RADIUS_M).contains(&r)) {
                 return Err(AppError::validation(format!("radiusM must be between 1 and {MAX_RADIUS_M}")));
             }
             (center.bbox_around(r), center, Some(r))

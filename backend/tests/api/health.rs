@@ -1,5 +1,7 @@
 use crate::helpers::{spawn_app, spawn_postgres_app_with};
+use parkway_core::text::{Password, limits};
 use reqwest::StatusCode;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn health_and_readiness_answer_ok() {
@@ -7,6 +9,7 @@ async fn health_and_readiness_answer_ok() {
     let a = app.get("/healthz", None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body["status"], "ok");
+    assert_eq!(a.body["payments"], "simulated", "no Stripe key: payments are simulated");
     assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
 }
 
@@ -38,6 +41,11 @@ async fn openapi_document_describes_every_route() {
     for (method, path) in [
         ("post", "/api/auth/register"),
         ("post", "/api/auth/login"),
+        ("post", "/api/auth/refresh"),
+        ("post", "/api/auth/logout"),
+        ("post", "/api/auth/password"),
+        ("get", "/api/auth/sessions"),
+        ("delete", "/api/auth/sessions/{id}"),
         ("get", "/api/me"),
         ("get", "/api/me/driveways"),
         ("get", "/api/driveways"),
@@ -57,11 +65,116 @@ async fn openapi_document_describes_every_route() {
         ("get", "/api/notifications"),
         ("post", "/api/notifications/{id}/read"),
         ("get", "/api/metrics/owner"),
+        ("post", "/api/payments/create-payment-intent"),
+        ("post", "/api/payments/create-payment-intent-direct"),
+        ("get", "/api/payments/status/{paymentIntentId}"),
+        ("post", "/api/payments/webhook"),
+        ("post", "/api/payments/simulated/{paymentIntentId}/confirm"),
+        ("get", "/api/ws"),
+        ("get", "/api/openapi.json"),
         ("get", "/healthz"),
         ("get", "/readyz"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
+        let operation = paths.get(path).and_then(|p| p.get(method));
+        assert!(operation.is_some(), "{method} {path} is not documented");
+        let responses = operation.and_then(|o| o["responses"].as_object()).expect("responses");
+        for status in ["500", "503"] {
+            assert!(responses.contains_key(status), "{method} {path} does not document {status}");
+        }
     }
+}
+
+/// The schema at `pointer` in the document (following one `$ref`).
+fn schema<'a>(doc: &'a Value, pointer: &str) -> &'a Value {
+    let found = doc.pointer(pointer).unwrap_or_else(|| panic!("{pointer} is not in the document"));
+    match found["$ref"].as_str() {
+        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("{r} is not in the document")),
+        None => found,
+    }
+}
+
+/// The document states the limits the server enforces, from the same constants.
+#[test]
+fn openapi_document_states_the_server_limits() {
+    let doc: Value = serde_json::from_str(parkway_backend::http::openapi::DOCUMENT).expect("json");
+    let s = |name: &str| schema(&doc, &format!("/components/schemas/{name}"));
+    // Time zones: exactly the names the server's tz database parses.
+    let mut documented: Vec<&str> =
+        s("TimeZone")["enum"].as_array().expect("enum").iter().map(|v| v.as_str().expect("name")).collect();
+    let mut known: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    documented.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(documented, known, "TimeZone must list every name chrono-tz parses, and no other");
+    // Text: the trimmed length, in the pattern's repeat count (first and last character apart).
+    for (schema_name, field, max) in [
+        ("NewDriveway", "title", limits::TITLE),
+        ("NewDriveway", "address", limits::ADDRESS),
+        ("NewDriveway", "accessInstructions", limits::ACCESS_INSTRUCTIONS),
+        ("DrivewayPatch", "title", limits::TITLE),
+        ("DrivewayPatch", "address", limits::ADDRESS),
+        ("DrivewayPatch", "accessInstructions", limits::ACCESS_INSTRUCTIONS),
+        ("RegisterRequest", "name", limits::NAME),
+        ("NewBooking", "specialRequests", limits::SPECIAL_REQUESTS),
+        ("BookingPatch", "specialRequests", limits::SPECIAL_REQUESTS),
+    ] {
+        let pattern = s(schema_name)["properties"][field]["pattern"].as_str().unwrap_or("");
+        assert!(pattern.contains(&format!("{{0,{}}}", max - 2)), "{schema_name}.{field} must allow {max} characters");
+    }
+    let password = &s("RegisterRequest")["properties"]["password"];
+    assert_eq!((password["minLength"].as_u64(), password["maxLength"].as_u64()), (Some(8), Some(256)));
+    assert_eq!((Password::MIN_CHARS, Password::MAX_CHARS), (8, 256));
+    assert_eq!(s("WeeklySchedule")["maxItems"].as_u64(), Some(parkway_core::availability::MAX_WINDOWS as u64));
+    let bookings = doc["paths"]["/api/bookings"]["get"]["parameters"].as_array().expect("parameters");
+    let limit = bookings.iter().find(|p| p["name"] == "limit").expect("limit");
+    assert_eq!(limit["schema"]["maximum"].as_i64(), Some(parkway_backend::store::bookings::MAX_PAGE));
+    let search = doc["paths"]["/api/driveways"]["get"]["parameters"].as_array().expect("parameters");
+    let radius = search.iter().find(|p| p["name"] == "radiusM").expect("radiusM");
+    assert_eq!(radius["schema"]["maximum"].as_f64(), Some(parkway_backend::http::driveways::MAX_RADIUS_M));
+    let codes: Vec<&str> =
+        s("Error")["properties"]["error"]["enum"].as_array().expect("enum").iter().filter_map(Value::as_str).collect();
+    for code in ["price_locked", "hold_limit", "service_unavailable", "method_not_allowed", "rate_limited"] {
+        assert!(codes.contains(&code), "the error code {code} is not documented");
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_refused() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let path = format!("/api/driveways/{}", d["id"].as_str().expect("id"));
+    // serde would read a struct from an array of its fields: `[null, null]` was an empty change.
+    for body in [json!([null, null]), json!([]), json!(null), json!(5), json!("title")] {
+        let a = app.put(&path, Some(&owner.token), body.clone()).await;
+        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{body}: {:?}", a.body);
+    }
+    let a = app.post("/api/auth/register", None, json!(["a@example.com", "long enough", "Ann", ["driver"]])).await;
+    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{:?}", a.body);
+    assert_eq!(app.get(&path, Some(&owner.token)).await.body, d, "nothing above changed the driveway");
+    let a = app.put(&path, Some(&owner.token), json!({"title": "Renamed"})).await;
+    assert_eq!((a.status, a.body["title"].as_str()), (StatusCode::OK, Some("Renamed")), "{:?}", a.body);
+}
+
+#[tokio::test]
+async fn booking_pages_outside_the_documented_range_are_refused() {
+    let app = spawn_app().await;
+    let driver = app.driver().await;
+    for query in ["offset=-1", "limit=0", "limit=201", "limit=-5", "offset=x"] {
+        let a = app.get(&format!("/api/bookings?{query}"), Some(&driver.token)).await;
+        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{query}: {:?}", a.body);
+    }
+    for query in ["limit=1&offset=0", "limit=200&offset=1000000", "as=owner&status=pending"] {
+        let a = app.get(&format!("/api/bookings?{query}"), Some(&driver.token)).await;
+        assert_eq!(a.status, StatusCode::OK, "{query}: {:?}", a.body);
+    }
+}
+
+#[tokio::test]
+async fn a_search_radius_below_one_metre_is_refused() {
+    let app = spawn_app().await;
+    let a = app.get("/api/driveways?lat=1&lng=1&radiusM=0.5", None).await;
+    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{:?}", a.body);
+    assert_eq!(app.get("/api/driveways?lat=1&lng=1&radiusM=1", None).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
