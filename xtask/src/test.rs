@@ -23,23 +23,58 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
             "the PostgreSQL tests need Debian's postgresql package, which is not installed: run `bash scripts/setup.sh` first"
         );
     }
+    let mut times = StageTimes::default();
     // The tests of several instances always use PostgreSQL; they run once, in the second pass.
-    run(&ws.root, &cargo(), &["test", "--workspace", "--exclude", "xtask", "--", "--skip", "multi_instance::"], &[])?;
-    run(&ws.root, &cargo(), &["test", "-p", "parkway-backend", "--test", "api"], &[("PARKWAY_TEST_DB", "postgres")])?;
+    times.run("cargo tests (SQLite)", || {
+        run(&ws.root, &cargo(), &["test", "--workspace", "--exclude", "xtask", "--", "--skip", "multi_instance::"], &[])
+    })?;
+    times.run("API suite on PostgreSQL", || {
+        run(&ws.root, &cargo(), &["test", "-p", "parkway-backend", "--test", "api"], &[("PARKWAY_TEST_DB", "postgres")])
+    })?;
     // Every route with generated valid and invalid requests: no 5xx, no answer over a second, no
     // disagreement with the OpenAPI document.
-    crate::fuzz::run(ws)?;
+    times.run("contract fuzz", || crate::fuzz::run(ws))?;
     // The web UI in headless Chromium, the desktop app under Xvfb, and the app's code for Android.
     // A browser test that times out on a busy machine gets one more try; a real failure fails
     // twice and stops the run.
-    if let Err(first) = crate::e2e::run_web(ws) {
-        eprintln!("the browser tests failed ({first:#}); running them once more");
-        crate::e2e::run_web(ws)?;
-    }
-    crate::desktop::smoke(ws)?;
-    crate::desktop::check_android(ws)?;
+    times.run("web UI in Chromium", || {
+        if let Err(first) = crate::e2e::run_web(ws) {
+            eprintln!("the browser tests failed ({first:#}); running them once more");
+            crate::e2e::run_web(ws)?;
+        }
+        Ok(())
+    })?;
+    times.run("desktop app", || crate::desktop::smoke(ws))?;
+    times.run("Android check", || crate::desktop::check_android(ws))?;
+    times.print();
     println!(
         "all tests passed: SQLite and PostgreSQL, the contract fuzz, the web UI in Chromium, the desktop app, the Android check"
     );
     Ok(())
+}
+
+/// How long each stage took, printed at the end so a slow stage is seen at once.
+#[derive(Default)]
+struct StageTimes(Vec<(&'static str, std::time::Duration)>);
+
+impl StageTimes {
+    /// Runs one stage, timing it; a failed stage still has its time printed.
+    fn run(&mut self, name: &'static str, stage: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let result = stage();
+        self.0.push((name, started.elapsed()));
+        if result.is_err() {
+            self.print();
+        }
+        result
+    }
+
+    fn print(&self) {
+        println!("\nstage times:");
+        for (name, took) in &self.0 {
+            println!("  {name:<26} {:>6.1} min", took.as_secs_f64() / 60.0);
+        }
+        let total: std::time::Duration = self.0.iter().map(|(_, t)| *t).sum();
+        println!("  {:<26} {:>6.1} min", "total", total.as_secs_f64() / 60.0);
+    }
 }
