@@ -52,7 +52,9 @@ pub enum ScheduleError {
 
 fn parse_hhmm(s: &str) -> Result<u16, ScheduleError> {
     let (h, m) = s.split_once(':').ok_or(ScheduleError::BadTime)?;
-    if h.len() != 2 || m.len() != 2 {
+    // Two ASCII digits each: Rust's integer parsing would also take "+8".
+    let digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
         return Err(ScheduleError::BadTime);
     }
     let h: u16 = h.parse().map_err(|_| ScheduleError::BadTime)?;
@@ -208,6 +210,15 @@ pub fn parse_timezone(name: &str) -> Result<Tz, ScheduleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_two_digits_each() {
+        assert_eq!(parse_hhmm("08:30"), Ok(510));
+        assert_eq!(parse_hhmm("24:00"), Ok(1440));
+        for bad in ["+8:00", "8:00", "08:+1", " 8:00", "08:60", "24:01", "0800"] {
+            assert_eq!(parse_hhmm(bad), Err(ScheduleError::BadTime), "{bad}");
+        }
+    }
     use chrono::TimeZone;
 
     fn slot(a: &str, b: &str) -> TimeSlot {
