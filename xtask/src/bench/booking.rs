@@ -3,8 +3,14 @@
 //! same load is the baseline: what the HTTP stack alone costs on this machine. On PostgreSQL
 //! the same load runs against one and against two server instances sharing the database, the
 //! clients' requests spread over the instances.
+//!
+//! Two shapes of load: bookings spread over many driveways, and every booking on one popular
+//! driveway. Each shape runs once with one client and then [`SERIES`] times in a row with
+//! [`MANY_CLIENTS`], so that a slope (a store slowing down as one driveway's bookings grow)
+//! shows.
 
 use super::Options;
+use super::pg_insight::Insight;
 use super::report::{LoadRun, Tally};
 use super::server::{ServerProcess, SqliteSync, postgres_cpu_seconds, process_cpu_seconds};
 use anyhow::{Context, bail};
@@ -20,13 +26,64 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 /// Driveways the bookings are spread over.
-const DRIVEWAYS: usize = 200;
+pub const DRIVEWAYS: usize = 200;
 /// Driver accounts the bookings are spread over.
 const DRIVERS: usize = 4;
 /// Concurrent clients of the baseline and of the loaded booking run.
 const MANY_CLIENTS: usize = 32;
-/// Length of each booked slot; consecutive slots of one driveway touch but never overlap.
-const SLOT_MINUTES: i64 = 30;
+/// Consecutive runs at [`MANY_CLIENTS`] of each shape.
+pub const SERIES: usize = 5;
+
+/// How the bookings are spread over driveways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// Over [`DRIVEWAYS`] driveways in turn, 30-minute slots.
+    Spread,
+    /// Every booking on one driveway, 15-minute slots back to back. Slots end at the booking
+    /// horizon (about 70,000 of them), which is why this shape's runs are shorter.
+    Hot,
+}
+
+impl Shape {
+    /// The shape's name in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::Spread => "spread",
+            Shape::Hot => "hot",
+        }
+    }
+
+    fn slot(self) -> TimeDelta {
+        match self {
+            Shape::Spread => TimeDelta::minutes(30),
+            Shape::Hot => TimeDelta::minutes(parkway_core::slot::MIN_DURATION_MINUTES),
+        }
+    }
+
+    fn run_duration(self, options: &Options) -> Duration {
+        match self {
+            Shape::Spread => options.load_duration(),
+            Shape::Hot => options.load_duration().min(Duration::from_secs(3)),
+        }
+    }
+
+    fn warmup_duration(self, options: &Options) -> Duration {
+        match self {
+            Shape::Spread => options.warmup_duration(),
+            Shape::Hot => options.warmup_duration().min(Duration::from_millis(500)),
+        }
+    }
+}
+
+/// One measured run and the shape of its load.
+#[derive(Debug)]
+pub struct ShapedRun {
+    /// How the bookings were spread.
+    pub shape: Shape,
+    /// What was measured.
+    pub run: LoadRun,
+}
 
 /// What one booking phase (one server, one durability setting) measured.
 #[derive(Debug)]
@@ -35,8 +92,8 @@ pub struct BookingPhase {
     pub sync: SqliteSync,
     /// `GET /healthz` at [`MANY_CLIENTS`] clients, when asked for.
     pub baseline: Option<LoadRun>,
-    /// Booking creation at 1 and at [`MANY_CLIENTS`] clients.
-    pub runs: Vec<LoadRun>,
+    /// Booking creation of each shape at 1 and then [`SERIES`] times at [`MANY_CLIENTS`] clients.
+    pub runs: Vec<ShapedRun>,
     /// The server's peak resident memory once users and driveways exist, before any load, in MB.
     pub setup_rss_mb: f64,
     /// The server's peak resident memory at the end of the phase, in MB.
@@ -48,8 +105,8 @@ pub struct BookingPhase {
 pub struct PostgresBookingPhase {
     /// Server instances sharing the database.
     pub instances: usize,
-    /// Booking creation at 1 and at [`MANY_CLIENTS`] clients.
-    pub runs: Vec<LoadRun>,
+    /// Booking creation of each shape at 1 and then [`SERIES`] times at [`MANY_CLIENTS`] clients.
+    pub runs: Vec<ShapedRun>,
     /// Each instance's peak resident memory at the end of the phase, in MB.
     pub peak_rss_mb: Vec<f64>,
 }
@@ -72,20 +129,18 @@ pub async fn measure(
     let plan = prepare(&client, std::slice::from_ref(&base)).await.context("preparing users and driveways")?;
     let setup_rss_mb = server.peak_rss_mb()?;
     println!(
-        "  registered 1 owner and {DRIVERS} drivers, created {DRIVEWAYS} driveways (server peak RSS so far {setup_rss_mb:.1} MB)"
+        "  registered 1 owner and {DRIVERS} drivers, created {} driveways (server peak RSS so far {setup_rss_mb:.1} MB)",
+        DRIVEWAYS + 1
     );
 
     let baseline = if with_baseline {
         let health = Arc::new(Workload::Health { url: format!("{base}/healthz") });
-        Some(load(std::slice::from_ref(&server), &client, &health, MANY_CLIENTS, options).await?)
+        let durations = (options.warmup_duration(), options.load_duration());
+        load(std::slice::from_ref(&server), &client, &health, MANY_CLIENTS, durations, 1).await?.pop()
     } else {
         None
     };
-    let bookings = Arc::new(Workload::Booking(plan));
-    let mut runs = Vec::new();
-    for clients in [1, MANY_CLIENTS] {
-        runs.push(load(std::slice::from_ref(&server), &client, &bookings, clients, options).await?);
-    }
+    let runs = shapes(std::slice::from_ref(&server), &client, plan, options, None).await?;
     let peak_rss_mb = server.peak_rss_mb()?;
     println!("  server peak RSS {peak_rss_mb:.1} MB");
     server.stop().await?;
@@ -112,11 +167,8 @@ pub async fn measure_postgres(
     println!("  servers listening on {}", bases.join(", "));
     let client = super::http_client()?;
     let plan = prepare(&client, &bases).await.context("preparing users and driveways")?;
-    let bookings = Arc::new(Workload::Booking(plan));
-    let mut runs = Vec::new();
-    for clients in [1, MANY_CLIENTS] {
-        runs.push(load(&servers, &client, &bookings, clients, options).await?);
-    }
+    let insight = Insight::connect(&url).await?;
+    let runs = shapes(&servers, &client, plan, options, Some(&insight)).await?;
     let peak_rss_mb = servers.iter().map(ServerProcess::peak_rss_mb).collect::<anyhow::Result<Vec<_>>>()?;
     println!("  server peak RSS {}", peak_rss_mb.iter().map(|mb| format!("{mb:.1} MB")).collect::<Vec<_>>().join(", "));
     for server in servers {
@@ -125,28 +177,63 @@ pub async fn measure_postgres(
     Ok(PostgresBookingPhase { instances, runs, peak_rss_mb })
 }
 
-/// A warm-up run, then the measured run, with a progress line. Also notes how many cores the
-/// servers, PostgreSQL (when it is busy) and this load generator kept busy, since all share the
-/// machine.
+/// Both shapes: one client, then [`SERIES`] runs in a row at [`MANY_CLIENTS`]. With `insight`
+/// (PostgreSQL), what the database did during each series is printed after it.
+async fn shapes(
+    servers: &[ServerProcess],
+    client: &Client,
+    plan: BookingPlan,
+    options: &Options,
+    insight: Option<&Insight>,
+) -> anyhow::Result<Vec<ShapedRun>> {
+    let mut runs = Vec::new();
+    for shape in [Shape::Spread, Shape::Hot] {
+        println!("  {} bookings:", shape.as_str());
+        let bookings = Arc::new(Workload::Booking(plan.shaped(shape)));
+        let durations = (shape.warmup_duration(options), shape.run_duration(options));
+        for (clients, times) in [(1, 1), (MANY_CLIENTS, SERIES)] {
+            let watch = match insight {
+                Some(insight) => Some((insight.reset().await?, insight.sample_waits())),
+                None => None,
+            };
+            for run in load(servers, client, &bookings, clients, durations, times).await? {
+                runs.push(ShapedRun { shape, run });
+            }
+            if let (Some(insight), Some((multixact, sampler))) = (insight, watch) {
+                insight.print(sampler.finish().await?, multixact).await?;
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// A warm-up run, then `times` measured runs in a row, each with a progress line. Also notes
+/// how many cores the servers, PostgreSQL (when it is busy) and this load generator kept busy,
+/// since all share the machine.
 async fn load(
     servers: &[ServerProcess],
     client: &Client,
     workload: &Arc<Workload>,
     clients: usize,
-    options: &Options,
-) -> anyhow::Result<LoadRun> {
-    run_load(client, workload, clients, options.warmup_duration()).await?;
+    (warmup, duration): (Duration, Duration),
+    times: usize,
+) -> anyhow::Result<Vec<LoadRun>> {
+    run_load(client, workload, clients, warmup).await?;
     let servers_cpu = || servers.iter().map(ServerProcess::cpu_seconds).sum::<anyhow::Result<f64>>();
-    let server_cpu = servers_cpu()?;
-    let database_cpu = postgres_cpu_seconds();
-    let own_cpu = process_cpu_seconds("self")?;
-    let mut run = run_load(client, workload, clients, options.load_duration()).await?;
-    run.server_cores = Some((servers_cpu()? - server_cpu) / run.seconds);
-    let database_cores = (postgres_cpu_seconds() - database_cpu) / run.seconds;
-    run.database_cores = (database_cores > 0.01).then_some(database_cores);
-    run.load_generator_cores = Some((process_cpu_seconds("self")? - own_cpu) / run.seconds);
-    println!("  {}", run.summary_line());
-    Ok(run)
+    let mut runs = Vec::with_capacity(times);
+    for _ in 0..times {
+        let server_cpu = servers_cpu()?;
+        let database_cpu = postgres_cpu_seconds();
+        let own_cpu = process_cpu_seconds("self")?;
+        let mut run = run_load(client, workload, clients, duration).await?;
+        run.server_cores = Some((servers_cpu()? - server_cpu) / run.seconds);
+        let database_cores = (postgres_cpu_seconds() - database_cpu) / run.seconds;
+        run.database_cores = (database_cores > 0.01).then_some(database_cores);
+        run.load_generator_cores = Some((process_cpu_seconds("self")? - own_cpu) / run.seconds);
+        println!("    {}", run.summary_line());
+        runs.push(run);
+    }
+    Ok(runs)
 }
 
 /// The request every client sends, over and over.
@@ -187,26 +274,45 @@ impl Workload {
     }
 }
 
-/// Who books what: slot `i` is driveway `i % DRIVEWAYS`, starting `i / DRIVEWAYS` slot lengths
-/// after `first_start`, so no two requests ever overlap and every one passes the conflict check.
-/// Request `i` goes to server `i % urls.len()`.
+/// Who books what: slot `i` is driveway `i % driveways.len()`, starting `i / driveways.len()`
+/// slot lengths after `first_start`, so no two requests ever overlap and every one passes the
+/// conflict check. Request `i` goes to server `i % urls.len()`.
+#[derive(Debug)]
 struct BookingPlan {
     urls: Vec<String>,
     driver_tokens: Vec<String>,
     driveways: Vec<Uuid>,
     first_start: DateTime<Utc>,
+    slot: TimeDelta,
     next: AtomicU64,
 }
 
 impl BookingPlan {
+    /// The plan of one shape: the spread one books the first [`DRIVEWAYS`] driveways, the hot
+    /// one only the last (which nothing else books).
+    fn shaped(&self, shape: Shape) -> BookingPlan {
+        let driveways = match shape {
+            Shape::Spread => self.driveways[..DRIVEWAYS].to_vec(),
+            Shape::Hot => self.driveways[DRIVEWAYS..].to_vec(),
+        };
+        BookingPlan {
+            urls: self.urls.clone(),
+            driver_tokens: self.driver_tokens.clone(),
+            driveways,
+            first_start: self.first_start,
+            slot: shape.slot(),
+            next: AtomicU64::new(0),
+        }
+    }
+
     fn next_request(&self) -> (&str, &str, NewBooking) {
         let i = self.next.fetch_add(1, Ordering::Relaxed) as usize;
-        let round = (i / self.driveways.len()) as i64;
-        let start = self.first_start + TimeDelta::minutes(SLOT_MINUTES * round);
+        let round = (i / self.driveways.len()) as i32;
+        let start = self.first_start + self.slot * round;
         let body = NewBooking {
             driveway: self.driveways[i % self.driveways.len()],
             start_time: start,
-            end_time: start + TimeDelta::minutes(SLOT_MINUTES),
+            end_time: start + self.slot,
             special_requests: None,
             driver_location: None,
             expected_total_cents: None,
@@ -226,8 +332,8 @@ async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result<BookingPla
         driver_tokens.push(register(client, base, &format!("driver{i}@parkway.bench"), Role::Driver).await?);
     }
     let (lat0, lng0) = parkway_backend::demo::DEMO_CENTER;
-    let mut driveways = Vec::with_capacity(DRIVEWAYS);
-    for i in 0..DRIVEWAYS {
+    let mut driveways = Vec::with_capacity(DRIVEWAYS + 1);
+    for i in 0..=DRIVEWAYS {
         // A 20 × 10 grid about 100 m apart; where they are does not matter for bookings.
         let body = NewDriveway {
             title: format!("Bench driveway {i}"),
@@ -259,6 +365,7 @@ async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result<BookingPla
         driver_tokens,
         driveways,
         first_start,
+        slot: Shape::Spread.slot(),
         next: AtomicU64::new(0),
     })
 }

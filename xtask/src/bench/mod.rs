@@ -6,6 +6,8 @@
 mod booking;
 /// Payment step latency and webhook throughput against localstripe.
 mod payments;
+/// What PostgreSQL waited on and spent its time on during a booking run.
+mod pg_insight;
 /// WebSocket connections: memory per connection and delivery latency.
 mod realtime;
 /// The figures, their targets, the printed table and the JSON file.
@@ -42,6 +44,8 @@ pub enum Part {
     Payments,
     /// Booking throughput and search latency on PostgreSQL, with one and two instances.
     Postgres,
+    /// Only the booking throughput on PostgreSQL.
+    PostgresBooking,
     /// The desktop app: start to the first map frame, idle memory, the outbox sync.
     App,
 }
@@ -56,12 +60,14 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args.next().context("--only needs booking, search, realtime, payments, postgres or app")?,
+                "--only" => args
+                    .next()
+                    .context("--only needs booking, search, realtime, payments, postgres, postgres-booking or app")?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
                         bail!(
-                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|postgres|app)"
+                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|postgres|postgres-booking|app)"
                         )
                     }
                 },
@@ -72,15 +78,22 @@ impl Options {
                 "realtime" => Part::Realtime,
                 "payments" => Part::Payments,
                 "postgres" => Part::Postgres,
+                "postgres-booking" => Part::PostgresBooking,
                 "app" => Part::App,
-                other => bail!("--only takes booking, search, realtime, payments, postgres or app, not {other:?}"),
+                other => bail!(
+                    "--only takes booking, search, realtime, payments, postgres, postgres-booking or app, not {other:?}"
+                ),
             });
         }
         Ok(options)
     }
 
     fn runs(&self, part: Part) -> bool {
-        self.only.is_none_or(|only| only == part)
+        match (self.only, part) {
+            (None, _) => true,
+            (Some(Part::Postgres), Part::PostgresBooking) => true,
+            (Some(only), part) => only == part,
+        }
     }
 
     /// How long each measured load run lasts.
@@ -131,12 +144,17 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         }
     }
 
-    if options.runs(Part::Postgres) {
+    if options.runs(Part::PostgresBooking) {
         // The cluster's files sit beside the SQLite databases, on the same disk, and commits
         // are fsynced as SQLite's are with sync=full.
         let postgres = parkway_backend::pgtemp::TempPostgres::start(
             Some(&bench_dir),
-            &[("max_connections", "200"), ("shared_buffers", "512MB")],
+            &[
+                ("max_connections", "200"),
+                ("shared_buffers", "512MB"),
+                // Where the database spends its time, printed after each booking phase.
+                ("shared_preload_libraries", "pg_stat_statements"),
+            ],
         )
         .context("starting a throwaway PostgreSQL server")?;
         println!("\nPostgreSQL (Debian's package) on 127.0.0.1:{}", postgres.port());
@@ -144,7 +162,7 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
             let phase = booking::measure_postgres(&binary, &postgres, instances, options).await?;
             report.add_postgres_booking_phase(phase);
         }
-        for &count in options.search_sizes() {
+        for &count in options.search_sizes().iter().filter(|_| options.runs(Part::Postgres)) {
             let phase = search::measure_postgres(&binary, &postgres, count, options.searches()).await?;
             report.add_postgres_search_phase(phase);
         }
@@ -163,7 +181,7 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         None
     };
 
-    if options.runs(Part::Booking) || options.runs(Part::Search) || options.runs(Part::Postgres) {
+    if options.runs(Part::Booking) || options.runs(Part::Search) || options.runs(Part::PostgresBooking) {
         println!();
         report.print();
         let json_path = bench_dir.join("booking-server.json");
