@@ -17,6 +17,8 @@ packages=(
   # the desktop app (Tauri on WebKitGTK), and running it headless for its tests
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
   xvfb xauth x11-utils imagemagick webkit2gtk-driver fonts-dejavu-core
+  # the app's keychain test: GNOME Keyring's Secret Service on a throwaway session bus
+  gnome-keyring dbus-daemon
   # the web UI's browser tests (headless Chromium driven by playwright-core)
   chromium
   # PostgreSQL for scale-out; the tests and benchmarks start throwaway servers from its programs

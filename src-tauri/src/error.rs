@@ -22,6 +22,9 @@ pub enum Error {
     /// The app's own storage failed.
     #[error("the app could not read or write its local data")]
     Local(#[from] sqlx::Error),
+    /// The OS keychain failed or is not there (its sentence, never the secret).
+    #[error("the system keychain: {0}")]
+    Keychain(String),
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -33,7 +36,7 @@ impl Error {
         match self {
             Error::Api { status, .. } => *status,
             Error::Offline(_) => 503,
-            Error::Local(_) | Error::Other(_) => 500,
+            Error::Local(_) | Error::Keychain(_) | Error::Other(_) => 500,
         }
     }
 
@@ -42,7 +45,7 @@ impl Error {
         match self {
             Error::Api { code, .. } => code,
             Error::Offline(_) => "offline",
-            Error::Local(_) | Error::Other(_) => "internal",
+            Error::Local(_) | Error::Keychain(_) | Error::Other(_) => "internal",
         }
     }
 
@@ -51,7 +54,7 @@ impl Error {
         match self {
             Error::Offline(_) => true,
             Error::Api { status, .. } => *status == 429 || *status >= 500,
-            Error::Local(_) | Error::Other(_) => false,
+            Error::Local(_) | Error::Keychain(_) | Error::Other(_) => false,
         }
     }
 }

@@ -13,6 +13,9 @@ pub mod commands;
 pub mod embedded;
 /// The app's error type.
 pub mod error;
+/// One secret in the OS keychain.
+#[cfg(desktop)]
+pub mod keychain;
 /// Keeping a WebSocket open for notifications.
 pub mod listen;
 /// The app's own database.
@@ -21,6 +24,8 @@ pub mod local;
 pub mod location;
 /// Booking reminders scheduled on the phone.
 pub mod reminders;
+/// The session kept across restarts (the refresh token in the OS keychain where there is one).
+pub mod saved_session;
 /// How long the app took to show its map.
 pub mod startup;
 /// Shared state of the commands.
@@ -30,6 +35,7 @@ pub mod sync;
 
 use crate::client::BackendClient;
 use crate::local::LocalStore;
+use crate::saved_session::SavedSession;
 use crate::state::AppState;
 use crate::sync::{Backoff, SyncWorker};
 use std::sync::Arc;
@@ -86,21 +92,6 @@ pub fn run() {
     }
 }
 
-/// Writes the session to the app's database whenever it changes. The database file is readable
-/// by its owner only (see [`local::LocalStore::open`]).
-async fn keep_session(mut tokens: tokio::sync::watch::Receiver<client::Tokens>, store: LocalStore) {
-    while tokens.changed().await.is_ok() {
-        let now = tokens.borrow_and_update().clone();
-        let saved = async {
-            store.set_setting("session_token", now.access.as_deref()).await?;
-            store.set_setting("session_refresh", now.refresh.as_deref()).await
-        };
-        if let Err(e) = saved.await {
-            tracing::warn!(error = %e, "could not keep the session");
-        }
-    }
-}
-
 /// Opens the local database, finds (or starts) the server, and starts the sync worker and the
 /// notification listener.
 async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
@@ -120,13 +111,9 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
 
     client::check_server_url(&base, !cfg!(debug_assertions))?;
     let client = BackendClient::new(&base)?;
-    client.set_tokens(client::Tokens {
-        access: store.setting("session_token").await?,
-        refresh: store.setting("session_refresh").await?,
-    });
-    // Every renewal is kept at once: a refresh token is single-use, so a restart with the
-    // previous one would look like a stolen copy and end the session.
-    tauri::async_runtime::spawn(keep_session(client.watch_tokens(), store.clone()));
+    let saved = SavedSession::open(store.clone(), Some(saved_session::KEYCHAIN_SERVICE)).await?;
+    client.set_tokens(saved.load().await?);
+    tauri::async_runtime::spawn(saved.keep(client.watch_tokens()));
 
     let events = app.clone();
     let sync = SyncWorker::new(

@@ -85,7 +85,8 @@ impl OutboxRow {
 const OUTBOX_COLUMNS: &str =
     "id, payload, label, state, attempts, last_error, booking, alternatives, created_at, updated_at";
 
-/// The file holds the session's refresh token: only its owner may read it (and its WAL files).
+/// The file holds the session's access token, and its refresh token where there is no OS
+/// keychain: only its owner may read it (and its WAL files).
 fn owner_only(path: &Path) {
     #[cfg(unix)]
     {
@@ -119,6 +120,8 @@ impl LocalStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // A deleted session is overwritten with zeros, not only unlinked from its page.
+            .pragma("secure_delete", "on")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         MIGRATOR.run(&pool).await.map_err(sqlx::Error::from)?;
@@ -385,6 +388,20 @@ impl LocalStore {
     /// A setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(&self.pool).await?)
+    }
+
+    /// Removes a setting and leaves no copy of it in the files: the row is overwritten (see
+    /// `secure_delete` in [`LocalStore::open`]) and the write-ahead log, which still holds the
+    /// page as it was, is written back and emptied.
+    pub async fn erase_setting(&self, key: &str) -> Result<()> {
+        self.set_setting(key, None).await?;
+        let (busy, _, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+        if busy != 0 {
+            // A reader held the log; the next checkpoint overwrites it.
+            tracing::debug!("the app's database log could not be emptied at once");
+        }
+        Ok(())
     }
 
     /// Sets (or with `None` removes) a setting.
