@@ -136,7 +136,7 @@ pub async fn measure(
     let baseline = if with_baseline {
         let health = Arc::new(Workload::Health { url: format!("{base}/healthz") });
         let durations = (options.warmup_duration(), options.load_duration());
-        load(std::slice::from_ref(&server), &client, &health, MANY_CLIENTS, durations, 1).await?.pop()
+        load(std::slice::from_ref(&server), &client, &health, MANY_CLIENTS, durations, 1).await?.1.pop()
     } else {
         None
     };
@@ -196,18 +196,22 @@ async fn shapes(
                 Some(insight) => Some((insight.reset().await?, insight.sample_waits())),
                 None => None,
             };
-            for run in load(servers, client, &bookings, clients, durations, times).await? {
+            let (warmup, measured) = load(servers, client, &bookings, clients, durations, times).await?;
+            let mut requests = warmup.requests;
+            for run in measured {
+                requests += run.requests;
                 runs.push(ShapedRun { shape, run });
             }
-            if let (Some(insight), Some((multixact, sampler))) = (insight, watch) {
-                insight.print(sampler.finish().await?, multixact).await?;
+            if let (Some(insight), Some((multixacts, sampler))) = (insight, watch) {
+                insight.print(sampler.finish().await?, multixacts, requests).await?;
             }
         }
     }
     Ok(runs)
 }
 
-/// A warm-up run, then `times` measured runs in a row, each with a progress line. Also notes
+/// A warm-up run, then `times` measured runs in a row, each with a progress line; returns both.
+/// Also notes
 /// how many cores the servers, PostgreSQL (when it is busy) and this load generator kept busy,
 /// since all share the machine.
 async fn load(
@@ -217,8 +221,8 @@ async fn load(
     clients: usize,
     (warmup, duration): (Duration, Duration),
     times: usize,
-) -> anyhow::Result<Vec<LoadRun>> {
-    run_load(client, workload, clients, warmup).await?;
+) -> anyhow::Result<(LoadRun, Vec<LoadRun>)> {
+    let warmup = run_load(client, workload, clients, warmup).await?;
     let servers_cpu = || servers.iter().map(ServerProcess::cpu_seconds).sum::<anyhow::Result<f64>>();
     let mut runs = Vec::with_capacity(times);
     for _ in 0..times {
@@ -233,7 +237,7 @@ async fn load(
         println!("    {}", run.summary_line());
         runs.push(run);
     }
-    Ok(runs)
+    Ok((warmup, runs))
 }
 
 /// The request every client sends, over and over.

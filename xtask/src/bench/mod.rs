@@ -154,6 +154,7 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
                 ("shared_buffers", "512MB"),
                 // Where the database spends its time, printed after each booking phase.
                 ("shared_preload_libraries", "pg_stat_statements"),
+                ("pg_stat_statements.track_planning", "on"),
             ],
         )
         .context("starting a throwaway PostgreSQL server")?;

@@ -33,21 +33,30 @@ impl Insight {
         Ok(Insight { pool })
     }
 
-    /// Forgets the statements timed so far and returns the next MultiXact id, so that a run
-    /// can be read on its own.
-    pub async fn reset(&self) -> anyhow::Result<u64> {
+    /// Forgets the statements timed and the WAL written so far and returns how many MultiXact
+    /// ids the database has used, so that a run can be read on its own.
+    pub async fn reset(&self) -> anyhow::Result<i64> {
         sqlx::query("SELECT pg_stat_statements_reset()").execute(&self.pool).await?;
-        self.next_multixact().await
+        sqlx::query("SELECT pg_stat_reset_shared('wal')").execute(&self.pool).await?;
+        self.multixacts_used().await
     }
 
-    /// The next MultiXact id the cluster will hand out.
-    pub async fn next_multixact(&self) -> anyhow::Result<u64> {
-        // The control file's copy is only as new as the last checkpoint.
-        sqlx::query("CHECKPOINT").execute(&self.pool).await?;
-        let id: String = sqlx::query_scalar("SELECT next_multixact_id::text FROM pg_control_checkpoint()")
+    /// MultiXact ids handed out since the database's oldest one still needed (read live, unlike
+    /// the control file's copy, which only a checkpoint updates; a checkpoint here would make the
+    /// next run write full pages and distort it).
+    async fn multixacts_used(&self) -> anyhow::Result<i64> {
+        let age: i32 =
+            sqlx::query_scalar("SELECT mxid_age(datminmxid) FROM pg_database WHERE datname = current_database()")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(i64::from(age))
+    }
+
+    /// The WAL written since the last reset: records, full-page images, bytes and flushes.
+    async fn wal(&self) -> anyhow::Result<(i64, i64, f64, i64)> {
+        Ok(sqlx::query_as("SELECT wal_records, wal_fpi, wal_bytes::float8, wal_sync FROM pg_stat_wal")
             .fetch_one(&self.pool)
-            .await?;
-        id.parse().context("reading next_multixact_id")
+            .await?)
     }
 
     /// Starts counting, every [`SAMPLE_EVERY`], what each active backend of this database waits
@@ -77,21 +86,23 @@ impl Insight {
         Sampler { task, stop }
     }
 
-    /// The `n` statements that took the most time since the last reset: total ms, calls, mean
-    /// ms and the statement's text.
-    pub async fn top_statements(&self, n: i64) -> anyhow::Result<Vec<(f64, i64, f64, String)>> {
+    /// The `n` statements that took the most time (planning and running) since the last reset:
+    /// calls, total planning ms, total running ms and the statement's text.
+    pub async fn top_statements(&self, n: i64) -> anyhow::Result<Vec<(i64, f64, f64, String)>> {
         Ok(sqlx::query_as(
-            "SELECT total_exec_time, calls, mean_exec_time, query FROM pg_stat_statements \
+            "SELECT calls, total_plan_time, total_exec_time, query \
+             FROM pg_stat_statements \
              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-             ORDER BY total_exec_time DESC LIMIT $1",
+             ORDER BY total_plan_time + total_exec_time DESC LIMIT $1",
         )
         .bind(n)
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// Prints what a run waited on, its costliest statements and the MultiXact ids it used.
-    pub async fn print(&self, waits: BTreeMap<String, u64>, multixact_before: u64) -> anyhow::Result<()> {
+    /// Prints what `requests` requests waited on, the WAL and MultiXact ids they used, and the
+    /// costliest statements.
+    pub async fn print(&self, waits: BTreeMap<String, u64>, multixacts_before: i64, requests: u64) -> anyhow::Result<()> {
         let total: u64 = waits.values().sum();
         let mut waits: Vec<_> = waits.into_iter().collect();
         waits.sort_by_key(|w| std::cmp::Reverse(w.1));
@@ -101,12 +112,24 @@ impl Insight {
             .map(|(event, n)| format!("{event} {:.0} %", *n as f64 * 100.0 / total.max(1) as f64))
             .collect();
         println!("    PostgreSQL backends were: {}", shares.join(", "));
-        let used = self.next_multixact().await?.saturating_sub(multixact_before);
-        println!("    MultiXact ids used: {used}");
-        for (total_ms, calls, mean_ms, query) in self.top_statements(5).await? {
+        let per = |n: f64| n / requests.max(1) as f64;
+        let multixacts = self.multixacts_used().await? - multixacts_before;
+        let (records, full_pages, bytes, flushes) = self.wal().await?;
+        println!(
+            "    per request: {:.1} MultiXact ids, {:.1} WAL records, {:.2} full-page images, {:.0} WAL bytes, \
+             {:.2} WAL flushes",
+            per(multixacts as f64),
+            per(records as f64),
+            per(full_pages as f64),
+            per(bytes),
+            per(flushes as f64),
+        );
+        println!("    {:>8} {:>11} {:>11} {:>10}  statement", "calls", "planning", "running", "per call");
+        for (calls, plan_ms, run_ms, query) in self.top_statements(5).await? {
             let text: String = query.split_whitespace().collect::<Vec<_>>().join(" ");
-            let text: String = text.chars().take(110).collect();
-            println!("    {total_ms:>9.0} ms {calls:>8} calls {mean_ms:>7.3} ms  {text}");
+            let text: String = text.chars().take(100).collect();
+            let per_call = (plan_ms + run_ms) / calls.max(1) as f64;
+            println!("    {calls:>8} {plan_ms:>8.0} ms {run_ms:>8.0} ms {per_call:>7.3} ms  {text}");
         }
         Ok(())
     }
