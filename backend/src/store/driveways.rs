@@ -1,5 +1,5 @@
 use super::db::{Engine, query};
-use super::{Store, from_ms, to_ms, uuid};
+use super::{Store, bookings, from_ms, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::api::Driveway;
@@ -8,7 +8,7 @@ use parkway_core::booking::BookingStatus;
 use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
-use parkway_core::slot::TimeSlot;
+use parkway_core::slot::{self, TimeSlot};
 use parkway_core::trust;
 use uuid::Uuid;
 
@@ -260,18 +260,15 @@ impl Store {
 
     /// Slots held by active bookings of a driveway that meet `[from, to)`.
     pub async fn busy(&self, driveway: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<Vec<TimeSlot>> {
-        let rows: Vec<(i64, i64)> = self
-            .reader()
-            .fetch_all(
-                query(
-                    "SELECT start_at, end_at FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
-                     AND end_at > ? AND start_at < ? ORDER BY start_at",
-                )
-                .bind(driveway)
-                .bind(to_ms(from))
-                .bind(to_ms(to)),
-            )
-            .await?;
+        // Bookings meeting the window do not overlap and last at least the minimum, so no more
+        // than this many fit in it (plus one at each edge).
+        let minutes = (to - from).num_minutes().max(0) as usize;
+        let most = minutes / slot::MIN_DURATION_MINUTES as usize + 2;
+        let reader = self.reader();
+        let window = TimeSlot::new(from, to)?;
+        let meeting =
+            bookings::meeting_slot(reader.engine(), "start_at, end_at", &driveway.to_string(), &window, None, most);
+        let rows: Vec<(i64, i64)> = reader.fetch_all(meeting).await?;
         Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
     }
 
@@ -378,10 +375,19 @@ impl Store {
                 sql.push_str(" AND d.price_per_hour_cents <= ?");
             }
             if filter.free_during.is_some() {
-                sql.push_str(
-                    " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
-                     AND k.status IN ('pending', 'confirmed') AND k.end_at > ? AND k.start_at < ?)",
-                );
+                // The same conditions as `bookings::meeting_slot`, for the same reasons: on
+                // SQLite the first active booking to end after the start decides (free when it
+                // begins at or after the end, or there is none).
+                sql.push_str(match self.engine() {
+                    Engine::Postgres => {
+                        " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
+                         AND k.status IN ('pending', 'confirmed') AND int8range(k.start_at, k.end_at) && int8range(?, ?))"
+                    }
+                    Engine::Sqlite => {
+                        " AND COALESCE((SELECT k.start_at FROM bookings k WHERE k.driveway_id = d.id \
+                         AND k.status IN ('pending', 'confirmed') AND k.end_at > ? ORDER BY k.end_at LIMIT 1), ?) >= ?"
+                    }
+                });
             }
             let mut q = query(sql);
             for (_, seq) in chunk {
@@ -392,6 +398,9 @@ impl Store {
             }
             if let Some(slot) = filter.free_during {
                 q = q.bind(to_ms(slot.start())).bind(to_ms(slot.end()));
+                if self.engine() == Engine::Sqlite {
+                    q = q.bind(to_ms(slot.end()));
+                }
             }
             let rows: Vec<SeqRow> = self.reader().fetch_all(q).await?;
             let mut by_seq: std::collections::HashMap<i64, DrivewayRow> =
