@@ -380,6 +380,11 @@ pub fn is_exclusion_violation(e: &sqlx::Error) -> bool {
     sqlstate(e).is_some_and(|c| c == EXCLUSION_VIOLATION)
 }
 
+/// True when a lock was not granted within the transaction's `lock_timeout` (SQLSTATE 55P03).
+pub fn is_lock_timeout(e: &sqlx::Error) -> bool {
+    sqlstate(e).is_some_and(|c| c == "55P03")
+}
+
 /// True for a serialization failure or a deadlock: the transaction can be run again.
 pub fn is_retryable(e: &sqlx::Error) -> bool {
     sqlstate(e).is_some_and(|c| RETRYABLE.contains(&c.as_ref()))

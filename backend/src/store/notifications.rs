@@ -1,13 +1,30 @@
-use super::db::{Tx, query};
+use super::db::{Engine, Tx, query};
 use super::{Store, from_ms, to_ms};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
+use parkway_core::ErrorCode;
 use parkway_core::api::Notification;
 use parkway_core::notification::NotificationType;
 use uuid::Uuid;
 
 /// Most notifications one catch-up call returns.
 pub const MAX_PAGE: i64 = 500;
+
+/// How long a catch-up waits for the user's notifications still being written before it gives
+/// up (and the client retries). Shorter than PostgreSQL's deadlock check, so that a catch-up
+/// caught in a wait cycle steps aside before a writer would be chosen to fail.
+const CATCH_UP_WAIT: &str = "500ms";
+
+/// The high half of the advisory-lock keys that order users' inboxes on PostgreSQL (the low
+/// half is drawn from the user's id), chosen to stay clear of other advisory locks.
+const INBOX_LOCK: i64 = 0x696e_6278 << 32; // "inbx"
+
+/// The advisory-lock key of `user`'s inbox. Two users sharing one only wait for each other a
+/// little more.
+fn inbox_key(user: Uuid) -> i64 {
+    let b = user.as_bytes();
+    INBOX_LOCK | i64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
 
 /// A notification written to the inbox, with the user it is for, ready to publish.
 #[derive(Debug, Clone)]
@@ -35,7 +52,18 @@ pub struct Draft {
 
 /// Writes `draft` into the inbox inside `tx`, so it commits or rolls back with the change it
 /// reports.
+///
+/// Catching up with `after=<id>` must never skip a notification. Ids come from one sequence, so
+/// on PostgreSQL two transactions writing to one inbox can commit out of id order, and a reader
+/// between the two commits would see the higher id and move past the lower. So a writer holds
+/// the inbox's lock in shared mode from before it takes its id until it commits (writers never
+/// wait for each other), and a catch-up takes it exclusively first: it reads only once every
+/// id already handed out for that inbox is committed or gone. SQLite's single writer commits
+/// in id order already.
 pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppResult<Notice> {
+    if tx.engine() == Engine::Postgres {
+        tx.execute(query("SELECT pg_advisory_xact_lock_shared(?)::text").bind(inbox_key(draft.user))).await?;
+    }
     let data = draft.data.to_string();
     let id: i64 = tx
         .scalar(
@@ -92,20 +120,39 @@ impl NotificationRow {
 }
 
 impl Store {
-    /// The user's notifications with id greater than `after`, oldest first.
+    /// The user's notifications with id greater than `after`, oldest first. Nothing with a
+    /// lower id than one returned can appear later (see [`insert`]).
     pub async fn notifications_after(&self, user: Uuid, after: i64, limit: i64) -> AppResult<Vec<Notification>> {
-        let rows: Vec<NotificationRow> = self
-            .reader()
-            .fetch_all(
-                query(
-                    "SELECT id, type, title, message, data, created_at, read_at FROM notifications \
-                     WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
-                )
-                .bind(user)
-                .bind(after)
-                .bind(limit.clamp(1, MAX_PAGE)),
-            )
-            .await?;
+        let page = query(
+            "SELECT id, type, title, message, data, created_at, read_at FROM notifications \
+             WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(user)
+        .bind(after)
+        .bind(limit.clamp(1, MAX_PAGE));
+        let rows: Vec<NotificationRow> = match self.reader().engine() {
+            Engine::Sqlite => self.reader().fetch_all(page).await?,
+            Engine::Postgres => {
+                let mut tx = self.begin_write().await?;
+                tx.execute(query(format!("SET LOCAL lock_timeout = '{CATCH_UP_WAIT}'"))).await?;
+                let locked = tx.execute(query("SELECT pg_advisory_xact_lock(?)::text").bind(inbox_key(user))).await;
+                if let Err(e) = locked {
+                    let _ = tx.rollback().await;
+                    return Err(if super::db::is_lock_timeout(&e) {
+                        AppError::Api(
+                            ErrorCode::Unavailable503,
+                            "new notifications are being written; try again in a moment".into(),
+                        )
+                    } else {
+                        AppError::Database(e)
+                    });
+                }
+                // Read after the lock is held: READ COMMITTED takes a new snapshot per statement.
+                let rows = tx.fetch_all(page).await?;
+                tx.commit().await?;
+                rows
+            }
+        };
         Ok(rows.into_iter().filter_map(NotificationRow::into_notification).collect())
     }
 
