@@ -102,7 +102,12 @@ impl Insight {
 
     /// Prints what `requests` requests waited on, the WAL and MultiXact ids they used, and the
     /// costliest statements.
-    pub async fn print(&self, waits: BTreeMap<String, u64>, multixacts_before: i64, requests: u64) -> anyhow::Result<()> {
+    pub async fn print(
+        &self,
+        waits: BTreeMap<String, u64>,
+        multixacts_before: i64,
+        requests: u64,
+    ) -> anyhow::Result<()> {
         let total: u64 = waits.values().sum();
         let mut waits: Vec<_> = waits.into_iter().collect();
         waits.sort_by_key(|w| std::cmp::Reverse(w.1));
