@@ -1,4 +1,4 @@
-use crate::helpers::{future, rfc, spawn_app};
+use crate::helpers::{future, rfc, spawn_app, spawn_app_with};
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -39,4 +39,49 @@ async fn fifty_concurrent_overlapping_requests_make_exactly_one_booking() {
     assert_eq!((created, taken), (1, 49));
     let owner_view = app.get("/api/bookings?as=owner", Some(&owner.token)).await;
     assert_eq!(owner_view.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+/// A driveway deleted while bookings of it are being made: every booking that answers 201 must
+/// have kept the deletion from going through (the deletion then answers 409), or the deletion
+/// happened first and the booking answers 404. A deleted driveway never keeps an active booking.
+/// The requests race for real, many rounds over, so a lost guard shows as a broken round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_driveway_deleted_while_it_is_booked_never_keeps_the_booking() {
+    // The drivers hold many unpaid bookings here.
+    let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
+    let owner = app.owner().await;
+    let drivers = [app.driver().await, app.driver().await, app.driver().await];
+    let start = future(2);
+    for round in 0..30 {
+        let d = app.driveway(&owner, json!({})).await;
+        let id = d["id"].as_str().expect("id").to_owned();
+        let mut bookings = Vec::new();
+        for (i, driver) in drivers.iter().enumerate() {
+            let (client, url, token) = (app.client.clone(), format!("{}/api/bookings", app.base), driver.token.clone());
+            let s = start + Duration::hours(i as i64);
+            let body = json!({"driveway": id, "startTime": rfc(s), "endTime": rfc(s + Duration::minutes(30))});
+            bookings.push(tokio::spawn(async move {
+                client.post(url).bearer_auth(token).json(&body).send().await.expect("sent").status()
+            }));
+        }
+        let (client, url, token) =
+            (app.client.clone(), format!("{}/api/driveways/{id}", app.base), owner.token.clone());
+        let deletion =
+            tokio::spawn(async move { client.delete(url).bearer_auth(token).send().await.expect("sent").status() });
+        let mut booked = 0;
+        for b in bookings {
+            match b.await.expect("task") {
+                StatusCode::CREATED => booked += 1,
+                StatusCode::NOT_FOUND => {}
+                other => panic!("round {round}: a booking answered {other}"),
+            }
+        }
+        match deletion.await.expect("task") {
+            StatusCode::NO_CONTENT => {
+                assert_eq!(booked, 0, "round {round}: the driveway was deleted with {booked} booking(s)")
+            }
+            StatusCode::CONFLICT => assert!(booked > 0, "round {round}: the deletion was refused for no booking"),
+            other => panic!("round {round}: the deletion answered {other}"),
+        }
+    }
 }
