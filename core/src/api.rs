@@ -100,8 +100,10 @@ pub struct RefreshRequest {
 pub struct TokenPair {
     /// A short-lived bearer token.
     pub token: String,
-    /// The next refresh token.
-    pub refresh_token: String,
+    /// The next refresh token, when the spent one came in the body. A refresh by cookie gets
+    /// the next one only in the cookie, out of the page scripts' reach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// `POST /api/auth/password`.

@@ -156,7 +156,9 @@ impl BackendClient {
             return false;
         }
         let Ok(pair) = res.json::<parkway_core::api::TokenPair>().await else { return false };
-        self.set_tokens(Tokens { access: Some(pair.token), refresh: Some(pair.refresh_token) });
+        // The app sends its refresh token in the body, so the next one comes back in the body.
+        let Some(next) = pair.refresh_token else { return false };
+        self.set_tokens(Tokens { access: Some(pair.token), refresh: Some(next) });
         true
     }
 

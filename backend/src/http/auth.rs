@@ -141,6 +141,7 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: axum::
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::validation(format!("the body is not valid: {e}")))?
     };
+    let by_cookie = req.refresh_token.is_none();
     let token = req
         .refresh_token
         .or_else(|| cookie_token(&headers))
@@ -151,7 +152,8 @@ async fn refresh(State(state): State<AppState>, headers: HeaderMap, body: axum::
     let user = state.store.user(refreshed.user).await?.ok_or_else(|| AppError::unauthorized("no such account"))?;
     let access = state.tokens.issue(user.id, &user.roles, refreshed.session, now.timestamp())?;
     let cookie = refresh_cookie(&state, &refreshed.refresh_token, crate::store::sessions::SESSION_DAYS * 86_400);
-    let mut response = Json(TokenPair { token: access, refresh_token: refreshed.refresh_token }).into_response();
+    let next = (!by_cookie).then(|| refreshed.refresh_token.clone());
+    let mut response = Json(TokenPair { token: access, refresh_token: next }).into_response();
     if let Some(cookie) = cookie {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }

@@ -73,6 +73,13 @@ async fn the_web_ui_refreshes_with_its_cookie() {
     let refreshed =
         app.client.post(format!("{}/api/auth/refresh", app.base)).header("cookie", &pair).send().await.expect("sent");
     assert_eq!(refreshed.status(), StatusCode::OK);
+    let renewed = refreshed.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a new cookie").to_owned();
+    let body: serde_json::Value = refreshed.json().await.expect("JSON");
+    assert!(body["token"].as_str().is_some_and(|t| !t.is_empty()));
+    // The page's scripts never see the refresh token: it lives only in the HttpOnly cookie.
+    assert!(body.get("refreshToken").is_none(), "{body}");
+    let next = renewed.split(';').next().expect("name=value").trim_start_matches("parkway_refresh=").to_owned();
+    assert!(next.len() >= 32 && !body.to_string().contains(&next));
 }
 
 #[tokio::test]
