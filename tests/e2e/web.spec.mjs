@@ -207,6 +207,24 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   await page.getByLabel('Password').fill(owner.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => u.pathname === '/owner');
+
+  // An access token the server no longer accepts (as after a while away): the page renews it
+  // with its refresh cookie, carries on signed in, and keeps the renewed token, never the
+  // refresh token, where scripts can read it.
+  const stale = await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('parkway.session'));
+    s.token = s.token.slice(0, -6) + (s.token.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA');
+    localStorage.setItem('parkway.session', JSON.stringify(s));
+    return s.token;
+  });
+  await page.reload();
+  await page.waitForFunction((old) => {
+    const s = JSON.parse(localStorage.getItem('parkway.session') || 'null');
+    return s && s.token && s.token !== old;
+  }, stale);
+  assert.equal(new URL(page.url()).pathname, '/owner');
+  assert.ok(!(await page.evaluate(() => JSON.stringify(localStorage))).includes('refresh'));
+  await page.locator('.driveway-row').first().waitFor();
   await page.getByRole('link', { name: '+ Add a driveway' }).click();
   await page.getByLabel('Title').fill('Sunny spot on Oak St');
   await page.getByLabel('Address').fill('42 Oak St, San Francisco');
