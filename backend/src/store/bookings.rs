@@ -1,5 +1,6 @@
 use super::db::{Engine, Tx, is_exclusion_violation, is_retryable, query};
 use super::idempotency::{self, Idempotency};
+use super::locks::{self, Subject};
 use super::notifications::{self, Notice};
 use super::payments::{self, PaymentChange, PaymentRow};
 use super::{Store, Writer, from_ms, to_ms, uuid};
@@ -157,16 +158,18 @@ pub(crate) async fn terms(tx: &mut Tx<'_>, driveway: &str) -> AppResult<Option<D
         .await?)
 }
 
-/// The terms of a live driveway that a booking is being made on or moved on. The row is
-/// share-locked, so that a concurrent deletion (which locks it for update and then checks for
-/// bookings) waits for this transaction, or makes this one find the driveway gone.
-async fn bookable_terms(tx: &mut Tx<'_>, driveway: &str) -> AppResult<DrivewayTerms> {
-    let lock = tx.for_key_share();
+/// The terms of a live driveway that a booking is being made on or moved on. The driveway's
+/// lock is shared first and the row read after, so that a concurrent deletion (which takes the
+/// lock exclusively and then checks for bookings) waits for this transaction, or makes this one
+/// find the driveway gone. Sharing a row lock instead wrote the busy driveway's row on every
+/// booking, and under load a new MultiXact id each time.
+async fn bookable_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult<DrivewayTerms> {
+    locks::share(tx, Subject::Driveway(driveway)).await?;
     tx.fetch_optional(
-        query(format!(
+        query(
             "SELECT owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, \
-             availability FROM driveways WHERE id = ? AND deleted_at IS NULL{lock}"
-        ))
+             availability FROM driveways WHERE id = ? AND deleted_at IS NULL",
+        )
         .bind(driveway),
     )
     .await?
@@ -396,7 +399,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     }
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let terms = bookable_terms(tx, &driveway).await?;
+    let terms = bookable_terms(tx, req.driveway).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
     if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
@@ -692,7 +695,7 @@ impl Store {
             let current = (booking.start_time, booking.end_time);
             trust::check_move(money, booking.status, booking.created_at, current, slot.start(), now)?;
             let driveway = booking.driveway.to_string();
-            let terms = bookable_terms(&mut tx, &driveway).await?;
+            let terms = bookable_terms(&mut tx, booking.driveway).await?;
             let total = check_slot(&mut tx, &driveway, &terms, &slot, FreeSlot::Read { except: Some(&ids) }).await?;
             trust::check_price_change(money, booking.total_cents, total)?;
             // The owner agreed to the old time only: a moved request goes back to them,

@@ -350,16 +350,6 @@ impl Tx<'_> {
         }
     }
 
-    /// What a read appends to keep the rows it read from being deleted or locked for update
-    /// until this transaction ends, while still letting others read and change them: `FOR KEY
-    /// SHARE` on PostgreSQL; nothing on SQLite (its write lock already does).
-    pub fn for_key_share(&self) -> &'static str {
-        match self.engine() {
-            Engine::Sqlite => "",
-            Engine::Postgres => " FOR KEY SHARE",
-        }
-    }
-
     runs_statements!(mut);
 }
 

@@ -1,5 +1,5 @@
 use super::db::{Engine, query};
-use super::{Store, bookings, from_ms, to_ms, uuid};
+use super::{Store, bookings, from_ms, locks, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::api::Driveway;
@@ -205,7 +205,8 @@ impl Store {
     /// Removes `owner`'s driveway from listings. Refused while future bookings hold it.
     pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        // Locked, so no booking of it can be confirmed or moved while this decides.
+        // No booking of it can be made or moved while this decides: they share this lock.
+        locks::exclusive(&mut tx, locks::Subject::Driveway(id)).await?;
         let lock = tx.for_update();
         let found: Option<i64> = tx
             .scalar_optional(

@@ -10,8 +10,9 @@
 //! may rest on one process being the only writer. Each request runs in its own transaction
 //! (READ COMMITTED), and the database itself keeps the rules: an exclusion constraint refuses
 //! overlapping active bookings, rows read before a write are locked (`FOR UPDATE`), state
-//! changes stay compare-and-swap, idempotency keys are claimed under a primary key, and a run
-//! of the background jobs holds an advisory lock.
+//! changes stay compare-and-swap, idempotency keys are claimed under a primary key, and
+//! writers that share no row are ordered by advisory locks ([`locks`]: bookings against a
+//! driveway's deletion, an inbox's writers against its catch-up, a run of the background jobs).
 //!
 //! Every store function is written once against [`db`]'s interface; where the two dialects
 //! differ, the function holds both texts side by side.
@@ -28,6 +29,8 @@ pub mod driveways;
 pub mod idempotency;
 /// Time-driven changes: hold expiry, completion, housekeeping.
 pub mod jobs;
+/// Advisory locks on PostgreSQL, for writers that share no row.
+pub mod locks;
 /// Owner metrics.
 pub mod metrics;
 /// The notification inbox.

@@ -1,4 +1,5 @@
 use super::db::{Engine, Tx, query};
+use super::locks::{self, Subject};
 use super::{Store, from_ms, to_ms};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -14,17 +15,6 @@ pub const MAX_PAGE: i64 = 500;
 /// up (and the client retries). Shorter than PostgreSQL's deadlock check, so that a catch-up
 /// caught in a wait cycle steps aside before a writer would be chosen to fail.
 const CATCH_UP_WAIT: &str = "500ms";
-
-/// The high half of the advisory-lock keys that order users' inboxes on PostgreSQL (the low
-/// half is drawn from the user's id), chosen to stay clear of other advisory locks.
-const INBOX_LOCK: i64 = 0x696e_6278 << 32; // "inbx"
-
-/// The advisory-lock key of `user`'s inbox. Two users sharing one only wait for each other a
-/// little more.
-fn inbox_key(user: Uuid) -> i64 {
-    let b = user.as_bytes();
-    INBOX_LOCK | i64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
 
 /// A notification written to the inbox, with the user it is for, ready to publish.
 #[derive(Debug, Clone)]
@@ -61,9 +51,7 @@ pub struct Draft {
 /// id already handed out for that inbox is committed or gone. SQLite's single writer commits
 /// in id order already.
 pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppResult<Notice> {
-    if tx.engine() == Engine::Postgres {
-        tx.execute(query("SELECT pg_advisory_xact_lock_shared(?)::text").bind(inbox_key(draft.user))).await?;
-    }
+    locks::share(tx, Subject::Inbox(draft.user)).await?;
     let data = draft.data.to_string();
     let id: i64 = tx
         .scalar(
@@ -135,7 +123,7 @@ impl Store {
             Engine::Postgres => {
                 let mut tx = self.begin_write().await?;
                 tx.execute(query(format!("SET LOCAL lock_timeout = '{CATCH_UP_WAIT}'"))).await?;
-                let locked = tx.execute(query("SELECT pg_advisory_xact_lock(?)::text").bind(inbox_key(user))).await;
+                let locked = locks::exclusive(&mut tx, Subject::Inbox(user)).await;
                 if let Err(e) = locked {
                     let _ = tx.rollback().await;
                     return Err(if super::db::is_lock_timeout(&e) {
