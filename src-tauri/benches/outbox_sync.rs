@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p parkway-app --bench outbox_sync`
 
-// The same server, users and driveways as the integration tests, from one copy.
+// The same server, users and driveways as the integration tests, from one copy (it uses part
+// of it).
+#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 

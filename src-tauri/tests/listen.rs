@@ -2,6 +2,8 @@
 //! history, not news; what happens while connected is delivered once; what happened while the
 //! app was away is caught up after a restart, again once.
 
+// Shared with the other test binaries; this one uses part of it.
+#[allow(dead_code)]
 mod common;
 
 use chrono::Duration;

@@ -4,6 +4,8 @@
 //! and restarted twice. Afterwards every non-conflicting booking exists on the server exactly
 //! once, every conflicting one is in state `conflict`, and nothing is lost.
 
+// Shared with the other test binaries; this one uses part of it.
+#[allow(dead_code)]
 mod common;
 
 use chrono::{Duration, Utc};

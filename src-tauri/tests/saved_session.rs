@@ -11,7 +11,6 @@ use common::{Backend, file_holds};
 use parkway_app_lib::client::{BackendClient, Tokens};
 use parkway_app_lib::local::LocalStore;
 use parkway_app_lib::saved_session::{Place, SavedSession};
-use serde_json::json;
 use std::time::Duration;
 
 /// Waits until the saved session in `store` is `want` (the keeper writes in the background).
@@ -41,19 +40,7 @@ async fn without_a_keychain_the_file_keeps_the_session_until_sign_out() {
     // Sign in: the keeper writes the session as it changes.
     let client = BackendClient::new(&backend.api.base).expect("client");
     let keeper = tokio::spawn(saved.keep(client.watch_tokens()));
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/auth/register", backend.api.base))
-        .json(&json!({"email": "k@example.com", "password": "correct horse", "name": "K", "roles": ["driver"]}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    let first = Tokens {
-        access: answer["token"].as_str().map(str::to_owned),
-        refresh: answer["refreshToken"].as_str().map(str::to_owned),
-    };
+    let first = backend.sign_up("k@example.com").await;
     client.set_tokens(first.clone());
     saved_becomes(&store, &first).await;
     keeper.abort();

@@ -9,31 +9,13 @@ mod common;
 use common::Backend;
 use parkway_app_lib::client::Tokens;
 use reqwest::Method;
-use serde_json::json;
-
-/// Registers a driver through the API and returns the whole session.
-async fn sign_up(backend: &Backend) -> Tokens {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/auth/register", backend.api.base))
-        .json(&json!({"email": "s@example.com", "password": "correct horse", "name": "S", "roles": ["driver"]}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    Tokens {
-        access: answer["token"].as_str().map(str::to_owned),
-        refresh: answer["refreshToken"].as_str().map(str::to_owned),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_access_token_is_renewed_once_and_kept() {
     // Access tokens that last one second: the test outlives the first one.
     let backend = Backend::start_with(|c| c.token_ttl = std::time::Duration::from_secs(1)).await;
     let client = backend.app_client("placeholder");
-    let first = sign_up(&backend).await;
+    let first = backend.sign_up("s@example.com").await;
     client.set_tokens(first.clone());
     let mut kept = client.watch_tokens();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;

@@ -46,6 +46,17 @@ impl Backend {
     }
 
     /// The app's own database, in the same temporary folder so it goes with the server's.
+    /// Registers a driver through the API and returns the whole session (access and refresh
+    /// token), as the app receives it.
+    pub async fn sign_up(&self, email: &str) -> parkway_app_lib::client::Tokens {
+        let body = json!({"email": email, "password": "correct horse", "name": "Sam", "roles": ["driver"]});
+        let answer = self.api.post("/api/auth/register", None, body).await;
+        parkway_app_lib::client::Tokens {
+            access: answer["token"].as_str().map(str::to_owned),
+            refresh: answer["refreshToken"].as_str().map(str::to_owned),
+        }
+    }
+
     pub async fn app_store(&self) -> LocalStore {
         LocalStore::open(&self.dir.path().join("app.db")).await.expect("local")
     }
