@@ -22,7 +22,6 @@ use crate::Workspace;
 use crate::cmd::{cargo, run as run_cmd};
 use anyhow::{Context, bail};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -91,16 +90,7 @@ async fn fuzz(ws: &Workspace, binary: &Path, schemathesis: &Path) -> anyhow::Res
         .with_context(|| format!("starting {}", binary.display()))?;
     let stdout = server.stdout.take().context("the server's stdout is not captured")?;
     let mut lines = BufReader::new(stdout).lines();
-    let addr = tokio::time::timeout(START_TIMEOUT, async {
-        while let Some(line) = lines.next_line().await.context("reading the server's stdout")? {
-            if let Some(addr) = line.trim().strip_prefix("listening on http://") {
-                return addr.parse::<SocketAddr>().with_context(|| format!("cannot parse the address in {line:?}"));
-            }
-        }
-        bail!("the server exited before it printed its address")
-    })
-    .await
-    .with_context(|| format!("the server did not listen within {} s", START_TIMEOUT.as_secs()))??;
+    let addr = crate::bench::listening_address(&mut lines, START_TIMEOUT).await?;
     // The server logs to stdout too; keep draining it so a full pipe never blocks it.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let base = format!("http://{addr}");

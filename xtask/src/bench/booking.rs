@@ -35,7 +35,7 @@ const MANY_CLIENTS: usize = 32;
 pub const SERIES: usize = 5;
 
 /// How the bookings are spread over driveways.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Shape {
     /// Over [`DRIVEWAYS`] driveways in turn, 30-minute slots.

@@ -17,6 +17,8 @@ mod search;
 /// Building, starting, watching and stopping the release server.
 mod server;
 
+pub(crate) use server::listening_address;
+
 use crate::Workspace;
 use anyhow::{Context, bail};
 use server::SqliteSync;

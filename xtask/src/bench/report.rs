@@ -425,16 +425,17 @@ impl Report {
     /// is held to `target` by its median, and no run of it may be slower than its first by more
     /// than [`MAX_SLOWDOWN`].
     fn add_booking_runs(&mut self, store: &str, runs: Vec<ShapedRun>, target: impl Fn(Shape, usize) -> Option<f64>) {
-        let mut series: BTreeMap<(&'static str, usize), Vec<LoadRun>> = BTreeMap::new();
+        // Per series, in order: each run's bookings/s and whether every answer was a 201.
+        let mut series: BTreeMap<(Shape, usize), Vec<(f64, bool)>> = BTreeMap::new();
         for ShapedRun { shape, run } in runs {
-            let of_series = series.entry((shape.as_str(), run.clients)).or_default();
-            of_series.push(run.clone());
+            let of_series = series.entry((shape, run.clients)).or_default();
+            of_series.push((run.per_second, run.unexpected == 0));
             self.booking.push(BookingRow { store: store.to_owned(), shape, run_in_series: of_series.len(), run });
         }
-        for ((shape_name, clients), runs) in series {
-            let shape = if shape_name == Shape::Hot.as_str() { Shape::Hot } else { Shape::Spread };
-            let clean = runs.iter().all(|r| r.unexpected == 0);
-            let mut rates: Vec<f64> = runs.iter().map(|r| r.per_second).collect();
+        for ((shape, clients), runs) in series {
+            let shape_name = shape.as_str();
+            let clean = runs.iter().all(|&(_, clean)| clean);
+            let mut rates: Vec<f64> = runs.iter().map(|&(rate, _)| rate).collect();
             let first = rates[0];
             let slowest = rates.iter().copied().fold(f64::INFINITY, f64::min);
             rates.sort_by(f64::total_cmp);

@@ -122,9 +122,7 @@ impl ServerProcess {
         let pid = child.id().context("the server exited at once")?;
         let stdout = child.stdout.take().context("the server's stdout is not captured")?;
         let mut lines = BufReader::new(stdout).lines();
-        let addr = tokio::time::timeout(START_TIMEOUT, wait_for_address(&mut lines))
-            .await
-            .with_context(|| format!("the server did not listen within {} s", START_TIMEOUT.as_secs()))??;
+        let addr = listening_address(&mut lines, START_TIMEOUT).await?;
         // Keep draining stdout (the server logs there), so a full pipe never blocks it.
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -190,6 +188,17 @@ impl ServerProcess {
 }
 
 /// Reads stdout lines until `listening on http://ADDR`, passing other lines through.
+/// Reads a starting server's output until it prints `listening on http://<addr>`, echoing the
+/// lines before it, and returns the address; gives up after `within`.
+pub(crate) async fn listening_address(
+    lines: &mut tokio::io::Lines<BufReader<ChildStdout>>,
+    within: Duration,
+) -> anyhow::Result<SocketAddr> {
+    tokio::time::timeout(within, wait_for_address(lines))
+        .await
+        .with_context(|| format!("the server did not listen within {} s", within.as_secs()))?
+}
+
 async fn wait_for_address(lines: &mut tokio::io::Lines<BufReader<ChildStdout>>) -> anyhow::Result<SocketAddr> {
     while let Some(line) = lines.next_line().await.context("reading the server's stdout")? {
         match line.trim().strip_prefix("listening on http://") {
