@@ -85,3 +85,45 @@ async fn a_driveway_deleted_while_it_is_booked_never_keeps_the_booking() {
         }
     }
 }
+
+/// Someone else's driveway: deleting it answers 404 at once, without waiting on (and so without
+/// holding up) the bookings being made on it. A deletion that took the driveway's lock before
+/// checking ownership let anyone stall a popular driveway's bookings. The booking in flight is a
+/// transaction holding the driveway's shared lock, as a booking does.
+#[tokio::test]
+async fn deleting_someone_elses_driveway_never_waits_on_its_bookings() {
+    use parkway_backend::store::db::query;
+    use parkway_backend::store::locks::{self, Subject};
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (owner, stranger) = (app.owner().await, app.owner().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let id: uuid::Uuid = d["id"].as_str().expect("id").parse().expect("uuid");
+    let store = app.server().state().store.clone();
+    let mut booking = store.begin_write().await.expect("a transaction");
+    locks::share(&mut booking, Subject::Driveway(id)).await.expect("shared");
+
+    let (client, url, token) = (app.client.clone(), format!("{}/api/driveways/{id}", app.base), stranger.token.clone());
+    let deletion =
+        tokio::spawn(async move { client.delete(url).bearer_auth(token).send().await.expect("sent").status() });
+    let started = std::time::Instant::now();
+    let mut waited = false;
+    while !deletion.is_finished() {
+        let waiting: i64 = store
+            .reader()
+            .scalar(query("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
+            .await
+            .expect("pg_locks read");
+        if waiting > 0 {
+            waited = true;
+            break;
+        }
+        assert!(crate::helpers::patient(started), "the deletion neither answered nor waited");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    booking.commit().await.expect("committed");
+    assert_eq!(deletion.await.expect("task"), StatusCode::NOT_FOUND);
+    assert!(!waited, "a stranger's deletion waited for the driveway's bookings");
+}
