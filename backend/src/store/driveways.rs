@@ -205,17 +205,20 @@ impl Store {
     /// Removes `owner`'s driveway from listings. Refused while future bookings hold it.
     pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        // No booking of it can be made or moved while this decides: they share this lock.
-        locks::exclusive(&mut tx, locks::Subject::Driveway(id)).await?;
         let lock = tx.for_update();
-        let found: Option<i64> = tx
-            .scalar_optional(
-                query(format!("SELECT seq FROM driveways WHERE id = ? AND owner_id = ? AND deleted_at IS NULL{lock}"))
-                    .bind(id)
-                    .bind(owner),
-            )
-            .await?;
-        if found.is_none() {
+        let mine =
+            query(format!("SELECT seq FROM driveways WHERE id = ? AND owner_id = ? AND deleted_at IS NULL{lock}"))
+                .bind(id)
+                .bind(owner);
+        // Only the owner's request may wait on the driveway's bookings: someone else's answers 404
+        // before it could hold them up.
+        if tx.scalar_optional::<i64>(mine.clone()).await?.is_none() {
+            return Err(AppError::not_found("driveway"));
+        }
+        // No booking of it can be made or moved while this decides: they share this lock. Read
+        // again once it is held, in case the driveway went meanwhile.
+        locks::exclusive(&mut tx, locks::Subject::Driveway(id)).await?;
+        if tx.engine() == Engine::Postgres && tx.scalar_optional::<i64>(mine).await?.is_none() {
             return Err(AppError::not_found("driveway"));
         }
         let upcoming: i64 = tx
