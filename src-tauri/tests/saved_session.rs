@@ -13,9 +13,11 @@ use parkway_app_lib::local::LocalStore;
 use parkway_app_lib::saved_session::{Place, SavedSession};
 use std::time::Duration;
 
-/// Waits until the saved session in `store` is `want` (the keeper writes in the background).
+/// Waits until the saved session in `store` is `want` (the keeper writes in the background),
+/// for as long as a loaded machine may need.
 async fn saved_becomes(store: &LocalStore, want: &Tokens) {
-    for _ in 0..100 {
+    let patience = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < patience {
         let now = Tokens {
             access: store.setting("session_token").await.expect("read"),
             refresh: store.setting("session_refresh").await.expect("read"),
