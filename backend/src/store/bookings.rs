@@ -230,24 +230,13 @@ async fn conflicts(tx: &mut Tx<'_>, driveway: &str, slot: &TimeSlot, except: Opt
     Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
 }
 
-/// How a change learns that its slot is free.
-#[derive(Debug, Clone, Copy)]
-enum FreeSlot<'a> {
-    /// Read the active bookings in the way (other than the one being moved).
-    Read { except: Option<&'a str> },
-    /// Leave it to the write: on PostgreSQL the exclusion constraint refuses an overlapping
-    /// insert by itself (answered as `slot_taken`), so reading first would only repeat its
-    /// index search on every booking.
-    Constraint,
-}
-
-/// Checks opening hours (and conflicts, as `free` says) for `slot` and prices it.
+/// Checks opening hours and conflicts for `slot` and prices it.
 async fn check_slot(
     tx: &mut Tx<'_>,
     driveway: &str,
     terms: &DrivewayTerms,
     slot: &TimeSlot,
-    free: FreeSlot<'_>,
+    except: Option<&str>,
 ) -> AppResult<Cents> {
     if !terms.schedule()?.covers(slot, terms.tz()) {
         return Err(AppError::Api(
@@ -255,11 +244,9 @@ async fn check_slot(
             "the driveway is closed during part of that time; check its opening hours".into(),
         ));
     }
-    if let FreeSlot::Read { except } = free {
-        let taken = conflicts(tx, driveway, slot, except).await?;
-        if !taken.is_empty() {
-            return Err(AppError::SlotTaken(taken));
-        }
+    let taken = conflicts(tx, driveway, slot, except).await?;
+    if !taken.is_empty() {
+        return Err(AppError::SlotTaken(taken));
     }
     Ok(terms.rate().price(slot))
 }
@@ -349,10 +336,10 @@ impl Store {
         }
     }
 
-    /// One transaction for one request (PostgreSQL). The exclusion constraint is the conflict
-    /// check: of concurrent requests for overlapping slots, on this instance or another, exactly
-    /// one insert goes through, and the others fail with SQLSTATE 23P01 once it has committed.
-    /// They answer `slot_taken` with the conflicts read after that commit.
+    /// One transaction for one request (PostgreSQL). Concurrent requests for overlapping slots,
+    /// on this instance or another, may all pass the conflict check; the exclusion constraint
+    /// lets exactly one insert through, and the others fail with SQLSTATE 23P01 once it has
+    /// committed. They answer `slot_taken` with the conflicts read after that commit.
     async fn create_booking_alone(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
         let mut attempt = 1;
         loop {
@@ -404,11 +391,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
     }
-    let free = match tx.engine() {
-        Engine::Postgres => FreeSlot::Constraint,
-        Engine::Sqlite => FreeSlot::Read { except: None },
-    };
-    let total = check_slot(tx, &driveway, &terms, &req.slot, free).await?;
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
     if let Some(expected) = req.expected_total
         && expected != total.0
     {
@@ -696,7 +679,7 @@ impl Store {
             trust::check_move(money, booking.status, booking.created_at, current, slot.start(), now)?;
             let driveway = booking.driveway.to_string();
             let terms = bookable_terms(&mut tx, booking.driveway).await?;
-            let total = check_slot(&mut tx, &driveway, &terms, &slot, FreeSlot::Read { except: Some(&ids) }).await?;
+            let total = check_slot(&mut tx, &driveway, &terms, &slot, Some(&ids)).await?;
             trust::check_price_change(money, booking.total_cents, total)?;
             // The owner agreed to the old time only: a moved request goes back to them,
             // keeping its payment.
