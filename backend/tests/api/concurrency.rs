@@ -92,7 +92,6 @@ async fn a_driveway_deleted_while_it_is_booked_never_keeps_the_booking() {
 /// transaction holding the driveway's shared lock, as a booking does.
 #[tokio::test]
 async fn deleting_someone_elses_driveway_never_waits_on_its_bookings() {
-    use parkway_backend::store::db::query;
     use parkway_backend::store::locks::{self, Subject};
     if !crate::helpers::on_postgres() {
         return;
@@ -111,11 +110,7 @@ async fn deleting_someone_elses_driveway_never_waits_on_its_bookings() {
     let started = std::time::Instant::now();
     let mut waited = false;
     while !deletion.is_finished() {
-        let waiting: i64 = store
-            .reader()
-            .scalar(query("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
-            .await
-            .expect("pg_locks read");
+        let waiting = crate::helpers::advisory_lock_waiters(&store).await;
         if waiting > 0 {
             waited = true;
             break;

@@ -134,6 +134,19 @@ pub fn patient(started: std::time::Instant) -> bool {
     started.elapsed() < PATIENCE
 }
 
+/// How many advisory locks in this test's database are being waited for. `pg_locks` spans the
+/// whole server, and other tests run beside this one in databases of their own.
+pub async fn advisory_lock_waiters(store: &parkway_backend::store::Store) -> i64 {
+    store
+        .reader()
+        .scalar(query(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        ))
+        .await
+        .expect("pg_locks read")
+}
+
 /// A whole hour at least a day ahead, plus `hours`: a slot start that every rule accepts.
 pub fn future(hours: i64) -> DateTime<Utc> {
     (Utc::now() + Duration::days(2)).duration_trunc(Duration::hours(1)).expect("trunc") + Duration::hours(hours)

@@ -50,7 +50,6 @@ async fn booking_changes_fill_the_right_inboxes() {
 /// it waits for it. Only PostgreSQL has concurrent writers; SQLite's one writer commits in order.
 #[tokio::test]
 async fn catching_up_never_skips_a_notification_committed_late() {
-    use parkway_backend::store::db::query;
     use parkway_backend::store::notifications::{self, Draft};
     use parkway_core::notification::NotificationType;
     if !on_postgres() {
@@ -88,11 +87,7 @@ async fn catching_up_never_skips_a_notification_committed_late() {
     // Until the catch-up has answered or is seen waiting on the inbox's lock (no fixed delay).
     let started = std::time::Instant::now();
     loop {
-        let waiting: i64 = store
-            .reader()
-            .scalar(query("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
-            .await
-            .expect("pg_locks read");
+        let waiting = crate::helpers::advisory_lock_waiters(&store).await;
         if waiting > 0 || catch_up.is_finished() {
             break;
         }
