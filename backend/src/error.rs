@@ -111,17 +111,6 @@ impl From<parkway_core::booking::InvalidTransition> for AppError {
     }
 }
 
-impl From<crate::payments::PaymentError> for AppError {
-    fn from(e: crate::payments::PaymentError) -> AppError {
-        use crate::payments::PaymentError;
-        match e {
-            PaymentError::Declined(message) => AppError::Api(ErrorCode::PaymentRequired, message),
-            PaymentError::Unavailable => AppError::Api(ErrorCode::Unavailable503, e.to_string()),
-            PaymentError::Refused(_) => AppError::Internal(anyhow::Error::new(e)),
-        }
-    }
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {

@@ -1,12 +1,26 @@
 //! The words people read on their lock screens when something happens to a booking.
 
-use crate::store::notifications::Draft;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use parkway_core::api::Booking;
 use parkway_core::money::format_amount;
 use parkway_core::notification::NotificationType;
 use uuid::Uuid;
+
+/// What to write: the kind, who gets it, and its texts.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Whose inbox.
+    pub user: Uuid,
+    /// The kind.
+    pub kind: NotificationType,
+    /// Short title.
+    pub title: String,
+    /// A sentence.
+    pub message: String,
+    /// `bookingId`, `drivewayId` and anything else useful.
+    pub data: serde_json::Value,
+}
 
 /// The facts about a booking that the texts mention.
 #[derive(Debug, Clone)]

@@ -19,6 +19,8 @@ pub mod money;
 pub mod notification;
 /// The states of the app's offline booking outbox.
 pub mod outbox;
+/// A payment intent's states and how it is collected.
+pub mod payment;
 /// The price of a time slot.
 pub mod pricing;
 /// Who gets how much back when a booking is cancelled.

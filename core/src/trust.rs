@@ -3,9 +3,10 @@
 //! Each rule is a function over typed states, so the store asks one question and writes, and
 //! the sentence a person reads sits beside the rule that produced it.
 
-use crate::booking::BookingStatus;
+use crate::booking::{BookingStatus, PaymentStatus};
 use crate::error::ErrorCode;
 use crate::money::Cents;
+use crate::payment::IntentStatus;
 use crate::refund::{CancelledBy, refund_amount};
 use chrono::{DateTime, Duration, Utc};
 
@@ -62,6 +63,52 @@ pub enum MoneyState {
     Started,
     /// The money is authorised or collected.
     Held,
+}
+
+impl MoneyState {
+    /// Where a booking's money stands, from its payment status and its live (not cancelled)
+    /// intent's status. After a decline the next card gets a fresh intent, priced anew.
+    pub fn of(payment: PaymentStatus, live: Option<IntentStatus>) -> MoneyState {
+        match (payment, live) {
+            (PaymentStatus::Paid | PaymentStatus::Refunded, _) => MoneyState::Held,
+            (_, Some(intent)) if intent.holds_money() => MoneyState::Held,
+            (PaymentStatus::Pending, Some(_)) => MoneyState::Started,
+            _ => MoneyState::None,
+        }
+    }
+}
+
+/// Why money that arrived does not pay for its booking as it stands: it changes nothing about
+/// the booking and goes back in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misdirected {
+    /// The intent's amount is not its booking's total.
+    AmountMismatch,
+    /// The intent is no longer its booking's (replaced or cancelled), or a direct intent was
+    /// never linked to a booking within the hold time.
+    Orphaned,
+}
+
+impl Misdirected {
+    /// The name stored with the record of it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Misdirected::AmountMismatch => "amount_mismatch",
+            Misdirected::Orphaned => "orphaned",
+        }
+    }
+}
+
+/// Money pays for a booking only through the booking's current intent, and only for exactly
+/// its total: nobody pays less than what they hold.
+pub fn check_payment_fits(current_intent: bool, amount: Cents, total: Cents) -> Result<(), Misdirected> {
+    if !current_intent {
+        Err(Misdirected::Orphaned)
+    } else if amount != total {
+        Err(Misdirected::AmountMismatch)
+    } else {
+        Ok(())
+    }
 }
 
 /// Nobody pays less than the price of what they hold: once a payment exists, a change that
@@ -138,6 +185,26 @@ pub fn check_paid_before_confirm(money: MoneyState) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_is_held_once_authorised_or_paid_and_started_by_a_live_intent() {
+        use IntentStatus as I;
+        use PaymentStatus as P;
+        assert_eq!(MoneyState::of(P::Pending, None), MoneyState::None);
+        assert_eq!(MoneyState::of(P::Pending, Some(I::RequiresPaymentMethod)), MoneyState::Started);
+        assert_eq!(MoneyState::of(P::Pending, Some(I::RequiresCapture)), MoneyState::Held);
+        assert_eq!(MoneyState::of(P::Failed, Some(I::RequiresPaymentMethod)), MoneyState::None);
+        assert_eq!(MoneyState::of(P::Paid, None), MoneyState::Held);
+        assert_eq!(MoneyState::of(P::Refunded, Some(I::Succeeded)), MoneyState::Held);
+    }
+
+    #[test]
+    fn only_the_current_intent_for_the_full_total_pays() {
+        assert_eq!(check_payment_fits(true, Cents(500), Cents(500)), Ok(()));
+        assert_eq!(check_payment_fits(true, Cents(125), Cents(500)), Err(Misdirected::AmountMismatch));
+        assert_eq!(check_payment_fits(true, Cents(900), Cents(500)), Err(Misdirected::AmountMismatch));
+        assert_eq!(check_payment_fits(false, Cents(500), Cents(500)), Err(Misdirected::Orphaned));
+    }
     use chrono::TimeZone;
     use proptest::prelude::*;
 

@@ -13,6 +13,7 @@ use axum::routing::{get, put};
 use parkway_core::api::{Booking, BookingPatch, Items, NewBooking, Role};
 use parkway_core::booking::BookingStatus;
 use parkway_core::geo::Point;
+use parkway_core::payment::IntentStatus;
 use parkway_core::slot::TimeSlot;
 use parkway_core::text::{self, limits};
 use serde::Deserialize;
@@ -167,15 +168,14 @@ async fn confirm(State(state): State<AppState>, user: AuthUser, Path(id): Path<U
     let mut live = state.store.live_payment(&id.to_string()).await?;
     if let Some(p) = &live
         && booking.status == BookingStatus::Pending
-        && p.status != "requires_capture"
-        && p.status != "succeeded"
+        && !p.status.holds_money()
     {
         // The provider may know of an authorisation we have not heard about yet.
         state.publish(reconcile(&state.store, &state.payments, &p.intent_id, state.clock.now()).await?);
         live = state.store.live_payment(&id.to_string()).await?;
     }
     let captured = match live {
-        Some(p) if booking.status == BookingStatus::Pending && p.status == "requires_capture" => {
+        Some(p) if booking.status == BookingStatus::Pending && p.status == IntentStatus::RequiresCapture => {
             state.payments.capture(&p.intent_id, &format!("booking:{id}:capture")).await?;
             Some(p.intent_id)
         }

@@ -1,12 +1,13 @@
 use super::extract::{AuthUser, Json, Path};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::payments::Intent;
 use crate::payments::settle::reconcile;
 use crate::payments::signature;
-use crate::payments::{Capture, Intent};
 use crate::state::AppState;
-use crate::store::payments::{PaymentChange, PaymentRow};
-use crate::store::to_ms;
+use crate::store::db::to_ms;
+use crate::store::payments::PaymentChange;
+use crate::store::rows::PaymentRow;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::api::Role;
 use parkway_core::booking::PaymentStatus;
+use parkway_core::payment::{CaptureMethod, IntentStatus};
 use parkway_core::pricing::Rate;
 use parkway_core::slot::TimeSlot;
 use serde::{Deserialize, Serialize};
@@ -40,7 +42,7 @@ struct IntentAnswer {
     client_secret: String,
     amount_cents: i64,
     currency: String,
-    capture_method: String,
+    capture_method: CaptureMethod,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
     /// With Stripe and a publishable key: what the web UI needs for Stripe's card form, read
@@ -71,7 +73,7 @@ fn answer(state: &AppState, p: &PaymentRow) -> IntentAnswer {
         client_secret: p.client_secret.clone(),
         amount_cents: p.amount_cents,
         currency: p.currency.clone(),
-        capture_method: p.capture_method.clone(),
+        capture_method: p.capture_method,
         simulated,
         stripe_js: StripeJs::from_config(&state.config, simulated),
     }
@@ -101,7 +103,7 @@ async fn for_booking(
     }
     let id = booking.id.to_string();
     if let Some(p) = state.store.live_payment(&id).await? {
-        if !p.awaiting_payer() {
+        if !p.status.awaiting_payer() {
             return Err(AppError::invalid_transition("this booking's payment is already authorised or paid"));
         }
         if booking.payment_status != PaymentStatus::Failed {
@@ -113,7 +115,7 @@ async fn for_booking(
     }
     let driveway = state.store.driveway(booking.driveway).await?;
     let instant = driveway.as_ref().is_some_and(|d| d.instant_book);
-    let capture = Capture::for_booking(instant, booking.start_time, now);
+    let capture = CaptureMethod::for_booking(instant, booking.start_time, now);
     let attempt = state.store.payment_attempts(&id).await?;
     let key = if attempt == 0 { format!("booking:{id}:pi") } else { format!("booking:{id}:pi:{attempt}") };
     let metadata = [("booking_id", id.clone()), ("user_id", user.id().to_string())];
@@ -141,7 +143,7 @@ fn row(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     currency: &str,
-    capture: Capture,
+    capture: CaptureMethod,
 ) -> PaymentRow {
     PaymentRow {
         intent_id: intent.id.clone(),
@@ -152,8 +154,8 @@ fn row(
         end_at: to_ms(end),
         amount_cents: intent.amount,
         currency: currency.to_owned(),
-        capture_method: capture.as_str().to_owned(),
-        status: intent.status.clone(),
+        capture_method: capture,
+        status: intent.status,
         client_secret: intent.client_secret.clone(),
         refunded_cents: 0,
         refund_due_cents: 0,
@@ -185,7 +187,7 @@ async fn direct(
         return Err(AppError::Api(ErrorCode::SelfBooking, "you cannot book your own driveway".into()));
     }
     let total = Rate { per_hour: d.price_per_hour_cents, per_day: d.price_per_day_cents }.price(&slot);
-    let capture = Capture::for_booking(d.instant_book, slot.start(), now);
+    let capture = CaptureMethod::for_booking(d.instant_book, slot.start(), now);
     // Stable for retries of the same request, distinct for any other slot.
     let key = format!("direct:{}:{}:{}:{}", user.id(), d.id, slot.start().timestamp(), slot.end().timestamp());
     let metadata = [("driveway_id", d.id.to_string()), ("user_id", user.id().to_string())];
@@ -198,7 +200,7 @@ async fn direct(
 #[serde(rename_all = "camelCase")]
 struct StatusAnswer {
     payment_intent_id: String,
-    status: String,
+    status: IntentStatus,
     payment_status: PaymentStatus,
     booking_id: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -217,14 +219,14 @@ async fn status(
         .filter(|p| p.user_id == user.id().to_string())
         .ok_or_else(|| AppError::not_found("payment"))?;
     // Reconcile: a lost webhook must not leave a booking unpaid forever.
-    if !matches!(p.status.as_str(), "succeeded" | "canceled") {
+    if !p.status.is_final() {
         let notices = reconcile(&state.store, &state.payments, &p.intent_id, state.clock.now()).await?;
         state.publish(notices);
         p = state.store.payment(&id).await?.unwrap_or(p);
     }
     let payment_status = match &p.booking_id {
         Some(b) => state.store.booking_for(user.id(), b.parse().map_err(anyhow::Error::from)?).await?.payment_status,
-        None if p.status == "succeeded" => PaymentStatus::Paid,
+        None if p.status == IntentStatus::Succeeded => PaymentStatus::Paid,
         None => PaymentStatus::Pending,
     };
     Ok(Json(StatusAnswer {
@@ -270,7 +272,7 @@ async fn webhook(
     let (intent, change) = match event.kind.as_str() {
         // The object's own status decides: an authorisation is not a payment.
         "payment_intent.succeeded" | "payment_intent.amount_capturable_updated" => {
-            (text("id"), text("status").as_deref().and_then(PaymentChange::from_status))
+            (text("id"), text("status").and_then(|s| s.parse().ok()).and_then(PaymentChange::from_status))
         }
         "payment_intent.canceled" => (text("id"), Some(PaymentChange::Canceled)),
         "payment_intent.payment_failed" => {
@@ -324,13 +326,13 @@ async fn simulated_confirm(
         .await?
         .filter(|p| p.user_id == user.id().to_string())
         .ok_or_else(|| AppError::not_found("payment"))?;
-    if !p.awaiting_payer() {
+    if !p.status.awaiting_payer() {
         return Err(AppError::invalid_transition("this payment is already complete"));
     }
     let card: String = req.card.chars().filter(|c| c.is_ascii_digit()).collect();
     let now = state.clock.now();
     let (change, declined) = match card.as_str() {
-        "4242424242424242" if p.capture_method == "manual" => (PaymentChange::Authorized, false),
+        "4242424242424242" if p.capture_method == CaptureMethod::Manual => (PaymentChange::Authorized, false),
         "4242424242424242" => (PaymentChange::Succeeded, false),
         "4000000000000002" => (PaymentChange::Failed("your card was declined".into()), true),
         _ => {
@@ -348,7 +350,7 @@ async fn simulated_confirm(
             "your card was declined (simulated — no money moves)".into(),
         ));
     }
-    let status = state.store.payment(&id).await?.map(|p| p.status).unwrap_or_default();
+    let status = state.store.payment(&id).await?.map(|p| p.status);
     Ok(Json(serde_json::json!({"status": status, "simulated": true})))
 }
 
@@ -363,7 +365,7 @@ mod tests {
             client_secret: "pi_1_secret_2".into(),
             amount_cents: 700,
             currency: "usd".into(),
-            capture_method: "automatic".into(),
+            capture_method: CaptureMethod::Automatic,
             simulated: false,
             stripe_js,
         };

@@ -8,41 +8,9 @@ pub mod signature;
 /// Stripe's PaymentIntents and Refunds over reqwest.
 pub mod stripe;
 
-use chrono::{DateTime, Duration, Utc};
-
-/// A request-to-book slot starting within this many days is only authorised at booking and
-/// captured when the owner confirms; further out it is charged and refunded if declined
-/// (card authorisations lapse after about a week).
-pub const AUTHORISE_ONLY_WITHIN_DAYS: i64 = 5;
-
-/// How a payment is collected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capture {
-    /// Charged at once.
-    Automatic,
-    /// Authorised now, captured when the owner confirms.
-    Manual,
-}
-
-impl Capture {
-    /// The rule: instant-book driveways are charged at once; request-to-book slots starting
-    /// within [`AUTHORISE_ONLY_WITHIN_DAYS`] are authorised only; later ones are charged.
-    pub fn for_booking(instant_book: bool, start: DateTime<Utc>, now: DateTime<Utc>) -> Capture {
-        if !instant_book && start - now <= Duration::days(AUTHORISE_ONLY_WITHIN_DAYS) {
-            Capture::Manual
-        } else {
-            Capture::Automatic
-        }
-    }
-
-    /// Stripe's name for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capture::Automatic => "automatic",
-            Capture::Manual => "manual",
-        }
-    }
-}
+use crate::error::AppError;
+use parkway_core::ErrorCode;
+use parkway_core::payment::{CaptureMethod, IntentStatus};
 
 /// A PaymentIntent as Parkway needs it.
 #[derive(Debug, Clone)]
@@ -51,8 +19,8 @@ pub struct Intent {
     pub id: String,
     /// Handed to the payer's browser or app to confirm the payment.
     pub client_secret: String,
-    /// The provider's status (`requires_payment_method`, `requires_capture`, `succeeded`, …).
-    pub status: String,
+    /// The provider's status.
+    pub status: IntentStatus,
     /// Amount in minor units.
     pub amount: i64,
 }
@@ -69,6 +37,18 @@ pub enum PaymentError {
     /// The provider refused the request for a reason that is our fault; logged, not shown.
     #[error("payment request refused: {0}")]
     Refused(String),
+}
+
+/// How a provider failure answers a request: a decline is the payer's to fix, an outage is
+/// worth retrying, and a refusal is our fault (logged, never shown).
+impl From<PaymentError> for AppError {
+    fn from(e: PaymentError) -> AppError {
+        match e {
+            PaymentError::Declined(message) => AppError::Api(ErrorCode::PaymentRequired, message),
+            PaymentError::Unavailable => AppError::Api(ErrorCode::Unavailable503, e.to_string()),
+            PaymentError::Refused(_) => AppError::Internal(anyhow::Error::new(e)),
+        }
+    }
 }
 
 /// Which provider this server uses.
@@ -91,7 +71,7 @@ impl Provider {
         &self,
         amount: i64,
         currency: &str,
-        capture: Capture,
+        capture: CaptureMethod,
         metadata: &[(&str, String)],
         idempotency_key: &str,
     ) -> Result<Intent, PaymentError> {
@@ -102,7 +82,7 @@ impl Provider {
             Provider::Simulated => {
                 let id = format!("pi_sim_{}", uuid::Uuid::new_v4().simple());
                 let client_secret = format!("{id}_secret_{}", uuid::Uuid::new_v4().simple());
-                Ok(Intent { id, client_secret, status: "requires_payment_method".into(), amount })
+                Ok(Intent { id, client_secret, status: IntentStatus::RequiresPaymentMethod, amount })
             }
         }
     }
@@ -138,19 +118,5 @@ impl Provider {
             Provider::Stripe(client) => client.refund(id, amount, idempotency_key).await,
             Provider::Simulated => Ok(()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capture_rule() {
-        let now = Utc::now();
-        assert_eq!(Capture::for_booking(true, now + Duration::days(1), now), Capture::Automatic);
-        assert_eq!(Capture::for_booking(false, now + Duration::days(1), now), Capture::Manual);
-        assert_eq!(Capture::for_booking(false, now + Duration::days(5), now), Capture::Manual);
-        assert_eq!(Capture::for_booking(false, now + Duration::days(6), now), Capture::Automatic);
     }
 }

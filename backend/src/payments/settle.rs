@@ -41,7 +41,7 @@ pub async fn reconcile(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Notice>> {
     let Some(remote) = provider.retrieve(intent_id).await? else { return Ok(Vec::new()) };
-    match PaymentChange::from_status(&remote.status) {
+    match PaymentChange::from_status(remote.status) {
         Some(change) => store.apply_payment(None, intent_id, &change, now).await,
         None => Ok(Vec::new()),
     }

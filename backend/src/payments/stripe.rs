@@ -2,8 +2,9 @@
 //! every write, timeouts, and retries with backoff and jitter for network errors, 429 and 5xx
 //! only (anything else would fail the same way again).
 
-use super::{Capture, Intent, PaymentError};
+use super::{Intent, PaymentError};
 use backon::{ExponentialBuilder, Retryable};
+use parkway_core::payment::{CaptureMethod, IntentStatus};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use std::time::Duration;
@@ -26,7 +27,7 @@ impl std::fmt::Debug for StripeClient {
 struct IntentBody {
     id: String,
     client_secret: Option<String>,
-    status: String,
+    status: IntentStatus,
     amount: i64,
 }
 
@@ -133,7 +134,7 @@ impl StripeClient {
         &self,
         amount: i64,
         currency: &str,
-        capture: Capture,
+        capture: CaptureMethod,
         metadata: &[(&str, String)],
         idempotency_key: &str,
     ) -> Result<Intent, PaymentError> {

@@ -1,4 +1,5 @@
-//! Group commit for booking creation on SQLite.
+//! How a new booking reaches the database: on SQLite through a group-commit queue, on
+//! PostgreSQL in a transaction of its own, run again when it loses a race.
 //!
 //! SQLite has one writer, and with `synchronous=FULL` every commit waits for the disk. Under
 //! load, bookings queue for that one writer anyway, so the queue is made explicit: a single task
@@ -7,8 +8,10 @@
 //! overlap checks and idempotency keys behave exactly as with one transaction per request; a
 //! refused request rolls back only its savepoint. With a single client a batch is one request.
 
-use super::bookings::{BookingRequest, Created, create_booking_in};
-use super::db::Tx;
+use super::bookings::create::create_booking_in;
+use super::bookings::{BookingRequest, Created};
+use super::db::{Tx, is_exclusion_violation, is_retryable};
+use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -99,5 +102,47 @@ async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
             (Err(_), Err(refused)) => Err(refused),
         };
         let _ = job.reply.send(answer);
+    }
+}
+
+/// How often a booking transaction that lost a race (deadlock, serialization failure) is run
+/// again before the request fails.
+const MAX_ATTEMPTS: u32 = 3;
+
+impl Store {
+    /// Creates a pending booking that holds its slot, or replays the answer to an earlier
+    /// request with the same idempotency key. The checks and the insert run in one write
+    /// transaction, so of several concurrent requests for overlapping slots exactly one wins.
+    pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        match &self.write {
+            Writer::Sqlite { bookings, .. } => bookings.submit(req, now).await,
+            Writer::Postgres { .. } => self.create_booking_alone(req, now).await,
+        }
+    }
+
+    /// One transaction for one request (PostgreSQL). Concurrent requests for overlapping slots,
+    /// on this instance or another, may all pass the conflict check; the exclusion constraint
+    /// lets exactly one insert through, and the others fail with SQLSTATE 23P01 once it has
+    /// committed. They answer `slot_taken` with the conflicts read after that commit.
+    async fn create_booking_alone(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let result = create_booking_in(&mut tx, req.clone(), now).await;
+            let result = match result {
+                Ok(created) => tx.commit().await.map(|()| created).map_err(AppError::Database),
+                Err(refused) => {
+                    let _ = tx.rollback().await;
+                    Err(refused)
+                }
+            };
+            match result {
+                Err(AppError::Database(e)) if is_exclusion_violation(&e) => {
+                    return Err(self.slot_taken(&req.driveway.to_string(), &req.slot, None).await);
+                }
+                Err(AppError::Database(e)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! text ids, 64-bit integer instants and cents). Where the dialects differ, the store function
 //! picks between two texts placed side by side, with [`Engine`].
 
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Acquire, Arguments, Decode, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
@@ -340,16 +341,6 @@ impl Tx<'_> {
         }
     }
 
-    /// What a read that precedes a write in the same transaction appends to lock the rows it
-    /// read: `FOR UPDATE` on PostgreSQL, where other instances write concurrently; nothing on
-    /// SQLite, whose write transactions already hold the database's one write lock.
-    pub fn for_update(&self) -> &'static str {
-        match self.engine() {
-            Engine::Sqlite => "",
-            Engine::Postgres => " FOR UPDATE",
-        }
-    }
-
     runs_statements!(mut);
 }
 
@@ -378,6 +369,26 @@ pub fn is_lock_timeout(e: &sqlx::Error) -> bool {
 /// True for a serialization failure or a deadlock: the transaction can be run again.
 pub fn is_retryable(e: &sqlx::Error) -> bool {
     sqlstate(e).is_some_and(|c| RETRYABLE.contains(&c.as_ref()))
+}
+
+/// Milliseconds since the epoch, as stored.
+pub fn to_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The instant stored as milliseconds since the epoch.
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Parses a UUID stored as text; stored ids were written by us, so a bad one is corruption.
+pub fn uuid(s: &str) -> Result<uuid::Uuid, sqlx::Error> {
+    uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// True for a UNIQUE constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-use super::db::{Engine, query};
-use super::{Store, bookings, from_ms, locks, to_ms, uuid};
+use super::db::{Engine, from_ms, query, to_ms, uuid};
+use super::{Store, locks, rows};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::api::Driveway;
@@ -205,7 +205,7 @@ impl Store {
     /// Removes `owner`'s driveway from listings. Refused while future bookings hold it.
     pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
         let mut tx = self.begin_write().await?;
-        let lock = tx.for_update();
+        let lock = tx.engine().for_update();
         let mine =
             query(format!("SELECT seq FROM driveways WHERE id = ? AND owner_id = ? AND deleted_at IS NULL{lock}"))
                 .bind(id)
@@ -271,7 +271,7 @@ impl Store {
         let reader = self.reader();
         let window = TimeSlot::new(from, to)?;
         let meeting =
-            bookings::meeting_slot(reader.engine(), "start_at, end_at", &driveway.to_string(), &window, None, most);
+            rows::meeting_slot(reader.engine(), "start_at, end_at", &driveway.to_string(), &window, None, most);
         let rows: Vec<(i64, i64)> = reader.fetch_all(meeting).await?;
         Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
     }
@@ -381,7 +381,7 @@ impl Store {
                 sql.push_str(" AND d.price_per_hour_cents <= ?");
             }
             if filter.free_during.is_some() {
-                // The same conditions as `bookings::meeting_slot`, for the same reasons: on
+                // The same conditions as `rows::meeting_slot`, for the same reasons: on
                 // SQLite the first active booking to end after the start decides (free when it
                 // begins at or after the end, or there is none).
                 sql.push_str(match self.engine() {

@@ -10,8 +10,7 @@
 //! proceeds itself), so two instances can never both act on one key. On SQLite the write lock
 //! already orders them; the claim works the same way.
 
-use super::db::{Tx, query};
-use super::to_ms;
+use super::db::{Tx, query, to_ms};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;

@@ -1,8 +1,8 @@
-use super::bookings::{BOOKING_COLUMNS, BookingRow, swap_status, terms};
-use super::db::{Engine, Tx, query};
+use super::Store;
+use super::db::{Engine, Tx, query, to_ms, uuid};
 use super::notifications::{self, Notice};
 use super::payments;
-use super::{Store, to_ms, uuid};
+use super::rows::{BOOKING_COLUMNS, BookingRow, swap_status, terms};
 use crate::error::AppResult;
 use crate::notices::{About, minutes_until};
 use chrono::{DateTime, Duration, Utc};

@@ -17,12 +17,14 @@
 //! Every store function is written once against [`db`]'s interface; where the two dialects
 //! differ, the function holds both texts side by side.
 
-/// Group commit for booking creation (SQLite).
+/// How a new booking reaches the database (group commit on SQLite).
 pub mod batch;
 /// Bookings: create with conflict checks, change state, list.
 pub mod bookings;
 /// Running statements on either engine.
 pub mod db;
+/// Where SQLite and PostgreSQL differ.
+pub mod dialect;
 /// Driveways: create, change, search.
 pub mod driveways;
 /// Stored answers for retried requests.
@@ -39,13 +41,14 @@ pub mod notifications;
 pub mod payments;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
+/// The rows bookings, payments and jobs share, and the primitives on them.
+pub mod rows;
 /// Sessions, refresh tokens and the per-account guessing limit.
 pub mod sessions;
 /// Accounts.
 pub mod users;
 
 use crate::config::Durability;
-use chrono::{DateTime, Utc};
 use db::{Engine, Pool, Tx};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -196,24 +199,4 @@ impl Store {
             Writer::Postgres { pool } => pool.close().await,
         }
     }
-}
-
-/// Milliseconds since the epoch, as stored.
-pub fn to_ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-/// The instant stored as milliseconds since the epoch.
-pub fn from_ms(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// Parses a UUID stored as text; stored ids were written by us, so a bad one is corruption.
-pub fn uuid(s: &str) -> Result<uuid::Uuid, sqlx::Error> {
-    uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// True for a UNIQUE constraint violation.
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

@@ -1,7 +1,8 @@
-use super::db::{Engine, Tx, query};
+use super::Store;
+use super::db::{Engine, Tx, from_ms, query, to_ms};
 use super::locks::{self, Subject};
-use super::{Store, from_ms, to_ms};
 use crate::error::{AppError, AppResult};
+use crate::notices::Draft;
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::api::Notification;
@@ -23,21 +24,6 @@ pub struct Notice {
     pub user: Uuid,
     /// The stored notification.
     pub notification: Notification,
-}
-
-/// What to write: the kind, who gets it, and its texts.
-#[derive(Debug, Clone)]
-pub struct Draft {
-    /// Whose inbox.
-    pub user: Uuid,
-    /// The kind.
-    pub kind: NotificationType,
-    /// Short title.
-    pub title: String,
-    /// A sentence.
-    pub message: String,
-    /// `bookingId`, `drivewayId` and anything else useful.
-    pub data: serde_json::Value,
 }
 
 /// Writes `draft` into the inbox inside `tx`, so it commits or rolls back with the change it

@@ -5,8 +5,8 @@
 //! Refresh tokens are random, stored only as SHA-256 hashes, and spent by one refresh; a spent
 //! token presented again means it was copied, and the whole session ends.
 
-use super::db::query;
-use super::{Store, from_ms, to_ms, uuid};
+use super::Store;
+use super::db::{from_ms, query, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
 use parkway_core::api::SessionInfo;
@@ -100,7 +100,7 @@ impl Store {
     /// an unknown token, or one of an ended or expired session, is refused.
     pub async fn refresh_session(&self, token: &str, now: DateTime<Utc>) -> AppResult<Refreshed> {
         let mut tx = self.begin_write().await?;
-        let lock = tx.for_update();
+        let lock = tx.engine().for_update();
         let row: Option<TokenRow> = tx
             .fetch_optional(
                 query(format!(

@@ -1,5 +1,5 @@
-use super::db::query;
-use super::{Store, from_ms, is_unique_violation, to_ms, uuid};
+use super::Store;
+use super::db::{from_ms, is_unique_violation, query, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;

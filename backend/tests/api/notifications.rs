@@ -50,7 +50,8 @@ async fn booking_changes_fill_the_right_inboxes() {
 /// it waits for it. Only PostgreSQL has concurrent writers; SQLite's one writer commits in order.
 #[tokio::test]
 async fn catching_up_never_skips_a_notification_committed_late() {
-    use parkway_backend::store::notifications::{self, Draft};
+    use parkway_backend::notices::Draft;
+    use parkway_backend::store::notifications;
     use parkway_core::notification::NotificationType;
     if !on_postgres() {
         return;

@@ -1,0 +1,213 @@
+use super::{BookingRequest, Created};
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
+use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
+use crate::store::idempotency;
+use crate::store::notifications;
+use crate::store::payments::{self, PaymentChange};
+use crate::store::rows::{DrivewayTerms, PaymentRow, SELECT_PAYMENT, bookable_terms, booking_in, meeting_slot};
+use chrono::{DateTime, Utc};
+use parkway_core::ErrorCode;
+use parkway_core::api::{Booking, LatLng};
+use parkway_core::booking::{BookingStatus, PaymentStatus};
+use parkway_core::money::{Cents, Currency, format_amount};
+use parkway_core::payment::IntentStatus;
+use parkway_core::slot::TimeSlot;
+use parkway_core::trust;
+use uuid::Uuid;
+
+/// Most conflicts one `slot_taken` answer lists.
+const MAX_CONFLICTS: usize = 20;
+
+/// Active bookings of `driveway` overlapping `slot`, other than `except`.
+async fn conflicts(tx: &mut Tx<'_>, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppResult<Vec<TimeSlot>> {
+    let rows: Vec<(i64, i64)> =
+        tx.fetch_all(meeting_slot(tx.engine(), "start_at, end_at", driveway, slot, except, MAX_CONFLICTS)).await?;
+    Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
+}
+
+/// Checks opening hours and conflicts for `slot` and prices it.
+pub(super) async fn check_slot(
+    tx: &mut Tx<'_>,
+    driveway: &str,
+    terms: &DrivewayTerms,
+    slot: &TimeSlot,
+    except: Option<&str>,
+) -> AppResult<Cents> {
+    if !terms.schedule()?.covers(slot, terms.tz()) {
+        return Err(AppError::Api(
+            ErrorCode::Unavailable,
+            "the driveway is closed during part of that time; check its opening hours".into(),
+        ));
+    }
+    let taken = conflicts(tx, driveway, slot, except).await?;
+    if !taken.is_empty() {
+        return Err(AppError::SlotTaken(taken));
+    }
+    Ok(terms.rate().price(slot))
+}
+
+/// The driver's pending bookings whose money is neither authorised nor collected. On
+/// PostgreSQL the driver's row is locked first, so two concurrent requests of one driver count
+/// one after the other (SQLite's single writer already does that).
+async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64> {
+    let lock = tx.engine().for_update();
+    tx.execute(query(format!("SELECT id FROM users WHERE id = ?{lock}")).bind(driver)).await?;
+    Ok(tx
+        .scalar(
+            query(
+                "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = ? AND b.status = 'pending' AND NOT EXISTS \
+                 (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))",
+            )
+            .bind(driver),
+        )
+        .await?)
+}
+
+/// Creates a booking inside `tx` (one savepoint of a group commit): the idempotency lookup,
+/// every rule, the insert, the owner's notification and the stored answer.
+pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+    if let Some(idem) = &req.idempotency
+        && let Some((_, body)) = idempotency::claim(tx, req.driver, idem, now).await?
+    {
+        let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+        return Ok(Created { booking, replayed: true, notices: Vec::new() });
+    }
+    req.slot.check_bookable(now)?;
+    let driveway = req.driveway.to_string();
+    let terms = bookable_terms(tx, req.driveway).await?;
+    trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
+    if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
+        trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
+    }
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
+    if let Some(expected) = req.expected_total
+        && expected != total.0
+    {
+        let currency = Currency::parse(&terms.currency).unwrap_or_default();
+        return Err(AppError::Api(
+            ErrorCode::PriceMismatch,
+            format!(
+                "the price for this slot is {}, not {}; please review it and book again",
+                format_amount(total, &currency),
+                format_amount(Cents(expected), &currency)
+            ),
+        ));
+    }
+    let prepaid = match &req.stripe_payment_id {
+        None => None,
+        Some(intent) => Some(check_prepayment(tx, intent, &req, &driveway, total).await?),
+    };
+    let booking = Booking {
+        id: Uuid::new_v4(),
+        driveway: req.driveway,
+        driver: req.driver,
+        start_time: req.slot.start(),
+        end_time: req.slot.end(),
+        total_cents: total,
+        currency: Currency::parse(&terms.currency).unwrap_or_default(),
+        status: BookingStatus::Pending,
+        payment_status: PaymentStatus::Pending,
+        stripe_payment_id: req.stripe_payment_id.clone(),
+        special_requests: req.special_requests.clone(),
+        driver_location: req.driver_location.map(|p| LatLng { lat: p.lat(), lng: p.lng() }),
+        created_at: now,
+        updated_at: now,
+    };
+    tx.execute(
+        query(
+            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
+             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(booking.id)
+        .bind(&driveway)
+        .bind(booking.driver)
+        .bind(&terms.owner_id)
+        .bind(to_ms(booking.start_time))
+        .bind(to_ms(booking.end_time))
+        .bind(booking.total_cents.0)
+        .bind(booking.currency.as_str())
+        .bind(booking.status.as_str())
+        .bind(booking.payment_status.as_str())
+        .bind(&booking.stripe_payment_id)
+        .bind(&booking.special_requests)
+        .bind(booking.driver_location.map(|l| l.lat))
+        .bind(booking.driver_location.map(|l| l.lng))
+        .bind(to_ms(now))
+        .bind(to_ms(now)),
+    )
+    .await?;
+    let owner = uuid(&terms.owner_id)?;
+    let notice = notifications::insert(tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
+    let mut notices = vec![notice];
+    let mut booking = booking;
+    if let Some(p) = prepaid {
+        tx.execute(
+            query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
+                .bind(booking.id)
+                .bind(to_ms(now))
+                .bind(&p.intent_id),
+        )
+        .await?;
+        if let Some(change) = PaymentChange::from_status(p.status).filter(|c| *c != PaymentChange::Canceled) {
+            notices.extend(payments::apply_in(tx, None, &p.intent_id, &change, now).await?);
+            if let Some((now_booking, _)) = booking_in(tx, &booking.id.to_string()).await? {
+                booking = now_booking;
+            }
+        }
+    }
+    if let Some(idem) = &req.idempotency {
+        let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
+        idempotency::complete(tx, req.driver, idem, 201, &body).await?;
+    }
+    Ok(Created { booking, replayed: false, notices })
+}
+
+impl Store {
+    /// `409 slot_taken` with the active bookings now in the way of `slot`.
+    pub(crate) async fn slot_taken(&self, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppError {
+        let reader = self.reader();
+        let meeting = meeting_slot(reader.engine(), "start_at, end_at", driveway, slot, except, MAX_CONFLICTS);
+        match reader.fetch_all::<(i64, i64)>(meeting).await {
+            Ok(rows) => AppError::SlotTaken(
+                rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect(),
+            ),
+            Err(e) => AppError::Database(e),
+        }
+    }
+}
+
+/// Checks that a payment made before the booking (a direct intent) is the driver's, unused,
+/// and for exactly this driveway, slot and price.
+async fn check_prepayment(
+    tx: &mut Tx<'_>,
+    intent: &str,
+    req: &BookingRequest,
+    driveway: &str,
+    total: Cents,
+) -> AppResult<PaymentRow> {
+    let lock = tx.engine().for_update();
+    let p = tx
+        .fetch_optional::<PaymentRow>(query(format!("{} WHERE intent_id = ?{lock}", SELECT_PAYMENT)).bind(intent))
+        .await?
+        .filter(|p| p.user_id == req.driver.to_string())
+        .ok_or_else(|| AppError::validation("stripePaymentId does not name a payment of yours"))?;
+    if p.booking_id.is_some() {
+        return Err(AppError::invalid_transition("that payment already belongs to a booking"));
+    }
+    if p.cancel_due || p.refund_due_cents > 0 || p.refunds > 0 || p.status == IntentStatus::Canceled {
+        return Err(AppError::invalid_transition("that payment was given back; pay again for this booking"));
+    }
+    if p.driveway_id != driveway
+        || p.start_at != to_ms(req.slot.start())
+        || p.end_at != to_ms(req.slot.end())
+        || p.amount_cents != total.0
+    {
+        return Err(AppError::Api(
+            ErrorCode::PriceMismatch,
+            "that payment was made for a different driveway, time or price".into(),
+        ));
+    }
+    Ok(p)
+}
