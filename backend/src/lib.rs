@@ -21,8 +21,6 @@ pub mod jobs;
 pub mod notices;
 /// Payments: provider, webhooks, settlement.
 pub mod payments;
-/// A throwaway PostgreSQL server for tests and benchmarks.
-pub mod pgtemp;
 /// Accepting connections, with a header read timeout.
 pub mod serve;
 /// Shared request state.

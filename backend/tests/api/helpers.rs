@@ -6,9 +6,9 @@
 //! pg_ctl in a temporary directory) and that goes away when the binary exits.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use parkway_backend::pgtemp::TempPostgres;
 use parkway_backend::store::db::query;
 use parkway_backend::{Clock, Config, Server};
+use parkway_testkit::pgtemp::TempPostgres;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::OnceLock;

@@ -149,7 +149,7 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
     if options.runs(Part::PostgresBooking) {
         // The cluster's files sit beside the SQLite databases, on the same disk, and commits
         // are fsynced as SQLite's are with sync=full.
-        let postgres = parkway_backend::pgtemp::TempPostgres::start(
+        let postgres = parkway_testkit::pgtemp::TempPostgres::start(
             Some(&bench_dir),
             &[
                 ("max_connections", "200"),

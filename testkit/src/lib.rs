@@ -1,0 +1,7 @@
+//! Tooling for Parkway's tests and benchmarks, never shipped: the backend's API tests and
+//! `cargo xtask bench` use it, the server and the desktop app do not depend on it.
+
+/// A throwaway PostgreSQL server for tests and benchmarks (Unix only: it runs Debian's
+/// PostgreSQL programs through `sh`).
+#[cfg(unix)]
+pub mod pgtemp;
