@@ -4,6 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parkway_core::slot::SlotError;
 use parkway_core::{ApiError, ErrorCode, TimeSlot};
+use std::panic::Location;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -17,9 +18,10 @@ pub enum AppError {
     /// 429 `rate_limited`, with the seconds to wait.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
-    /// 500: a database failure; logged with its cause, never shown.
+    /// 500: a database failure; logged with its cause and where in the code it was met (the
+    /// store operation that failed), never shown.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error, &'static Location<'static>),
     /// 500: anything else unexpected; logged with its cause, never shown.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -66,12 +68,21 @@ impl AppError {
             AppError::RateLimited(_) => {
                 (ErrorCode::RateLimited, ApiError::new(ErrorCode::RateLimited, self.to_string()))
             }
-            AppError::Database(_) | AppError::Internal(_) => (
+            AppError::Database(..) | AppError::Internal(_) => (
                 ErrorCode::Internal,
                 ApiError::new(ErrorCode::Internal, "something went wrong on our side; please try again"),
             ),
         };
         (StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body)
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    /// Called by `?`, so `at` is the line of the `?` that met the error: the operation that
+    /// failed, for the log.
+    #[track_caller]
+    fn from(e: sqlx::Error) -> AppError {
+        AppError::Database(e, Location::caller())
     }
 }
 
@@ -114,7 +125,7 @@ impl From<parkway_core::booking::InvalidTransition> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {
-            AppError::Database(e) => tracing::error!(error = %e, "database error"),
+            AppError::Database(e, at) => tracing::error!(error = %e, at = %at, "database error"),
             AppError::Internal(e) => tracing::error!(error = format!("{e:#}"), "internal error"),
             _ => {}
         }
@@ -124,5 +135,27 @@ impl IntoResponse for AppError {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line of the `?` in `failing_operation`.
+    const FAILING_LINE: u32 = line!() + 3;
+
+    fn failing_operation() -> AppResult<()> {
+        Err(sqlx::Error::RowNotFound)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_database_error_names_the_line_that_met_it_and_shows_nothing() {
+        let Err(AppError::Database(_, at)) = failing_operation() else { panic!("not a database error") };
+        assert!(at.file().ends_with("error.rs") && at.line() == FAILING_LINE, "located at {at}, not at the `?`");
+        let (status, body) = AppError::Database(sqlx::Error::RowNotFound, at).to_parts();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.message.contains("row"), "the cause leaked: {}", body.message);
     }
 }

@@ -91,13 +91,14 @@ impl Server {
         // On PostgreSQL several instances may serve one database: notifications fan out through
         // it, and the auth rate limit is counted in it.
         let (hub, fanout, auth_limit) = match store.postgres() {
-            Some(pool) => {
+            Some(postgres) => {
                 let registry = Arc::new(hub::Registry::default());
-                let started = hub::postgres::start(store.clone(), pool.clone(), registry.clone(), stopped.clone());
+                let started =
+                    hub::postgres::start(store.clone(), postgres.pool().clone(), registry.clone(), stopped.clone());
                 (
                     hub::Hub::with_fanout(registry, started.fanout),
                     vec![started.sender, started.listener],
-                    AuthRateLimit::shared(store.clone(), config.auth_rate_per_min),
+                    AuthRateLimit::shared(postgres, config.auth_rate_per_min),
                 )
             }
             None => (hub::Hub::default(), Vec::new(), AuthRateLimit::new(config.auth_rate_per_min)),

@@ -1,5 +1,5 @@
 use crate::error::AppError;
-use crate::store::Store;
+use crate::store::PostgresStore;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
@@ -18,7 +18,7 @@ enum Limit {
     /// Counted in this process: enough for one instance (SQLite).
     Local(Arc<DefaultKeyedRateLimiter<IpAddr>>),
     /// Counted in the database, so the limit holds across every instance (PostgreSQL).
-    Shared { store: Store, per_minute: NonZeroU32 },
+    Shared { store: PostgresStore, per_minute: NonZeroU32 },
 }
 
 impl std::fmt::Debug for AuthRateLimit {
@@ -42,7 +42,7 @@ impl AuthRateLimit {
 
     /// `per_minute` attempts per address, counted in the store's database so that every
     /// instance sharing it shares the limit; 0 turns the limit off.
-    pub fn shared(store: Store, per_minute: u32) -> AuthRateLimit {
+    pub fn shared(store: PostgresStore, per_minute: u32) -> AuthRateLimit {
         match NonZeroU32::new(per_minute) {
             None => AuthRateLimit(Limit::Off),
             Some(per_minute) => AuthRateLimit(Limit::Shared { store, per_minute }),

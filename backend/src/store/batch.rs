@@ -82,9 +82,9 @@ async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
     let mut results = Vec::with_capacity(batch.len());
     for job in &batch {
         let result = match tx.savepoint().await {
-            Err(e) => Err(AppError::Database(e)),
+            Err(e) => Err(AppError::from(e)),
             Ok(mut savepoint) => match create_booking_in(&mut savepoint, job.req.clone(), job.now).await {
-                Ok(created) => savepoint.commit().await.map(|()| created).map_err(AppError::Database),
+                Ok(created) => savepoint.commit().await.map(|()| created).map_err(AppError::from),
                 Err(refused) => {
                     let _ = savepoint.rollback().await;
                     Err(refused)
@@ -130,17 +130,17 @@ impl Store {
             let mut tx = self.begin_write().await?;
             let result = create_booking_in(&mut tx, req.clone(), now).await;
             let result = match result {
-                Ok(created) => tx.commit().await.map(|()| created).map_err(AppError::Database),
+                Ok(created) => tx.commit().await.map(|()| created).map_err(AppError::from),
                 Err(refused) => {
                     let _ = tx.rollback().await;
                     Err(refused)
                 }
             };
             match result {
-                Err(AppError::Database(e)) if is_exclusion_violation(&e) => {
+                Err(AppError::Database(e, _)) if is_exclusion_violation(&e) => {
                     return Err(self.slot_taken(&req.driveway.to_string(), &req.slot, None).await);
                 }
-                Err(AppError::Database(e)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => attempt += 1,
+                Err(AppError::Database(e, _)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => attempt += 1,
                 other => return other,
             }
         }

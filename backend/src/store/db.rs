@@ -117,12 +117,19 @@ impl Query {
     }
 
     /// The text with `?` numbered as PostgreSQL wants (`$1`, `$2`, …), leaving quoted text and
-    /// identifiers alone.
-    fn numbered(&self) -> String {
+    /// identifiers alone. The lexer knows quotes and nothing else, so what it cannot read
+    /// safely is refused rather than numbered wrongly: comments, `$` (dollar quoting, numbered
+    /// placeholders), PostgreSQL's `?|`, `?&`, `?-` and `?#` operators, an unclosed quote, and
+    /// a count of placeholders other than the count of arguments. Both engines check, so a
+    /// statement refused on one is refused on the other.
+    fn numbered(&self) -> Result<String, sqlx::Error> {
+        let refuse = |why: &str| Err(sqlx::Error::InvalidArgument(format!("statement not run: {why}")));
         let mut out = String::with_capacity(self.sql.len() + 8);
         let mut n = 0;
         let mut quote: Option<char> = None;
-        for c in self.sql.chars() {
+        let mut chars = self.sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            let next = chars.peek().copied();
             match (quote, c) {
                 (None, '\'' | '"') => {
                     quote = Some(c);
@@ -132,6 +139,10 @@ impl Query {
                     quote = None;
                     out.push(c);
                 }
+                (None, '-') if next == Some('-') => return refuse("a comment"),
+                (None, '/') if next == Some('*') => return refuse("a comment"),
+                (None, '$') => return refuse("a `$` outside quotes"),
+                (None, '?') if matches!(next, Some('|' | '&' | '-' | '#')) => return refuse("a `?` operator"),
                 (None, '?') => {
                     n += 1;
                     out.push('$');
@@ -140,7 +151,13 @@ impl Query {
                 _ => out.push(c),
             }
         }
-        out
+        if quote.is_some() {
+            return refuse("an unclosed quote");
+        }
+        if n != self.args.len() {
+            return refuse(&format!("{n} placeholders for {} arguments", self.args.len()));
+        }
+        Ok(out)
     }
 }
 
@@ -173,20 +190,22 @@ macro_rules! on_engine {
         let q: &Query = &$q;
         match $conn {
             Conn::SqlitePool($ex) => {
+                q.numbered()?;
                 let ($sql, $args) = (&*q.sql, q.sqlite_args()?);
                 $body
             }
             Conn::Sqlite($ex) => {
+                q.numbered()?;
                 let ($sql, $args) = (&*q.sql, q.sqlite_args()?);
                 $body
             }
             Conn::PostgresPool($ex) => {
-                let text = q.numbered();
+                let text = q.numbered()?;
                 let ($sql, $args) = (text.as_str(), q.postgres_args()?);
                 $body
             }
             Conn::Postgres($ex) => {
-                let text = q.numbered();
+                let text = q.numbered()?;
                 let ($sql, $args) = (text.as_str(), q.postgres_args()?);
                 $body
             }
@@ -397,7 +416,29 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_outside_quotes() {
-        let q = query("SELECT '?', \"a?\" FROM t WHERE a = ? AND b IN (?, ?)");
-        assert_eq!(q.numbered(), "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b IN ($2, $3)");
+        let q = query("SELECT '?', \"a?\" FROM t WHERE a = ? AND b IN (?, ?)").bind(1_i64).bind(2_i64).bind(3_i64);
+        assert_eq!(q.numbered().expect("lexed"), "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b IN ($2, $3)");
+        let q = query("SELECT 'it''s -- not a comment', $$ FROM t WHERE a = ?".replace("$$", "'$'")).bind(1_i64);
+        assert_eq!(q.numbered().expect("lexed"), "SELECT 'it''s -- not a comment', '$' FROM t WHERE a = $1");
+    }
+
+    #[test]
+    fn what_the_lexer_cannot_read_is_refused_not_renumbered() {
+        for sql in [
+            "SELECT 1 -- is this ? a placeholder",
+            "SELECT /* ? */ 1",
+            "SELECT $$?$$",
+            "SELECT a FROM t WHERE a = $1",
+            "SELECT data ?| array['a'] FROM t",
+            "SELECT data ?& array['a'] FROM t",
+            "SELECT 'unclosed ?",
+        ] {
+            assert!(
+                matches!(query(sql).bind(1_i64).numbered(), Err(sqlx::Error::InvalidArgument(_))),
+                "{sql} was numbered"
+            );
+        }
+        assert!(query("SELECT ?, ?").bind(1_i64).numbered().is_err(), "a missing argument went unnoticed");
+        assert!(query("SELECT ?").bind(1_i64).bind(2_i64).numbered().is_err(), "an extra argument went unnoticed");
     }
 }

@@ -2,14 +2,16 @@
 //! placeholders against [`super::db`]; the pieces of text that differ between the two engines
 //! come from here, so porting the store to a third engine starts by reading this file.
 //!
-//! The differences that are more than a word live beside their statement, as a `match` on
-//! [`Engine`], each with the reason: the slot-overlap query ([`super::rows::meeting_slot`]:
-//! GiST range overlap against an ordered index prefix), the map search (R*Tree virtual table
-//! against a GiST index, in `driveways`), the owner metrics, the catch-up's lock wait
-//! (`notifications`), and the advisory locks ([`super::locks`], PostgreSQL only, since SQLite's
-//! single writer already orders every write).
+//! Whole statements that differ are here too: the slot-overlap query (GiST range overlap
+//! against an ordered index prefix), the map search (R*Tree virtual table against a GiST
+//! index), and the owner metrics. What differs in behaviour rather than text stays beside its
+//! reason: the catch-up's lock wait (`notifications`), the advisory locks ([`super::locks`],
+//! PostgreSQL only, since SQLite's single writer already orders every write), and what only
+//! PostgreSQL has ([`super::PostgresStore`]).
 
-use super::db::Engine;
+use super::db::{Engine, Query, query, to_ms};
+use parkway_core::geo::BoundingBox;
+use parkway_core::slot::TimeSlot;
 
 impl Engine {
     /// What a read that precedes a write in the same transaction appends to lock the rows it
@@ -45,6 +47,140 @@ impl Engine {
         match self {
             Engine::Sqlite => format!("{alias}.rowid"),
             Engine::Postgres => format!("{alias}.seq"),
+        }
+    }
+
+    /// Active bookings of one driveway meeting a slot `[s, e)` (other than `except`), at most
+    /// `limit` of them, oldest first.
+    ///
+    /// On PostgreSQL the condition is the exclusion constraint's own range overlap, so its GiST index
+    /// narrows on the driveway and the time together. On SQLite, active bookings of one driveway
+    /// never overlap one another (its single writer checks every change), so ordered by their end
+    /// they are also ordered by their start: those meeting `[s, e)` are the first ones ending after
+    /// `s`, up to the first that starts at or after `e`, and the inner query reads just those from
+    /// the index on `(driveway_id, end_at)`.
+    ///
+    /// Written as `end_at > s AND start_at < e` on PostgreSQL, the check could read every later
+    /// booking of the driveway, and the planner was seen to answer it from the GiST index by driveway
+    /// alone (a driveway busy since the last ANALYZE looks nearly empty to it), reading all of a busy
+    /// driveway's bookings on each check: every booking slower than the last.
+    pub fn meeting_slot(
+        self,
+        columns: &str,
+        driveway: &str,
+        slot: &TimeSlot,
+        except: Option<&str>,
+        limit: usize,
+    ) -> Query {
+        let (start, end) = (to_ms(slot.start()), to_ms(slot.end()));
+        match self {
+            Engine::Postgres => query(format!(
+                "SELECT {columns} FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
+                 AND int8range(start_at, end_at) && int8range(?, ?) AND id != ? ORDER BY start_at LIMIT {limit}"
+            ))
+            .bind(driveway)
+            .bind(start)
+            .bind(end)
+            .bind(except.unwrap_or("")),
+            Engine::Sqlite => query(format!(
+                "SELECT {columns} FROM (SELECT {columns} FROM bookings WHERE driveway_id = ? \
+                 AND status IN ('pending', 'confirmed') AND end_at > ? AND id != ? ORDER BY end_at LIMIT {limit}) meeting \
+                 WHERE start_at < ? ORDER BY start_at"
+            ))
+            .bind(driveway)
+            .bind(start)
+            .bind(except.unwrap_or(""))
+            .bind(end),
+        }
+    }
+
+    /// Positions (and, with `priced`, hourly prices) of the live driveways in a box, straight
+    /// from the spatial index, at most `limit`: `(seq, lat, lng, price)`. SQLite reads its
+    /// R*Tree (single-precision, rounded outwards, so within about a metre); PostgreSQL's
+    /// `position` is point(lng, lat), and `<@ box` is answered by the partial GiST index.
+    pub fn driveways_in_box(self, b: &BoundingBox, priced: bool, limit: i64) -> Query {
+        match self {
+            Engine::Sqlite => {
+                let price = if priced {
+                    "(SELECT d.price_per_hour_cents FROM driveways d WHERE d.seq = r.seq)"
+                } else {
+                    "NULL"
+                };
+                query(format!(
+                    "SELECT r.seq, (r.min_lat + r.max_lat) / 2, (r.min_lng + r.max_lng) / 2, {price} \
+                     FROM driveways_rtree r \
+                     WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lng >= ? AND r.min_lng <= ? LIMIT ?"
+                ))
+                .bind(b.min_lat)
+                .bind(b.max_lat)
+                .bind(b.min_lng)
+                .bind(b.max_lng)
+                .bind(limit)
+            }
+            Engine::Postgres => {
+                let price = if priced { "price_per_hour_cents" } else { "NULL::bigint" };
+                query(format!(
+                    "SELECT seq, position[1], position[0], {price} FROM driveways \
+                     WHERE position <@ box(point(?, ?), point(?, ?)) AND deleted_at IS NULL LIMIT ?"
+                ))
+                .bind(b.min_lng)
+                .bind(b.min_lat)
+                .bind(b.max_lng)
+                .bind(b.max_lat)
+                .bind(limit)
+            }
+        }
+    }
+
+    /// Appends to a statement over `driveways d` the condition "no active booking meets
+    /// `slot`", with its arguments. The same conditions as [`Engine::meeting_slot`], for the
+    /// same reasons: on SQLite the first active booking to end after the start decides (free
+    /// when it begins at or after the end, or there is none).
+    pub fn free_during(self, sql: &mut String, args: &mut Vec<i64>, slot: &TimeSlot) {
+        let (start, end) = (to_ms(slot.start()), to_ms(slot.end()));
+        match self {
+            Engine::Postgres => {
+                sql.push_str(
+                    " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
+                     AND k.status IN ('pending', 'confirmed') AND int8range(k.start_at, k.end_at) && int8range(?, ?))",
+                );
+                args.extend([start, end]);
+            }
+            Engine::Sqlite => {
+                sql.push_str(
+                    " AND COALESCE((SELECT k.start_at FROM bookings k WHERE k.driveway_id = d.id \
+                     AND k.status IN ('pending', 'confirmed') AND k.end_at > ? ORDER BY k.end_at LIMIT 1), ?) >= ?",
+                );
+                args.extend([start, end, end]);
+            }
+        }
+    }
+
+    /// The owner's figures over every booking of theirs, one row: `bookings, confirmed,
+    /// cancelled, completed, revenue, paid, minutes`. SQLite sums booleans; PostgreSQL counts
+    /// with a filter, and its sums and averages come back as numerics unless cast.
+    pub fn owner_metrics(self) -> &'static str {
+        match self {
+            Engine::Sqlite => {
+                "SELECT COUNT(*) AS bookings, \
+                   COALESCE(SUM(status = 'confirmed'), 0) AS confirmed, \
+                   COALESCE(SUM(status = 'cancelled'), 0) AS cancelled, \
+                   COALESCE(SUM(status = 'completed'), 0) AS completed, \
+                   COALESCE(SUM(CASE WHEN payment_status IN ('paid', 'refunded') THEN total_cents - refunded_cents ELSE 0 END), 0) AS revenue, \
+                   COALESCE(SUM(payment_status IN ('paid', 'refunded')), 0) AS paid, \
+                   COALESCE(AVG((end_at - start_at) / 60000.0), 0.0) AS minutes \
+                 FROM bookings WHERE owner_id = ?"
+            }
+            Engine::Postgres => {
+                "SELECT COUNT(*) AS bookings, \
+                   COUNT(*) FILTER (WHERE status = 'confirmed') AS confirmed, \
+                   COUNT(*) FILTER (WHERE status = 'cancelled') AS cancelled, \
+                   COUNT(*) FILTER (WHERE status = 'completed') AS completed, \
+                   COALESCE(SUM(total_cents - refunded_cents) FILTER (WHERE payment_status IN ('paid', 'refunded')), 0)::BIGINT AS revenue, \
+                   COUNT(*) FILTER (WHERE payment_status IN ('paid', 'refunded')) AS paid, \
+                   COALESCE(AVG((end_at - start_at) / 60000.0), 0.0)::DOUBLE PRECISION AS minutes \
+                 FROM bookings WHERE owner_id = ?"
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 use super::db::{Engine, from_ms, query, to_ms, uuid};
-use super::{Store, locks, rows};
+use super::{Store, locks};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::api::Driveway;
@@ -270,8 +270,7 @@ impl Store {
         let most = minutes / slot::MIN_DURATION_MINUTES as usize + 2;
         let reader = self.reader();
         let window = TimeSlot::new(from, to)?;
-        let meeting =
-            rows::meeting_slot(reader.engine(), "start_at, end_at", &driveway.to_string(), &window, None, most);
+        let meeting = reader.engine().meeting_slot("start_at, end_at", &driveway.to_string(), &window, None, most);
         let rows: Vec<(i64, i64)> = reader.fetch_all(meeting).await?;
         Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
     }
@@ -319,37 +318,8 @@ impl Store {
         let b = &filter.bbox;
         let priced = filter.max_price_per_hour.is_some();
         let budget = i64::try_from(CANDIDATE_BUDGET + 1).unwrap_or(i64::MAX);
-        let in_box = match self.engine() {
-            Engine::Sqlite => {
-                let price = if priced {
-                    "(SELECT d.price_per_hour_cents FROM driveways d WHERE d.seq = r.seq)"
-                } else {
-                    "NULL"
-                };
-                query(format!(
-                    "SELECT r.seq, (r.min_lat + r.max_lat) / 2, (r.min_lng + r.max_lng) / 2, {price} \
-                     FROM driveways_rtree r \
-                     WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lng >= ? AND r.min_lng <= ? LIMIT ?"
-                ))
-                .bind(b.min_lat)
-                .bind(b.max_lat)
-                .bind(b.min_lng)
-                .bind(b.max_lng)
-            }
-            // `position` is point(lng, lat); `<@ box` is answered by the partial GiST index.
-            Engine::Postgres => {
-                let price = if priced { "price_per_hour_cents" } else { "NULL::bigint" };
-                query(format!(
-                    "SELECT seq, position[1], position[0], {price} FROM driveways \
-                     WHERE position <@ box(point(?, ?), point(?, ?)) AND deleted_at IS NULL LIMIT ?"
-                ))
-                .bind(b.min_lng)
-                .bind(b.min_lat)
-                .bind(b.max_lng)
-                .bind(b.max_lat)
-            }
-        };
-        let mut points: Vec<(i64, f64, f64, Option<i64>)> = self.reader().fetch_all(in_box.bind(budget)).await?;
+        let in_box = self.engine().driveways_in_box(b, priced, budget);
+        let mut points: Vec<(i64, f64, f64, Option<i64>)> = self.reader().fetch_all(in_box).await?;
         let mut truncated = points.len() > CANDIDATE_BUDGET;
         points.truncate(CANDIDATE_BUDGET);
         if let Some(max) = filter.max_price_per_hour {
@@ -380,20 +350,9 @@ impl Store {
             if filter.max_price_per_hour.is_some() {
                 sql.push_str(" AND d.price_per_hour_cents <= ?");
             }
-            if filter.free_during.is_some() {
-                // The same conditions as `rows::meeting_slot`, for the same reasons: on
-                // SQLite the first active booking to end after the start decides (free when it
-                // begins at or after the end, or there is none).
-                sql.push_str(match self.engine() {
-                    Engine::Postgres => {
-                        " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
-                         AND k.status IN ('pending', 'confirmed') AND int8range(k.start_at, k.end_at) && int8range(?, ?))"
-                    }
-                    Engine::Sqlite => {
-                        " AND COALESCE((SELECT k.start_at FROM bookings k WHERE k.driveway_id = d.id \
-                         AND k.status IN ('pending', 'confirmed') AND k.end_at > ? ORDER BY k.end_at LIMIT 1), ?) >= ?"
-                    }
-                });
+            let mut free_args = Vec::new();
+            if let Some(slot) = &filter.free_during {
+                self.engine().free_during(&mut sql, &mut free_args, slot);
             }
             let mut q = query(sql);
             for (_, seq) in chunk {
@@ -402,11 +361,8 @@ impl Store {
             if let Some(max) = filter.max_price_per_hour {
                 q = q.bind(max);
             }
-            if let Some(slot) = filter.free_during {
-                q = q.bind(to_ms(slot.start())).bind(to_ms(slot.end()));
-                if self.engine() == Engine::Sqlite {
-                    q = q.bind(to_ms(slot.end()));
-                }
+            for arg in free_args {
+                q = q.bind(arg);
             }
             let rows: Vec<SeqRow> = self.reader().fetch_all(q).await?;
             let mut by_seq: std::collections::HashMap<i64, DrivewayRow> =

@@ -1,5 +1,5 @@
 use super::Store;
-use super::db::{Engine, query};
+use super::db::query;
 use crate::error::AppResult;
 use parkway_core::api::OwnerMetrics;
 use parkway_core::money::Cents;
@@ -19,30 +19,7 @@ struct Totals {
 impl Store {
     /// Figures over every booking on the owner's driveways.
     pub async fn owner_metrics(&self, owner: Uuid) -> AppResult<OwnerMetrics> {
-        // The same figures in each dialect: SQLite sums booleans; PostgreSQL counts with a
-        // filter, and its sums and averages come back as numerics unless cast.
-        let sql = match self.engine() {
-            Engine::Sqlite => {
-                "SELECT COUNT(*) AS bookings, \
-                   COALESCE(SUM(status = 'confirmed'), 0) AS confirmed, \
-                   COALESCE(SUM(status = 'cancelled'), 0) AS cancelled, \
-                   COALESCE(SUM(status = 'completed'), 0) AS completed, \
-                   COALESCE(SUM(CASE WHEN payment_status IN ('paid', 'refunded') THEN total_cents - refunded_cents ELSE 0 END), 0) AS revenue, \
-                   COALESCE(SUM(payment_status IN ('paid', 'refunded')), 0) AS paid, \
-                   COALESCE(AVG((end_at - start_at) / 60000.0), 0.0) AS minutes \
-                 FROM bookings WHERE owner_id = ?"
-            }
-            Engine::Postgres => {
-                "SELECT COUNT(*) AS bookings, \
-                   COUNT(*) FILTER (WHERE status = 'confirmed') AS confirmed, \
-                   COUNT(*) FILTER (WHERE status = 'cancelled') AS cancelled, \
-                   COUNT(*) FILTER (WHERE status = 'completed') AS completed, \
-                   COALESCE(SUM(total_cents - refunded_cents) FILTER (WHERE payment_status IN ('paid', 'refunded')), 0)::BIGINT AS revenue, \
-                   COUNT(*) FILTER (WHERE payment_status IN ('paid', 'refunded')) AS paid, \
-                   COALESCE(AVG((end_at - start_at) / 60000.0), 0.0)::DOUBLE PRECISION AS minutes \
-                 FROM bookings WHERE owner_id = ?"
-            }
-        };
+        let sql = self.engine().owner_metrics();
         let t: Totals = self.reader().fetch_one(query(sql).bind(owner)).await?;
         let rate = |n: i64| if t.bookings == 0 { 0.0 } else { n as f64 / t.bookings as f64 };
         Ok(OwnerMetrics {

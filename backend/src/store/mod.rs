@@ -56,6 +56,26 @@ use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A store known to run on PostgreSQL: what exists only there (LISTEN/NOTIFY, the rate limit
+/// shared by every instance) is offered on this type, so a SQLite store cannot reach it.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    store: Store,
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// The whole store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The PostgreSQL pool (LISTEN/NOTIFY needs its own connections from it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
 /// The SQLite migrations in `migrations/sqlite/`, embedded in the binary.
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 /// The PostgreSQL migrations in `migrations/postgres/`, embedded in the binary.
@@ -176,10 +196,10 @@ impl Store {
         &self.read
     }
 
-    /// The PostgreSQL pool, for what only PostgreSQL offers (LISTEN/NOTIFY).
-    pub fn postgres(&self) -> Option<&PgPool> {
+    /// The store on PostgreSQL, with what only PostgreSQL offers; `None` on SQLite.
+    pub fn postgres(&self) -> Option<PostgresStore> {
         match &self.write {
-            Writer::Postgres { pool } => Some(pool),
+            Writer::Postgres { pool } => Some(PostgresStore { store: self.clone(), pool: pool.clone() }),
             Writer::Sqlite { .. } => None,
         }
     }

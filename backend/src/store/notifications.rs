@@ -118,7 +118,7 @@ impl Store {
                             "new notifications are being written; try again in a moment".into(),
                         )
                     } else {
-                        AppError::Database(e)
+                        AppError::from(e)
                     });
                 }
                 // Read after the lock is held: READ COMMITTED takes a new snapshot per statement.

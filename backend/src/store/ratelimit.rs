@@ -8,9 +8,9 @@
 //! of now. One upsert decides and records the attempt, so two instances can never both spend
 //! the last token. Time is the database's clock, the same for every instance.
 
-use super::Store;
-use super::db::{Engine, Tx, query};
-use crate::error::{AppError, AppResult};
+use super::PostgresStore;
+use super::db::{Tx, query};
+use crate::error::AppResult;
 use std::num::NonZeroU32;
 
 /// The bucket refills over this window, in ms.
@@ -18,15 +18,13 @@ const WINDOW_MS: i64 = 60_000;
 /// "Now" in ms by the database's clock.
 const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)";
 
-impl Store {
+impl PostgresStore {
     /// Takes one attempt for `key` (a client address) under a limit of `per_minute`: `None`
-    /// when allowed, else the seconds to wait. PostgreSQL only.
+    /// when allowed, else the seconds to wait.
     pub async fn take_attempt(&self, key: &str, per_minute: NonZeroU32) -> AppResult<Option<u64>> {
-        if self.engine() != Engine::Postgres {
-            return Err(AppError::Internal(anyhow::anyhow!("the shared rate limit needs PostgreSQL")));
-        }
         let interval = WINDOW_MS / i64::from(per_minute.get());
         let allowed: Option<i64> = self
+            .store()
             .reader()
             .scalar_optional(
                 query(format!(
@@ -45,6 +43,7 @@ impl Store {
             return Ok(None);
         }
         let ahead: i64 = self
+            .store()
             .reader()
             .scalar_optional(query(format!("SELECT tat - {NOW_MS} FROM auth_attempts WHERE key = ?")).bind(key))
             .await?

@@ -2,7 +2,7 @@
 //! booking with its row locked, moving its status compare-and-swap, a driveway's booking terms,
 //! and the active bookings meeting a slot.
 
-use super::db::{Engine, Query, Tx, from_ms, query, to_ms, uuid};
+use super::db::{Tx, from_ms, query, to_ms, uuid};
 use super::locks::{self, Subject};
 use crate::error::{AppError, AppResult};
 use crate::notices::About;
@@ -14,7 +14,6 @@ use parkway_core::booking::BookingStatus;
 use parkway_core::money::{Cents, Currency};
 use parkway_core::payment::{CaptureMethod, IntentStatus};
 use parkway_core::pricing::Rate;
-use parkway_core::slot::TimeSlot;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -145,50 +144,6 @@ pub(crate) async fn bookable_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult
     )
     .await?
     .ok_or_else(|| AppError::not_found("driveway"))
-}
-
-/// Active bookings of one driveway meeting a slot `[s, e)` (other than `except`), at most
-/// `limit` of them, oldest first.
-///
-/// On PostgreSQL the condition is the exclusion constraint's own range overlap, so its GiST index
-/// narrows on the driveway and the time together. On SQLite, active bookings of one driveway
-/// never overlap one another (its single writer checks every change), so ordered by their end
-/// they are also ordered by their start: those meeting `[s, e)` are the first ones ending after
-/// `s`, up to the first that starts at or after `e`, and the inner query reads just those from
-/// the index on `(driveway_id, end_at)`.
-///
-/// Written as `end_at > s AND start_at < e` on PostgreSQL, the check could read every later
-/// booking of the driveway, and the planner was seen to answer it from the GiST index by driveway
-/// alone (a driveway busy since the last ANALYZE looks nearly empty to it), reading all of a busy
-/// driveway's bookings on each check: every booking slower than the last.
-pub(crate) fn meeting_slot(
-    engine: Engine,
-    columns: &str,
-    driveway: &str,
-    slot: &TimeSlot,
-    except: Option<&str>,
-    limit: usize,
-) -> Query {
-    let (start, end) = (to_ms(slot.start()), to_ms(slot.end()));
-    match engine {
-        Engine::Postgres => query(format!(
-            "SELECT {columns} FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
-             AND int8range(start_at, end_at) && int8range(?, ?) AND id != ? ORDER BY start_at LIMIT {limit}"
-        ))
-        .bind(driveway)
-        .bind(start)
-        .bind(end)
-        .bind(except.unwrap_or("")),
-        Engine::Sqlite => query(format!(
-            "SELECT {columns} FROM (SELECT {columns} FROM bookings WHERE driveway_id = ? \
-             AND status IN ('pending', 'confirmed') AND end_at > ? AND id != ? ORDER BY end_at LIMIT {limit}) meeting \
-             WHERE start_at < ? ORDER BY start_at"
-        ))
-        .bind(driveway)
-        .bind(start)
-        .bind(except.unwrap_or(""))
-        .bind(end),
-    }
 }
 
 /// A booking and its owner, its row locked against other writers until `tx` ends.

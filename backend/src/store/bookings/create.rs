@@ -5,7 +5,7 @@ use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency;
 use crate::store::notifications;
 use crate::store::payments::{self, PaymentChange};
-use crate::store::rows::{DrivewayTerms, PaymentRow, SELECT_PAYMENT, bookable_terms, booking_in, meeting_slot};
+use crate::store::rows::{DrivewayTerms, PaymentRow, SELECT_PAYMENT, bookable_terms, booking_in};
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, LatLng};
@@ -22,7 +22,7 @@ const MAX_CONFLICTS: usize = 20;
 /// Active bookings of `driveway` overlapping `slot`, other than `except`.
 async fn conflicts(tx: &mut Tx<'_>, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppResult<Vec<TimeSlot>> {
     let rows: Vec<(i64, i64)> =
-        tx.fetch_all(meeting_slot(tx.engine(), "start_at, end_at", driveway, slot, except, MAX_CONFLICTS)).await?;
+        tx.fetch_all(tx.engine().meeting_slot("start_at, end_at", driveway, slot, except, MAX_CONFLICTS)).await?;
     Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
 }
 
@@ -168,12 +168,12 @@ impl Store {
     /// `409 slot_taken` with the active bookings now in the way of `slot`.
     pub(crate) async fn slot_taken(&self, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppError {
         let reader = self.reader();
-        let meeting = meeting_slot(reader.engine(), "start_at, end_at", driveway, slot, except, MAX_CONFLICTS);
+        let meeting = reader.engine().meeting_slot("start_at, end_at", driveway, slot, except, MAX_CONFLICTS);
         match reader.fetch_all::<(i64, i64)>(meeting).await {
             Ok(rows) => AppError::SlotTaken(
                 rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect(),
             ),
-            Err(e) => AppError::Database(e),
+            Err(e) => AppError::from(e),
         }
     }
 }
