@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Every error code the API answers with. The HTTP status is part of the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Every error code the API answers with. The HTTP status is part of the code. Clients decode a
+/// code they do not know (from a newer server) as [`ErrorCode::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: a field is missing, has the wrong type or breaks a limit.
     ValidationFailed,
@@ -17,6 +19,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such resource, or it belongs to someone else.
     NotFound,
+    /// 405: the route exists but does not accept that method.
+    MethodNotAllowed,
     /// 409: the email is registered already.
     EmailTaken,
     /// 409: another booking holds part of the slot.
@@ -42,10 +46,38 @@ pub enum ErrorCode {
     /// 500: something went wrong on our side.
     Internal,
     /// 503: a dependency (database, payment provider) is not answering.
+    #[serde(rename = "service_unavailable")]
     Unavailable503,
+    /// A code this client does not know; the server never sends it. Treated as a 500.
+    #[serde(other)]
+    Unknown,
 }
 
 impl ErrorCode {
+    /// Every code the server sends.
+    pub const ALL: [ErrorCode; 20] = [
+        ErrorCode::ValidationFailed,
+        ErrorCode::InvalidTimeRange,
+        ErrorCode::SelfBooking,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::EmailTaken,
+        ErrorCode::SlotTaken,
+        ErrorCode::Unavailable,
+        ErrorCode::InvalidTransition,
+        ErrorCode::PriceMismatch,
+        ErrorCode::PriceLocked,
+        ErrorCode::HoldLimit,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::PaymentRequired,
+        ErrorCode::RateLimited,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable503,
+    ];
+
     /// The HTTP status code that goes with this error.
     pub fn status(self) -> u16 {
         use ErrorCode::*;
@@ -55,11 +87,12 @@ impl ErrorCode {
             PaymentRequired => 402,
             Forbidden => 403,
             NotFound => 404,
+            MethodNotAllowed => 405,
             EmailTaken | SlotTaken | Unavailable | InvalidTransition | PriceMismatch | PriceLocked | HoldLimit => 409,
             PayloadTooLarge => 413,
             IdempotencyKeyReused => 422,
             RateLimited => 429,
-            Internal => 500,
+            Internal | Unknown => 500,
             Unavailable503 => 503,
         }
     }
@@ -74,6 +107,7 @@ impl ErrorCode {
             Unauthorized => "unauthorized",
             Forbidden => "forbidden",
             NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
             EmailTaken => "email_taken",
             SlotTaken => "slot_taken",
             Unavailable => "unavailable",
@@ -87,6 +121,7 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             Internal => "internal",
             Unavailable503 => "service_unavailable",
+            Unknown => "unknown",
         }
     }
 }
@@ -96,7 +131,7 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// The machine-readable code.
-    pub error: String,
+    pub error: ErrorCode,
     /// A sentence for a person.
     pub message: String,
     /// For `slot_taken`: the bookings in the way (times only, no driver data).
@@ -107,7 +142,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error body with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { error: code.as_str().to_owned(), message: message.into(), conflicts: None }
+        ApiError { error: code, message: message.into(), conflicts: None }
     }
 }
 
@@ -118,3 +153,26 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_travel_by_their_contract_names() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).expect("JSON");
+            assert_eq!(json, serde_json::json!(code.as_str()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(json).expect("decoded"), code);
+        }
+    }
+
+    #[test]
+    fn a_body_with_a_code_from_a_newer_server_still_reads() {
+        let body: ApiError =
+            serde_json::from_str(r#"{"error":"vehicle_required","message":"add a plate"}"#).expect("decoded");
+        assert_eq!(body.error, ErrorCode::Unknown);
+        assert_eq!(body.message, "add a plate");
+        assert_eq!(body.error.status(), 500);
+    }
+}

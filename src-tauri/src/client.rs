@@ -7,6 +7,7 @@
 //! reports each new pair on [`BackendClient::watch_tokens`] so the app can keep it.
 
 use crate::error::{Error, Result};
+use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, Driveway, Items, NewBooking, Notification, SearchItem};
 use parkway_core::slot::TimeSlot;
 use reqwest::Method;
@@ -202,7 +203,7 @@ impl BackendClient {
         }
         Err(Error::Api {
             status,
-            code: value["error"].as_str().unwrap_or("internal").to_owned(),
+            code: serde_json::from_value(value["error"].clone()).unwrap_or(ErrorCode::Internal),
             message: value["message"].as_str().unwrap_or("the server refused the request").to_owned(),
         })
     }

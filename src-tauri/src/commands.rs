@@ -3,11 +3,12 @@
 
 use crate::client::Tokens;
 use crate::error::{Error, Result};
-use crate::local::OutboxItem;
+use crate::local::{OutboxItem, OutboxState};
 use crate::location::{self, Position};
 use crate::startup::Startup;
 use crate::state::AppState;
 use chrono::Utc;
+use parkway_core::ErrorCode;
 use parkway_core::api::NewBooking;
 use reqwest::Method;
 use serde::Serialize;
@@ -128,8 +129,8 @@ pub async fn api(
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookOutcome {
-    /// `synced` (booked now) or `queued` (saved offline).
-    pub state: &'static str,
+    /// `Synced` (booked now) or `Queued` (saved offline).
+    pub state: OutboxState,
     /// The booking when synced.
     pub booking: Option<Value>,
     /// The outbox item when queued.
@@ -157,14 +158,14 @@ pub async fn book(
     // The outbox sends a request under the name of whoever made it, never another's.
     let user = state.client.user().ok_or_else(|| Error::Api {
         status: 401,
-        code: "unauthorized".into(),
+        code: ErrorCode::Unauthorized,
         message: "sign in to book".into(),
     })?;
     match state.client.create_booking(&request, key).await {
         Ok(booking) => {
             state.store.cache_booking(user, &booking, None, Utc::now()).await?;
             Ok(BookOutcome {
-                state: "synced",
+                state: OutboxState::Synced,
                 booking: serde_json::to_value(&booking).ok(),
                 item: None,
                 message: "Booked.".into(),
@@ -175,7 +176,7 @@ pub async fn book(
             state.emit_outbox(&item);
             state.sync.wake();
             Ok(BookOutcome {
-                state: "queued",
+                state: OutboxState::Queued,
                 booking: None,
                 item: Some(item),
                 message: "Saved offline — will book when you are back online.".into(),
@@ -201,7 +202,7 @@ pub async fn outbox_cancel(state: State<'_, AppState>, id: Uuid) -> Result<()> {
     if !state.store.transition(id, &[OutboxState::Queued], OutboxState::Cancelled, Utc::now()).await? {
         return Err(Error::Api {
             status: 409,
-            code: "invalid_transition".into(),
+            code: ErrorCode::InvalidTransition,
             message: "this request is being sent or has been already; cancel the booking instead".into(),
         });
     }
@@ -219,7 +220,7 @@ pub async fn outbox_dismiss(state: State<'_, AppState>, id: Uuid) -> Result<()> 
     }
     Err(Error::Api {
         status: 409,
-        code: "invalid_transition".into(),
+        code: ErrorCode::InvalidTransition,
         message: "this request is still waiting to be sent; cancel it first".into(),
     })
 }

@@ -1,6 +1,7 @@
 //! The app's one error type. It serialises to the API's error body, `{error, message}` with the
 //! `status` it stands for, so the UI handles an error from a command exactly like one from the server.
 
+use parkway_core::ErrorCode;
 use serde::ser::SerializeStruct;
 
 /// Everything an app command can fail with.
@@ -12,7 +13,7 @@ pub enum Error {
         /// HTTP status.
         status: u16,
         /// The API's error code.
-        code: String,
+        code: ErrorCode,
         /// The server's sentence.
         message: String,
     },
@@ -40,10 +41,11 @@ impl Error {
         }
     }
 
-    /// The API error code this error is shown as.
-    pub fn code(&self) -> &str {
+    /// The API error code this error is shown as ("offline" is the app's own: the UI treats
+    /// it like a network failure).
+    pub fn code(&self) -> &'static str {
         match self {
-            Error::Api { code, .. } => code,
+            Error::Api { code, .. } => code.as_str(),
             Error::Offline(_) => "offline",
             Error::Local(_) | Error::Keychain(_) | Error::Other(_) => "internal",
         }

@@ -28,7 +28,7 @@ pub struct Position {
 pub async fn set_manual(store: &LocalStore, lat: f64, lng: f64) -> Result<()> {
     parkway_core::geo::Point::new(lat, lng).map_err(|e| crate::error::Error::Api {
         status: 400,
-        code: "validation_failed".into(),
+        code: parkway_core::ErrorCode::ValidationFailed,
         message: e.to_string(),
     })?;
     store.set_setting(MANUAL, Some(&format!("{lat},{lng}"))).await

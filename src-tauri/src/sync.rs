@@ -12,6 +12,7 @@ use crate::client::BackendClient;
 use crate::error::Error;
 use crate::local::{LocalStore, OutboxItem, OutboxState};
 use chrono::{DateTime, Duration, Utc};
+use parkway_core::ErrorCode;
 use parkway_core::slot::TimeSlot;
 use rand::Rng;
 use std::sync::Arc;
@@ -168,7 +169,7 @@ impl SyncWorker {
                     self.store.cache_booking(user, &booking, None, now).await?;
                     report.synced += 1;
                 }
-                Err(Error::Api { code, message, .. }) if code == "slot_taken" || code == "unavailable" => {
+                Err(Error::Api { code: ErrorCode::SlotTaken | ErrorCode::Unavailable, message, .. }) => {
                     let alternatives = self.alternatives(&item).await;
                     self.store
                         .finish(item.id, OutboxState::Conflict, Some(&message), None, alternatives.as_ref(), now)

@@ -67,12 +67,7 @@ pub fn app(state: AppState) -> Router {
     let hosts = guard::HostCheck::from_config(&state.config);
     let router = router
         .method_not_allowed_fallback(|| async {
-            let body = parkway_core::ApiError {
-                error: "method_not_allowed".into(),
-                message: "this route does not accept that method".into(),
-                conflicts: None,
-            };
-            (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body))
+            AppError::Api(ErrorCode::MethodNotAllowed, "this route does not accept that method".into())
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -1,7 +1,7 @@
 //! What can go wrong talking to the server, and how to say it to a person.
 
-use parkway_core::ApiError;
 use parkway_core::slot::TimeSlot;
+use parkway_core::{ApiError, ErrorCode};
 use std::fmt;
 
 /// A failed request.
@@ -13,8 +13,8 @@ pub enum ClientError {
     Api {
         /// HTTP status.
         status: u16,
-        /// The API's error code (`slot_taken`, …).
-        code: String,
+        /// The API's error code.
+        code: ErrorCode,
         /// The server's sentence.
         message: String,
         /// For `slot_taken`: the bookings in the way.
@@ -36,7 +36,7 @@ impl ClientError {
             },
             Err(_) => ClientError::Api {
                 status,
-                code: if status >= 500 { "internal".into() } else { "unknown".into() },
+                code: if status >= 500 { ErrorCode::Internal } else { ErrorCode::Unknown },
                 message: String::new(),
                 conflicts: Vec::new(),
             },
@@ -54,9 +54,9 @@ impl ClientError {
     }
 
     /// The API's error code, if the server answered with one.
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            ClientError::Api { code, .. } => Some(code),
+            ClientError::Api { code, .. } => Some(*code),
             _ => None,
         }
     }
@@ -104,7 +104,7 @@ mod tests {
             409,
             r#"{"error":"slot_taken","message":"this slot is taken","conflicts":[{"startTime":"2026-11-24T10:00:00Z","endTime":"2026-11-24T11:00:00Z"}]}"#,
         );
-        assert_eq!(e.code(), Some("slot_taken"));
+        assert_eq!(e.code(), Some(ErrorCode::SlotTaken));
         assert_eq!(e.to_string(), "This slot is taken.");
         assert!(!e.is_retryable());
         assert!(matches!(&e, ClientError::Api { conflicts, .. } if conflicts.len() == 1));

@@ -22,6 +22,7 @@ use parkway_core::api::{
     OwnerMetrics, RegisterRequest, SearchItem, User,
 };
 use parkway_core::money::Cents;
+use parkway_core::payment::{CaptureMethod, IntentStatus};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -38,8 +39,8 @@ pub struct PaymentIntent {
     pub amount_cents: i64,
     /// Its currency.
     pub currency: String,
-    /// `automatic` (charged now) or `manual` (authorised, captured when the owner confirms).
-    pub capture_method: String,
+    /// Charged now, or authorised and captured when the owner confirms.
+    pub capture_method: CaptureMethod,
     /// True when the server uses the simulated provider: no money moves.
     #[serde(default)]
     pub simulated: bool,
@@ -54,8 +55,8 @@ pub struct PaymentIntent {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentState {
-    /// The provider's status: `requires_capture` means authorised, taken when the owner confirms.
-    pub status: String,
+    /// The provider's status: `RequiresCapture` means authorised, taken when the owner confirms.
+    pub status: IntentStatus,
 }
 
 impl Area {

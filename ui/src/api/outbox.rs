@@ -61,6 +61,7 @@ pub enum Booked {
 
 #[derive(Deserialize)]
 struct BookAnswer {
+    state: OutboxState,
     booking: Option<Booking>,
     item: Option<OutboxItem>,
 }
@@ -99,10 +100,10 @@ impl Api {
         let args = format!(r#"{{"request":{request},"key":{},"label":{}}}"#, quote(idempotency_key), quote(label));
         let text = command("book", &args).await?;
         let answer: BookAnswer = serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))?;
-        match (answer.booking, answer.item) {
-            (Some(b), _) => Ok(Booked::Now(b)),
-            (None, Some(item)) => Ok(Booked::Queued(item)),
-            (None, None) => Err(ClientError::Decode("the app's answer has neither booking nor item".into())),
+        match (answer.state, answer.booking, answer.item) {
+            (OutboxState::Synced, Some(b), _) => Ok(Booked::Now(b)),
+            (OutboxState::Queued, _, Some(item)) => Ok(Booked::Queued(item)),
+            (state, ..) => Err(ClientError::Decode(format!("the app answered {state:?} without what goes with it"))),
         }
     }
 }
@@ -155,7 +156,7 @@ mod tests {
     #[test]
     fn the_apps_refusals_read_like_the_servers() {
         let e = refusal(r#"{"status":409,"error":"slot_taken","message":"this slot is taken"}"#.into());
-        assert_eq!(e.code(), Some("slot_taken"));
+        assert_eq!(e.code(), Some(parkway_core::ErrorCode::SlotTaken));
         assert_eq!(e.status(), Some(409));
         assert_eq!(refusal(r#"{"status":503,"error":"offline","message":"x"}"#.into()), ClientError::Network);
         assert!(matches!(refusal("command book not found".into()), ClientError::Decode(_)));

@@ -77,7 +77,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
             if let Some(id) = intent.clone() {
                 yew::platform::spawn_local(async move {
                     if let Ok(p) = app.api().payment_state(&id).await {
-                        authorised.set(p.status == "requires_capture");
+                        authorised.set(p.status == parkway_core::payment::IntentStatus::RequiresCapture);
                     }
                 });
             }

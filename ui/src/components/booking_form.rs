@@ -8,6 +8,7 @@ use crate::hooks::use_app;
 use crate::route::Route;
 use crate::state::Action;
 use chrono::{DateTime, Local, Utc};
+use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, Driveway, Role};
 use parkway_core::pricing::Rate;
 use parkway_core::refund::POLICY_SENTENCE;
@@ -111,12 +112,12 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                     Err(e) => {
                         phase.set(Phase::Editing);
                         let message = match e.code() {
-                            Some("price_mismatch") => {
+                            Some(ErrorCode::PriceMismatch) => {
                                 on_stale.emit(());
                                 "The price changed since this page loaded. Check the new total and book again."
                                     .to_owned()
                             }
-                            Some("slot_taken") => {
+                            Some(ErrorCode::SlotTaken) => {
                                 let taken = match &e {
                                     crate::api::ClientError::Api { conflicts, .. } if !conflicts.is_empty() => {
                                         let times: Vec<String> =
@@ -127,10 +128,12 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                                 };
                                 format!("Someone has booked part of that time{taken}. Pick another time.")
                             }
-                            Some("unavailable") => {
+                            Some(ErrorCode::Unavailable) => {
                                 "The driveway is closed for part of that time. Check its opening hours.".to_owned()
                             }
-                            Some("self_booking") => "This is your own driveway, so you cannot book it.".to_owned(),
+                            Some(ErrorCode::SelfBooking) => {
+                                "This is your own driveway, so you cannot book it.".to_owned()
+                            }
                             _ if e.status() == Some(401) => {
                                 app.report("Booking failed", &e);
                                 "Sign in again to book.".to_owned()

@@ -5,6 +5,7 @@ use crate::format;
 use crate::hooks::use_app;
 use parkway_core::api::Booking;
 use parkway_core::money::{Cents, Currency};
+use parkway_core::payment::{CaptureMethod, IntentStatus};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -79,7 +80,7 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                     Ok(i) if i.simulated => api
                         .pay_simulated(&i.payment_intent_id, &number)
                         .await
-                        .map(|()| i.capture_method == "manual")
+                        .map(|()| i.capture_method == CaptureMethod::Manual)
                         .map_err(explain),
                     Ok(i) => pay_with_stripe(&api, &i).await,
                     Err(e) => Err(explain(e)),
@@ -109,7 +110,7 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                 let card = card.clone();
                 Callback::from(move |e: InputEvent| card.set(e.target_unchecked_into::<HtmlInputElement>().value()))
             };
-            let manual = i.capture_method == "manual";
+            let manual = i.capture_method == CaptureMethod::Manual;
             html! {
                 <form {onsubmit} class="payment" aria-describedby={i.simulated.then_some("sim-note")} novalidate=true>
                     if i.simulated {
@@ -170,8 +171,8 @@ fn explain(e: crate::api::ClientError) -> String {
 async fn pay_with_stripe(api: &crate::api::Api, i: &PaymentIntent) -> Result<bool, String> {
     crate::stripe::confirm(&i.client_secret).await?;
     match api.payment_state(&i.payment_intent_id).await.map(|p| p.status) {
-        Ok(s) if s == "succeeded" => Ok(false),
-        Ok(s) if s == "requires_capture" => Ok(true),
+        Ok(IntentStatus::Succeeded) => Ok(false),
+        Ok(IntentStatus::RequiresCapture) => Ok(true),
         _ => Err("Stripe has not confirmed the payment yet. Check My bookings in a minute before paying again.".into()),
     }
 }

@@ -4,6 +4,7 @@ use crate::hooks::use_app;
 use crate::platform;
 use crate::route::Route;
 use crate::state::{Action, Session};
+use parkway_core::ErrorCode;
 use parkway_core::api::Role;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -48,7 +49,7 @@ pub fn SignUpPage() -> Html {
                             n.push(&if owner_only { Route::Owner } else { Route::Search });
                         }
                     }
-                    Err(e) if e.code() == Some("email_taken") => {
+                    Err(e) if e.code() == Some(ErrorCode::EmailTaken) => {
                         error.set(Some("An account with that email exists already. Sign in instead.".into()))
                     }
                     Err(e) => error.set(Some(e.to_string())),
