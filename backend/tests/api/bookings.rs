@@ -1,5 +1,8 @@
 use crate::helpers::{future, on_postgres, rfc, spawn_app};
 use chrono::{Duration, Utc};
+use parkway_core::api::LatLng;
+use parkway_core::booking::{BookingStatus, PaymentStatus};
+use parkway_core::money::Cents;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -21,13 +24,15 @@ async fn a_driver_books_and_the_server_prices_it() {
         )
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-    assert_eq!(a.body["totalCents"], 375, "the server's price, whatever the client sent");
-    assert_eq!(a.body["status"], "pending");
-    assert_eq!(a.body["paymentStatus"], "pending");
-    assert_eq!(a.body["startTime"], rfc(start), "stored and returned in UTC");
-    assert_eq!(a.body["driver"], driver.id.as_str());
-    assert_eq!(a.body["driverLocation"], json!({"lat": 37.0, "lng": -122.0}));
-    assert_eq!(a.body["specialRequests"], "Small car");
+    let booking = a.booking();
+    assert_eq!(booking.total_cents, Cents(375), "the server's price, whatever the client sent");
+    assert_eq!(booking.status, BookingStatus::Pending);
+    assert_eq!(booking.payment_status, PaymentStatus::Pending);
+    assert_eq!(booking.start_time, start, "stored in UTC");
+    assert_eq!(a.body["startTime"], rfc(start), "returned in UTC");
+    assert_eq!(booking.driver.to_string(), driver.id);
+    assert_eq!(booking.driver_location, Some(LatLng { lat: 37.0, lng: -122.0 }));
+    assert_eq!(booking.special_requests.as_deref(), Some("Small car"));
 
     let got = app.get(&format!("/api/bookings/{}", a.str("id")), Some(&driver.token)).await;
     assert_eq!(got.body, a.body);
@@ -132,7 +137,7 @@ async fn multi_day_bookings_use_the_daily_price() {
     let d = app.driveway(&owner, json!({"pricePerHourCents": 500, "pricePerDayCents": 3000})).await;
     let a = app.book(&driver, d["id"].as_str().expect("id"), future(0), 3 * 24 * 60 + 60).await;
     assert_eq!(a.status, StatusCode::CREATED);
-    assert_eq!(a.body["totalCents"], 3 * 3000 + 500);
+    assert_eq!(a.booking().total_cents, Cents(3 * 3000 + 500));
 }
 
 #[tokio::test]
@@ -152,26 +157,20 @@ async fn lists_are_scoped_filtered_and_paged() {
     app.put(&format!("/api/bookings/{}/cancel", ids[0]), Some(&driver.token), json!({})).await;
 
     let mine = app.get("/api/bookings", Some(&driver.token)).await;
-    let got: Vec<String> = mine.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|b| b["id"].as_str().expect("id").to_owned())
-        .collect();
+    let got: Vec<String> = mine.bookings().iter().map(|b| b.id.to_string()).collect();
     let mut newest_first = ids.clone();
     newest_first.reverse();
     assert_eq!(got, newest_first);
 
     let owner_view = app.get("/api/bookings?as=owner", Some(&owner.token)).await;
-    assert_eq!(owner_view.body["items"].as_array().map(Vec::len), Some(6));
-    assert_eq!(app.get("/api/bookings", Some(&owner.token)).await.body["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(owner_view.bookings().len(), 6);
+    assert_eq!(app.get("/api/bookings", Some(&owner.token)).await.bookings().len(), 0);
 
     let cancelled = app.get("/api/bookings?status=cancelled", Some(&driver.token)).await;
-    assert_eq!(cancelled.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(cancelled.bookings().len(), 1);
     let page = app.get("/api/bookings?limit=2&offset=2", Some(&driver.token)).await;
-    let page: Vec<&str> =
-        page.body["items"].as_array().expect("items").iter().map(|b| b["id"].as_str().expect("id")).collect();
-    assert_eq!(page, [newest_first[2].as_str(), newest_first[3].as_str()]);
+    let page: Vec<String> = page.bookings().iter().map(|b| b.id.to_string()).collect();
+    assert_eq!(page, [newest_first[2].clone(), newest_first[3].clone()]);
     assert_eq!(app.get("/api/bookings?status=lost", Some(&driver.token)).await.code(), "validation_failed");
     assert_eq!(app.get("/api/bookings?as=admin", Some(&driver.token)).await.code(), "validation_failed");
 }
@@ -192,12 +191,12 @@ async fn state_transitions_follow_the_rules() {
     let a = app.put(&format!("/api/bookings/{b}/confirm"), Some(&driver.token), json!({})).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     let a = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
-    assert_eq!((a.status, a.body["status"].as_str()), (StatusCode::OK, Some("confirmed")));
+    assert_eq!((a.status, a.booking().status), (StatusCode::OK, BookingStatus::Confirmed));
     let again = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "invalid_transition"));
 
     let c = app.delete(&format!("/api/bookings/{b}"), Some(&owner.token)).await;
-    assert_eq!((c.status, c.body["status"].as_str()), (StatusCode::OK, Some("cancelled")));
+    assert_eq!((c.status, c.booking().status), (StatusCode::OK, BookingStatus::Cancelled));
     let twice = app.put(&format!("/api/bookings/{b}/cancel"), Some(&driver.token), json!({})).await;
     assert_eq!((twice.status, twice.code()), (StatusCode::CONFLICT, "invalid_transition"));
     let confirm_cancelled = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
@@ -221,8 +220,8 @@ async fn the_driver_moves_a_booking_and_it_is_repriced() {
     let path = format!("/api/bookings/{b}");
     let a = app.put(&path, Some(&driver.token), json!({"endTime": rfc(future(3)), "specialRequests": "Van"})).await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
-    assert_eq!(a.body["totalCents"], 800);
-    assert_eq!(a.body["specialRequests"], "Van");
+    assert_eq!(a.booking().total_cents, Cents(800));
+    assert_eq!(a.booking().special_requests.as_deref(), Some("Van"));
     // It may not grow into another booking, but may overlap its own old slot.
     let clash = app.put(&path, Some(&driver.token), json!({"endTime": rfc(future(6))})).await;
     assert_eq!(clash.code(), "slot_taken");
@@ -230,7 +229,11 @@ async fn the_driver_moves_a_booking_and_it_is_repriced() {
     assert_eq!(bad.code(), "invalid_time_range");
     let by_owner = app.put(&path, Some(&owner.token), json!({"specialRequests": "hi"})).await;
     assert_eq!(by_owner.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&path, Some(&driver.token)).await.body["totalCents"], 800, "failed updates changed nothing");
+    assert_eq!(
+        app.get(&path, Some(&driver.token)).await.booking().total_cents,
+        Cents(800),
+        "failed updates changed nothing"
+    );
 }
 
 #[tokio::test]
@@ -260,7 +263,7 @@ async fn confirming_one_request_declines_overlapping_requests() {
     planted.expect("insert");
     app.pay(&d1, &first).await;
     let a = app.put(&format!("/api/bookings/{first}/confirm"), Some(&owner.token), json!({})).await;
-    assert_eq!(a.body["status"], "confirmed");
+    assert_eq!(a.booking().status, BookingStatus::Confirmed);
     let r = app.get(&format!("/api/bookings/{rival}"), Some(&d1.token)).await;
-    assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(r.booking().status, BookingStatus::Cancelled);
 }

@@ -91,6 +91,23 @@ impl Answer {
     pub fn str(&self, k: &str) -> String {
         self.body[k].as_str().unwrap_or_default().to_owned()
     }
+
+    /// The body as the contract's type for it (from `parkway_core::api`), so that a renamed or
+    /// retyped field breaks the build of the checks, not a run.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.body.clone())
+            .unwrap_or_else(|e| panic!("not a {}: {e}; {:?}", std::any::type_name::<T>(), self.body))
+    }
+
+    /// The body as a booking.
+    pub fn booking(&self) -> parkway_core::api::Booking {
+        self.json()
+    }
+
+    /// The body as a page of bookings.
+    pub fn bookings(&self) -> Vec<parkway_core::api::Booking> {
+        self.json::<parkway_core::api::Items<parkway_core::api::Booking>>().items
+    }
 }
 
 pub async fn spawn_app() -> TestApp {

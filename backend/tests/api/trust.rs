@@ -4,6 +4,8 @@
 
 use crate::helpers::{Session, TestApp, future, rfc, spawn_app, spawn_app_with};
 use chrono::{Duration, DurationRound, Utc};
+use parkway_core::booking::{BookingStatus, PaymentStatus};
+use parkway_core::money::Cents;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -24,7 +26,7 @@ async fn a_started_payment_locks_the_price() {
     let d = instant_driveway(&app, &owner).await;
     let start = future(1);
     let b = app.book(&driver, &d, start, 15).await;
-    assert_eq!(b.body["totalCents"], 75);
+    assert_eq!(b.booking().total_cents, Cents(75));
     let id = b.str("id");
     let intent = app.post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": id})).await;
     assert_eq!(intent.body["amountCents"], 75);
@@ -44,8 +46,9 @@ async fn a_started_payment_locks_the_price() {
         .await;
     assert_eq!(paid.status, StatusCode::OK, "{:?}", paid.body);
     let now = app.get(&format!("/api/bookings/{id}"), Some(&driver.token)).await;
-    assert_eq!(now.body["endTime"], rfc(start + Duration::minutes(15)), "the booking kept its paid length");
-    assert_eq!(now.body["totalCents"], 75);
+    let now = now.booking();
+    assert_eq!(now.end_time, start + Duration::minutes(15), "the booking kept its paid length");
+    assert_eq!(now.total_cents, Cents(75));
 
     // Notes are not priced: they may still change.
     let notes =
@@ -74,8 +77,8 @@ async fn a_payment_for_less_than_the_booking_confirms_nothing_and_is_refunded() 
     assert_eq!(paid.status, StatusCode::OK, "{:?}", paid.body);
     app.server().run_jobs_now().await;
     let b = app.get(&format!("/api/bookings/{id}"), Some(&driver.token)).await;
-    assert_eq!(b.body["status"], "pending", "an underpayment confirms nothing: {:?}", b.body);
-    assert_ne!(b.body["paymentStatus"], "paid");
+    assert_eq!(b.booking().status, BookingStatus::Pending, "an underpayment confirms nothing: {:?}", b.body);
+    assert_ne!(b.booking().payment_status, PaymentStatus::Paid);
     let refunded = app.numbers("SELECT refunded_cents + refund_due_cents FROM payments").await;
     assert_eq!(refunded, vec![75], "the whole underpayment goes back");
     let mismatches = app.numbers("SELECT COUNT(*) FROM payment_anomalies WHERE kind = 'amount_mismatch'").await;
@@ -180,8 +183,8 @@ async fn a_driver_confirming_their_own_request_is_not_found() {
     let confirm = app.put(&format!("/api/bookings/{id}/confirm"), Some(&driver.token), json!({})).await;
     assert_eq!(confirm.status, StatusCode::NOT_FOUND, "{:?}", confirm.body);
     let b = app.get(&format!("/api/bookings/{id}"), Some(&driver.token)).await;
-    assert_eq!(b.body["status"], "pending");
-    assert_eq!(b.body["paymentStatus"], "pending", "the authorisation was not captured");
+    assert_eq!(b.booking().status, BookingStatus::Pending);
+    assert_eq!(b.booking().payment_status, PaymentStatus::Pending, "the authorisation was not captured");
 }
 
 #[tokio::test]
