@@ -60,16 +60,32 @@ async function startRelay(target) {
   };
 }
 
-/** One W3C WebDriver call; returns `value` or throws with the driver's message. */
+/** One W3C WebDriver call; returns `value` or throws with the driver's message.
+ *
+ * tauri-driver forwards each call to WebKitWebDriver over a pooled keep-alive connection; now
+ * and then the pool reuses a connection WebKitWebDriver has just closed, and tauri-driver
+ * answers with its own error (`client error (SendRequest)`) instead of the W3C body: the call
+ * never reached the browser. Only that answer is sent again, a few times; a W3C error (the
+ * page's own answer) fails the step at once. */
 async function wd(method, path, body) {
-  const res = await fetch(wdBase + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json.value)}`);
-  return json.value;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(wdBase + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    if (res.ok && json) return json.value;
+    const unsent = /SendRequest|connection closed before message completed/.test(text);
+    if (unsent && attempt < 4) {
+      console.log(`# tauri-driver lost its connection to WebKitWebDriver on ${method} ${path}; sending it again`);
+      await new Promise((ok) => setTimeout(ok, 200 * attempt));
+      continue;
+    }
+    throw new Error(`${method} ${path} → ${res.status} ${json ? JSON.stringify(json.value) : text}`);
+  }
 }
 
 const run = (script, ...args) => wd('POST', `/session/${session}/execute/sync`, { script, args });
