@@ -5,7 +5,7 @@
 
 use crate::booking::{BookingStatus, PaymentStatus};
 use crate::error::ErrorCode;
-use crate::money::Cents;
+use crate::money::{Cents, Currency, format_amount};
 use crate::payment::IntentStatus;
 use crate::refund::{CancelledBy, refund_amount};
 use chrono::{DateTime, Duration, Utc};
@@ -39,6 +39,25 @@ pub enum Refusal {
     /// `402 payment_required`: the owner cannot confirm before the money is in.
     #[error("the driver has not paid yet; you can confirm once the payment is in")]
     NotPaid,
+    /// `409 invalid_transition`: the slot is over, so there is nothing left to confirm.
+    #[error("this booking's time has already passed")]
+    Over,
+    /// `409 invalid_transition`: only a booking that holds its slot can change.
+    #[error("a {0} booking cannot be changed")]
+    NotChangeable(BookingStatus),
+    /// `409 invalid_transition`: a booking that has started keeps its times and notes.
+    #[error("a booking cannot be changed once it has started")]
+    Started,
+    /// `409 price_mismatch`: the client showed another price than the server's.
+    #[error("the price for this slot is {}, not {}; please review it and book again", format_amount(*.actual, .currency), format_amount(*.expected, .currency))]
+    PriceMismatch {
+        /// The server's price.
+        actual: Cents,
+        /// The price the client showed.
+        expected: Cents,
+        /// Their currency.
+        currency: Currency,
+    },
 }
 
 impl Refusal {
@@ -50,6 +69,8 @@ impl Refusal {
             Refusal::HoldLimit(_) => ErrorCode::HoldLimit,
             Refusal::SelfBooking => ErrorCode::SelfBooking,
             Refusal::NotPaid => ErrorCode::PaymentRequired,
+            Refusal::Over | Refusal::NotChangeable(_) | Refusal::Started => ErrorCode::InvalidTransition,
+            Refusal::PriceMismatch { .. } => ErrorCode::PriceMismatch,
         }
     }
 }
@@ -182,6 +203,31 @@ pub fn check_paid_before_confirm(money: MoneyState) -> Result<(), Refusal> {
     if money == MoneyState::Held { Ok(()) } else { Err(Refusal::NotPaid) }
 }
 
+/// The owner confirms only a booking whose slot is not over yet.
+pub fn check_confirmable(end: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Refusal> {
+    if end <= now { Err(Refusal::Over) } else { Ok(()) }
+}
+
+/// The driver changes a booking only while it holds its slot and has not started.
+pub fn check_changeable(status: BookingStatus, start: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Refusal> {
+    if !status.holds_slot() {
+        Err(Refusal::NotChangeable(status))
+    } else if start <= now {
+        Err(Refusal::Started)
+    } else {
+        Ok(())
+    }
+}
+
+/// The server prices every booking; a client that showed another price (`expected`) is told
+/// the real one before anything is booked.
+pub fn check_expected_price(expected: Option<Cents>, actual: Cents, currency: Currency) -> Result<(), Refusal> {
+    match expected {
+        Some(expected) if expected != actual => Err(Refusal::PriceMismatch { actual, expected, currency }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +242,29 @@ mod tests {
         assert_eq!(MoneyState::of(P::Failed, Some(I::RequiresPaymentMethod)), MoneyState::None);
         assert_eq!(MoneyState::of(P::Paid, None), MoneyState::Held);
         assert_eq!(MoneyState::of(P::Refunded, Some(I::Succeeded)), MoneyState::Held);
+    }
+
+    #[test]
+    fn only_a_live_booking_that_has_not_started_changes() {
+        let now = Utc::now();
+        let later = now + Duration::hours(2);
+        assert_eq!(check_changeable(BookingStatus::Pending, later, now), Ok(()));
+        assert_eq!(check_changeable(BookingStatus::Confirmed, now, now), Err(Refusal::Started));
+        let cancelled = check_changeable(BookingStatus::Cancelled, later, now);
+        assert_eq!(cancelled, Err(Refusal::NotChangeable(BookingStatus::Cancelled)));
+        assert_eq!(cancelled.map_err(|r| r.to_string()), Err("a cancelled booking cannot be changed".into()));
+        assert_eq!(check_confirmable(now, now), Err(Refusal::Over));
+        assert_eq!(check_confirmable(later, now), Ok(()));
+    }
+
+    #[test]
+    fn a_client_shown_another_price_is_told_the_real_one() {
+        let eur = Currency::parse("EUR").expect("currency");
+        assert_eq!(check_expected_price(None, Cents(375), eur.clone()), Ok(()));
+        assert_eq!(check_expected_price(Some(Cents(375)), Cents(375), eur.clone()), Ok(()));
+        let refused = check_expected_price(Some(Cents(300)), Cents(375), eur).expect_err("refused");
+        assert_eq!(refused.code(), ErrorCode::PriceMismatch);
+        assert!(refused.to_string().starts_with("the price for this slot is "), "{refused}");
     }
 
     #[test]

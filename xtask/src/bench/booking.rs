@@ -11,8 +11,9 @@
 
 use super::Options;
 use super::pg_insight::Insight;
-use super::report::{LoadRun, Tally};
+use super::report::LoadRun;
 use super::server::{ServerProcess, SqliteSync, postgres_cpu_seconds, process_cpu_seconds};
+use super::stats::Tally;
 use anyhow::{Context, bail};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use parkway_core::api::{AuthResponse, Driveway, NewBooking, NewDriveway, RegisterRequest, Role};

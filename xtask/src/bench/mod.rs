@@ -10,12 +10,16 @@ mod payments;
 mod pg_insight;
 /// WebSocket connections: memory per connection and delivery latency.
 mod realtime;
-/// The figures, their targets, the printed table and the JSON file.
+/// The booking server's runs, their targets and verdicts, the printed tables and the JSON file.
 mod report;
 /// Search latency over large synthetic datasets.
 mod search;
 /// Building, starting, watching and stopping the release server.
 mod server;
+/// Tallies of request outcomes, latency percentiles and other arithmetic on samples.
+mod stats;
+/// Plain-text tables with aligned columns, for the printed report.
+mod table;
 
 pub(crate) use server::listening_address;
 

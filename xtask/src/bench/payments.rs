@@ -3,6 +3,7 @@
 //! then the same events again as duplicates).
 
 use super::server::{ServerProcess, SqliteSync};
+use super::stats::percentile_of_sorted;
 use anyhow::{Context, bail};
 use parkway_backend::payments::signature;
 use serde::Serialize;
@@ -47,10 +48,6 @@ impl PaymentsReport {
             self.distinct_events_per_s, self.duplicate_events_per_s, self.unexpected
         );
     }
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
 /// Runs the part: localstripe from the project's `.venv`, a server configured for it.
@@ -192,9 +189,9 @@ pub async fn measure(root: &Path, binary: &Path, scratch: &Path) -> anyhow::Resu
     server.stop().await?;
     let _ = emulator.kill().await;
     Ok(PaymentsReport {
-        booking_p50_ms: pct(&booking_ms, 0.5),
-        payment_step_p50_ms: pct(&payment_ms, 0.5),
-        payment_step_p99_ms: pct(&payment_ms, 0.99),
+        booking_p50_ms: percentile_of_sorted(&booking_ms, 0.5),
+        payment_step_p50_ms: percentile_of_sorted(&payment_ms, 0.5),
+        payment_step_p99_ms: percentile_of_sorted(&payment_ms, 0.99),
         distinct_events_per_s: rates[0],
         duplicate_events_per_s: rates[1],
         unexpected,

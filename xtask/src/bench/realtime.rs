@@ -8,6 +8,7 @@
 //! commit-to-receipt, since the commit happens inside that request).
 
 use super::server::{ServerProcess, SqliteSync};
+use super::stats::percentile_of_sorted;
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -213,8 +214,6 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let pct =
-        |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
     let report = RealtimeReport {
         connections: readers.len() + idle.len(),
         rss_before_mb,
@@ -223,8 +222,8 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
         connect_seconds,
         expected_deliveries: BOOKINGS * CONNECTIONS_PER_OWNER,
         deliveries: got.len(),
-        delivery_p50_ms: pct(0.5),
-        delivery_p99_ms: pct(0.99),
+        delivery_p50_ms: percentile_of_sorted(&latencies, 0.5),
+        delivery_p99_ms: percentile_of_sorted(&latencies, 0.99),
         peak_rss_mb,
     };
     drop(idle);

@@ -3,8 +3,9 @@
 //! PostgreSQL the same searches run against one server instance, then against two sharing the
 //! database (alternating between them).
 
-use super::report::{SearchRun, Tally, thousands};
+use super::report::{SearchRun, thousands};
 use super::server::{ServerProcess, SqliteSync, sqlite_url};
+use super::stats::Tally;
 use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use parkway_backend::config::Durability;

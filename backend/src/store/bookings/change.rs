@@ -40,9 +40,7 @@ impl Store {
             return Err(AppError::not_found("booking"));
         }
         let next = booking.status.transition(BookingEvent::Confirm)?;
-        if booking.end_time <= now {
-            return Err(AppError::invalid_transition("this booking's time has already passed"));
-        }
+        trust::check_confirmable(booking.end_time, now)?;
         let money = money_state(&mut tx, &booking).await?;
         trust::check_paid_before_confirm(money)?;
         if !swap_status(&mut tx, &ids, booking.status, next, now).await? {
@@ -138,12 +136,7 @@ impl Store {
         if booking.driver != driver {
             return Err(AppError::not_found("booking"));
         }
-        if !booking.status.holds_slot() {
-            return Err(AppError::invalid_transition(format!("a {} booking cannot be changed", booking.status)));
-        }
-        if booking.start_time <= now {
-            return Err(AppError::invalid_transition("a booking cannot be changed once it has started"));
-        }
+        trust::check_changeable(booking.status, booking.start_time, now)?;
         if let Some(slot) = slot.filter(|s| s.start() != booking.start_time || s.end() != booking.end_time) {
             slot.check_bookable(now)?;
             let money = money_state(&mut tx, &booking).await?;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, LatLng};
 use parkway_core::booking::{BookingStatus, PaymentStatus};
-use parkway_core::money::{Cents, Currency, format_amount};
+use parkway_core::money::{Cents, Currency};
 use parkway_core::payment::IntentStatus;
 use parkway_core::slot::TimeSlot;
 use parkway_core::trust;
@@ -81,19 +81,8 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
     }
     let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
-    if let Some(expected) = req.expected_total
-        && expected != total.0
-    {
-        let currency = Currency::parse(&terms.currency).unwrap_or_default();
-        return Err(AppError::Api(
-            ErrorCode::PriceMismatch,
-            format!(
-                "the price for this slot is {}, not {}; please review it and book again",
-                format_amount(total, &currency),
-                format_amount(Cents(expected), &currency)
-            ),
-        ));
-    }
+    let currency = Currency::parse(&terms.currency).unwrap_or_default();
+    trust::check_expected_price(req.expected_total.map(Cents), total, currency.clone())?;
     let prepaid = match &req.stripe_payment_id {
         None => None,
         Some(intent) => Some(check_prepayment(tx, intent, &req, &driveway, total).await?),
@@ -105,7 +94,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         start_time: req.slot.start(),
         end_time: req.slot.end(),
         total_cents: total,
-        currency: Currency::parse(&terms.currency).unwrap_or_default(),
+        currency,
         status: BookingStatus::Pending,
         payment_status: PaymentStatus::Pending,
         stripe_payment_id: req.stripe_payment_id.clone(),
