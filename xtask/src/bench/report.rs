@@ -1,10 +1,12 @@
 //! The booking server's report: the measured runs, the targets they are held against (each
-//! checked once, as its figures are added), the printed tables and the JSON file.
+//! checked once, as its figures are added) and the JSON file. The printed tables are in `text`.
+
+/// The report as printed text: its tables, with the verdicts beside the figures.
+mod text;
 
 use super::booking::{BookingPhase, PostgresBookingPhase, Shape, ShapedRun};
 use super::search::{self, PostgresSearchPhase, SearchPhase};
 use super::stats::{Latency, SeriesRates, Tally};
-use super::table::{self, Column};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -145,10 +147,6 @@ impl SearchRun {
 
 fn cores(cores: Option<f64>) -> String {
     cores.map_or_else(|| "?".to_owned(), |c| format!("{c:.2} cores"))
-}
-
-fn fixed(value: Option<f64>) -> String {
-    value.map_or_else(|| "?".to_owned(), |v| format!("{v:.2}"))
 }
 
 fn describe(unexpected: &BTreeMap<String, u64>) -> String {
@@ -419,192 +417,6 @@ impl Report {
         met
     }
 
-    /// Prints the report as tables, targets next to the figures.
-    pub fn print(&self) {
-        for line in self.lines() {
-            println!("{line}");
-        }
-    }
-
-    /// The printed report, line by line; each section after the title starts with a blank line.
-    fn lines(&self) -> Vec<String> {
-        [
-            self.title_lines(),
-            self.baseline_lines(),
-            self.booking_lines(),
-            self.search_lines(),
-            self.postgres_search_lines(),
-            self.rss_lines(),
-            self.verdict_lines(),
-        ]
-        .concat()
-    }
-
-    fn title_lines(&self) -> Vec<String> {
-        let mode = if self.quick { " --quick (smoke run: short and small; not the real figures)" } else { "" };
-        vec![
-            format!("Parkway booking server benchmark{mode}"),
-            format!(
-                "{} CPUs, server and load generator on the same machine, HTTP over loopback, {}",
-                self.cpus,
-                self.generated_at.format("%Y-%m-%d %H:%M UTC")
-            ),
-        ]
-    }
-
-    fn baseline_lines(&self) -> Vec<String> {
-        let Some(base) = &self.healthz_baseline else { return Vec::new() };
-        vec![
-            String::new(),
-            "Baseline: GET /healthz (raw HTTP overhead, no database)".to_owned(),
-            format!(
-                "  {} clients: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} unexpected; CPU: server {}, load generator {}",
-                base.clients,
-                base.per_second,
-                base.latency.p50_ms,
-                base.latency.p99_ms,
-                base.unexpected,
-                cores(base.server_cores),
-                cores(base.load_generator_cores),
-            ),
-        ]
-    }
-
-    /// One table for every store, SQLite and PostgreSQL alike.
-    fn booking_lines(&self) -> Vec<String> {
-        if self.booking.is_empty() {
-            return Vec::new();
-        }
-        const COLUMNS: [Column; 12] = [
-            Column::left("store", 18),
-            Column::left("shape", 6),
-            Column::right("clients", 7),
-            Column::right("run", 3),
-            Column::right("requests", 9),
-            Column::right("bookings/s", 11),
-            Column::right("p50 ms", 8),
-            Column::right("p99 ms", 8),
-            Column::right("non-201", 8),
-            Column::right("srv cores", 9),
-            Column::right("db cores", 8),
-            Column::right("gen cores", 9),
-        ];
-        let rows: Vec<Vec<String>> = self
-            .booking
-            .iter()
-            .map(|row| {
-                let r = &row.run;
-                vec![
-                    row.store.clone(),
-                    row.shape.as_str().to_owned(),
-                    r.clients.to_string(),
-                    row.run_in_series.to_string(),
-                    r.requests.to_string(),
-                    format!("{:.0}", r.per_second),
-                    format!("{:.2}", r.latency.p50_ms),
-                    format!("{:.2}", r.latency.p99_ms),
-                    r.unexpected.to_string(),
-                    fixed(r.server_cores),
-                    fixed(r.database_cores),
-                    fixed(r.load_generator_cores),
-                ]
-            })
-            .collect();
-        let heading = format!(
-            "Booking creation: POST /api/bookings, conflict-checked, distinct free slots (all should be 201); \
-             spread over {} driveways or all on one (hot); PostgreSQL with 1 or 2 server instances, fsync on",
-            super::booking::DRIVEWAYS
-        );
-        [vec![String::new(), heading], table::with_headings(&COLUMNS, &rows)].concat()
-    }
-
-    fn search_lines(&self) -> Vec<String> {
-        if self.search.is_empty() {
-            return Vec::new();
-        }
-        let mut lines = vec![
-            String::new(),
-            format!(
-                "Search: GET /api/driveways, radius {} m, default limit, sequential; random points in a {:.0} km square",
-                self.search_radius_m, self.search_square_km
-            ),
-        ];
-        lines.extend(self.datasets.iter().map(|d| {
-            format!(
-                "  {} driveways seeded in {:.1} s ({:.0} MB file)",
-                thousands(d.driveways as u64),
-                d.seed_seconds,
-                d.db_mb
-            )
-        }));
-        lines.extend(search_table(&self.search));
-        // Only the largest dataset is held to the target, and a quick run does not seed it.
-        if !self.search.iter().any(|row| row.met.is_some()) {
-            lines.push("  (1M driveways not measured in this run)".to_owned());
-        }
-        lines
-    }
-
-    fn postgres_search_lines(&self) -> Vec<String> {
-        if self.postgres_search.is_empty() {
-            return Vec::new();
-        }
-        let mut lines = vec![
-            String::new(),
-            "PostgreSQL search: the same searches, 1 and 2 server instances on one database (taken in turn)"
-                .to_owned(),
-        ];
-        lines.extend(self.postgres_datasets.iter().map(|d| {
-            format!(
-                "  {} driveways seeded and analysed in {:.1} s ({:.0} MB database)",
-                thousands(d.driveways as u64),
-                d.seed_seconds,
-                d.db_mb
-            )
-        }));
-        lines.extend(search_table(&self.postgres_search));
-        lines
-    }
-
-    fn rss_lines(&self) -> Vec<String> {
-        if self.peak_rss.is_empty() {
-            return Vec::new();
-        }
-        const COLUMNS: [Column; 4] = [
-            Column::left("", 28),
-            Column::right("", 10),
-            Column::left("", 0).after_gap(2),
-            Column::left("", 0).after_gap(2),
-        ];
-        let rows: Vec<Vec<String>> = self
-            .peak_rss
-            .iter()
-            .map(|row| {
-                vec![
-                    row.phase.clone(),
-                    format!("{:.1} MB", row.peak_rss_mb),
-                    format!("≤ {TARGET_PEAK_RSS_MB:.0} MB"),
-                    verdict(row.met).to_owned(),
-                ]
-            })
-            .collect();
-        [
-            vec![String::new(), "Server peak RSS (VmHWM of the server process at the end of each phase)".to_owned()],
-            table::without_headings(&COLUMNS, &rows),
-        ]
-        .concat()
-    }
-
-    fn verdict_lines(&self) -> Vec<String> {
-        let missed: Vec<&Verdict> = self.verdicts.iter().filter(|v| !v.met).collect();
-        let mut lines = vec![
-            String::new(),
-            format!("Targets: {} of {} met", self.verdicts.len() - missed.len(), self.verdicts.len()),
-        ];
-        lines.extend(missed.iter().map(|v| format!("  missed: {} (measured {:.2})", v.target, v.measured)));
-        lines
-    }
-
     /// Writes the report as pretty JSON.
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
         let json = serde_json::to_string_pretty(self).context("serialising the report")?;
@@ -612,60 +424,9 @@ impl Report {
     }
 }
 
-/// The search series as a table, SQLite's or PostgreSQL's (whose rows add the number of
-/// instances), each with its verdict or a note that the target applies elsewhere.
-fn search_table(rows: &[SearchRow]) -> Vec<String> {
-    let with_instances = rows.iter().any(|row| row.instances.is_some());
-    let mut columns = vec![Column::right("driveways", 10)];
-    if with_instances {
-        columns.push(Column::right("instances", 9));
-    }
-    columns.extend([
-        Column::left("time filter", 18),
-        Column::right("queries", 7),
-        Column::right("p50 ms", 7),
-        Column::right("p99 ms", 7),
-        Column::right("mean ms", 8),
-        Column::right("items", 6),
-        Column::right("non-200", 7),
-        Column::left("target", 0).after_gap(2),
-    ]);
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            let r = &row.run;
-            let mut cells = vec![thousands(row.driveways as u64)];
-            cells.extend(row.instances.map(|n| n.to_string()));
-            cells.extend([
-                r.filter.to_owned(),
-                r.queries.to_string(),
-                format!("{:.2}", r.latency.p50_ms),
-                format!("{:.2}", r.latency.p99_ms),
-                format!("{:.2}", r.latency.mean_ms),
-                format!("{:.1}", r.mean_items),
-                r.unexpected.to_string(),
-                search_target_note(row.met),
-            ]);
-            cells
-        })
-        .collect();
-    table::with_headings(&columns, &cells)
-}
-
-/// The target column of a search row.
-fn search_target_note(met: Option<bool>) -> String {
-    match met {
-        Some(met) => format!("p99 ≤ {TARGET_SEARCH_P99_MS:.0} ms  {}", verdict(met)),
-        None => format!("(p99 ≤ {TARGET_SEARCH_P99_MS:.0} ms applies at 1M)"),
-    }
-}
-
+/// Whether a peak resident memory is within [`TARGET_PEAK_RSS_MB`].
 fn within_rss_target(peak_rss_mb: f64) -> bool {
     peak_rss_mb <= TARGET_PEAK_RSS_MB
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "MISSED" }
 }
 
 /// `1234567` → `1,234,567`.
@@ -679,4 +440,219 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::server::SqliteSync;
+
+    fn load_run(clients: usize, per_second: f64, unexpected: u64) -> LoadRun {
+        LoadRun {
+            request: "POST /api/bookings",
+            clients,
+            seconds: 3.0,
+            requests: (per_second * 3.0) as u64 + unexpected,
+            per_second,
+            latency: Latency { p50_ms: 1.0, p99_ms: 4.0, mean_ms: 2.0, max_ms: 9.0 },
+            unexpected,
+            unexpected_by_answer: BTreeMap::from([("409".to_owned(), unexpected)]),
+            server_cores: Some(1.25),
+            database_cores: None,
+            load_generator_cores: Some(0.75),
+        }
+    }
+
+    fn search_run(filter: &'static str, p99_ms: f64, unexpected: u64) -> SearchRun {
+        SearchRun {
+            filter,
+            queries: 300,
+            latency: Latency { p50_ms: p99_ms / 4.0, p99_ms, mean_ms: p99_ms / 2.0, max_ms: p99_ms * 2.0 },
+            mean_items: 42.5,
+            unexpected,
+            unexpected_by_answer: BTreeMap::new(),
+        }
+    }
+
+    fn spread(clients: usize, per_second: f64) -> ShapedRun {
+        ShapedRun { shape: Shape::Spread, run: load_run(clients, per_second, 0) }
+    }
+
+    fn hot(clients: usize, per_second: f64, unexpected: u64) -> ShapedRun {
+        ShapedRun { shape: Shape::Hot, run: load_run(clients, per_second, unexpected) }
+    }
+
+    /// A report of every kind of row, with targets met and missed.
+    fn report() -> Report {
+        let mut report = Report::new(false);
+        report.generated_at = DateTime::parse_from_rfc3339("2024-05-06T07:08:09Z").expect("a date").to_utc();
+        report.cpus = 2;
+        report.add_booking_phase(BookingPhase {
+            sync: SqliteSync::Full,
+            baseline: None,
+            // Spread: the third run is 16 % slower than the first. Hot: a 409 spoils the median.
+            runs: vec![
+                spread(1, 900.0),
+                spread(32, 3100.0),
+                spread(32, 3200.0),
+                spread(32, 2600.0),
+                hot(32, 3100.0, 1),
+                hot(32, 3050.0, 0),
+            ],
+            setup_rss_mb: 155.0,
+            peak_rss_mb: 160.0,
+        });
+        for driveways in [100_000, TARGET_SEARCH_AT] {
+            report.add_search_phase(SearchPhase {
+                driveways,
+                seed_seconds: 12.34,
+                db_mb: 55.5,
+                runs: vec![search_run("none", 8.0, 0), search_run("2 h slot tomorrow", 12.0, 0)],
+                peak_rss_mb: 70.0,
+            });
+        }
+        report.add_postgres_booking_phase(PostgresBookingPhase {
+            instances: 2,
+            runs: vec![spread(1, 850.0), hot(32, 1400.0, 0)]
+                .into_iter()
+                .map(|mut shaped| {
+                    shaped.run.database_cores = Some(0.5);
+                    shaped
+                })
+                .collect(),
+            peak_rss_mb: vec![100.0, 120.0],
+        });
+        report.add_postgres_search_phase(PostgresSearchPhase {
+            driveways: TARGET_SEARCH_AT,
+            seed_seconds: 30.0,
+            db_mb: 200.0,
+            runs: vec![(1, search_run("none", 9.0, 0)), (2, search_run("none", 9.5, 1))],
+            peak_rss_mb: vec![(1, 120.0), (2, 130.0)],
+        });
+        report
+    }
+
+    #[test]
+    fn each_target_is_checked_once_as_its_figures_are_added() {
+        let report = report();
+        let verdicts: Vec<(&str, f64, bool)> =
+            report.verdicts.iter().map(|v| (v.target.as_str(), v.measured, v.met)).collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("SQLite sync=full, spread, 32 client(s): median of 3 run(s) ≥ 3,000 bookings/s", 3100.0, true),
+                (
+                    "SQLite sync=full, spread, 32 clients: no run more than 10 % slower than the first",
+                    2600.0 / 3100.0,
+                    false
+                ),
+                ("SQLite sync=full, hot, 32 client(s): median of 2 run(s) ≥ 3,000 bookings/s", 3100.0, false),
+                (
+                    "SQLite sync=full, hot, 32 clients: no run more than 10 % slower than the first",
+                    3050.0 / 3100.0,
+                    true
+                ),
+                ("peak RSS, booking, sync=full: ≤ 150 MB", 160.0, false),
+                ("peak RSS, search, 100,000 driveways: ≤ 150 MB", 70.0, true),
+                ("search p99 at 1,000,000 driveways, filter none: ≤ 10 ms", 8.0, true),
+                ("search p99 at 1,000,000 driveways, filter 2 h slot tomorrow: ≤ 10 ms", 12.0, false),
+                ("peak RSS, search, 1,000,000 driveways: ≤ 150 MB", 70.0, true),
+                ("PostgreSQL ×2, spread, 1 client(s): median of 1 run(s) ≥ 800 bookings/s", 850.0, true),
+                ("PostgreSQL ×2, hot, 32 client(s): median of 1 run(s) ≥ 1,500 bookings/s", 1400.0, false),
+                ("peak RSS, PostgreSQL booking, 2 instance(s): ≤ 150 MB", 120.0, true),
+                ("PostgreSQL search p99 at 1,000,000 driveways, 1 instance(s), filter none: ≤ 10 ms", 9.0, true),
+                ("PostgreSQL search p99 at 1,000,000 driveways, 2 instance(s), filter none: ≤ 10 ms", 9.5, false),
+                ("peak RSS, PostgreSQL search, 1,000,000 driveways, 1 inst.: ≤ 150 MB", 120.0, true),
+                ("peak RSS, PostgreSQL search, 1,000,000 driveways, 2 inst.: ≤ 150 MB", 130.0, true),
+            ]
+        );
+        // The rows carry the outcome of their own check for the printer.
+        let search_met: Vec<Option<bool>> = report.search.iter().map(|row| row.met).collect();
+        assert_eq!(search_met, [None, None, Some(true), Some(false)]);
+        // The setup figure is shown against the target but is not a verdict of its own.
+        assert_eq!(report.peak_rss[0].phase, "booking setup, sync=full");
+        assert!(!report.peak_rss[0].met);
+    }
+
+    #[test]
+    fn the_printed_report_shows_the_verdicts_beside_the_figures() {
+        let lines = report().lines();
+        let expect = [
+            "  store              shape  clients run  requests  bookings/s   p50 ms   p99 ms  non-201 srv cores db cores gen cores",
+            "  SQLite sync=full   hot         32   1      9301        3100     1.00     4.00        1      1.25        ?      0.75",
+            "   driveways time filter        queries  p50 ms  p99 ms  mean ms  items non-200  target",
+            "     100,000 none                   300    2.00    8.00     4.00   42.5       0  (p99 ≤ 10 ms applies at 1M)",
+            "   1,000,000 2 h slot tomorrow      300    3.00   12.00     6.00   42.5       0  p99 ≤ 10 ms  MISSED",
+            "   driveways instances time filter        queries  p50 ms  p99 ms  mean ms  items non-200  target",
+            "   1,000,000         2 none                   300    2.38    9.50     4.75   42.5       1  p99 ≤ 10 ms  MISSED",
+            "  PostgreSQL ×2      hot         32   1      4200        1400     1.00     4.00        0      1.25     0.50      0.75",
+            "  booking setup, sync=full                          155.0 MB  ≤ 150 MB  MISSED",
+            "  PostgreSQL search, 1,000,000 driveways, 2 inst.   130.0 MB  ≤ 150 MB  met",
+            "Targets: 10 of 16 met",
+            "  missed: PostgreSQL ×2, hot, 32 client(s): median of 1 run(s) ≥ 1,500 bookings/s (measured 1400.00)",
+        ];
+        for line in expect {
+            assert!(lines.iter().any(|l| l == line), "no line {line:?} in\n{}", lines.join("\n"));
+        }
+        assert!(!lines.iter().any(|l| l.contains("not measured in this run")));
+    }
+
+    #[test]
+    fn the_json_keeps_its_keys() {
+        let json = serde_json::to_value(report()).expect("the report serialises");
+        let keys = |value: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = value.as_object().expect("an object").keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let run = [
+            "clients",
+            "latency",
+            "load_generator_cores",
+            "per_second",
+            "request",
+            "requests",
+            "seconds",
+            "server_cores",
+            "unexpected",
+            "unexpected_by_answer",
+        ];
+        let search = ["driveways", "filter", "latency", "mean_items", "queries", "unexpected", "unexpected_by_answer"];
+        assert_eq!(
+            keys(&json),
+            [
+                "booking",
+                "cpus",
+                "datasets",
+                "generated_at",
+                "healthz_baseline",
+                "peak_rss",
+                "postgres_datasets",
+                "postgres_search",
+                "quick",
+                "search",
+                "search_radius_m",
+                "search_square_km",
+                "targets",
+                "verdicts",
+            ]
+        );
+        let mut booking: Vec<&str> = [&run[..], &["run_in_series", "shape", "store"]].concat();
+        booking.sort();
+        assert_eq!(keys(&json["booking"][0]), booking);
+        let mut postgres_booking = [&booking[..], &["database_cores"]].concat();
+        postgres_booking.sort();
+        assert_eq!(keys(&json["booking"][6]), postgres_booking);
+        assert_eq!(keys(&json["search"][0]), search);
+        let mut postgres_search = [&search[..], &["instances"]].concat();
+        postgres_search.sort();
+        assert_eq!(keys(&json["postgres_search"][0]), postgres_search);
+        assert_eq!(keys(&json["peak_rss"][0]), ["peak_rss_mb", "phase"]);
+        assert_eq!(keys(&json["verdicts"][0]), ["measured", "met", "target"]);
+        assert_eq!(keys(&json["datasets"][0]), ["db_mb", "driveways", "seed_seconds"]);
+        assert_eq!(
+            keys(&json["targets"]),
+            ["bookings_per_s_at_32_clients", "peak_rss_mb", "search_p99_ms_at_1m_driveways"]
+        );
+    }
 }
