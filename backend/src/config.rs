@@ -84,6 +84,12 @@ pub struct Config {
     pub max_unpaid_holds: u32,
     /// Requests served at once before the rest get `503` (`PARKWAY_MAX_INFLIGHT`, default 1024).
     pub max_inflight: usize,
+    /// The platform's fee on what a booking kept (`PARKWAY_PLATFORM_FEE_BPS`, basis points,
+    /// default 1500 = 15 %, at most 10000).
+    pub platform_fee: parkway_core::earnings::FeeRate,
+    /// How long after a booking ends its money waits on the platform before it moves to the
+    /// owner (`PARKWAY_SETTLEMENT_HOURS`, default 24).
+    pub settlement: chrono::Duration,
     /// How long a request may take to send its headers and body, and to be answered.
     pub request_timeout: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (`PARKWAY_TRUSTED_PROXIES`, CIDRs).
@@ -233,6 +239,14 @@ impl Config {
             stripe_js_url: var("STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.to_owned()),
             max_unpaid_holds: parse("PARKWAY_MAX_UNPAID_HOLDS", parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS)?,
             max_inflight: parse("PARKWAY_MAX_INFLIGHT", DEFAULT_MAX_INFLIGHT)?.max(1),
+            platform_fee: parkway_core::earnings::FeeRate::new(parse(
+                "PARKWAY_PLATFORM_FEE_BPS",
+                parkway_core::earnings::DEFAULT_PLATFORM_FEE_BPS,
+            )?)
+            .map_err(|e| ConfigError { name: "PARKWAY_PLATFORM_FEE_BPS", problem: e.to_string() })?,
+            settlement: chrono::Duration::hours(i64::from(
+                parse("PARKWAY_SETTLEMENT_HOURS", parkway_core::earnings::DEFAULT_SETTLEMENT_HOURS)?.min(24 * 365),
+            )),
             request_timeout: REQUEST_TIMEOUT,
             trusted_proxies: match var("PARKWAY_TRUSTED_PROXIES") {
                 None => Vec::new(),
@@ -270,6 +284,8 @@ impl Config {
             stripe_js_url: STRIPE_JS_URL.to_owned(),
             max_unpaid_holds: parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS,
             max_inflight: DEFAULT_MAX_INFLIGHT,
+            platform_fee: parkway_core::earnings::FeeRate::default(),
+            settlement: chrono::Duration::hours(i64::from(parkway_core::earnings::DEFAULT_SETTLEMENT_HOURS)),
             request_timeout: REQUEST_TIMEOUT,
             trusted_proxies: Vec::new(),
             public_url: None,

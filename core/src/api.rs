@@ -407,6 +407,85 @@ pub struct OwnerMetrics {
     pub payment_completion_rate: f64,
 }
 
+/// One paid booking in `GET /api/earnings`: what it brought, the platform's fee, the owner's
+/// net, and where that money stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarningLine {
+    /// The booking.
+    pub booking_id: Uuid,
+    /// Its driveway.
+    pub driveway: Uuid,
+    /// The driveway's title.
+    pub driveway_title: String,
+    /// The booked slot's start.
+    pub start_time: DateTime<Utc>,
+    /// The booked slot's end.
+    pub end_time: DateTime<Utc>,
+    /// The booking's status.
+    pub status: BookingStatus,
+    /// What the driver paid.
+    pub gross_cents: Cents,
+    /// What was given back to the driver.
+    pub refunded_cents: Cents,
+    /// The platform's fee on what was kept.
+    pub fee_cents: Cents,
+    /// The owner's share: gross − refunded − fee.
+    pub net_cents: Cents,
+    /// The currency of every amount on the line.
+    pub currency: Currency,
+    /// Where the owner's share stands.
+    pub state: crate::earnings::EarningState,
+}
+
+/// Sums of earning lines: per month (`key` = `2026-11`, in the driveway's time zone), per
+/// driveway (`key` = its id), or over everything (`key` = `all`). One entry per currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarningTotal {
+    /// What is summed: a month, a driveway id, or `all`.
+    pub key: String,
+    /// A name for people: the month or the driveway's title.
+    pub label: String,
+    /// The currency of the sums.
+    pub currency: Currency,
+    /// Paid bookings counted.
+    pub bookings: i64,
+    /// Paid by drivers.
+    pub gross_cents: Cents,
+    /// Given back.
+    pub refunded_cents: Cents,
+    /// The platform's fees.
+    pub fee_cents: Cents,
+    /// The owner's share.
+    pub net_cents: Cents,
+}
+
+/// `GET /api/earnings`: the owner's paid bookings in a period, with totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Earnings {
+    /// The period's start (inclusive), by booking start.
+    pub from: DateTime<Utc>,
+    /// The period's end (exclusive).
+    pub to: DateTime<Utc>,
+    /// One line per paid booking, oldest first.
+    pub items: Vec<EarningLine>,
+    /// Per month, oldest first.
+    pub months: Vec<EarningTotal>,
+    /// Per driveway, by title.
+    pub driveways: Vec<EarningTotal>,
+    /// Over the whole period, one per currency.
+    pub totals: Vec<EarningTotal>,
+    /// The platform's fee in basis points (1500 = 15 %).
+    pub fee_bps: u32,
+    /// Hours after a booking ends before its money moves to the owner.
+    pub settlement_hours: i64,
+    /// True when the period held more paid bookings than one answer lists; the sums cover the
+    /// lines listed only. Ask for a shorter period.
+    pub truncated: bool,
+}
+
 /// A notification as clients receive it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

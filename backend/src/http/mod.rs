@@ -6,6 +6,8 @@ pub mod auth;
 pub mod bookings;
 /// Driveways: listing, search, availability, quotes.
 pub mod driveways;
+/// An owner's earnings: fees, nets and where the money stands; JSON or CSV.
+pub mod earnings;
 /// Extractors that answer in the API's error format.
 pub mod extract;
 /// Security headers and the limits every request runs under.
@@ -49,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(driveways::router())
         .merge(bookings::router())
         .merge(notifications::router())
+        .merge(earnings::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .merge(payments::router())

@@ -27,6 +27,8 @@ pub mod db;
 pub mod dialect;
 /// Driveways: create, change, search.
 pub mod driveways;
+/// An owner's paid bookings, for their earnings.
+pub mod earnings;
 /// Stored answers for retried requests.
 pub mod idempotency;
 /// Time-driven changes: hold expiry, completion, housekeeping.

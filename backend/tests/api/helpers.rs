@@ -296,6 +296,14 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// A new access token for `user`, as after signing in again (test tokens last a day, so a
+    /// test that moves the clock further needs one).
+    pub async fn sign_in_again(&self, user: &Session) -> String {
+        let a = self.post("/api/auth/login", None, json!({"email": user.email, "password": "correct horse"})).await;
+        assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+        a.str("token")
+    }
+
     /// Pays for a booking through the simulated provider with the test card that succeeds.
     pub async fn pay(&self, driver: &Session, booking: &str) -> Answer {
         let intent =

@@ -8,6 +8,7 @@ mod bookings;
 mod concurrency;
 mod driveways;
 mod durability;
+mod earnings;
 mod health;
 mod idempotency;
 mod jobs;
