@@ -43,6 +43,7 @@ const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "searchDriveways",
     "getDrivewayAvailability",
     "getDrivewayQuote",
+    "getEarnings",
     "createDriveway",
     "updateDriveway",
     "createBooking",
