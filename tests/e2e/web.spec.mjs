@@ -154,6 +154,15 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await ownerPage.locator('#upcoming .booking').first().waitFor();
   await shoot(ownerPage, '09-owner-confirmed');
 
+  // The owner's earnings list the paid booking with Parkway's fee taken off, not yet settled.
+  await ownerPage.getByRole('link', { name: 'Earnings' }).click();
+  await ownerPage.waitForURL((u) => u.pathname === '/owner/earnings');
+  const line = ownerPage.locator('#earning-lines tbody tr').first();
+  await line.waitFor();
+  await line.getByText('Upcoming').waitFor();
+  await ownerPage.getByRole('list', { name: 'Net earnings per month' }).waitFor();
+  await shoot(ownerPage, '09b-owner-earnings');
+
   // The driver's page changes by itself: a toast from the WebSocket, the booking confirmed,
   // and the access instructions shown.
   await page.locator('.toast', { hasText: /confirmed/i }).first().waitFor({ timeout: 10_000 });

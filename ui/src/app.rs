@@ -30,6 +30,7 @@ fn switch(route: Route) -> Html {
         Route::Driveway { id } => html! { <pages::driveway::DrivewayPage {id} /> },
         Route::Bookings => html! { <pages::bookings::BookingsPage /> },
         Route::Owner => html! { <pages::owner::OwnerPage /> },
+        Route::Earnings => html! { <pages::earnings::EarningsPage /> },
         Route::NewDriveway => html! { <pages::driveway_editor::DrivewayEditorPage id={None::<uuid::Uuid>} /> },
         Route::EditDriveway { id } => html! { <pages::driveway_editor::DrivewayEditorPage id={Some(id)} /> },
         Route::NotFound => html! { <pages::not_found::NotFoundPage /> },

@@ -27,6 +27,9 @@ pub enum Route {
     /// The owner's dashboard.
     #[at("/owner")]
     Owner,
+    /// The owner's earnings.
+    #[at("/owner/earnings")]
+    Earnings,
     /// A new driveway.
     #[at("/owner/driveways/new")]
     NewDriveway,

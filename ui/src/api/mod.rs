@@ -414,6 +414,11 @@ impl Api {
     pub async fn owner_metrics(&self) -> Result<OwnerMetrics, ClientError> {
         self.get("/api/metrics/owner".into()).await
     }
+
+    /// `GET /api/earnings` over the server's default period (the last year and the year ahead).
+    pub async fn earnings(&self) -> Result<parkway_core::api::Earnings, ClientError> {
+        self.get("/api/earnings".into()).await
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ pub mod bookings;
 pub mod driveway;
 /// Creating or editing a driveway (owner).
 pub mod driveway_editor;
+/// The owner's earnings: fees, nets, and where the money stands.
+pub mod earnings;
 /// Unknown paths.
 pub mod not_found;
 /// The owner's dashboard.

@@ -117,7 +117,10 @@ pub fn OwnerPage() -> Html {
         <div class="page">
             <div class="page-head">
                 <h1>{ "Dashboard" }</h1>
-                <Link<Route> to={Route::NewDriveway} classes="button">{ "+ Add a driveway" }</Link<Route>>
+                <div class="page-actions">
+                    <Link<Route> to={Route::Earnings} classes="button ghost">{ "Earnings" }</Link<Route>>
+                    <Link<Route> to={Route::NewDriveway} classes="button">{ "+ Add a driveway" }</Link<Route>>
+                </div>
             </div>
             <section class="section" aria-labelledby="metrics-h">
                 <h2 id="metrics-h">{ "Your figures" }</h2>

@@ -1,0 +1,168 @@
+use crate::components::empty_state::EmptyState;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::loading::Loading;
+use crate::format;
+use crate::hooks::{Load, use_app, use_load};
+use crate::platform;
+use crate::route::Route;
+use parkway_core::api::{EarningTotal, Earnings, Role};
+use parkway_core::earnings::EarningState;
+use parkway_core::money::Cents;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// The owner's earnings: what their paid bookings brought, Parkway's fee, their net, per month
+/// and per booking, and where each booking's money stands.
+#[component]
+pub fn EarningsPage() -> Html {
+    let app = use_app();
+    use_effect_with((), |_| platform::set_title("Earnings"));
+    let session = app.state.session.clone();
+    let token = session.as_ref().map(|s| s.token.clone());
+    let (earnings, reload) = {
+        let app = app.clone();
+        use_load((token, app.state.changes), move |_| async move { app.api().earnings().await })
+    };
+    if !session.as_ref().is_some_and(|s| s.is(Role::Owner)) {
+        return html! {
+            <div class="page narrow">
+                <h1>{ "Earnings" }</h1>
+                <p>{ "Sign in with an owner account to see what your driveways earn." }</p>
+                <Link<Route> to={Route::SignIn} classes="button">{ "Sign in" }</Link<Route>>
+            </div>
+        };
+    }
+    let body = match &earnings {
+        Load::Loading => html! { <Loading label="Loading earnings…" /> },
+        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload.clone()} /> },
+        Load::Ready(e) if e.items.is_empty() => html! {
+            <EmptyState title="No paid bookings yet.">
+                <p>{ "When drivers pay for bookings on your driveways, what you earn appears here." }</p>
+            </EmptyState>
+        },
+        Load::Ready(e) => report(e),
+    };
+    html! {
+        <div class="page">
+            <div class="page-head">
+                <h1>{ "Earnings" }</h1>
+                <Link<Route> to={Route::Owner} classes="button ghost">{ "Back to the dashboard" }</Link<Route>>
+            </div>
+            { body }
+        </div>
+    }
+}
+
+/// The whole report: totals, months, bookings.
+fn report(e: &Earnings) -> Html {
+    let fee = format!("{}%", f64::from(e.fee_bps) / 100.0);
+    html! {
+        <>
+            <section class="section" aria-labelledby="earned-h">
+                <h2 id="earned-h">{ "Over this period" }</h2>
+                { for e.totals.iter().map(totals) }
+                <p class="hint">
+                    { format!("Parkway keeps {fee} of what each booking keeps after refunds, rounded down in your favour. \
+                               Money is settled {} hours after a booking ends; payouts to your bank start once you add payout details.",
+                              e.settlement_hours) }
+                </p>
+                if e.truncated {
+                    <p class="notice warn" role="status">{ "This period has more paid bookings than one page shows; the sums cover those listed." }</p>
+                }
+            </section>
+            <section class="section" aria-labelledby="months-h">
+                <h2 id="months-h">{ "Net per month" }</h2>
+                { months(&e.months) }
+            </section>
+            <section class="section" aria-labelledby="lines-h">
+                <h2 id="lines-h">{ "Bookings" }<span class="count">{ e.items.len() }</span></h2>
+                { lines(e) }
+            </section>
+        </>
+    }
+}
+
+/// The sums of one currency as tiles.
+fn totals(t: &EarningTotal) -> Html {
+    let tiles = [
+        ("Net to you", format::money(t.net_cents, &t.currency)),
+        ("Paid by drivers", format::money(t.gross_cents, &t.currency)),
+        ("Refunded", format::money(t.refunded_cents, &t.currency)),
+        ("Parkway's fee", format::money(t.fee_cents, &t.currency)),
+    ];
+    html! {
+        <dl class="metrics" id={format!("totals-{}", t.currency.as_str())}>
+            { for tiles.into_iter().map(|(label, value)| html! {
+                <div class="metric">
+                    <dt class="metric-label">{ label }</dt>
+                    <dd class="metric-value" style="margin:0">{ value }</dd>
+                </div>
+            }) }
+        </dl>
+    }
+}
+
+/// A bar per month, its length the month's net against the best month's; the amount is
+/// written beside it, so the chart needs no colour or shape to be read.
+fn months(months: &[EarningTotal]) -> Html {
+    let best = months.iter().map(|m| m.net_cents.0).max().unwrap_or(0).max(1);
+    html! {
+        <ul class="bars" aria-label="Net earnings per month">
+            { for months.iter().map(|m| {
+                let width = (m.net_cents.0.max(0) * 100 / best).clamp(0, 100);
+                html! {
+                    <li class="bar-row">
+                        <span class="bar-label">{ &m.label }</span>
+                        <span class="bar-track" aria-hidden="true"><span class="bar" style={format!("width:{width}%")}></span></span>
+                        <span class="bar-value">{ format::money(m.net_cents, &m.currency) }</span>
+                    </li>
+                }
+            }) }
+        </ul>
+    }
+}
+
+/// One row per paid booking.
+fn lines(e: &Earnings) -> Html {
+    let money = |c: Cents, l: &parkway_core::api::EarningLine| format::money(c, &l.currency);
+    html! {
+        <div class="table-wrap" tabindex="0" role="region" aria-labelledby="lines-h">
+            <table class="earnings" id="earning-lines">
+                <thead>
+                    <tr>
+                        <th scope="col">{ "When" }</th>
+                        <th scope="col">{ "Driveway" }</th>
+                        <th scope="col" class="num">{ "Paid" }</th>
+                        <th scope="col" class="num">{ "Refunded" }</th>
+                        <th scope="col" class="num">{ "Fee" }</th>
+                        <th scope="col" class="num">{ "Net" }</th>
+                        <th scope="col">{ "Money" }</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    { for e.items.iter().map(|l| html! {
+                        <tr key={l.booking_id.to_string()}>
+                            <td>{ format::slot(l.start_time, l.end_time) }</td>
+                            <td>{ &l.driveway_title }</td>
+                            <td class="num">{ money(l.gross_cents, l) }</td>
+                            <td class="num">{ money(l.refunded_cents, l) }</td>
+                            <td class="num">{ money(l.fee_cents, l) }</td>
+                            <td class="num"><strong>{ money(l.net_cents, l) }</strong></td>
+                            <td><span class={classes!("badge", state_class(l.state))}>{ l.state.label() }</span></td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The badge colour of a state.
+fn state_class(s: EarningState) -> &'static str {
+    match s {
+        EarningState::Upcoming | EarningState::Settling => "muted",
+        EarningState::WaitingForOnboarding => "warn",
+        EarningState::Transferred => "ok",
+        EarningState::Reversed => "error",
+    }
+}
