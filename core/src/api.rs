@@ -399,6 +399,8 @@ pub struct OwnerMetrics {
     pub completed: i64,
     /// Money kept from paid bookings (after refunds).
     pub revenue_cents: Cents,
+    /// The owner's share of it, after the platform's fee on each booking.
+    pub net_revenue_cents: Cents,
     /// cancelled / bookings, 0 when there are none.
     pub cancellation_rate: f64,
     /// Mean booked duration.

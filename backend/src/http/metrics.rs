@@ -13,5 +13,5 @@ pub fn router() -> Router<AppState> {
 
 async fn owner(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<OwnerMetrics>> {
     user.require(Role::Owner)?;
-    Ok(Json(state.store.owner_metrics(user.id()).await?))
+    Ok(Json(state.store.owner_metrics(user.id(), state.config.platform_fee).await?))
 }

@@ -157,7 +157,9 @@ impl Engine {
     }
 
     /// The owner's figures over every booking of theirs, one row: `bookings, confirmed,
-    /// cancelled, completed, revenue, paid, minutes`. SQLite sums booleans; PostgreSQL counts
+    /// cancelled, completed, revenue, fees, paid, minutes`; its arguments are the fee in basis
+    /// points, then the owner. `fees` sums each booking's fee rounded down, as
+    /// `parkway_core::earnings::split` computes it (the API tests hold the two equal). SQLite sums booleans; PostgreSQL counts
     /// with a filter, and its sums and averages come back as numerics unless cast.
     pub fn owner_metrics(self) -> &'static str {
         match self {
@@ -167,6 +169,7 @@ impl Engine {
                    COALESCE(SUM(status = 'cancelled'), 0) AS cancelled, \
                    COALESCE(SUM(status = 'completed'), 0) AS completed, \
                    COALESCE(SUM(CASE WHEN payment_status IN ('paid', 'refunded') THEN total_cents - refunded_cents ELSE 0 END), 0) AS revenue, \
+                   COALESCE(SUM(CASE WHEN payment_status IN ('paid', 'refunded') THEN (MAX(0, total_cents - refunded_cents) * ?) / 10000 ELSE 0 END), 0) AS fees, \
                    COALESCE(SUM(payment_status IN ('paid', 'refunded')), 0) AS paid, \
                    COALESCE(AVG((end_at - start_at) / 60000.0), 0.0) AS minutes \
                  FROM bookings WHERE owner_id = ?"
@@ -177,6 +180,7 @@ impl Engine {
                    COUNT(*) FILTER (WHERE status = 'cancelled') AS cancelled, \
                    COUNT(*) FILTER (WHERE status = 'completed') AS completed, \
                    COALESCE(SUM(total_cents - refunded_cents) FILTER (WHERE payment_status IN ('paid', 'refunded')), 0)::BIGINT AS revenue, \
+                   COALESCE(SUM((GREATEST(0, total_cents - refunded_cents) * ?) / 10000) FILTER (WHERE payment_status IN ('paid', 'refunded')), 0)::BIGINT AS fees, \
                    COUNT(*) FILTER (WHERE payment_status IN ('paid', 'refunded')) AS paid, \
                    COALESCE(AVG((end_at - start_at) / 60000.0), 0.0)::DOUBLE PRECISION AS minutes \
                  FROM bookings WHERE owner_id = ?"

@@ -3,7 +3,7 @@
 
 use crate::helpers::{future, spawn_app};
 use chrono::Duration;
-use parkway_core::api::Earnings;
+use parkway_core::api::{Earnings, OwnerMetrics};
 use parkway_core::earnings::EarningState;
 use parkway_core::money::Cents;
 use reqwest::StatusCode;
@@ -61,6 +61,12 @@ async fn a_late_cancellation_keeps_half_and_its_money_settles_after_a_day() {
     assert_eq!((line.gross_cents, line.refunded_cents), (Cents(1000), Cents(500)));
     assert_eq!((line.fee_cents, line.net_cents), (Cents(75), Cents(425)), "the fee is on what was kept");
     assert_eq!(line.state, EarningState::Settling, "refunds settle on the platform first");
+    let metrics = app.get("/api/metrics/owner", Some(&owner_token)).await.json::<OwnerMetrics>();
+    assert_eq!(
+        (metrics.revenue_cents, metrics.net_revenue_cents),
+        (Cents(500), Cents(425)),
+        "the same fee as the lines"
+    );
 
     app.clock.advance(Duration::hours(25));
     let owner_token = app.sign_in_again(&owner).await;

@@ -20,6 +20,7 @@ pub fn MetricsPanel(props: &MetricsPanelProps) -> Html {
     let m = &props.metrics;
     let tiles = [
         ("Revenue", format::money(m.revenue_cents, &Currency::usd())),
+        ("Net to you", format::money(m.net_revenue_cents, &Currency::usd())),
         ("Bookings", m.bookings.to_string()),
         ("Confirmed", m.confirmed.to_string()),
         ("Completed", m.completed.to_string()),
