@@ -11,7 +11,7 @@
 
 use super::Options;
 use super::pg_insight::Insight;
-use super::report::LoadRun;
+use super::runs::LoadRun;
 use super::server::{ServerProcess, SqliteSync, postgres_cpu_seconds, process_cpu_seconds};
 use super::stats::Tally;
 use anyhow::{Context, bail};

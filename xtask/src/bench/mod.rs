@@ -12,6 +12,8 @@ mod pg_insight;
 mod realtime;
 /// The booking server's runs, their targets and verdicts, the printed tables and the JSON file.
 mod report;
+/// One measured run (load or searches) and its summary line.
+mod runs;
 /// Search latency over large synthetic datasets.
 mod search;
 /// Building, starting, watching and stopping the release server.

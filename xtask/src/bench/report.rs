@@ -5,14 +5,14 @@
 mod text;
 
 use super::booking::{BookingPhase, PostgresBookingPhase, Shape, ShapedRun};
+use super::runs::{LoadRun, SearchRun, thousands};
 use super::search::{self, PostgresSearchPhase, SearchPhase};
-use super::stats::{Latency, SeriesRates, Tally};
+use super::stats::SeriesRates;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 /// Target: bookings created per second at 32 concurrent clients (SQLite, either shape).
 pub const TARGET_BOOKINGS_PER_S: f64 = 3000.0;
@@ -30,132 +30,6 @@ pub const TARGET_SEARCH_P99_MS: f64 = 10.0;
 pub const TARGET_SEARCH_AT: usize = 1_000_000;
 /// Target: the server's peak resident memory, in MB.
 pub const TARGET_PEAK_RSS_MB: f64 = 150.0;
-
-/// One measured closed-loop load run.
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadRun {
-    /// The request sent.
-    pub request: &'static str,
-    /// Concurrent clients.
-    pub clients: usize,
-    /// Wall time of the run, in seconds.
-    pub seconds: f64,
-    /// Requests completed.
-    pub requests: u64,
-    /// Answers with the expected status per second.
-    pub per_second: f64,
-    /// Latency of every request.
-    pub latency: Latency,
-    /// Answers other than the expected status (must be 0).
-    pub unexpected: u64,
-    /// Those answers by status code or transport error.
-    pub unexpected_by_answer: BTreeMap<String, u64>,
-    /// CPU cores the server (every instance together) kept busy on average during the run.
-    pub server_cores: Option<f64>,
-    /// CPU cores PostgreSQL kept busy on average during the run (PostgreSQL runs only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_cores: Option<f64>,
-    /// CPU cores this load generator kept busy on average during the run.
-    pub load_generator_cores: Option<f64>,
-}
-
-impl LoadRun {
-    /// Summarises a run's merged tally.
-    pub fn new(request: &'static str, clients: usize, elapsed: Duration, tally: Tally) -> LoadRun {
-        let seconds = elapsed.as_secs_f64();
-        let outcomes = tally.summarise();
-        LoadRun {
-            request,
-            clients,
-            seconds,
-            requests: outcomes.requests,
-            per_second: if seconds > 0.0 { outcomes.expected as f64 / seconds } else { 0.0 },
-            latency: outcomes.latency,
-            unexpected: outcomes.unexpected,
-            unexpected_by_answer: outcomes.unexpected_by_answer,
-            server_cores: None,
-            database_cores: None,
-            load_generator_cores: None,
-        }
-    }
-
-    /// One progress line.
-    pub fn summary_line(&self) -> String {
-        format!(
-            "{} × {:>2} clients, {:.1} s: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} unexpected{}; CPU: server {}, {}load generator {}",
-            self.request,
-            self.clients,
-            self.seconds,
-            self.per_second,
-            self.latency.p50_ms,
-            self.latency.p99_ms,
-            self.unexpected,
-            describe(&self.unexpected_by_answer),
-            cores(self.server_cores),
-            self.database_cores.map_or_else(String::new, |c| format!("PostgreSQL {c:.2} cores, ")),
-            cores(self.load_generator_cores),
-        )
-    }
-}
-
-/// One measured series of searches.
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchRun {
-    /// The time filter used.
-    pub filter: &'static str,
-    /// Searches measured.
-    pub queries: u64,
-    /// Latency of every search.
-    pub latency: Latency,
-    /// Mean number of driveways per answer.
-    pub mean_items: f64,
-    /// Answers other than 200 (must be 0).
-    pub unexpected: u64,
-    /// Those answers by status code or transport error.
-    pub unexpected_by_answer: BTreeMap<String, u64>,
-}
-
-impl SearchRun {
-    /// Summarises a series; `items` is the total count of driveways in the 200 answers.
-    pub fn new(filter: &'static str, tally: Tally, items: u64) -> SearchRun {
-        let outcomes = tally.summarise();
-        SearchRun {
-            filter,
-            queries: outcomes.requests,
-            mean_items: if outcomes.expected > 0 { items as f64 / outcomes.expected as f64 } else { 0.0 },
-            latency: outcomes.latency,
-            unexpected: outcomes.unexpected,
-            unexpected_by_answer: outcomes.unexpected_by_answer,
-        }
-    }
-
-    /// One progress line.
-    pub fn summary_line(&self) -> String {
-        format!(
-            "{} searches, time filter {}: p50 {:.2} ms, p99 {:.2} ms, mean {:.2} ms, {:.1} items, {} unexpected{}",
-            self.queries,
-            self.filter,
-            self.latency.p50_ms,
-            self.latency.p99_ms,
-            self.latency.mean_ms,
-            self.mean_items,
-            self.unexpected,
-            describe(&self.unexpected_by_answer),
-        )
-    }
-}
-
-fn cores(cores: Option<f64>) -> String {
-    cores.map_or_else(|| "?".to_owned(), |c| format!("{c:.2} cores"))
-}
-
-fn describe(unexpected: &BTreeMap<String, u64>) -> String {
-    if unexpected.is_empty() {
-        return String::new();
-    }
-    let parts: Vec<String> = unexpected.iter().map(|(answer, n)| format!("{answer}: {n}")).collect();
-    format!(" ({})", parts.join(", "))
-}
 
 /// A booking run with the store it ran on, the shape of its load and its place in a series.
 #[derive(Debug, Serialize)]
@@ -429,23 +303,11 @@ fn within_rss_target(peak_rss_mb: f64) -> bool {
     peak_rss_mb <= TARGET_PEAK_RSS_MB
 }
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::bench::server::SqliteSync;
+    use crate::bench::stats::Latency;
 
     fn load_run(clients: usize, per_second: f64, unexpected: u64) -> LoadRun {
         LoadRun {

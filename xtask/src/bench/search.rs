@@ -3,7 +3,7 @@
 //! PostgreSQL the same searches run against one server instance, then against two sharing the
 //! database (alternating between them).
 
-use super::report::{SearchRun, thousands};
+use super::runs::{SearchRun, thousands};
 use super::server::{ServerProcess, SqliteSync, sqlite_url};
 use super::stats::Tally;
 use anyhow::Context;

@@ -3,8 +3,9 @@
 //! ones missed. Everything here reads the report; the target checks were made as rows were
 //! added.
 
-use super::{Report, SearchRow, TARGET_PEAK_RSS_MB, TARGET_SEARCH_P99_MS, Verdict, cores, thousands};
+use super::{Report, SearchRow, TARGET_PEAK_RSS_MB, TARGET_SEARCH_P99_MS, Verdict};
 use crate::bench::booking;
+use crate::bench::runs::{cores, thousands};
 use crate::bench::table::{self, Column};
 
 impl Report {
