@@ -1,5 +1,7 @@
 use crate::helpers::{future, rfc, spawn_app};
 use chrono::DurationRound;
+use parkway_core::api::{Driveway, Items, Quote};
+use parkway_core::money::Cents;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -14,26 +16,28 @@ async fn owner_creates_reads_updates_and_deletes_a_driveway() {
                    "availability": [{"day": 0, "open": "08:00", "close": "18:00"}]}),
         )
         .await;
-    assert_eq!(d["owner"], owner.id.as_str());
-    assert_eq!(d["currency"], "eur");
-    assert_eq!(d["pricePerDayCents"], 2000);
+    let created: Driveway = serde_json::from_value(d.clone()).expect("a driveway");
+    assert_eq!(created.owner.to_string(), owner.id);
+    assert_eq!(created.currency.as_str(), "eur");
+    assert_eq!(created.price_per_day_cents, Some(Cents(2000)));
     assert_eq!(d["availability"], json!([{"day": 0, "open": "08:00", "close": "18:00"}]));
     let id = d["id"].as_str().expect("id");
 
     let got = app.get(&format!("/api/driveways/{id}"), None).await;
     assert_eq!(got.status, StatusCode::OK);
-    assert_eq!(got.body["title"], d["title"]);
+    assert_eq!(got.json::<Driveway>().title, created.title);
 
     let upd = app
         .put(&format!("/api/driveways/{id}"), Some(&owner.token), json!({"title": "Renamed", "pricePerDayCents": null}))
         .await;
     assert_eq!(upd.status, StatusCode::OK, "{:?}", upd.body);
-    assert_eq!(upd.body["title"], "Renamed");
-    assert_eq!(upd.body["pricePerDayCents"], serde_json::Value::Null);
-    assert_eq!(upd.body["pricePerHourCents"], 300, "fields not sent stay as they were");
+    let upd = upd.json::<Driveway>();
+    assert_eq!(upd.title, "Renamed");
+    assert_eq!(upd.price_per_day_cents, None);
+    assert_eq!(upd.price_per_hour_cents, Cents(300), "fields not sent stay as they were");
 
     let mine = app.get("/api/me/driveways", Some(&owner.token)).await;
-    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(mine.json::<Items<Driveway>>().items.len(), 1);
 
     assert_eq!(app.delete(&format!("/api/driveways/{id}"), Some(&owner.token)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/driveways/{id}"), None).await.status, StatusCode::NOT_FOUND);
@@ -80,23 +84,24 @@ async fn access_instructions_are_only_for_the_owner_and_confirmed_drivers_near_t
     let d = app.driveway(&owner, json!({})).await;
     let id = d["id"].as_str().expect("id");
     let path = format!("/api/driveways/{id}");
-    assert_eq!(app.get(&path, Some(&owner.token)).await.body["accessInstructions"], "Gate code 1234");
-    assert!(app.get(&path, None).await.body["accessInstructions"].is_null());
-    assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null());
+    let instructions = |a: crate::helpers::Answer| a.json::<Driveway>().access_instructions;
+    assert_eq!(instructions(app.get(&path, Some(&owner.token)).await).as_deref(), Some("Gate code 1234"));
+    assert!(instructions(app.get(&path, None).await).is_none());
+    assert!(instructions(app.get(&path, Some(&driver.token)).await).is_none());
 
     // Starting within the hour: the instructions show once it is confirmed.
     let soon = (chrono::Utc::now() + chrono::Duration::minutes(30))
         .duration_trunc(chrono::Duration::minutes(1))
         .expect("trunc");
     let b = app.book(&driver, id, soon, 60).await;
-    assert!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"].is_null(), "pending is not enough");
+    assert!(instructions(app.get(&path, Some(&driver.token)).await).is_none(), "pending is not enough");
     let bid = b.str("id");
     app.pay(&driver, &bid).await;
     assert_eq!(
         app.put(&format!("/api/bookings/{bid}/confirm"), Some(&owner.token), json!({})).await.status,
         StatusCode::OK
     );
-    assert_eq!(app.get(&path, Some(&driver.token)).await.body["accessInstructions"], "Gate code 1234");
+    assert_eq!(instructions(app.get(&path, Some(&driver.token)).await).as_deref(), Some("Gate code 1234"));
 }
 
 #[tokio::test]
@@ -134,7 +139,7 @@ async fn quote_and_availability() {
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, json!({"totalCents": 84, "currency": "usd"}));
     // 25 h: one day capped at 4000 + 1 h at 250
-    assert_eq!(app.get(&q(25 * 60), None).await.body["totalCents"], 4250);
+    assert_eq!(app.get(&q(25 * 60), None).await.json::<Quote>().total_cents, Cents(4250));
     let bad = app.get(&format!("/api/driveways/{id}/quote?start={}&end={}", rfc(start), rfc(start)), None).await;
     assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_time_range"));
 
@@ -167,5 +172,5 @@ async fn strangers_cannot_change_a_driveway() {
     let a = app.put(&path, Some(&other.token), json!({"title": "mine now"})).await;
     assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "not_found"));
     assert_eq!(app.delete(&path, Some(&other.token)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&path, None).await.body["title"], d["title"]);
+    assert_eq!(app.get(&path, None).await.json::<Driveway>().title, d["title"].as_str().expect("title"));
 }

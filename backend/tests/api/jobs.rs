@@ -1,5 +1,8 @@
 use crate::helpers::{future, spawn_app_with};
 use chrono::Duration;
+use parkway_core::api::{Items, Notification};
+use parkway_core::booking::BookingStatus;
+use parkway_core::notification::NotificationType;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -16,19 +19,29 @@ async fn an_unpaid_hold_expires_and_frees_the_slot() {
 
     app.clock.advance(Duration::minutes(9));
     app.server().run_jobs_now().await;
-    assert_eq!(app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["status"], "pending");
+    assert_eq!(
+        app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Pending
+    );
 
     app.clock.advance(Duration::minutes(2));
     app.server().run_jobs_now().await;
-    assert_eq!(app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["status"], "cancelled");
+    assert_eq!(
+        app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Cancelled
+    );
     assert_eq!(app.book(&other, id, future(1), 60).await.status, StatusCode::CREATED);
     // Both sides are told, once, even if the jobs run again.
     app.server().run_jobs_now().await;
     let inbox = app.get("/api/notifications", Some(&driver.token)).await;
-    let cancelled: Vec<_> =
-        inbox.body["items"].as_array().expect("items").iter().filter(|n| n["type"] == "booking_cancelled").collect();
+    let cancelled: Vec<_> = inbox
+        .json::<Items<Notification>>()
+        .items
+        .into_iter()
+        .filter(|n| n.kind == NotificationType::BookingCancelled)
+        .collect();
     assert_eq!(cancelled.len(), 1);
-    assert!(cancelled[0]["message"].as_str().expect("msg").contains("not paid"));
+    assert!(cancelled[0].message.contains("not paid"));
 }
 
 #[tokio::test]
@@ -47,8 +60,14 @@ async fn ended_bookings_complete_and_unanswered_requests_lapse() {
 
     app.clock.advance(Duration::days(3));
     app.server().run_jobs_now().await;
-    assert_eq!(app.get(&format!("/api/bookings/{confirmed}"), Some(&driver.token)).await.body["status"], "completed");
-    assert_eq!(app.get(&format!("/api/bookings/{unanswered}"), Some(&driver.token)).await.body["status"], "cancelled");
+    assert_eq!(
+        app.get(&format!("/api/bookings/{confirmed}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Completed
+    );
+    assert_eq!(
+        app.get(&format!("/api/bookings/{unanswered}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Cancelled
+    );
     let done = app.put(&format!("/api/bookings/{confirmed}/cancel"), Some(&driver.token), json!({})).await;
     assert_eq!(done.code(), "invalid_transition");
 }
@@ -65,14 +84,14 @@ async fn the_job_loop_runs_by_itself() {
     let d = app.driveway(&owner, json!({})).await;
     let b = app.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
     app.clock.advance(Duration::minutes(2));
-    let mut status = String::new();
+    let mut status = None;
     let started = std::time::Instant::now();
     while crate::helpers::patient(started) {
-        status = app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.str("status");
-        if status == "cancelled" {
+        status = Some(app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().status);
+        if status == Some(BookingStatus::Cancelled) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(status, "cancelled");
+    assert_eq!(status, Some(BookingStatus::Cancelled));
 }

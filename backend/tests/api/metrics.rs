@@ -1,4 +1,6 @@
 use crate::helpers::{future, spawn_app};
+use parkway_core::api::OwnerMetrics;
+use parkway_core::money::Cents;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -23,17 +25,18 @@ async fn owner_metrics_count_the_owners_bookings_only() {
 
     let m = app.get("/api/metrics/owner", Some(&owner.token)).await;
     assert_eq!(m.status, StatusCode::OK);
-    assert_eq!(m.body["bookings"], 3);
-    assert_eq!(m.body["confirmed"], 1);
-    assert_eq!(m.body["cancelled"], 1);
-    assert_eq!(m.body["completed"], 0);
-    assert_eq!(m.body["revenueCents"], 600);
-    assert_eq!(m.body["averageDurationMinutes"], 70.0);
-    assert!((m.body["cancellationRate"].as_f64().expect("rate") - 1.0 / 3.0).abs() < 1e-9);
-    assert!((m.body["paymentCompletionRate"].as_f64().expect("rate") - 1.0 / 3.0).abs() < 1e-9);
+    let m = m.json::<OwnerMetrics>();
+    assert_eq!(m.bookings, 3);
+    assert_eq!(m.confirmed, 1);
+    assert_eq!(m.cancelled, 1);
+    assert_eq!(m.completed, 0);
+    assert_eq!(m.revenue_cents, Cents(600));
+    assert_eq!(m.average_duration_minutes, 70.0);
+    assert!((m.cancellation_rate - 1.0 / 3.0).abs() < 1e-9);
+    assert!((m.payment_completion_rate - 1.0 / 3.0).abs() < 1e-9);
 
     let empty = app.owner().await;
-    let m = app.get("/api/metrics/owner", Some(&empty.token)).await;
-    assert_eq!(m.body["bookings"], 0);
-    assert_eq!(m.body["cancellationRate"], 0.0);
+    let m = app.get("/api/metrics/owner", Some(&empty.token)).await.json::<OwnerMetrics>();
+    assert_eq!(m.bookings, 0);
+    assert_eq!(m.cancellation_rate, 0.0);
 }

@@ -4,6 +4,8 @@
 use crate::helpers::{Session, TestApp, future, rfc, spawn_postgres_app_with};
 use chrono::Duration;
 use futures_util::StreamExt;
+use parkway_core::api::{Items, Notification};
+use parkway_core::notification::NotificationType;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -27,9 +29,9 @@ async fn next(socket: &mut Socket, ms: u64) -> Option<Value> {
     }
 }
 
-async fn inbox(app: &TestApp, user: &Session, kind: &str) -> Vec<Value> {
+async fn inbox(app: &TestApp, user: &Session, kind: NotificationType) -> Vec<Notification> {
     let all = app.get("/api/notifications", Some(&user.token)).await;
-    all.body["items"].as_array().expect("items").iter().filter(|n| n["type"] == kind).cloned().collect()
+    all.json::<Items<Notification>>().items.into_iter().filter(|n| n.kind == kind).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -75,7 +77,7 @@ async fn a_hundred_overlapping_requests_over_two_instances_make_exactly_one_book
     assert_eq!((created, taken), (1, 99));
     for app in [&a, &b] {
         let owner_view = app.get("/api/bookings?as=owner", Some(&owner.token)).await;
-        assert_eq!(owner_view.body["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(owner_view.bookings().len(), 1);
     }
 }
 
@@ -94,8 +96,8 @@ async fn a_websocket_client_on_one_instance_hears_what_happened_on_the_other() {
     let booking = a.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
     let n = next(&mut owner_on_b, 1000).await.expect("the owner, connected to B, hears of A's booking");
     assert_eq!((n["type"].as_str(), n["data"]["bookingId"].as_str()), (Some("booking_created"), Some(&*booking)));
-    let stored = inbox(&a, &owner, "booking_created").await;
-    assert_eq!(stored[0]["id"], n["id"], "the same notification as the inbox holds");
+    let stored = inbox(&a, &owner, NotificationType::BookingCreated).await;
+    assert_eq!(n["id"], stored[0].id, "the same notification as the inbox holds");
 
     // The other way round: the owner cancels on B, the driver is connected to A.
     let cancelled = b.put(&format!("/api/bookings/{booking}/cancel"), Some(&owner.token), json!({})).await;
@@ -111,8 +113,8 @@ async fn a_websocket_client_on_one_instance_hears_what_happened_on_the_other() {
     )
     .await
     .expect("inserted");
-    let stored = inbox(&a, &owner, "booking_reminder").await;
-    let notification: parkway_core::api::Notification = serde_json::from_value(stored[0].clone()).expect("parsed");
+    let stored = inbox(&a, &owner, NotificationType::BookingReminder).await;
+    let notification = stored[0].clone();
     a.server()
         .state()
         .hub
@@ -159,10 +161,10 @@ async fn an_expired_hold_is_cancelled_once_while_both_instances_run_the_jobs() {
     // Let both loops run a few more times.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     for user in [&driver, &owner] {
-        let cancelled = inbox(&b, user, "booking_cancelled").await;
+        let cancelled = inbox(&b, user, NotificationType::BookingCancelled).await;
         assert_eq!(cancelled.len(), bookings.len(), "one cancellation per booking: {cancelled:?}");
         for booking in &bookings {
-            assert_eq!(cancelled.iter().filter(|n| n["data"]["bookingId"] == booking.as_str()).count(), 1);
+            assert_eq!(cancelled.iter().filter(|n| n.data["bookingId"] == booking.as_str()).count(), 1);
         }
     }
 }
@@ -252,7 +254,7 @@ async fn retries_with_one_key_over_two_instances_make_one_booking() {
     }
     assert_eq!(ids.len(), 1);
     let mine = b.get("/api/bookings", Some(&driver.token)).await;
-    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(mine.bookings().len(), 1);
 }
 
 #[tokio::test]

@@ -1,4 +1,6 @@
 use crate::helpers::{future, spawn_app};
+use parkway_core::api::{Items, Notification};
+use parkway_core::booking::BookingStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -25,10 +27,13 @@ async fn every_booking_route_answers_404_to_a_stranger() {
         let g = app.request(method.clone(), &ghost, Some(&stranger.token), Some(json!({}))).await;
         assert_eq!(g.body, a.body, "{method} {path}");
     }
-    assert_eq!(app.get("/api/bookings", Some(&stranger.token)).await.body["items"], json!([]));
-    assert_eq!(app.get("/api/bookings?as=owner", Some(&stranger.token)).await.body["items"], json!([]));
+    assert_eq!(app.get("/api/bookings", Some(&stranger.token)).await.bookings(), []);
+    assert_eq!(app.get("/api/bookings?as=owner", Some(&stranger.token)).await.bookings(), []);
     // The booking is untouched.
-    assert_eq!(app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["status"], "pending");
+    assert_eq!(
+        app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Pending
+    );
 }
 
 #[tokio::test]
@@ -40,8 +45,8 @@ async fn notifications_are_private() {
     let d = app.driveway(&owner, json!({})).await;
     app.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await;
     let inbox = app.get("/api/notifications", Some(&owner.token)).await;
-    let id = inbox.body["items"][0]["id"].as_i64().expect("id");
-    assert_eq!(app.get("/api/notifications", Some(&stranger.token)).await.body["items"], json!([]));
+    let id = inbox.json::<Items<Notification>>().items.first().expect("a notification").id;
+    assert_eq!(app.get("/api/notifications", Some(&stranger.token)).await.json::<Items<Notification>>().items, []);
     let a = app.post(&format!("/api/notifications/{id}/read"), Some(&stranger.token), json!({})).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }

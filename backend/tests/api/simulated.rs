@@ -1,6 +1,7 @@
 //! The simulated provider of the embedded demo (no Stripe key): same state machine, labelled.
 
 use crate::helpers::{future, spawn_app};
+use parkway_core::booking::{BookingStatus, PaymentStatus};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -23,7 +24,10 @@ async fn simulated_payments_follow_the_same_rules_and_say_so() {
     };
     let declined = confirm("4000 0000 0000 0002").await;
     assert_eq!((declined.status, declined.code()), (StatusCode::PAYMENT_REQUIRED, "payment_required"));
-    assert_eq!(app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["paymentStatus"], "failed");
+    assert_eq!(
+        app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().payment_status,
+        PaymentStatus::Failed
+    );
     assert_eq!(confirm("1234").await.code(), "validation_failed");
 
     // The next attempt gets a fresh intent, which pays.
@@ -39,11 +43,8 @@ async fn simulated_payments_follow_the_same_rules_and_say_so() {
         .await;
     assert_eq!(paid.status, StatusCode::OK);
     assert_eq!(paid.body["simulated"], true);
-    let booking = app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await;
-    assert_eq!(
-        (booking.body["paymentStatus"].as_str(), booking.body["status"].as_str()),
-        (Some("paid"), Some("confirmed"))
-    );
+    let booking = app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking();
+    assert_eq!((booking.payment_status, booking.status), (PaymentStatus::Paid, BookingStatus::Confirmed));
     let again = app.post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": b})).await;
     assert_eq!(again.code(), "invalid_transition", "already paid");
     // Someone else cannot pay or read it.
@@ -71,8 +72,8 @@ async fn a_paid_hold_does_not_expire() {
     app.clock.advance(chrono::Duration::minutes(30));
     app.server().run_jobs_now().await;
     assert_eq!(
-        app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["status"],
-        "pending",
+        app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Pending,
         "authorised: waits for the owner"
     );
 }
@@ -93,10 +94,17 @@ async fn an_authorisation_after_a_decline_makes_the_payment_pending_again() {
         json!({"card": "4000000000000002"}),
     )
     .await;
-    assert_eq!(app.get(&format!("/api/bookings/{b}"), Some(&owner.token)).await.body["paymentStatus"], "failed");
+    assert_eq!(
+        app.get(&format!("/api/bookings/{b}"), Some(&owner.token)).await.booking().payment_status,
+        PaymentStatus::Failed
+    );
     app.pay(&driver, &b).await;
     let seen_by_owner = app.get(&format!("/api/bookings/{b}"), Some(&owner.token)).await;
-    assert_eq!(seen_by_owner.body["paymentStatus"], "pending", "authorised, waiting for the owner: no longer failed");
+    assert_eq!(
+        seen_by_owner.booking().payment_status,
+        PaymentStatus::Pending,
+        "authorised, waiting for the owner: no longer failed"
+    );
     let confirmed = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
-    assert_eq!(confirmed.body["paymentStatus"], "paid");
+    assert_eq!(confirmed.booking().payment_status, PaymentStatus::Paid);
 }

@@ -7,6 +7,10 @@ use crate::helpers::{Answer, Session, TestApp, future, rfc, spawn_app_with};
 use chrono::{Duration, Utc};
 use parkway_backend::config::Secret;
 use parkway_backend::payments::signature;
+use parkway_core::api::{Booking, Items, Notification, OwnerMetrics};
+use parkway_core::booking::{BookingStatus, PaymentStatus};
+use parkway_core::money::Cents;
+use parkway_core::notification::NotificationType;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::TcpListener;
@@ -136,13 +140,15 @@ impl Payments {
     }
 
     /// Waits (patiently: webhooks arrive in the background) until the booking satisfies `done`.
-    async fn wait_for(&self, user: &Session, booking: &str, done: impl Fn(&Value) -> bool) -> Value {
+    async fn wait_for(&self, user: &Session, booking: &str, done: impl Fn(&Booking) -> bool) -> Booking {
         let mut last = Value::Null;
         let started = std::time::Instant::now();
         while crate::helpers::patient(started) {
             last = self.app.get(&format!("/api/bookings/{booking}"), Some(&user.token)).await.body;
-            if done(&last) {
-                return last;
+            if let Ok(b) = serde_json::from_value::<Booking>(last.clone())
+                && done(&b)
+            {
+                return b;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
@@ -191,23 +197,18 @@ async fn instant_booking_is_paid_and_confirmed_through_a_real_webhook() {
     assert_eq!(p.intent_for(&driver, &b).await.body["paymentIntentId"], intent.body["paymentIntentId"]);
 
     assert!(p.pay_with_card(&intent.str("paymentIntentId"), "4242424242424242").await.is_success());
-    let booking = p.wait_for(&driver, &b, |b| b["paymentStatus"] == "paid").await;
-    assert_eq!(booking["status"], "confirmed");
-    assert_eq!(booking["stripePaymentId"], intent.body["paymentIntentId"]);
+    let booking = p.wait_for(&driver, &b, |b| b.payment_status == PaymentStatus::Paid).await;
+    assert_eq!(booking.status, BookingStatus::Confirmed);
+    assert_eq!(booking.stripe_payment_id, Some(intent.str("paymentIntentId")));
     let kinds = |s: &Session| {
         let (app, token) = (&p.app, s.token.clone());
         async move {
             let inbox = app.get("/api/notifications", Some(&token)).await;
-            inbox.body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|n| n["type"].as_str().unwrap_or("").to_owned())
-                .collect::<Vec<_>>()
+            inbox.json::<Items<Notification>>().items.iter().map(|n| n.kind).collect::<Vec<_>>()
         }
     };
-    assert_eq!(kinds(&driver).await, ["payment_succeeded", "booking_confirmed"]);
-    assert_eq!(kinds(&owner).await, ["booking_created", "payment_succeeded"]);
+    assert_eq!(kinds(&driver).await, [NotificationType::PaymentSucceeded, NotificationType::BookingConfirmed]);
+    assert_eq!(kinds(&owner).await, [NotificationType::BookingCreated, NotificationType::PaymentSucceeded]);
     let status =
         p.app.get(&format!("/api/payments/status/{}", intent.str("paymentIntentId")), Some(&driver.token)).await;
     assert_eq!(status.body["status"], "succeeded");
@@ -231,15 +232,15 @@ async fn a_declined_card_fails_the_payment_and_keeps_the_hold_for_another_card()
     let intent = p.intent_for(&driver, &b).await.str("paymentIntentId");
     let declined = p.pay_with_card(&intent, "4000000000000341").await;
     assert!(declined.is_client_error(), "{declined}");
-    let booking = p.wait_for(&driver, &b, |b| b["paymentStatus"] == "failed").await;
-    assert_eq!(booking["status"], "pending", "the slot is still held for the driver");
+    let booking = p.wait_for(&driver, &b, |b| b.payment_status == PaymentStatus::Failed).await;
+    assert_eq!(booking.status, BookingStatus::Pending, "the slot is still held for the driver");
     assert_eq!(p.app.book(&other, id, future(1), 60).await.code(), "slot_taken");
     let inbox = p.app.get("/api/notifications", Some(&driver.token)).await;
-    assert!(inbox.body["items"].as_array().expect("items").iter().any(|n| n["type"] == "payment_failed"));
+    assert!(inbox.json::<Items<Notification>>().items.iter().any(|n| n.kind == NotificationType::PaymentFailed));
     // Another card on the same booking: a new attempt succeeds.
     let retry = p.intent_for(&driver, &b).await.str("paymentIntentId");
     assert!(p.pay_with_card(&retry, "4242424242424242").await.is_success());
-    p.wait_for(&driver, &b, |b| b["paymentStatus"] == "paid" && b["status"] == "confirmed").await;
+    p.wait_for(&driver, &b, |b| b.payment_status == PaymentStatus::Paid && b.status == BookingStatus::Confirmed).await;
 }
 
 #[tokio::test]
@@ -253,16 +254,13 @@ async fn request_to_book_is_authorised_then_captured_when_the_owner_confirms() {
     assert_eq!(intent.body["captureMethod"], "manual", "starts within 5 days: authorise only");
     let intent = intent.str("paymentIntentId");
     assert!(p.pay_with_card(&intent, "4242424242424242").await.is_success());
-    let before = p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await;
-    assert_eq!(
-        (before.body["status"].as_str(), before.body["paymentStatus"].as_str()),
-        (Some("pending"), Some("pending"))
-    );
+    let before = p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking();
+    assert_eq!((before.status, before.payment_status), (BookingStatus::Pending, PaymentStatus::Pending));
 
     let confirmed = p.app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{:?}", confirmed.body);
-    assert_eq!(confirmed.body["status"], "confirmed");
-    assert_eq!(confirmed.body["paymentStatus"], "paid");
+    assert_eq!(confirmed.booking().status, BookingStatus::Confirmed);
+    assert_eq!(confirmed.booking().payment_status, PaymentStatus::Paid);
     let remote = p.stripe_get(&format!("/v1/payment_intents/{intent}")).await;
     assert_eq!(remote["status"], "succeeded", "captured at the provider");
 }
@@ -278,11 +276,11 @@ async fn far_out_request_to_book_is_charged_and_declining_refunds_in_full() {
     assert_eq!(intent.body["captureMethod"], "automatic");
     let intent = intent.str("paymentIntentId");
     assert!(p.pay_with_card(&intent, "4242424242424242").await.is_success());
-    p.wait_for(&driver, &b, |b| b["paymentStatus"] == "paid").await;
+    p.wait_for(&driver, &b, |b| b.payment_status == PaymentStatus::Paid).await;
     // The owner declines.
     let declined = p.app.put(&format!("/api/bookings/{b}/cancel"), Some(&owner.token), json!({})).await;
-    assert_eq!(declined.body["status"], "cancelled");
-    assert_eq!(declined.body["paymentStatus"], "refunded");
+    assert_eq!(declined.booking().status, BookingStatus::Cancelled);
+    assert_eq!(declined.booking().payment_status, PaymentStatus::Refunded);
     assert_eq!(p.refunds(&intent).await, [800]);
 }
 
@@ -298,24 +296,24 @@ async fn driver_cancellations_refund_by_the_policy() {
     let early = p.app.book(&driver, id, future(1), 60).await.str("id");
     let early_pi = p.intent_for(&driver, &early).await.str("paymentIntentId");
     p.pay_with_card(&early_pi, "4242424242424242").await;
-    p.wait_for(&driver, &early, |b| b["paymentStatus"] == "paid").await;
+    p.wait_for(&driver, &early, |b| b.payment_status == PaymentStatus::Paid).await;
 
     // Three hours ahead, booked more than 10 minutes ago: half back.
     let soon = (Utc::now() + Duration::hours(3)).with_timezone(&Utc);
     let late = p.app.book(&driver, id, soon, 60).await.str("id");
     let late_pi = p.intent_for(&driver, &late).await.str("paymentIntentId");
     p.pay_with_card(&late_pi, "4242424242424242").await;
-    p.wait_for(&driver, &late, |b| b["paymentStatus"] == "paid").await;
+    p.wait_for(&driver, &late, |b| b.payment_status == PaymentStatus::Paid).await;
     p.app.clock.advance(Duration::minutes(15));
 
     let a = p.app.put(&format!("/api/bookings/{early}/cancel"), Some(&driver.token), json!({})).await;
-    assert_eq!(a.body["paymentStatus"], "refunded");
+    assert_eq!(a.booking().payment_status, PaymentStatus::Refunded);
     assert_eq!(p.refunds(&early_pi).await, [1001]);
     let b = p.app.delete(&format!("/api/bookings/{late}"), Some(&driver.token)).await;
-    assert_eq!(b.body["paymentStatus"], "refunded");
+    assert_eq!(b.booking().payment_status, PaymentStatus::Refunded);
     assert_eq!(p.refunds(&late_pi).await, [500]);
     let metrics = p.app.get("/api/metrics/owner", Some(&owner.token)).await;
-    assert_eq!(metrics.body["revenueCents"], 501, "the owner keeps what was not refunded");
+    assert_eq!(metrics.json::<OwnerMetrics>().revenue_cents, Cents(501), "the owner keeps what was not refunded");
     let _ = rfc(soon);
 }
 
@@ -329,7 +327,10 @@ async fn an_expired_hold_cancels_its_payment_intent() {
     let intent = p.intent_for(&driver, &b).await.str("paymentIntentId");
     p.app.clock.advance(Duration::minutes(16));
     p.app.server().run_jobs_now().await;
-    assert_eq!(p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["status"], "cancelled");
+    assert_eq!(
+        p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().status,
+        BookingStatus::Cancelled
+    );
     let remote = p.stripe_get(&format!("/v1/payment_intents/{intent}")).await;
     assert_eq!(remote["status"], "canceled");
 }
@@ -352,8 +353,12 @@ async fn own_signed_events_duplicates_and_reordering_are_harmless() {
         assert_eq!(p.signed_event(&succeeded, WEBHOOK_SECRET, now).await, StatusCode::OK);
     }
     let inbox = p.app.get("/api/notifications", Some(&driver.token)).await;
-    let paid =
-        inbox.body["items"].as_array().expect("items").iter().filter(|n| n["type"] == "payment_succeeded").count();
+    let paid = inbox
+        .json::<Items<Notification>>()
+        .items
+        .iter()
+        .filter(|n| n.kind == NotificationType::PaymentSucceeded)
+        .count();
     assert_eq!(paid, 1, "a duplicate event is processed once");
     // A late failure (out of order) does not move a paid booking backwards.
     let failed = event(
@@ -362,16 +367,16 @@ async fn own_signed_events_duplicates_and_reordering_are_harmless() {
         json!({"id": intent, "status": "requires_payment_method"}),
     );
     assert_eq!(p.signed_event(&failed, WEBHOOK_SECRET, now).await, StatusCode::OK);
-    let booking = p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await;
-    assert_eq!(
-        (booking.body["paymentStatus"].as_str(), booking.body["status"].as_str()),
-        (Some("paid"), Some("confirmed"))
-    );
+    let booking = p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking();
+    assert_eq!((booking.payment_status, booking.status), (PaymentStatus::Paid, BookingStatus::Confirmed));
     // charge.refunded (localstripe never sends it) marks it refunded.
     let refunded =
         event("evt_refund", "charge.refunded", json!({"id": "ch_x", "payment_intent": intent, "amount_refunded": 300}));
     assert_eq!(p.signed_event(&refunded, WEBHOOK_SECRET, now).await, StatusCode::OK);
-    assert_eq!(p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["paymentStatus"], "refunded");
+    assert_eq!(
+        p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().payment_status,
+        PaymentStatus::Refunded
+    );
     // Unknown intents and unhandled types are acknowledged so Stripe stops retrying.
     let unknown = event("evt_unknown", "payment_intent.succeeded", json!({"id": "pi_nobody", "status": "succeeded"}));
     assert_eq!(p.signed_event(&unknown, WEBHOOK_SECRET, now).await, StatusCode::OK);
@@ -394,7 +399,10 @@ async fn own_signed_events_with_bad_signatures_change_nothing() {
     let unsigned =
         p.client.post(format!("{}/api/payments/webhook", p.app.base)).json(&succeeded).send().await.expect("sent");
     assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["paymentStatus"], "pending");
+    assert_eq!(
+        p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().payment_status,
+        PaymentStatus::Pending
+    );
     // During a secret rotation the header carries two v1 signatures; either may match.
     let body = serde_json::to_vec(&succeeded).expect("json");
     let v1 = |secret: &str| {
@@ -410,7 +418,10 @@ async fn own_signed_events_with_bad_signatures_change_nothing() {
         .await
         .expect("sent");
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.body["paymentStatus"], "paid");
+    assert_eq!(
+        p.app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().payment_status,
+        PaymentStatus::Paid
+    );
 }
 
 #[tokio::test]
@@ -446,6 +457,6 @@ async fn direct_intents_are_priced_by_the_server_and_linked_by_the_booking() {
         .post("/api/bookings", Some(&driver.token), json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::minutes(90)), "stripePaymentId": intent}))
         .await;
     assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
-    assert_eq!(booked.body["paymentStatus"], "paid");
-    assert_eq!(booked.body["status"], "confirmed");
+    assert_eq!(booked.booking().payment_status, PaymentStatus::Paid);
+    assert_eq!(booked.booking().status, BookingStatus::Confirmed);
 }
