@@ -61,5 +61,15 @@ pub async fn run_once(state: &AppState) {
         Ok(notices) => state.publish(notices),
         Err(e) => tracing::warn!(error = %e, "settling payments failed; will retry"),
     }
+    // Owners' shares of settled bookings (the simulated provider records them; no money moves).
+    if state.payments.is_simulated() {
+        let now = state.clock.now();
+        let send = |_booking| format!("tr_sim_{}", uuid::Uuid::new_v4().simple());
+        match state.store.transfer_settled(now, state.config.settlement, state.config.platform_fee, send).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(transfers = n, "owners' shares of settled bookings transferred (simulated)"),
+            Err(e) => tracing::warn!(error = %e, "could not transfer settled bookings; will retry"),
+        }
+    }
     state.auth_limit.forget_idle();
 }

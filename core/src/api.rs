@@ -463,6 +463,29 @@ pub struct EarningTotal {
     pub net_cents: Cents,
 }
 
+/// `GET /api/payouts/account`: where the owner's payout account stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutAccount {
+    /// `none` until onboarding starts.
+    pub status: crate::earnings::AccountStatus,
+    /// True when the provider pays out to the owner's bank.
+    pub payouts_enabled: bool,
+    /// What the provider still needs from the owner, in its words.
+    pub requirements_due: Vec<String>,
+    /// True when no money moves (the simulated provider of the embedded default).
+    #[serde(default)]
+    pub simulated: bool,
+}
+
+/// `POST /api/payouts/onboarding`: where to send the owner to give their payout details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnboardingLink {
+    /// A one-time link; a spent or expired one is replaced by asking again.
+    pub url: String,
+}
+
 /// `GET /api/earnings`: the owner's paid bookings in a period, with totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

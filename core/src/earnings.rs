@@ -104,6 +104,79 @@ impl EarningState {
     }
 }
 
+/// Where an owner's payout account stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// No payout account yet.
+    None,
+    /// Onboarding started and not finished.
+    Onboarding,
+    /// The provider needs more before it pays out.
+    Restricted,
+    /// Able to receive transfers and pay out.
+    Active,
+}
+
+impl AccountStatus {
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::None => "none",
+            AccountStatus::Onboarding => "onboarding",
+            AccountStatus::Restricted => "restricted",
+            AccountStatus::Active => "active",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        [AccountStatus::None, AccountStatus::Onboarding, AccountStatus::Restricted, AccountStatus::Active]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// What was sent to the owner for one booking, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// How much of it was taken back after a later refund.
+    pub reversed: Cents,
+}
+
+/// Where a booking's money stands: [`state_before_transfer`] until its transfer is made, with
+/// a settled booking of an owner whose account is active still `Settling` (its transfer is on
+/// its way); then `Transferred`, or `Reversed` once any of it was taken back.
+pub fn state(
+    status: BookingStatus,
+    end: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    settlement: Duration,
+    account: AccountStatus,
+    sent: Option<Sent>,
+) -> EarningState {
+    match sent {
+        Some(s) if s.reversed.0 > 0 => EarningState::Reversed,
+        Some(_) => EarningState::Transferred,
+        None => match state_before_transfer(status, end, updated_at, now, settlement) {
+            EarningState::WaitingForOnboarding if account == AccountStatus::Active => EarningState::Settling,
+            other => other,
+        },
+    }
+}
+
+/// True when a booking's money is settled at `now` and may move to its owner.
+pub fn is_settled(
+    status: BookingStatus,
+    end: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    settlement: Duration,
+) -> bool {
+    state_before_transfer(status, end, updated_at, now, settlement) == EarningState::WaitingForOnboarding
+}
+
 /// Where the money of a booking that ends at `end` stands at `now`, before any transfer was
 /// made: upcoming while the booking could still change (it has not ended and is not
 /// cancelled), settling for `settlement` after that, then waiting for the owner's payout
@@ -170,6 +243,25 @@ mod tests {
         // A booking cancelled three days before its end settles from its cancellation.
         assert_eq!(state(BookingStatus::Cancelled, end - Duration::days(2)), EarningState::WaitingForOnboarding);
         assert_eq!(state(BookingStatus::Cancelled, end - Duration::days(3)), EarningState::Settling);
+    }
+
+    #[test]
+    fn a_transfer_decides_once_made_and_an_active_account_is_on_its_way() {
+        let end = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").expect("date").with_timezone(&Utc);
+        let day = Duration::hours(24);
+        let later = end + Duration::days(2);
+        let done = BookingStatus::Completed;
+        assert_eq!(state(done, end, end, later, day, AccountStatus::None, None), EarningState::WaitingForOnboarding);
+        assert_eq!(state(done, end, end, later, day, AccountStatus::Active, None), EarningState::Settling);
+        let sent = Some(Sent { reversed: Cents(0) });
+        assert_eq!(state(done, end, end, later, day, AccountStatus::Active, sent), EarningState::Transferred);
+        let taken_back = Some(Sent { reversed: Cents(100) });
+        assert_eq!(state(done, end, end, later, day, AccountStatus::Active, taken_back), EarningState::Reversed);
+        assert!(is_settled(done, end, end, later, day));
+        assert!(!is_settled(done, end, end, end + Duration::hours(3), day));
+        for a in [AccountStatus::None, AccountStatus::Onboarding, AccountStatus::Restricted, AccountStatus::Active] {
+            assert_eq!(AccountStatus::parse(a.as_str()), Some(a));
+        }
     }
 
     #[test]

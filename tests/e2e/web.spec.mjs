@@ -162,6 +162,13 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await line.getByText('Upcoming').waitFor();
   await ownerPage.getByRole('list', { name: 'Net earnings per month' }).waitFor();
   await shoot(ownerPage, '09b-owner-earnings');
+  // Payout details through the simulated provider's page, and back to the earnings.
+  await ownerPage.getByRole('button', { name: 'Add payout details' }).click();
+  await ownerPage.getByText('Simulated — no money moves').waitFor();
+  await ownerPage.getByRole('button', { name: 'Finish onboarding' }).click();
+  await ownerPage.waitForURL((u) => u.pathname === '/owner/earnings');
+  await ownerPage.locator('#payouts-on').waitFor();
+  await shoot(ownerPage, '09c-owner-payouts-on');
 
   // The driver's page changes by itself: a toast from the WebSocket, the booking confirmed,
   // and the access instructions shown.

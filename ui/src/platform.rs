@@ -103,6 +103,17 @@ pub fn page_millis() -> f64 {
     }
 }
 
+/// Leaves the app's pages for `url` (a provider's onboarding page), which sends the user back
+/// when done.
+pub fn go_to(url: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = url;
+}
+
 /// The window's inner size in CSS pixels (a phone-sized guess outside a browser).
 pub fn window_size() -> (f64, f64) {
     #[cfg(target_arch = "wasm32")]

@@ -15,7 +15,7 @@ use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use parkway_core::api::{EarningLine, EarningTotal, Earnings, Role};
-use parkway_core::earnings::{split, state_before_transfer};
+use parkway_core::earnings::{AccountStatus, split, state};
 use parkway_core::money::Cents;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -72,7 +72,8 @@ async fn earnings(
     let mut paid = state.store.paid_bookings(user.id(), from, to, MAX_LINES + 1).await?;
     let truncated = paid.len() > usize::try_from(MAX_LINES).unwrap_or(usize::MAX);
     paid.truncate(usize::try_from(MAX_LINES).unwrap_or(usize::MAX));
-    let report = report(&paid, &state.config, now, from, to, truncated);
+    let account = state.store.payout_account(user.id()).await?.map_or(AccountStatus::None, |a| a.status);
+    let report = report(&paid, &state.config, account, now, from, to, truncated);
     if wants_csv(&headers) {
         return csv_answer(&report);
     }
@@ -90,12 +91,13 @@ fn wants_csv(headers: &HeaderMap) -> bool {
 fn report(
     paid: &[PaidBooking],
     config: &Config,
+    account: AccountStatus,
     now: DateTime<Utc>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     truncated: bool,
 ) -> Earnings {
-    let items: Vec<EarningLine> = paid.iter().map(|b| line(b, config, now)).collect();
+    let items: Vec<EarningLine> = paid.iter().map(|b| line(b, config, account, now)).collect();
     let mut months = Totals::default();
     let mut driveways = Totals::default();
     let mut totals = Totals::default();
@@ -121,9 +123,8 @@ fn report(
     }
 }
 
-/// One booking's line. No money has been transferred to anyone yet, so every line stands
-/// before its transfer.
-fn line(b: &PaidBooking, config: &Config, now: DateTime<Utc>) -> EarningLine {
+/// One booking's line.
+fn line(b: &PaidBooking, config: &Config, account: AccountStatus, now: DateTime<Utc>) -> EarningLine {
     let s = split(b.paid, b.refunded, config.platform_fee);
     EarningLine {
         booking_id: b.id,
@@ -137,7 +138,7 @@ fn line(b: &PaidBooking, config: &Config, now: DateTime<Utc>) -> EarningLine {
         fee_cents: s.fee,
         net_cents: s.net,
         currency: b.currency.clone(),
-        state: state_before_transfer(b.status, b.end, b.updated_at, now, config.settlement),
+        state: state(b.status, b.end, b.updated_at, now, config.settlement, account, b.sent),
     }
 }
 

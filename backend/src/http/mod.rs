@@ -22,6 +22,8 @@ pub mod notifications;
 pub mod openapi;
 /// Payment intents, webhooks and the simulated provider.
 pub mod payments;
+/// Owners' payout accounts and their onboarding.
+pub mod payouts;
 /// Live notifications over a WebSocket.
 pub mod ws;
 
@@ -55,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(metrics::router())
         .merge(openapi::router())
         .merge(payments::router())
+        .merge(payouts::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
     let mut router = Router::new().nest("/api", api).merge(health::router());

@@ -5,6 +5,7 @@ use super::db::{from_ms, query, to_ms, uuid};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use parkway_core::booking::BookingStatus;
+use parkway_core::earnings::Sent;
 use parkway_core::money::{Cents, Currency};
 use uuid::Uuid;
 
@@ -33,6 +34,8 @@ pub struct PaidBooking {
     pub refunded: Cents,
     /// The currency of both.
     pub currency: Currency,
+    /// What was sent to the owner for it, once it was.
+    pub sent: Option<Sent>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -48,6 +51,7 @@ struct Row {
     total_cents: i64,
     refunded_cents: i64,
     currency: String,
+    reversed_cents: Option<i64>,
 }
 
 impl TryFrom<Row> for PaidBooking {
@@ -66,6 +70,7 @@ impl TryFrom<Row> for PaidBooking {
             paid: Cents(r.total_cents),
             refunded: Cents(r.refunded_cents),
             currency: Currency::parse(&r.currency).map_err(|_| bad("currency"))?,
+            sent: r.reversed_cents.map(|reversed| Sent { reversed: Cents(reversed) }),
         })
     }
 }
@@ -85,7 +90,8 @@ impl Store {
             .fetch_all(
                 query(
                     "SELECT b.id, b.driveway_id, d.title, d.timezone, b.start_at, b.end_at, b.status, b.updated_at, \
-                     b.total_cents, b.refunded_cents, b.currency FROM bookings b JOIN driveways d ON d.id = b.driveway_id \
+                     b.total_cents, b.refunded_cents, b.currency, t.reversed_cents FROM bookings b \
+                     JOIN driveways d ON d.id = b.driveway_id LEFT JOIN transfers t ON t.booking_id = b.id \
                      WHERE b.owner_id = ? AND b.payment_status IN ('paid', 'refunded') AND b.start_at >= ? \
                      AND b.start_at < ? ORDER BY b.start_at, b.id LIMIT ?",
                 )

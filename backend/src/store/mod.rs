@@ -41,6 +41,8 @@ pub mod metrics;
 pub mod notifications;
 /// Payment intents and the booking changes they cause.
 pub mod payments;
+/// Owners' payout accounts and the transfers of their share.
+pub mod payouts;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
 /// The rows bookings, payments and jobs share, and the primitives on them.

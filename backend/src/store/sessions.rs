@@ -37,13 +37,15 @@ pub struct Refreshed {
     pub refresh_token: String,
 }
 
-fn new_refresh_token() -> String {
+/// A new secret for a one-time link or token: 32 random bytes, hex.
+pub(crate) fn new_secret() -> String {
     use rand::Rng;
     let bytes: [u8; 32] = rand::rng().random();
     hex::encode(bytes)
 }
 
-fn hash(token: &str) -> String {
+/// How a secret is stored: its SHA-256, hex, so a database read does not give it away.
+pub(crate) fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -69,7 +71,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> AppResult<(Uuid, String)> {
         let id = Uuid::new_v4();
-        let token = new_refresh_token();
+        let token = new_secret();
         let agent = user_agent.map(|a| a.chars().take(USER_AGENT_CHARS).collect::<String>());
         let mut tx = self.begin_write().await?;
         tx.execute(
@@ -135,7 +137,7 @@ impl Store {
         if spent == 0 {
             return Err(refused());
         }
-        let next = new_refresh_token();
+        let next = new_secret();
         tx.execute(
             query("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?, ?, ?)")
                 .bind(hash(&next))

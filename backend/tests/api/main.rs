@@ -16,6 +16,7 @@ mod limits;
 mod metrics;
 mod multi_instance;
 mod notifications;
+mod payouts;
 mod privacy;
 mod realtime;
 mod search;

@@ -415,6 +415,16 @@ impl Api {
         self.get("/api/metrics/owner".into()).await
     }
 
+    /// `GET /api/payouts/account`.
+    pub async fn payout_account(&self) -> Result<parkway_core::api::PayoutAccount, ClientError> {
+        self.get("/api/payouts/account".into()).await
+    }
+
+    /// `POST /api/payouts/onboarding`: a fresh link to give payout details.
+    pub async fn start_onboarding(&self) -> Result<parkway_core::api::OnboardingLink, ClientError> {
+        self.call(Method::Post, "/api/payouts/onboarding".into(), Some(&serde_json::json!({}))).await
+    }
+
     /// `GET /api/earnings` over the server's default period (the last year and the year ahead).
     pub async fn earnings(&self) -> Result<parkway_core::api::Earnings, ClientError> {
         self.get("/api/earnings".into()).await

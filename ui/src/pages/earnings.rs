@@ -5,8 +5,8 @@ use crate::format;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
 use crate::route::Route;
-use parkway_core::api::{EarningTotal, Earnings, Role};
-use parkway_core::earnings::EarningState;
+use parkway_core::api::{EarningTotal, Earnings, PayoutAccount, Role};
+use parkway_core::earnings::{AccountStatus, EarningState};
 use parkway_core::money::Cents;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -21,7 +21,11 @@ pub fn EarningsPage() -> Html {
     let token = session.as_ref().map(|s| s.token.clone());
     let (earnings, reload) = {
         let app = app.clone();
-        use_load((token, app.state.changes), move |_| async move { app.api().earnings().await })
+        use_load((token.clone(), app.state.changes), move |_| async move { app.api().earnings().await })
+    };
+    let (account, _) = {
+        let app = app.clone();
+        use_load((token, app.state.changes), move |_| async move { app.api().payout_account().await })
     };
     if !session.as_ref().is_some_and(|s| s.is(Role::Owner)) {
         return html! {
@@ -48,8 +52,69 @@ pub fn EarningsPage() -> Html {
                 <h1>{ "Earnings" }</h1>
                 <Link<Route> to={Route::Owner} classes="button ghost">{ "Back to the dashboard" }</Link<Route>>
             </div>
+            if let Load::Ready(a) = &account {
+                <PayoutBanner account={(**a).clone()} />
+            }
             { body }
         </div>
+    }
+}
+
+/// Props of [`PayoutBanner`].
+#[derive(Properties, PartialEq)]
+struct PayoutBannerProps {
+    account: PayoutAccount,
+}
+
+/// Until the owner's payout account is active: what is missing, and the way to give it.
+#[component]
+fn PayoutBanner(props: &PayoutBannerProps) -> Html {
+    let app = use_app();
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let a = &props.account;
+    if a.status == AccountStatus::Active {
+        let note = if a.simulated { "Payouts are on (simulated — no money moves)." } else { "Payouts are on." };
+        return html! { <p class="notice ok" id="payouts-on">{ note }</p> };
+    }
+    let start = {
+        let (app, busy, error) = (app.clone(), busy.clone(), error.clone());
+        Callback::from(move |_| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            let (app, busy, error) = (app.clone(), busy.clone(), error.clone());
+            yew::platform::spawn_local(async move {
+                match app.api().start_onboarding().await {
+                    Ok(link) => platform::go_to(&link.url),
+                    Err(e) => {
+                        error.set(Some(e.to_string()));
+                        busy.set(false);
+                    }
+                }
+            });
+        })
+    };
+    let what = if a.status == AccountStatus::None {
+        "Add your payout details to receive your earnings; until then they wait for you here.".to_owned()
+    } else if a.requirements_due.is_empty() {
+        "Finish your payout details to receive your earnings.".to_owned()
+    } else {
+        format!("Your payout details need: {}.", a.requirements_due.join(", "))
+    };
+    html! {
+        <section class="notice warn" id="payout-banner" aria-labelledby="payout-h">
+            <h2 id="payout-h" class="notice-title">{ "Get paid" }</h2>
+            <p>{ what }</p>
+            if a.simulated {
+                <p class="hint">{ "This server has no payment provider: onboarding is simulated and no money moves." }</p>
+            }
+            <button class="button" onclick={start} disabled={*busy}>{ if *busy { "Opening…" } else { "Add payout details" } }</button>
+            if let Some(e) = &*error {
+                <p class="field-error" role="alert">{ e }</p>
+            }
+        </section>
     }
 }
 
@@ -63,7 +128,7 @@ fn report(e: &Earnings) -> Html {
                 { for e.totals.iter().map(totals) }
                 <p class="hint">
                     { format!("Parkway keeps {fee} of what each booking keeps after refunds, rounded down in your favour. \
-                               Money is settled {} hours after a booking ends; payouts to your bank start once you add payout details.",
+                               Money is settled {} hours after a booking ends, then sent to your payout account.",
                               e.settlement_hours) }
                 </p>
                 if e.truncated {
