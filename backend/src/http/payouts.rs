@@ -91,13 +91,26 @@ struct Token {
     token: String,
 }
 
-/// The simulated provider's onboarding page: one button, clearly labelled.
-async fn simulated_page(State(state): State<AppState>, Query(t): Query<Token>) -> Response {
-    if !state.payments.is_simulated() {
-        return StatusCode::NOT_FOUND.into_response();
+impl Token {
+    /// The token as handed out: 64 lower-case hex digits ([`new_secret`]). Anything else is
+    /// refused before it reaches the page or the store.
+    fn checked(&self) -> AppResult<&str> {
+        let t = self.token.as_str();
+        if t.len() == 64 && t.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            Ok(t)
+        } else {
+            Err(AppError::validation("token must be the 64 hex digits of an onboarding link"))
+        }
     }
-    let token: String = t.token.chars().filter(char::is_ascii_hexdigit).take(64).collect();
-    Html(format!(
+}
+
+/// The simulated provider's onboarding page: one button, clearly labelled.
+async fn simulated_page(State(state): State<AppState>, Query(t): Query<Token>) -> AppResult<Response> {
+    if !state.payments.is_simulated() {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    }
+    let token = t.checked()?;
+    Ok(Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>Payout details (simulated)</title></head><body>\
          <main><h1>Payout details</h1><p><strong>Simulated — no money moves.</strong> This Parkway server has no \
@@ -107,7 +120,7 @@ async fn simulated_page(State(state): State<AppState>, Query(t): Query<Token>) -
          <input type=\"hidden\" name=\"token\" value=\"{token}\"><button type=\"submit\">Finish onboarding</button>\
          </form></main></body></html>"
     ))
-    .into_response()
+    .into_response())
 }
 
 /// Completes the simulated onboarding and sends the owner back to their earnings.
@@ -119,7 +132,7 @@ async fn simulated_finish(
         return Err(AppError::not_found("page"));
     }
     let Form(t) = form.map_err(|e| AppError::validation(format!("unreadable form: {e}")))?;
-    if !state.store.finish_simulated_onboarding(&hash(&t.token), state.clock.now()).await? {
+    if !state.store.finish_simulated_onboarding(&hash(t.checked()?), state.clock.now()).await? {
         return Err(AppError::not_found("onboarding link (it was used or has expired; start again from Earnings)"));
     }
     Ok(Redirect::to(&format!("{RETURN_PATH}?onboarded=1")).into_response())

@@ -94,11 +94,17 @@ async fn payouts_are_the_owners_alone_and_links_are_checked() {
     let forged = app
         .client
         .post(format!("{}/api/payouts/simulated/onboarding", app.base))
-        .form(&[("token", "00")])
+        .form(&[("token", "0".repeat(64))])
         .send()
         .await
         .expect("an answer");
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    let page = app.get(&format!("/api/payouts/simulated/onboarding?token={}", "<b>".repeat(30)), None).await;
+    assert_eq!(
+        (page.status, page.code()),
+        (StatusCode::BAD_REQUEST, "validation_failed"),
+        "nothing unchecked reaches the page"
+    );
     let garbled = app
         .client
         .post(format!("{}/api/payouts/simulated/onboarding", app.base))
