@@ -72,21 +72,27 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
     let app = use_app();
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
+    let link = use_state(|| None::<String>);
     let a = &props.account;
     if a.status == AccountStatus::Active {
         let note = if a.simulated { "Payouts are on (simulated — no money moves)." } else { "Payouts are on." };
         return html! { <p class="notice ok" id="payouts-on">{ note }</p> };
     }
     let start = {
-        let (app, busy, error) = (app.clone(), busy.clone(), error.clone());
+        let (app, busy, error, shown) = (app.clone(), busy.clone(), error.clone(), link.clone());
         Callback::from(move |_| {
             if *busy {
                 return;
             }
             busy.set(true);
-            let (app, busy, error) = (app.clone(), busy.clone(), error.clone());
+            let (app, busy, error, shown) = (app.clone(), busy.clone(), error.clone(), shown.clone());
             yew::platform::spawn_local(async move {
                 match app.api().start_onboarding().await {
+                    // The app's window keeps Parkway's own pages: the link is for a browser.
+                    Ok(link) if platform::in_tauri() => {
+                        shown.set(Some(link.url));
+                        busy.set(false);
+                    }
                     Ok(link) => platform::go_to(&link.url),
                     Err(e) => {
                         error.set(Some(e.to_string()));
@@ -111,6 +117,12 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
                 <p class="hint">{ "This server has no payment provider: onboarding is simulated and no money moves." }</p>
             }
             <button class="button" onclick={start} disabled={*busy}>{ if *busy { "Opening…" } else { "Add payout details" } }</button>
+            if let Some(url) = &*link {
+                <p>
+                    <label for="onboarding-link">{ "Open this link in your web browser (it works once, for 30 minutes):" }</label>
+                    <input id="onboarding-link" type="text" readonly=true value={url.clone()} />
+                </p>
+            }
             if let Some(e) = &*error {
                 <p class="field-error" role="alert">{ e }</p>
             }
