@@ -19,9 +19,6 @@ mod desktop;
 mod e2e;
 /// `cargo xtask fuzz`: the HTTP contract fuzzed from its OpenAPI document.
 mod fuzz;
-/// The module graph of the sources and its cycles (held empty by its tests).
-#[cfg(test)]
-mod module_graph;
 /// `cargo xtask run`.
 mod run;
 /// `cargo xtask test`.

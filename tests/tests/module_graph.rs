@@ -1,5 +1,5 @@
 //! The module graph of a crate's sources, read from its `crate::…` and `super::…` paths, and
-//! its cycles. The tests hold `backend/src` and `xtask/src` free of them: modules that import
+//! its cycles. These tests hold `backend/src` and `xtask/src` free of them: modules that import
 //! each other cannot be read, tested or split one at a time.
 //!
 //! A child naming its parent (`super::Store` for an `impl Store` block) is not counted: the
@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Module name (`store::bookings::create`) → the sibling-or-other modules it names.
-pub type Graph = BTreeMap<String, BTreeSet<String>>;
+type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// Reads every `.rs` file under `src` into the graph of its modules.
-pub fn read(src: &Path) -> anyhow::Result<Graph> {
+fn read(src: &Path) -> std::io::Result<Graph> {
     let mut sources = BTreeMap::new();
     collect(src, src, &mut sources)?;
     let names: BTreeSet<String> = sources.keys().cloned().collect();
@@ -33,7 +33,7 @@ pub fn read(src: &Path) -> anyhow::Result<Graph> {
 }
 
 /// The cycles of `graph`: its strongly connected parts with more than one module.
-pub fn cycles(graph: &Graph) -> Vec<BTreeSet<String>> {
+fn cycles(graph: &Graph) -> Vec<BTreeSet<String>> {
     // Kosaraju: finish order on the graph, then parts on the reversed graph.
     let mut order = Vec::new();
     let mut seen = BTreeSet::new();
@@ -79,13 +79,13 @@ fn visit(node: &str, graph: &Graph, seen: &mut BTreeSet<String>, out: &mut Vec<S
     }
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> anyhow::Result<()> {
+fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             collect(root, &path, out)?;
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let rel = path.strip_prefix(root)?.with_extension("");
+            let rel = path.strip_prefix(root).map_err(std::io::Error::other)?.with_extension("");
             let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
             if parts.last().is_some_and(|p| p == "mod") {
                 parts.pop();
@@ -186,46 +186,41 @@ fn resolve(path: &[String], parent: &str, names: &BTreeSet<String>) -> Option<St
     best
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn graph_of(edges: &[(&str, &[&str])]) -> Graph {
+    edges.iter().map(|(a, bs)| ((*a).to_owned(), bs.iter().map(|b| (*b).to_owned()).collect())).collect()
+}
 
-    fn graph_of(edges: &[(&str, &[&str])]) -> Graph {
-        edges.iter().map(|(a, bs)| ((*a).to_owned(), bs.iter().map(|b| (*b).to_owned()).collect())).collect()
-    }
+#[test]
+fn finds_a_cycle_and_only_that() {
+    let g = graph_of(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &["a"])]);
+    let found = cycles(&g);
+    assert_eq!(found, vec![["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>()]);
+    assert!(cycles(&graph_of(&[("a", &["b"]), ("b", &[]), ("c", &["a", "b"])])).is_empty());
+}
 
-    #[test]
-    fn finds_a_cycle_and_only_that() {
-        let g = graph_of(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &["a"])]);
-        let found = cycles(&g);
-        assert_eq!(found, vec![["a", "b", "c"].iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>()]);
-        assert!(cycles(&graph_of(&[("a", &["b"]), ("b", &[]), ("c", &["a", "b"])])).is_empty());
-    }
+#[test]
+fn reads_paths_to_modules() {
+    let names: BTreeSet<String> = ["store", "store::rows", "error"].iter().map(|s| (*s).to_owned()).collect();
+    let path = |s: &str| s.split("::").map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(resolve(&path("crate::store::rows::BookingRow"), "", &names).as_deref(), Some("store::rows"));
+    assert_eq!(resolve(&path("super::rows"), "store", &names).as_deref(), Some("store::rows"));
+    assert_eq!(resolve(&path("crate::error::AppError"), "", &names).as_deref(), Some("error"));
+    assert_eq!(
+        paths("use super::{Store, db::{self, query}};"),
+        vec![path("super::Store"), path("super::db::self"), path("super::db::query")]
+    );
+    assert_eq!(
+        paths(&code_of("// crate::ignored\nlet x = crate::error::AppError::from(e);")),
+        vec![path("crate::error::AppError::from")]
+    );
+}
 
-    #[test]
-    fn reads_paths_to_modules() {
-        let names: BTreeSet<String> = ["store", "store::rows", "error"].iter().map(|s| (*s).to_owned()).collect();
-        let path = |s: &str| s.split("::").map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(resolve(&path("crate::store::rows::BookingRow"), "", &names).as_deref(), Some("store::rows"));
-        assert_eq!(resolve(&path("super::rows"), "store", &names).as_deref(), Some("store::rows"));
-        assert_eq!(resolve(&path("crate::error::AppError"), "", &names).as_deref(), Some("error"));
-        assert_eq!(
-            paths("use super::{Store, db::{self, query}};"),
-            vec![path("super::Store"), path("super::db::self"), path("super::db::query")]
-        );
-        assert_eq!(
-            paths(&code_of("// crate::ignored\nlet x = crate::error::AppError::from(e);")),
-            vec![path("crate::error::AppError::from")]
-        );
-    }
-
-    #[test]
-    fn the_backend_and_xtask_have_no_module_cycles() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        for src in ["backend/src", "xtask/src"] {
-            let graph = read(&root.join(src)).expect("sources read");
-            assert!(graph.len() > 10, "{src}: only {} modules read", graph.len());
-            assert_eq!(cycles(&graph), Vec::<BTreeSet<String>>::new(), "modules of {src} that import each other");
-        }
+#[test]
+fn the_backend_and_xtask_have_no_module_cycles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for src in ["backend/src", "xtask/src"] {
+        let graph = read(&root.join(src)).expect("sources read");
+        assert!(graph.len() > 10, "{src}: only {} modules read", graph.len());
+        assert_eq!(cycles(&graph), Vec::<BTreeSet<String>>::new(), "modules of {src} that import each other");
     }
 }
