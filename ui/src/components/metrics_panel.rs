@@ -28,8 +28,13 @@ pub fn MetricsPanel(props: &MetricsPanelProps) -> Html {
         ("Paid", percent(m.payment_completion_rate)),
         ("Average stay", format::duration(m.average_duration_minutes.round() as i64)),
     ];
+    metric_tiles(None, tiles)
+}
+
+/// Figures as labelled tiles (a description list), `id` naming the list when given.
+pub fn metric_tiles(id: Option<String>, tiles: impl IntoIterator<Item = (&'static str, String)>) -> Html {
     html! {
-        <dl class="metrics">
+        <dl class="metrics" {id}>
             { for tiles.into_iter().map(|(label, value)| html! {
                 <div class="metric">
                     <dt class="metric-label">{ label }</dt>

@@ -1,6 +1,7 @@
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
+use crate::components::metrics_panel::metric_tiles;
 use crate::format;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
@@ -167,16 +168,7 @@ fn totals(t: &EarningTotal) -> Html {
         ("Refunded", format::money(t.refunded_cents, &t.currency)),
         ("Parkway's fee", format::money(t.fee_cents, &t.currency)),
     ];
-    html! {
-        <dl class="metrics" id={format!("totals-{}", t.currency.as_str())}>
-            { for tiles.into_iter().map(|(label, value)| html! {
-                <div class="metric">
-                    <dt class="metric-label">{ label }</dt>
-                    <dd class="metric-value" style="margin:0">{ value }</dd>
-                </div>
-            }) }
-        </dl>
-    }
+    metric_tiles(Some(format!("totals-{}", t.currency.as_str())), tiles)
 }
 
 /// A bar per month, its length the month's net against the best month's; the amount is
