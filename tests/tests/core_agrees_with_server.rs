@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use parkway_backend::{Config, Server};
+use parkway_core::ErrorCode;
 use parkway_core::availability::WeeklySchedule;
 use parkway_core::money::Cents;
 use parkway_core::pricing::Rate;
@@ -135,7 +136,8 @@ async fn server_opening_hours_decisions_equal_core() {
                 let url = format!("{}/api/bookings/{}/cancel", h.base, b["id"].as_str().expect("id"));
                 h.send(h.client.put(url).bearer_auth(&driver)).await;
             } else {
-                assert_eq!((status, b["error"].as_str()), (409, Some("unavailable")), "{zone} case {i}: {slot:?}");
+                let code = serde_json::from_value::<ErrorCode>(b["error"].clone()).ok();
+                assert_eq!((status, code), (409, Some(ErrorCode::Unavailable)), "{zone} case {i}: {slot:?}");
             }
         }
     }

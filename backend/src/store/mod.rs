@@ -33,6 +33,9 @@ pub mod earnings;
 pub mod idempotency;
 /// Time-driven changes: hold expiry, completion, housekeeping.
 pub mod jobs;
+/// A check that the SQL's status literals are the enums' stored names.
+#[cfg(test)]
+mod literals;
 /// Advisory locks on PostgreSQL, for writers that share no row.
 pub mod locks;
 /// Owner metrics.

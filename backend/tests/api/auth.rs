@@ -1,4 +1,5 @@
 use crate::helpers::{spawn_app, spawn_app_with};
+use parkway_core::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -31,7 +32,7 @@ async fn register_refuses_bad_input_and_duplicates() {
     let ok = json!({"email": "b@example.com", "password": "long enough", "name": "B", "roles": ["driver"]});
     assert_eq!(app.post("/api/auth/register", None, ok.clone()).await.status, StatusCode::CREATED);
     let dup = app.post("/api/auth/register", None, ok).await;
-    assert_eq!((dup.status, dup.code()), (StatusCode::CONFLICT, "email_taken"));
+    assert_eq!((dup.status, dup.code()), (StatusCode::CONFLICT, ErrorCode::EmailTaken));
 
     for (body, field) in [
         (json!({"email": "c@example.com", "password": "short", "name": "C", "roles": ["driver"]}), "password"),
@@ -44,7 +45,7 @@ async fn register_refuses_bad_input_and_duplicates() {
     ] {
         let a = app.post("/api/auth/register", None, body).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{field}: {:?}", a.body);
-        assert_eq!(a.code(), "validation_failed");
+        assert_eq!(a.code(), ErrorCode::ValidationFailed);
         assert!(a.body["message"].as_str().expect("message").contains(field), "{field}: {:?}", a.body);
     }
 }
@@ -64,7 +65,7 @@ async fn login_gives_one_answer_for_unknown_email_and_wrong_password() {
 #[tokio::test]
 async fn tokens_are_checked() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/api/me", None).await.code(), "unauthorized");
+    assert_eq!(app.get("/api/me", None).await.code(), ErrorCode::Unauthorized);
     assert_eq!(app.get("/api/me", Some("not.a.token")).await.status, StatusCode::UNAUTHORIZED);
     let user = app.driver().await;
     // Tampering with the payload breaks the signature.
@@ -88,7 +89,7 @@ async fn expired_tokens_are_refused() {
     // Test tokens last a day.
     app.clock.advance(chrono::Duration::hours(25));
     let a = app.get("/api/me", Some(&user.token)).await;
-    assert_eq!((a.status, a.code()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!((a.status, a.code()), (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized));
     let fresh = app.post("/api/auth/login", None, json!({"email": user.email, "password": "correct horse"})).await;
     assert_eq!(app.get("/api/me", Some(&fresh.str("token"))).await.status, StatusCode::OK);
 }
@@ -101,7 +102,7 @@ async fn login_and_register_are_rate_limited_per_address() {
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     }
     let limited = app.post("/api/auth/login", None, json!({"email": "x@example.com", "password": "whatever1"})).await;
-    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
     let retry: u64 = limited.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     assert!((1..=60).contains(&retry));
     let reg = app

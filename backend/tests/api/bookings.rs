@@ -1,5 +1,6 @@
 use crate::helpers::{future, on_postgres, rfc, spawn_app};
 use chrono::{Duration, Utc};
+use parkway_core::ErrorCode;
 use parkway_core::api::LatLng;
 use parkway_core::booking::{BookingStatus, PaymentStatus};
 use parkway_core::money::Cents;
@@ -51,40 +52,40 @@ async fn booking_rules_answer_with_their_codes() {
     let body = |s: chrono::DateTime<Utc>, e: chrono::DateTime<Utc>| json!({"driveway": id, "startTime": rfc(s), "endTime": rfc(e)});
 
     let cases = [
-        (body(start, start), StatusCode::BAD_REQUEST, "invalid_time_range"),
-        (body(start, start - Duration::hours(1)), StatusCode::BAD_REQUEST, "invalid_time_range"),
-        (body(start, start + Duration::minutes(14)), StatusCode::BAD_REQUEST, "invalid_time_range"),
-        (body(start, start + Duration::days(31)), StatusCode::BAD_REQUEST, "invalid_time_range"),
+        (body(start, start), StatusCode::BAD_REQUEST, ErrorCode::InvalidTimeRange),
+        (body(start, start - Duration::hours(1)), StatusCode::BAD_REQUEST, ErrorCode::InvalidTimeRange),
+        (body(start, start + Duration::minutes(14)), StatusCode::BAD_REQUEST, ErrorCode::InvalidTimeRange),
+        (body(start, start + Duration::days(31)), StatusCode::BAD_REQUEST, ErrorCode::InvalidTimeRange),
         (
             body(Utc::now() - Duration::hours(1), Utc::now() + Duration::hours(1)),
             StatusCode::BAD_REQUEST,
-            "invalid_time_range",
+            ErrorCode::InvalidTimeRange,
         ),
-        (json!({"driveway": id, "startTime": rfc(start)}), StatusCode::BAD_REQUEST, "validation_failed"),
+        (json!({"driveway": id, "startTime": rfc(start)}), StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
         (
             json!({"driveway": "nope", "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))}),
             StatusCode::BAD_REQUEST,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
         ),
         (
             json!({"driveway": uuid::Uuid::new_v4(), "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))}),
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
         ),
         (
             json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1)), "expectedTotalCents": 299}),
             StatusCode::CONFLICT,
-            "price_mismatch",
+            ErrorCode::PriceMismatch,
         ),
         (
             json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1)), "specialRequests": "x".repeat(1001)}),
             StatusCode::BAD_REQUEST,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
         ),
         (
             json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1)), "driverLocation": {"lat": 95.0, "lng": 0.0}}),
             StatusCode::BAD_REQUEST,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
         ),
     ];
     for (b, status, code) in cases {
@@ -93,15 +94,15 @@ async fn booking_rules_answer_with_their_codes() {
         assert!(!a.body["message"].as_str().unwrap_or("").is_empty());
     }
     let own = app.post("/api/bookings", Some(&owner.token), body(start, start + Duration::hours(1))).await;
-    assert_eq!((own.status, own.code()), (StatusCode::BAD_REQUEST, "self_booking"));
+    assert_eq!((own.status, own.code()), (StatusCode::BAD_REQUEST, ErrorCode::SelfBooking));
     let not_driver = app.owner().await;
     let a = app.post("/api/bookings", Some(&not_driver.token), body(start, start + Duration::hours(1))).await;
-    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, ErrorCode::Forbidden));
 
     // Nothing above created a booking: the whole slot is still free.
     assert_eq!(app.book(&driver, id, start, 60).await.status, StatusCode::CREATED);
     let taken = app.book(&driver, id, start + Duration::minutes(30), 60).await;
-    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, "slot_taken"));
+    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, ErrorCode::SlotTaken));
     assert_eq!(taken.body["conflicts"], json!([{"startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))}]));
     // Back to back is fine: slots are half-open.
     assert_eq!(app.book(&driver, id, start + Duration::hours(1), 60).await.status, StatusCode::CREATED);
@@ -124,9 +125,9 @@ async fn outside_opening_hours_is_unavailable() {
     let at = |h: u32| crate::helpers::january_tuesday().and_hms_opt(h, 0, 0).expect("t").and_utc();
     assert_eq!(app.book(&driver, id, at(7), 120).await.status, StatusCode::CREATED);
     let early = app.book(&driver, id, at(6), 60).await;
-    assert_eq!((early.status, early.code()), (StatusCode::CONFLICT, "unavailable"));
+    assert_eq!((early.status, early.code()), (StatusCode::CONFLICT, ErrorCode::Unavailable));
     let late = app.book(&driver, id, at(16), 120).await;
-    assert_eq!(late.code(), "unavailable");
+    assert_eq!(late.code(), ErrorCode::Unavailable);
 }
 
 #[tokio::test]
@@ -171,8 +172,8 @@ async fn lists_are_scoped_filtered_and_paged() {
     let page = app.get("/api/bookings?limit=2&offset=2", Some(&driver.token)).await;
     let page: Vec<String> = page.bookings().iter().map(|b| b.id.to_string()).collect();
     assert_eq!(page, [newest_first[2].clone(), newest_first[3].clone()]);
-    assert_eq!(app.get("/api/bookings?status=lost", Some(&driver.token)).await.code(), "validation_failed");
-    assert_eq!(app.get("/api/bookings?as=admin", Some(&driver.token)).await.code(), "validation_failed");
+    assert_eq!(app.get("/api/bookings?status=lost", Some(&driver.token)).await.code(), ErrorCode::ValidationFailed);
+    assert_eq!(app.get("/api/bookings?as=admin", Some(&driver.token)).await.code(), ErrorCode::ValidationFailed);
 }
 
 #[tokio::test]
@@ -184,7 +185,11 @@ async fn state_transitions_follow_the_rules() {
     let id = d["id"].as_str().expect("id");
     let b = app.book(&driver, id, future(1), 60).await.str("id");
     let early = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
-    assert_eq!((early.status, early.code()), (StatusCode::PAYMENT_REQUIRED, "payment_required"), "not paid yet");
+    assert_eq!(
+        (early.status, early.code()),
+        (StatusCode::PAYMENT_REQUIRED, ErrorCode::PaymentRequired),
+        "not paid yet"
+    );
     app.pay(&driver, &b).await;
 
     // the driver cannot confirm their own request
@@ -193,14 +198,14 @@ async fn state_transitions_follow_the_rules() {
     let a = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!((a.status, a.booking().status), (StatusCode::OK, BookingStatus::Confirmed));
     let again = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
-    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, ErrorCode::InvalidTransition));
 
     let c = app.delete(&format!("/api/bookings/{b}"), Some(&owner.token)).await;
     assert_eq!((c.status, c.booking().status), (StatusCode::OK, BookingStatus::Cancelled));
     let twice = app.put(&format!("/api/bookings/{b}/cancel"), Some(&driver.token), json!({})).await;
-    assert_eq!((twice.status, twice.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    assert_eq!((twice.status, twice.code()), (StatusCode::CONFLICT, ErrorCode::InvalidTransition));
     let confirm_cancelled = app.put(&format!("/api/bookings/{b}/confirm"), Some(&owner.token), json!({})).await;
-    assert_eq!(confirm_cancelled.code(), "invalid_transition");
+    assert_eq!(confirm_cancelled.code(), ErrorCode::InvalidTransition);
 
     // the freed slot can be booked again
     assert_eq!(app.book(&driver, id, future(1), 60).await.status, StatusCode::CREATED);
@@ -224,9 +229,9 @@ async fn the_driver_moves_a_booking_and_it_is_repriced() {
     assert_eq!(a.booking().special_requests.as_deref(), Some("Van"));
     // It may not grow into another booking, but may overlap its own old slot.
     let clash = app.put(&path, Some(&driver.token), json!({"endTime": rfc(future(6))})).await;
-    assert_eq!(clash.code(), "slot_taken");
+    assert_eq!(clash.code(), ErrorCode::SlotTaken);
     let bad = app.put(&path, Some(&driver.token), json!({"endTime": rfc(future(0))})).await;
-    assert_eq!(bad.code(), "invalid_time_range");
+    assert_eq!(bad.code(), ErrorCode::InvalidTimeRange);
     let by_owner = app.put(&path, Some(&owner.token), json!({"specialRequests": "hi"})).await;
     assert_eq!(by_owner.status, StatusCode::NOT_FOUND);
     assert_eq!(

@@ -1,5 +1,6 @@
 use crate::helpers::{future, rfc, spawn_app};
 use chrono::DurationRound;
+use parkway_core::ErrorCode;
 use parkway_core::api::{Driveway, Items, Quote};
 use parkway_core::money::Cents;
 use reqwest::StatusCode;
@@ -50,7 +51,7 @@ async fn only_owners_create_driveways_and_input_is_checked() {
     let owner = app.owner().await;
     let base = json!({"title": "T", "address": "A", "lat": 1.0, "lng": 2.0, "pricePerHourCents": 100});
     let a = app.post("/api/driveways", Some(&driver.token), base.clone()).await;
-    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, ErrorCode::Forbidden));
     assert_eq!(app.post("/api/driveways", None, base.clone()).await.status, StatusCode::UNAUTHORIZED);
 
     for (patch, field) in [
@@ -71,7 +72,12 @@ async fn only_owners_create_driveways_and_input_is_checked() {
             body[k] = v.clone();
         }
         let a = app.post("/api/driveways", Some(&owner.token), body).await;
-        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{field}: {:?}", a.body);
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
+            "{field}: {:?}",
+            a.body
+        );
         assert!(a.body["message"].as_str().expect("message").contains(field), "{field}: {:?}", a.body);
     }
 }
@@ -113,7 +119,7 @@ async fn a_driveway_with_upcoming_bookings_cannot_be_deleted() {
     let id = d["id"].as_str().expect("id");
     let b = app.book(&driver, id, future(1), 60).await;
     let del = app.delete(&format!("/api/driveways/{id}"), Some(&owner.token)).await;
-    assert_eq!((del.status, del.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    assert_eq!((del.status, del.code()), (StatusCode::CONFLICT, ErrorCode::InvalidTransition));
     app.put(&format!("/api/bookings/{}/cancel", b.str("id")), Some(&driver.token), json!({})).await;
     assert_eq!(app.delete(&format!("/api/driveways/{id}"), Some(&owner.token)).await.status, StatusCode::NO_CONTENT);
     // the driver still sees their (cancelled) booking of the removed driveway
@@ -141,7 +147,7 @@ async fn quote_and_availability() {
     // 25 h: one day capped at 4000 + 1 h at 250
     assert_eq!(app.get(&q(25 * 60), None).await.json::<Quote>().total_cents, Cents(4250));
     let bad = app.get(&format!("/api/driveways/{id}/quote?start={}&end={}", rfc(start), rfc(start)), None).await;
-    assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_time_range"));
+    assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, ErrorCode::InvalidTimeRange));
 
     app.book(&driver, id, start + chrono::Duration::hours(2), 90).await;
     let busy = app
@@ -170,7 +176,7 @@ async fn strangers_cannot_change_a_driveway() {
     let d = app.driveway(&owner, json!({})).await;
     let path = format!("/api/driveways/{}", d["id"].as_str().expect("id"));
     let a = app.put(&path, Some(&other.token), json!({"title": "mine now"})).await;
-    assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
     assert_eq!(app.delete(&path, Some(&other.token)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&path, None).await.json::<Driveway>().title, d["title"].as_str().expect("title"));
 }

@@ -3,6 +3,7 @@
 
 use crate::helpers::{future, spawn_app};
 use chrono::Duration;
+use parkway_core::ErrorCode;
 use parkway_core::api::{Earnings, OwnerMetrics};
 use parkway_core::earnings::EarningState;
 use parkway_core::money::Cents;
@@ -117,6 +118,6 @@ async fn periods_are_checked() {
         ("?from=yesterday", "not a time"),
     ] {
         let a = app.get(&format!("/api/earnings{query}"), Some(&owner.token)).await;
-        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{why}: {:?}", a.body);
+        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed), "{why}: {:?}", a.body);
     }
 }

@@ -1,4 +1,5 @@
 use crate::helpers::{spawn_app, spawn_postgres_app_with};
+use parkway_core::ErrorCode;
 use parkway_core::text::{Password, limits};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ async fn unknown_routes_answer_in_the_error_format() {
     let app = spawn_app().await;
     let a = app.get("/api/nothing-here", None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
-    assert_eq!(a.code(), "not_found");
+    assert_eq!(a.code(), ErrorCode::NotFound);
     assert!(a.headers.contains_key("x-request-id"));
 }
 
@@ -150,10 +151,15 @@ async fn a_body_that_is_not_a_json_object_is_refused() {
     // serde would read a struct from an array of its fields: `[null, null]` was an empty change.
     for body in [json!([null, null]), json!([]), json!(null), json!(5), json!("title")] {
         let a = app.put(&path, Some(&owner.token), body.clone()).await;
-        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{body}: {:?}", a.body);
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
+            "{body}: {:?}",
+            a.body
+        );
     }
     let a = app.post("/api/auth/register", None, json!(["a@example.com", "long enough", "Ann", ["driver"]])).await;
-    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{:?}", a.body);
+    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed), "{:?}", a.body);
     assert_eq!(app.get(&path, Some(&owner.token)).await.body, d, "nothing above changed the driveway");
     let a = app.put(&path, Some(&owner.token), json!({"title": "Renamed"})).await;
     assert_eq!((a.status, a.body["title"].as_str()), (StatusCode::OK, Some("Renamed")), "{:?}", a.body);
@@ -165,7 +171,12 @@ async fn booking_pages_outside_the_documented_range_are_refused() {
     let driver = app.driver().await;
     for query in ["offset=-1", "limit=0", "limit=201", "limit=-5", "offset=x"] {
         let a = app.get(&format!("/api/bookings?{query}"), Some(&driver.token)).await;
-        assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{query}: {:?}", a.body);
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
+            "{query}: {:?}",
+            a.body
+        );
     }
     for query in ["limit=1&offset=0", "limit=200&offset=1000000", "as=owner&status=pending"] {
         let a = app.get(&format!("/api/bookings?{query}"), Some(&driver.token)).await;
@@ -177,7 +188,7 @@ async fn booking_pages_outside_the_documented_range_are_refused() {
 async fn a_search_radius_below_one_metre_is_refused() {
     let app = spawn_app().await;
     let a = app.get("/api/driveways?lat=1&lng=1&radiusM=0.5", None).await;
-    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, "validation_failed"), "{:?}", a.body);
+    assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed), "{:?}", a.body);
     assert_eq!(app.get("/api/driveways?lat=1&lng=1&radiusM=1", None).await.status, StatusCode::OK);
 }
 

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use parkway_backend::store::db::query;
 use parkway_backend::{Clock, Config, Server};
+use parkway_core::ErrorCode;
 use parkway_testkit::pgtemp::TempPostgres;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -81,10 +82,16 @@ pub struct Answer {
     pub headers: reqwest::header::HeaderMap,
 }
 
+/// The `error` code of an error body, read through the contract's enum (so a code the server
+/// does not document reads as `Unknown`, and so does a body without one).
+pub fn code_of(body: &Value) -> ErrorCode {
+    serde_json::from_value(body["error"].clone()).unwrap_or(ErrorCode::Unknown)
+}
+
 impl Answer {
-    /// The `error` code of an error body.
-    pub fn code(&self) -> &str {
-        self.body["error"].as_str().unwrap_or("")
+    /// The `error` code of an error body ([`code_of`]).
+    pub fn code(&self) -> ErrorCode {
+        code_of(&self.body)
     }
 
     /// Field `k` as a string.

@@ -1,5 +1,6 @@
-use crate::helpers::{future, rfc, spawn_app, spawn_app_with};
+use crate::helpers::{code_of, future, rfc, spawn_app, spawn_app_with};
 use chrono::Duration;
+use parkway_core::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -35,7 +36,7 @@ async fn a_retried_request_replays_the_first_answer_and_creates_nothing() {
     let mut changed = body.clone();
     changed["specialRequests"] = json!("different");
     let (s3, _, b3) = send("key-1", changed).await;
-    assert_eq!((s3, b3["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+    assert_eq!((s3, code_of(&b3)), (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused));
     assert_eq!(app.get("/api/bookings", Some(&driver.token)).await.body["items"].as_array().map(Vec::len), Some(1));
     // Keys belong to one user: another driver's same key is a new request (slot now taken).
     let other = app.driver().await;

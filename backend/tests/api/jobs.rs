@@ -1,5 +1,6 @@
 use crate::helpers::{future, spawn_app_with};
 use chrono::Duration;
+use parkway_core::ErrorCode;
 use parkway_core::api::{Items, Notification};
 use parkway_core::booking::BookingStatus;
 use parkway_core::notification::NotificationType;
@@ -15,7 +16,7 @@ async fn an_unpaid_hold_expires_and_frees_the_slot() {
     let d = app.driveway(&owner, json!({})).await;
     let id = d["id"].as_str().expect("id");
     let b = app.book(&driver, id, future(1), 60).await.str("id");
-    assert_eq!(app.book(&other, id, future(1), 60).await.code(), "slot_taken");
+    assert_eq!(app.book(&other, id, future(1), 60).await.code(), ErrorCode::SlotTaken);
 
     app.clock.advance(Duration::minutes(9));
     app.server().run_jobs_now().await;
@@ -69,7 +70,7 @@ async fn ended_bookings_complete_and_unanswered_requests_lapse() {
         BookingStatus::Cancelled
     );
     let done = app.put(&format!("/api/bookings/{confirmed}/cancel"), Some(&driver.token), json!({})).await;
-    assert_eq!(done.code(), "invalid_transition");
+    assert_eq!(done.code(), ErrorCode::InvalidTransition);
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{code_of, spawn_app};
+use parkway_core::ErrorCode;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -18,7 +19,7 @@ async fn oversized_bodies_are_refused_with_413() {
         .expect("sent");
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!(body["error"], "payload_too_large");
+    assert_eq!(code_of(&body), ErrorCode::PayloadTooLarge);
 }
 
 #[tokio::test]
@@ -47,7 +48,7 @@ async fn malformed_bodies_are_validation_errors_not_crashes() {
             .expect("sent");
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
         let json: serde_json::Value = res.json().await.expect("json");
-        assert_eq!(json["error"], "validation_failed", "{body}");
+        assert_eq!(code_of(&json), ErrorCode::ValidationFailed, "{body}");
     }
     let bad_id = app.get("/api/bookings/not-a-uuid", Some(&driver.token)).await;
     assert_eq!(bad_id.status, StatusCode::NOT_FOUND);

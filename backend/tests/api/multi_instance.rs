@@ -1,9 +1,10 @@
 //! Two server instances on one PostgreSQL database behave as one service. These run on
 //! PostgreSQL whatever `PARKWAY_TEST_DB` says: several instances need a shared database.
 
-use crate::helpers::{Session, TestApp, future, rfc, spawn_postgres_app_with};
+use crate::helpers::{Session, TestApp, code_of, future, rfc, spawn_postgres_app_with};
 use chrono::Duration;
 use futures_util::StreamExt;
+use parkway_core::ErrorCode;
 use parkway_core::api::{Items, Notification};
 use parkway_core::notification::NotificationType;
 use reqwest::StatusCode;
@@ -67,7 +68,7 @@ async fn a_hundred_overlapping_requests_over_two_instances_make_exactly_one_book
         match t.await.expect("task") {
             (StatusCode::CREATED, _) => created += 1,
             (StatusCode::CONFLICT, body) => {
-                assert_eq!(body["error"], "slot_taken", "{body}");
+                assert_eq!(code_of(&body), ErrorCode::SlotTaken, "{body}");
                 assert_eq!(body["conflicts"].as_array().map(Vec::len), Some(1), "the winner is named: {body}");
                 taken += 1;
             }
@@ -178,7 +179,7 @@ async fn the_auth_rate_limit_holds_across_instances() {
         assert_eq!(app.post("/api/auth/login", None, login.clone()).await.status, StatusCode::UNAUTHORIZED);
     }
     let limited = b.post("/api/auth/login", None, login).await;
-    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!((limited.status, limited.code()), (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited));
     let retry: u64 = limited.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     assert!((1..=60).contains(&retry), "{retry}");
 }

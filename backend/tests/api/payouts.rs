@@ -3,6 +3,7 @@
 
 use crate::helpers::{Session, TestApp, future, spawn_app};
 use chrono::Duration;
+use parkway_core::ErrorCode;
 use parkway_core::api::{Earnings, OnboardingLink, PayoutAccount};
 use parkway_core::earnings::{AccountStatus, EarningState};
 use parkway_core::money::Cents;
@@ -102,7 +103,7 @@ async fn payouts_are_the_owners_alone_and_links_are_checked() {
     let page = app.get(&format!("/api/payouts/simulated/onboarding?token={}", "<b>".repeat(30)), None).await;
     assert_eq!(
         (page.status, page.code()),
-        (StatusCode::BAD_REQUEST, "validation_failed"),
+        (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
         "nothing unchecked reaches the page"
     );
     let garbled = app

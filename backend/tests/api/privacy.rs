@@ -1,4 +1,5 @@
 use crate::helpers::{future, spawn_app};
+use parkway_core::ErrorCode;
 use parkway_core::api::{Items, Notification};
 use parkway_core::booking::BookingStatus;
 use reqwest::{Method, StatusCode};
@@ -21,7 +22,7 @@ async fn every_booking_route_answers_404_to_a_stranger() {
         (Method::PUT, format!("/api/bookings/{b}/confirm"), Some(json!({}))),
     ] {
         let a = app.request(method.clone(), &path, Some(&stranger.token), body).await;
-        assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "not_found"), "{method} {path}");
+        assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, ErrorCode::NotFound), "{method} {path}");
         // The answer is the same as for an id that does not exist at all.
         let ghost = path.replace(&b, &uuid::Uuid::new_v4().to_string());
         let g = app.request(method.clone(), &ghost, Some(&stranger.token), Some(json!({}))).await;

@@ -1,4 +1,5 @@
 use crate::helpers::{future, rfc, spawn_app};
+use parkway_core::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -72,18 +73,18 @@ async fn search_by_bbox_and_opening_hours() {
 async fn search_refuses_bad_queries() {
     let app = spawn_app().await;
     for (q, code) in [
-        ("", "validation_failed"),
-        ("lat=37.7", "validation_failed"),
-        ("lat=100&lng=0", "validation_failed"),
-        ("lat=1&lng=1&radiusM=60000", "validation_failed"),
-        ("lat=1&lng=1&radiusM=-1", "validation_failed"),
-        ("bbox=1,2,3", "validation_failed"),
-        ("bbox=3,2,1,4", "validation_failed"),
-        ("lat=1&lng=1&bbox=0,0,1,1", "validation_failed"),
-        ("lat=abc&lng=1", "validation_failed"),
-        ("lat=1&lng=1&start=2030-01-01T10:00:00Z", "validation_failed"),
-        ("lat=1&lng=1&start=2030-01-01T10:00:00Z&end=2030-01-01T09:00:00Z", "invalid_time_range"),
-        ("lat=1&lng=1&start=yesterday&end=2030-01-01T09:00:00Z", "validation_failed"),
+        ("", ErrorCode::ValidationFailed),
+        ("lat=37.7", ErrorCode::ValidationFailed),
+        ("lat=100&lng=0", ErrorCode::ValidationFailed),
+        ("lat=1&lng=1&radiusM=60000", ErrorCode::ValidationFailed),
+        ("lat=1&lng=1&radiusM=-1", ErrorCode::ValidationFailed),
+        ("bbox=1,2,3", ErrorCode::ValidationFailed),
+        ("bbox=3,2,1,4", ErrorCode::ValidationFailed),
+        ("lat=1&lng=1&bbox=0,0,1,1", ErrorCode::ValidationFailed),
+        ("lat=abc&lng=1", ErrorCode::ValidationFailed),
+        ("lat=1&lng=1&start=2030-01-01T10:00:00Z", ErrorCode::ValidationFailed),
+        ("lat=1&lng=1&start=2030-01-01T10:00:00Z&end=2030-01-01T09:00:00Z", ErrorCode::InvalidTimeRange),
+        ("lat=1&lng=1&start=yesterday&end=2030-01-01T09:00:00Z", ErrorCode::ValidationFailed),
     ] {
         let a = app.get(&format!("/api/driveways?{q}"), None).await;
         assert_eq!((a.status, a.code()), (StatusCode::BAD_REQUEST, code), "{q}: {:?}", a.body);

@@ -3,6 +3,7 @@
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use futures_util::StreamExt;
+use parkway_core::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr};
@@ -265,7 +266,7 @@ async fn past_the_inflight_limit_requests_are_turned_away_with_retry_after() {
     }
     let refused = refused.expect("a request past the limit is refused");
     assert!(refused.headers.contains_key("retry-after"));
-    assert_eq!(refused.code(), "service_unavailable");
+    assert_eq!(refused.code(), ErrorCode::Unavailable503);
     drop(holder);
     let mut ok = false;
     let started = std::time::Instant::now();

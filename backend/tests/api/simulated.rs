@@ -1,6 +1,7 @@
 //! The simulated provider of the embedded demo (no Stripe key): same state machine, labelled.
 
 use crate::helpers::{future, spawn_app};
+use parkway_core::ErrorCode;
 use parkway_core::booking::{BookingStatus, PaymentStatus};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -23,12 +24,12 @@ async fn simulated_payments_follow_the_same_rules_and_say_so() {
         async move { app.post(&path, Some(&token), json!({"card": card})).await }
     };
     let declined = confirm("4000 0000 0000 0002").await;
-    assert_eq!((declined.status, declined.code()), (StatusCode::PAYMENT_REQUIRED, "payment_required"));
+    assert_eq!((declined.status, declined.code()), (StatusCode::PAYMENT_REQUIRED, ErrorCode::PaymentRequired));
     assert_eq!(
         app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking().payment_status,
         PaymentStatus::Failed
     );
-    assert_eq!(confirm("1234").await.code(), "validation_failed");
+    assert_eq!(confirm("1234").await.code(), ErrorCode::ValidationFailed);
 
     // The next attempt gets a fresh intent, which pays.
     let retry = app.post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": b})).await;
@@ -46,7 +47,7 @@ async fn simulated_payments_follow_the_same_rules_and_say_so() {
     let booking = app.get(&format!("/api/bookings/{b}"), Some(&driver.token)).await.booking();
     assert_eq!((booking.payment_status, booking.status), (PaymentStatus::Paid, BookingStatus::Confirmed));
     let again = app.post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": b})).await;
-    assert_eq!(again.code(), "invalid_transition", "already paid");
+    assert_eq!(again.code(), ErrorCode::InvalidTransition, "already paid");
     // Someone else cannot pay or read it.
     let stranger = app.driver().await;
     let other = app

@@ -7,6 +7,7 @@ use crate::helpers::{Answer, Session, TestApp, future, rfc, spawn_app_with};
 use chrono::{Duration, Utc};
 use parkway_backend::config::Secret;
 use parkway_backend::payments::signature;
+use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, Items, Notification, OwnerMetrics};
 use parkway_core::booking::{BookingStatus, PaymentStatus};
 use parkway_core::money::Cents;
@@ -234,7 +235,7 @@ async fn a_declined_card_fails_the_payment_and_keeps_the_hold_for_another_card()
     assert!(declined.is_client_error(), "{declined}");
     let booking = p.wait_for(&driver, &b, |b| b.payment_status == PaymentStatus::Failed).await;
     assert_eq!(booking.status, BookingStatus::Pending, "the slot is still held for the driver");
-    assert_eq!(p.app.book(&other, id, future(1), 60).await.code(), "slot_taken");
+    assert_eq!(p.app.book(&other, id, future(1), 60).await.code(), ErrorCode::SlotTaken);
     let inbox = p.app.get("/api/notifications", Some(&driver.token)).await;
     assert!(inbox.json::<Items<Notification>>().items.iter().any(|n| n.kind == NotificationType::PaymentFailed));
     // Another card on the same booking: a new attempt succeeds.
@@ -445,13 +446,13 @@ async fn direct_intents_are_priced_by_the_server_and_linked_by_the_booking() {
         .app
         .post("/api/bookings", Some(&driver.token), json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1)), "stripePaymentId": intent}))
         .await;
-    assert_eq!(wrong.code(), "price_mismatch");
+    assert_eq!(wrong.code(), ErrorCode::PriceMismatch);
     let other = p.app.driver().await;
     let stolen = p
         .app
         .post("/api/bookings", Some(&other.token), json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::minutes(90)), "stripePaymentId": intent}))
         .await;
-    assert_eq!(stolen.code(), "validation_failed", "someone else's payment");
+    assert_eq!(stolen.code(), ErrorCode::ValidationFailed, "someone else's payment");
     let booked = p
         .app
         .post("/api/bookings", Some(&driver.token), json!({"driveway": id, "startTime": rfc(start), "endTime": rfc(start + Duration::minutes(90)), "stripePaymentId": intent}))

@@ -4,6 +4,7 @@
 
 use crate::helpers::{Session, TestApp, future, rfc, spawn_app, spawn_app_with};
 use chrono::{Duration, DurationRound, Utc};
+use parkway_core::ErrorCode;
 use parkway_core::booking::{BookingStatus, PaymentStatus};
 use parkway_core::money::Cents;
 use reqwest::StatusCode;
@@ -36,7 +37,7 @@ async fn a_started_payment_locks_the_price() {
         .put(&format!("/api/bookings/{id}"), Some(&driver.token), json!({"endTime": rfc(start + Duration::days(2))}))
         .await;
     assert_eq!(stretched.status, StatusCode::CONFLICT, "{:?}", stretched.body);
-    assert_eq!(stretched.code(), "price_locked");
+    assert_eq!(stretched.code(), ErrorCode::PriceLocked);
     let paid = app
         .post(
             &format!("/api/payments/simulated/{}/confirm", intent.str("paymentIntentId")),
@@ -103,7 +104,7 @@ async fn a_paid_booking_cannot_be_moved_out_for_a_full_refund() {
         )
         .await;
     assert_eq!(moved.status, StatusCode::CONFLICT, "{:?}", moved.body);
-    assert_eq!(moved.code(), "invalid_transition");
+    assert_eq!(moved.code(), ErrorCode::InvalidTransition);
 
     // A paid booking far enough out may still move (same price) to another time far enough out.
     let far = future(24);
@@ -159,7 +160,7 @@ async fn a_fourth_unpaid_hold_is_refused() {
     }
     let fourth = app.book(&driver, &d, future(10), 60).await;
     assert_eq!(fourth.status, StatusCode::CONFLICT, "{:?}", fourth.body);
-    assert_eq!(fourth.code(), "hold_limit");
+    assert_eq!(fourth.code(), ErrorCode::HoldLimit);
     // Paying for one frees a place.
     assert_eq!(app.pay(&driver, &held[0]).await.status, StatusCode::OK);
     assert_eq!(app.book(&driver, &d, future(10), 60).await.status, StatusCode::CREATED);
@@ -225,7 +226,7 @@ async fn a_world_box_is_refused_and_a_filtered_search_is_bounded() {
     let owner = app.owner().await;
     let world = app.get("/api/driveways?bbox=-180,-90,180,90&limit=1&maxPricePerHourCents=1", None).await;
     assert_eq!(world.status, StatusCode::BAD_REQUEST, "{:?}", world.body);
-    assert_eq!(world.code(), "validation_failed");
+    assert_eq!(world.code(), ErrorCode::ValidationFailed);
     assert!(world.str("message").contains("zoom in"), "{:?}", world.body);
 
     // Every driveway in a small box is too dear: the search stops after its candidate budget.
