@@ -26,7 +26,7 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
     let mut times = StageTimes::default();
     // The tests of several instances always use PostgreSQL; they run once, in the second pass.
     times.run("cargo tests (SQLite)", || {
-        run(&ws.root, &cargo(), &["test", "--workspace", "--exclude", "xtask", "--", "--skip", "multi_instance::"], &[])
+        run(&ws.root, &cargo(), &["test", "--workspace", "--", "--skip", "multi_instance::"], &[])
     })?;
     times.run("API suite on PostgreSQL", || {
         run(&ws.root, &cargo(), &["test", "-p", "parkway-backend", "--test", "api"], &[("PARKWAY_TEST_DB", "postgres")])
