@@ -73,6 +73,16 @@ pub struct Config {
     pub stripe_webhook_secret: Option<Secret>,
     /// `STRIPE_API_BASE`, default `https://api.stripe.com`.
     pub stripe_api_base: String,
+    /// `STRIPE_CONNECT_WEBHOOK_SECRET`: the signing secret of the Connect endpoint, whose
+    /// events come from owners' accounts (onboarding, payouts).
+    pub stripe_connect_webhook_secret: Option<Secret>,
+    /// `STRIPE_CONNECT_API_BASE`, default `STRIPE_API_BASE`: where Connect calls (accounts,
+    /// transfers) go. Only tests set it, to a Connect test double, since the charge emulator
+    /// has no Connect.
+    pub stripe_connect_api_base: String,
+    /// Requests a second the settlement job makes to Stripe (`PARKWAY_STRIPE_MAX_RPS`, default
+    /// 25, Stripe's test-mode limit), so paying owners never crowds out drivers' payments.
+    pub stripe_max_rps: u32,
     /// `STRIPE_PUBLISHABLE_KEY` (`pk_…`): public, handed to the web UI with each payment intent
     /// so its Stripe card form works without a rebuild. Without it the UI cannot take cards.
     pub stripe_publishable_key: Option<String>,
@@ -110,6 +120,9 @@ pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 pub const DEFAULT_MAX_INFLIGHT: usize = 1024;
 /// A request that has not sent its headers and body, or not been answered, by then is dropped.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Stripe requests a second for the settlement job unless `PARKWAY_STRIPE_MAX_RPS` says otherwise.
+pub const DEFAULT_STRIPE_MAX_RPS: u32 = 25;
 
 /// Where Stripe.js lives unless `STRIPE_JS_URL` says otherwise.
 pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
@@ -234,7 +247,12 @@ impl Config {
             ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new),
+            stripe_connect_webhook_secret: var("STRIPE_CONNECT_WEBHOOK_SECRET").map(Secret::new),
+            stripe_connect_api_base: var("STRIPE_CONNECT_API_BASE")
+                .or_else(|| var("STRIPE_API_BASE"))
+                .unwrap_or_else(|| "https://api.stripe.com".to_owned()),
             stripe_api_base: var("STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".to_owned()),
+            stripe_max_rps: parse("PARKWAY_STRIPE_MAX_RPS", DEFAULT_STRIPE_MAX_RPS)?.max(1),
             stripe_publishable_key,
             stripe_js_url: var("STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.to_owned()),
             max_unpaid_holds: parse("PARKWAY_MAX_UNPAID_HOLDS", parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS)?,
@@ -280,6 +298,9 @@ impl Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             stripe_api_base: "https://api.stripe.com".to_owned(),
+            stripe_connect_webhook_secret: None,
+            stripe_connect_api_base: "https://api.stripe.com".to_owned(),
+            stripe_max_rps: DEFAULT_STRIPE_MAX_RPS,
             stripe_publishable_key: None,
             stripe_js_url: STRIPE_JS_URL.to_owned(),
             max_unpaid_holds: parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS,

@@ -1,5 +1,6 @@
 //! Background work driven by time: hold expiry, completion, housekeeping.
 
+use crate::payments::owners::{Owners, Report};
 use crate::payments::settle::{reconcile, settle_all_due};
 use crate::state::AppState;
 use chrono::Duration;
@@ -61,15 +62,24 @@ pub async fn run_once(state: &AppState) {
         Ok(notices) => state.publish(notices),
         Err(e) => tracing::warn!(error = %e, "settling payments failed; will retry"),
     }
-    // Owners' shares of settled bookings (the simulated provider records them; no money moves).
-    if state.payments.is_simulated() {
-        let now = state.clock.now();
-        let send = |_booking| format!("tr_sim_{}", uuid::Uuid::new_v4().simple());
-        match state.store.transfer_settled(now, state.config.settlement, state.config.platform_fee, send).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(transfers = n, "owners' shares of settled bookings transferred (simulated)"),
-            Err(e) => tracing::warn!(error = %e, "could not transfer settled bookings; will retry"),
-        }
+    // Owners' shares of settled bookings, reversals of late refunds, and simulated payouts.
+    let owners = Owners {
+        store: &state.store,
+        payments: &state.payments,
+        connect: &state.connect,
+        fee: state.config.platform_fee,
+        settlement: state.config.settlement,
+    };
+    match owners.run(state.clock.now()).await {
+        Ok(report) if report == Report::default() => {}
+        Ok(report) => tracing::info!(
+            planned = report.planned,
+            sent = report.sent,
+            reversed = report.reversed,
+            payouts = report.payouts,
+            "owners' money moved"
+        ),
+        Err(e) => tracing::warn!(error = %e, "paying owners failed; will retry"),
     }
     state.auth_limit.forget_idle();
 }

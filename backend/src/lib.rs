@@ -78,13 +78,17 @@ impl Server {
         if config.demo {
             demo::seed(&store, &hasher, clock.now()).await?;
         }
-        let payments = match &config.stripe_secret_key {
-            Some(key) => {
-                payments::Provider::Stripe(payments::stripe::StripeClient::new(&config.stripe_api_base, key.expose())?)
-            }
+        let (payments, connect) = match &config.stripe_secret_key {
+            Some(key) => (
+                payments::Provider::Stripe(payments::stripe::StripeClient::new(&config.stripe_api_base, key.expose())?),
+                payments::connect::Connect::stripe(
+                    payments::stripe::StripeClient::new(&config.stripe_connect_api_base, key.expose())?,
+                    config.stripe_max_rps,
+                ),
+            ),
             None => {
                 tracing::warn!("no STRIPE_SECRET_KEY: payments are simulated and no money moves");
-                payments::Provider::Simulated
+                (payments::Provider::Simulated, payments::connect::Connect::Simulated)
             }
         };
         let (stop, stopped) = watch::channel(false);
@@ -105,6 +109,7 @@ impl Server {
         };
         let state = AppState {
             payments,
+            connect,
             store,
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             hasher,

@@ -26,6 +26,8 @@ pub struct AppState {
     pub hub: Hub,
     /// The payment provider (Stripe, or simulated without a key).
     pub payments: Provider,
+    /// Who pays owners (Stripe Connect, or simulated without a key).
+    pub connect: crate::payments::connect::Connect,
     /// The configuration it started with.
     pub config: Arc<Config>,
 }

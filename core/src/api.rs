@@ -486,6 +486,28 @@ pub struct OnboardingLink {
     pub url: String,
 }
 
+/// One payout from the owner's provider balance to their bank (`GET /api/payouts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutLine {
+    /// The provider's id (`po_…`).
+    pub id: String,
+    /// How much.
+    pub amount_cents: Cents,
+    /// Its currency.
+    pub currency: Currency,
+    /// Where it stands.
+    pub status: crate::earnings::PayoutStatus,
+    /// Why it failed, in the provider's words (only for a failed payout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
+    /// When the bank should have it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_time: Option<DateTime<Utc>>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
 /// `GET /api/earnings`: the owner's paid bookings in a period, with totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -129,11 +129,73 @@ impl AccountStatus {
         }
     }
 
+    /// Where a provider's account stands, from what the provider says of it: onboarding until
+    /// its details are submitted; active once it pays out and nothing is due; restricted
+    /// otherwise (the provider needs more, or has paused payouts).
+    pub fn from_provider(details_submitted: bool, payouts_enabled: bool, currently_due: &[String]) -> AccountStatus {
+        if !details_submitted {
+            AccountStatus::Onboarding
+        } else if payouts_enabled && currently_due.is_empty() {
+            AccountStatus::Active
+        } else {
+            AccountStatus::Restricted
+        }
+    }
+
     /// Reads a stored name.
     pub fn parse(s: &str) -> Option<AccountStatus> {
         [AccountStatus::None, AccountStatus::Onboarding, AccountStatus::Restricted, AccountStatus::Active]
             .into_iter()
             .find(|a| a.as_str() == s)
+    }
+}
+
+/// Where money on its way from an owner's provider balance to their bank stands (Stripe's
+/// payout statuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    /// Created, not yet sent to the bank.
+    Pending,
+    /// Sent, not yet arrived.
+    InTransit,
+    /// Arrived.
+    Paid,
+    /// The bank refused it; the money is back in the owner's provider balance.
+    Failed,
+    /// Cancelled before it was sent.
+    Canceled,
+}
+
+impl PayoutStatus {
+    /// Every status, in the order a payout moves through them.
+    pub const ALL: [PayoutStatus; 5] = [
+        PayoutStatus::Pending,
+        PayoutStatus::InTransit,
+        PayoutStatus::Paid,
+        PayoutStatus::Failed,
+        PayoutStatus::Canceled,
+    ];
+
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::Pending => "pending",
+            PayoutStatus::InTransit => "in_transit",
+            PayoutStatus::Paid => "paid",
+            PayoutStatus::Failed => "failed",
+            PayoutStatus::Canceled => "canceled",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<PayoutStatus> {
+        PayoutStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// True when its money left the owner's balance for good (or is on its way).
+    pub fn took_money(self) -> bool {
+        !matches!(self, PayoutStatus::Failed | PayoutStatus::Canceled)
     }
 }
 
@@ -164,6 +226,14 @@ pub fn state(
             other => other,
         },
     }
+}
+
+/// How much of a transfer to take back after a refund made once it was sent: what the owner
+/// still holds (`sent − reversed`) above their share of what the booking now keeps. Never
+/// negative, and never more than they still hold.
+pub fn reversal_owed(sent: Cents, reversed: Cents, paid: Cents, refunded: Cents, rate: FeeRate) -> Cents {
+    let held = (sent.0 - reversed.0).max(0);
+    Cents((held - split(paid, refunded, rate).net.0).clamp(0, held))
 }
 
 /// True when a booking's money is settled at `now` and may move to its owner.
@@ -216,6 +286,38 @@ mod tests {
         assert_eq!(split(Cents(1000), Cents(500), rate).net, Cents(425));
         // Never below zero, even when more was refunded than recorded as paid.
         assert_eq!(split(Cents(100), Cents(300), rate), Split { kept: Cents(0), fee: Cents(0), net: Cents(0) });
+    }
+
+    #[test]
+    fn a_late_refund_takes_back_the_owners_share_of_it_and_never_more_than_was_sent() {
+        let rate = FeeRate::default();
+        // 1000 paid, 850 sent; a half refund leaves the owner 425.
+        assert_eq!(reversal_owed(Cents(850), Cents(0), Cents(1000), Cents(500), rate), Cents(425));
+        // Already taken back: nothing more.
+        assert_eq!(reversal_owed(Cents(850), Cents(425), Cents(1000), Cents(500), rate), Cents(0));
+        // A full refund takes back what is left, never more.
+        assert_eq!(reversal_owed(Cents(850), Cents(425), Cents(1000), Cents(1000), rate), Cents(425));
+        assert_eq!(reversal_owed(Cents(100), Cents(0), Cents(1000), Cents(1000), rate), Cents(100));
+        // No refund: nothing.
+        assert_eq!(reversal_owed(Cents(850), Cents(0), Cents(1000), Cents(0), rate), Cents(0));
+    }
+
+    #[test]
+    fn payout_statuses_read_back_as_stripe_names_them() {
+        for p in PayoutStatus::ALL {
+            assert_eq!(PayoutStatus::parse(p.as_str()), Some(p));
+            assert_eq!(serde_json::to_value(p).expect("json"), serde_json::json!(p.as_str()));
+        }
+        assert_eq!(PayoutStatus::parse("in-transit"), None);
+    }
+
+    #[test]
+    fn an_account_is_active_only_when_it_pays_out_and_nothing_is_due() {
+        let due = vec!["external_account".to_owned()];
+        assert_eq!(AccountStatus::from_provider(false, false, &due), AccountStatus::Onboarding);
+        assert_eq!(AccountStatus::from_provider(true, false, &[]), AccountStatus::Restricted);
+        assert_eq!(AccountStatus::from_provider(true, true, &due), AccountStatus::Restricted);
+        assert_eq!(AccountStatus::from_provider(true, true, &[]), AccountStatus::Active);
     }
 
     #[test]

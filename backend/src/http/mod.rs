@@ -4,6 +4,8 @@
 pub mod auth;
 /// Bookings and their state changes.
 pub mod bookings;
+/// `POST /api/payouts/webhook`: Stripe Connect events.
+mod connect_events;
 /// Driveways: listing, search, availability, quotes.
 pub mod driveways;
 /// An owner's earnings: fees, nets and where the money stands; JSON or CSV.

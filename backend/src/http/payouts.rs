@@ -1,9 +1,12 @@
-//! `/api/payouts/*`: an owner's payout account and its onboarding.
+//! `/api/payouts*`: an owner's payout account, its onboarding, their payouts, and the Connect
+//! webhook that keeps both current.
 //!
-//! With the simulated provider (no Stripe key, the embedded default) onboarding is a page on
-//! this server, labelled as simulated, that completes at once; settled bookings' shares are then
-//! recorded as transfers by the background job, and no money moves. Stripe Connect onboarding is
-//! not offered yet: a server with a Stripe key answers `503` rather than pretend.
+//! With Stripe, an owner gets an Express account and is sent to Stripe's onboarding through an
+//! account link; the link's refresh URL (on this server, with a one-time token) makes a new one
+//! when the old one is spent, and its return URL sends the owner back to their earnings.
+//! Whether the account is ready is learnt from `account.updated` events, never by asking
+//! Stripe on each visit. With the simulated provider (no Stripe key, the embedded default)
+//! onboarding is a page on this server, labelled as simulated, that completes at once.
 
 use super::extract::{AuthUser, Query};
 use crate::error::{AppError, AppResult};
@@ -16,21 +19,27 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Duration;
-use parkway_core::ErrorCode;
-use parkway_core::api::{OnboardingLink, PayoutAccount, Role};
+use parkway_core::api::{Items, OnboardingLink, PayoutAccount, PayoutLine, Role};
 use parkway_core::earnings::AccountStatus;
+use parkway_core::money::{Cents, Currency};
 use serde::Deserialize;
 
-/// How long an onboarding link works.
+/// How long an onboarding link works: the simulated page's, or the refresh URL handed to
+/// Stripe (the owner may come back to a spent Stripe link later the same day).
 const LINK_MINUTES: i64 = 30;
+const REFRESH_HOURS: i64 = 24;
 /// Where the owner lands after onboarding: the web UI's earnings page.
 const RETURN_PATH: &str = "/owner/earnings";
 
 /// `/api/payouts/*`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/payouts", get(list))
         .route("/payouts/account", get(account))
         .route("/payouts/onboarding", post(onboarding))
+        .route("/payouts/onboarding/refresh", get(refresh))
+        .route("/payouts/onboarding/return", get(back))
+        .route("/payouts/webhook", post(super::connect_events::webhook))
         .route("/payouts/simulated/onboarding", get(simulated_page).post(simulated_finish))
 }
 
@@ -53,28 +62,88 @@ async fn account(State(state): State<AppState>, user: AuthUser) -> AppResult<Jso
     }))
 }
 
+async fn list(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Items<PayoutLine>>> {
+    user.require(Role::Owner)?;
+    let items = state
+        .store
+        .payouts_of(user.id())
+        .await?
+        .into_iter()
+        .map(|p| {
+            Ok(PayoutLine {
+                id: p.payout_id,
+                amount_cents: Cents(p.amount_cents),
+                currency: Currency::parse(&p.currency).map_err(|e| anyhow::anyhow!("stored currency: {e}"))?,
+                status: p.status,
+                failure_message: p.failure_message,
+                arrival_time: p.arrival,
+                created_at: p.created,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Json(Items { items }))
+}
+
 async fn onboarding(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
 ) -> AppResult<Json<OnboardingLink>> {
     user.require(Role::Owner)?;
-    if !state.payments.is_simulated() {
-        return Err(AppError::Api(
-            ErrorCode::Unavailable503,
-            "payouts through Stripe are not set up on this server yet; your earnings wait for you".into(),
-        ));
-    }
     let token = new_secret();
     let now = state.clock.now();
-    let account_id = format!("acct_sim_{}", uuid::Uuid::new_v4().simple());
+    let origin = origin(&state, &headers);
+    if state.connect.is_simulated() {
+        let account_id = format!("acct_sim_{}", uuid::Uuid::new_v4().simple());
+        state
+            .store
+            .start_onboarding(user.id(), &account_id, &hash(&token), now + Duration::minutes(LINK_MINUTES), now)
+            .await?;
+        return Ok(Json(OnboardingLink { url: format!("{origin}/api/payouts/simulated/onboarding?token={token}") }));
+    }
+    let account_id = match state.store.payout_account(user.id()).await? {
+        Some(a) => a.account_id,
+        None => {
+            let email = state.store.user(user.id()).await?.map(|u| u.email).unwrap_or_default();
+            state.connect.create_account(&user.id().to_string(), &email).await?
+        }
+    };
     state
         .store
-        .start_onboarding(user.id(), &account_id, &hash(&token), now + Duration::minutes(LINK_MINUTES), now)
+        .start_onboarding(user.id(), &account_id, &hash(&token), now + Duration::hours(REFRESH_HOURS), now)
         .await?;
-    Ok(Json(OnboardingLink {
-        url: format!("{}/api/payouts/simulated/onboarding?token={token}", origin(&state, &headers)),
-    }))
+    let url = stripe_link(&state, &origin, &account_id, &token).await?;
+    Ok(Json(OnboardingLink { url }))
+}
+
+/// A new Stripe account link whose refresh URL carries `token`.
+async fn stripe_link(state: &AppState, origin: &str, account_id: &str, token: &str) -> AppResult<String> {
+    let refresh = format!("{origin}/api/payouts/onboarding/refresh?token={token}");
+    let back = format!("{origin}/api/payouts/onboarding/return");
+    state
+        .connect
+        .onboarding_link(account_id, &refresh, &back)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the simulated provider makes no Stripe links")))
+}
+
+/// Stripe sends the owner here when their link was spent or expired: a new one, at once.
+async fn refresh(State(state): State<AppState>, headers: HeaderMap, Query(t): Query<Token>) -> AppResult<Response> {
+    if state.connect.is_simulated() {
+        return Err(AppError::not_found("page"));
+    }
+    let token = t.checked()?;
+    let Some((_, account_id)) = state.store.account_by_link(&hash(token), state.clock.now()).await? else {
+        return Err(AppError::not_found("onboarding link (it has expired; start again from Earnings)"));
+    };
+    let url = stripe_link(&state, &origin(&state, &headers), &account_id, token).await?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+/// Stripe sends the owner here when they leave its onboarding, finished or not; what they
+/// finished arrives as an `account.updated` event.
+async fn back() -> Redirect {
+    Redirect::to(&format!("{RETURN_PATH}?onboarded=1"))
 }
 
 /// Where this server is reached: `PARKWAY_PUBLIC_URL`, or the request's own host.
@@ -106,7 +175,7 @@ impl Token {
 
 /// The simulated provider's onboarding page: one button, clearly labelled.
 async fn simulated_page(State(state): State<AppState>, Query(t): Query<Token>) -> AppResult<Response> {
-    if !state.payments.is_simulated() {
+    if !state.connect.is_simulated() {
         return Ok(StatusCode::NOT_FOUND.into_response());
     }
     let token = t.checked()?;
@@ -128,7 +197,7 @@ async fn simulated_finish(
     State(state): State<AppState>,
     form: Result<Form<Token>, FormRejection>,
 ) -> AppResult<Response> {
-    if !state.payments.is_simulated() {
+    if !state.connect.is_simulated() {
         return Err(AppError::not_found("page"));
     }
     let Form(t) = form.map_err(|e| AppError::validation(format!("unreadable form: {e}")))?;

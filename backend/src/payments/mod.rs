@@ -1,6 +1,10 @@
 //! Taking money: the payment provider (Stripe over its HTTP API, or the simulated provider of
 //! the embedded demo), webhook signatures, and the rules for when to charge, hold and refund.
 
+/// Paying owners through Stripe Connect.
+pub mod connect;
+/// The settlement job's transfers, reversals and simulated payouts.
+pub mod owners;
 /// Refunds and cancellations owed to payers, carried out and retried.
 pub mod settle;
 /// Verifying `Stripe-Signature` headers.
@@ -23,6 +27,8 @@ pub struct Intent {
     pub status: IntentStatus,
     /// Amount in minor units.
     pub amount: i64,
+    /// The charge that took the money (`ch_…`), once there is one.
+    pub charge: Option<String>,
 }
 
 /// What a payment provider call can fail with.
@@ -82,7 +88,7 @@ impl Provider {
             Provider::Simulated => {
                 let id = format!("pi_sim_{}", uuid::Uuid::new_v4().simple());
                 let client_secret = format!("{id}_secret_{}", uuid::Uuid::new_v4().simple());
-                Ok(Intent { id, client_secret, status: IntentStatus::RequiresPaymentMethod, amount })
+                Ok(Intent { id, client_secret, status: IntentStatus::RequiresPaymentMethod, amount, charge: None })
             }
         }
     }

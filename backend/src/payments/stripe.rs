@@ -29,6 +29,16 @@ struct IntentBody {
     client_secret: Option<String>,
     status: IntentStatus,
     amount: i64,
+    #[serde(default)]
+    latest_charge: Option<ChargeRef>,
+}
+
+/// `latest_charge`: an id, or the charge itself when expanded (the emulator inlines it).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ChargeRef {
+    Id(String),
+    Object { id: String },
 }
 
 #[derive(Deserialize)]
@@ -63,7 +73,8 @@ impl StripeClient {
         })
     }
 
-    async fn call<T: for<'de> Deserialize<'de>>(
+    /// One request with retries; the Connect calls share it.
+    pub(super) async fn call<T: for<'de> Deserialize<'de>>(
         &self,
         method: Method,
         path: &str,
@@ -126,6 +137,9 @@ impl StripeClient {
             client_secret: body.client_secret.unwrap_or_default(),
             status: body.status,
             amount: body.amount,
+            charge: body.latest_charge.map(|c| match c {
+                ChargeRef::Id(id) | ChargeRef::Object { id } => id,
+            }),
         }
     }
 

@@ -90,7 +90,8 @@ impl Store {
             .fetch_all(
                 query(
                     "SELECT b.id, b.driveway_id, d.title, d.timezone, b.start_at, b.end_at, b.status, b.updated_at, \
-                     b.total_cents, b.refunded_cents, b.currency, t.reversed_cents FROM bookings b \
+                     b.total_cents, b.refunded_cents, b.currency, \
+                     CASE WHEN t.transfer_id IS NULL THEN NULL ELSE t.reversed_cents END AS reversed_cents FROM bookings b \
                      JOIN driveways d ON d.id = b.driveway_id LEFT JOIN transfers t ON t.booking_id = b.id \
                      WHERE b.owner_id = ? AND b.payment_status IN ('paid', 'refunded') AND b.start_at >= ? \
                      AND b.start_at < ? ORDER BY b.start_at, b.id LIMIT ?",

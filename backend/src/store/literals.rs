@@ -4,7 +4,7 @@
 //! its enum does not parse, so a renamed status breaks the build's tests, not a query.
 
 use parkway_core::booking::{BookingStatus, PaymentStatus};
-use parkway_core::earnings::AccountStatus;
+use parkway_core::earnings::{AccountStatus, PayoutStatus};
 use parkway_core::payment::IntentStatus;
 use std::path::Path;
 
@@ -41,7 +41,8 @@ fn compared_literals(text: &str) -> Vec<(&'static str, String)> {
 }
 
 /// True when `word` is a stored status of the column: a booking's or payment's for
-/// `payment_status`; a booking's, a provider intent's or a payout account's for `status`.
+/// `payment_status`; a booking's, a provider intent's, a payout account's or a payout's for
+/// `status`.
 fn known(column: &str, word: &str) -> bool {
     match column {
         "payment_status" => word.parse::<PaymentStatus>().is_ok(),
@@ -49,6 +50,7 @@ fn known(column: &str, word: &str) -> bool {
             word.parse::<BookingStatus>().is_ok()
                 || word.parse::<IntentStatus>().is_ok()
                 || AccountStatus::parse(word).is_some()
+                || PayoutStatus::parse(word).is_some()
         }
     }
 }

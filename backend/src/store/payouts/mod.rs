@@ -1,16 +1,16 @@
 //! Owners' payout accounts, and the transfers of their share of each settled booking.
 
 use super::Store;
-use super::db::{from_ms, query, to_ms, uuid};
+use super::db::{query, to_ms, uuid};
 use crate::error::AppResult;
-use chrono::{DateTime, Duration, Utc};
-use parkway_core::booking::BookingStatus;
-use parkway_core::earnings::{AccountStatus, FeeRate, is_settled, split};
-use parkway_core::money::Cents;
+use chrono::{DateTime, Utc};
+use parkway_core::earnings::AccountStatus;
 use uuid::Uuid;
 
-/// Most settled bookings one run of the job transfers; the rest wait for the next run.
-pub const TRANSFERS_PER_RUN: i64 = 200;
+/// Payouts from owners' provider balances to their banks.
+pub mod bank;
+/// Transfers of each settled booking's share, and reversals after late refunds.
+pub mod transfers;
 
 /// An owner's payout account as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,19 +31,6 @@ struct AccountRow {
     status: String,
     payouts_enabled: bool,
     requirements_due: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct Settled {
-    id: String,
-    owner_id: String,
-    account_id: String,
-    status: String,
-    end_at: i64,
-    updated_at: i64,
-    total_cents: i64,
-    refunded_cents: i64,
-    currency: String,
 }
 
 impl Store {
@@ -119,65 +106,45 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Transfers the owner's share of every settled, paid booking of an owner whose payout
-    /// account is active, at most [`TRANSFERS_PER_RUN`], with `send` naming each transfer at
-    /// the provider. Each booking is transferred once: its row is keyed by the booking, so a
-    /// second run (or another instance) finds it made. Returns how many were made.
-    pub async fn transfer_settled(
-        &self,
-        now: DateTime<Utc>,
-        settlement: Duration,
-        fee: FeeRate,
-        send: impl Fn(Uuid) -> String,
-    ) -> AppResult<usize> {
-        let cutoff = to_ms(now - settlement);
-        let due: Vec<Settled> = self
+    /// The owner and account whose onboarding link is `token_hash`, while it lasts.
+    pub async fn account_by_link(&self, token_hash: &str, now: DateTime<Utc>) -> AppResult<Option<(Uuid, String)>> {
+        let row: Option<(String, String)> = self
             .reader()
-            .fetch_all(
-                query(
-                    "SELECT b.id, b.owner_id, a.account_id, b.status, b.end_at, b.updated_at, b.total_cents, \
-                     b.refunded_cents, b.currency FROM bookings b \
-                     JOIN payout_accounts a ON a.owner_id = b.owner_id AND a.status = 'active' \
-                     WHERE b.payment_status IN ('paid', 'refunded') AND b.status IN ('completed', 'cancelled') \
-                     AND b.total_cents > b.refunded_cents AND (b.end_at <= ? OR b.updated_at <= ?) \
-                     AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.booking_id = b.id) \
-                     ORDER BY b.end_at LIMIT ?",
-                )
-                .bind(cutoff)
-                .bind(cutoff)
-                .bind(TRANSFERS_PER_RUN),
+            .fetch_optional(
+                query("SELECT owner_id, account_id FROM payout_accounts WHERE link_token = ? AND link_expires_at > ?")
+                    .bind(token_hash)
+                    .bind(to_ms(now)),
             )
             .await?;
-        let mut made = 0;
-        for b in due {
-            let status: BookingStatus = b.status.parse().map_err(|_| anyhow::anyhow!("bad status in bookings"))?;
-            if !is_settled(status, from_ms(b.end_at), from_ms(b.updated_at), now, settlement) {
-                continue;
-            }
-            let s = split(Cents(b.total_cents), Cents(b.refunded_cents), fee);
-            let booking = uuid(&b.id)?;
-            let mut tx = self.begin_write().await?;
-            let inserted = tx
-                .execute(
-                    query(
-                        "INSERT INTO transfers (booking_id, owner_id, account_id, amount_cents, fee_cents, currency, \
-                         transfer_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                         ON CONFLICT (booking_id) DO NOTHING",
-                    )
-                    .bind(&b.id)
-                    .bind(&b.owner_id)
-                    .bind(&b.account_id)
-                    .bind(s.net.0)
-                    .bind(s.fee.0)
-                    .bind(&b.currency)
-                    .bind(send(booking))
-                    .bind(to_ms(now))
-                    .bind(to_ms(now)),
+        row.map(|(owner, account)| Ok((uuid(&owner)?, account))).transpose()
+    }
+
+    /// What the provider says of `account` now (from an `account.updated` event). False when
+    /// no owner has that account.
+    pub async fn update_account(
+        &self,
+        account: &str,
+        status: AccountStatus,
+        payouts_enabled: bool,
+        requirements_due: &[String],
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        let due = serde_json::to_string(requirements_due).map_err(anyhow::Error::from)?;
+        let mut tx = self.begin_write().await?;
+        let changed = tx
+            .execute(
+                query(
+                    "UPDATE payout_accounts SET status = ?, payouts_enabled = ?, requirements_due = ?, updated_at = ? \
+                     WHERE account_id = ?",
                 )
-                .await?;
-            tx.commit().await?;
-            made += usize::try_from(inserted).unwrap_or(0);
-        }
-        Ok(made)
+                .bind(status.as_str())
+                .bind(payouts_enabled)
+                .bind(due)
+                .bind(to_ms(now))
+                .bind(account),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 }
