@@ -114,6 +114,39 @@ pub fn go_to(url: &str) {
     let _ = url;
 }
 
+/// Hands `text` to the browser as a file download named `name`. False when the page cannot
+/// (no window, or the browser refused the object URL).
+pub fn save_file(name: &str, mime: &str, text: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let save = || -> Option<()> {
+            let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type(mime);
+            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+            let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+            let document = web_sys::window()?.document()?;
+            let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+            a.set_href(&url);
+            a.set_download(name);
+            a.click();
+            // The download reads the object URL after this returns; free it once it surely has.
+            gloo_timers::callback::Timeout::new(60_000, move || {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            })
+            .forget();
+            Some(())
+        };
+        save().is_some()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (name, mime, text);
+        false
+    }
+}
+
 /// The window's inner size in CSS pixels (a phone-sized guess outside a browser).
 pub fn window_size() -> (f64, f64) {
     #[cfg(target_arch = "wasm32")]

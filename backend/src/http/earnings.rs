@@ -1,6 +1,6 @@
 //! `GET /api/earnings`: an owner's paid bookings in a period, each with the platform's fee, the
 //! owner's net and where that money stands, summed per month and per driveway; as JSON, or as
-//! CSV for the owner's accountant (`Accept: text/csv`).
+//! CSV for the owner's accountant (`Accept: text/csv`, or `?format=csv`).
 
 use super::extract::{AuthUser, Query};
 use crate::config::Config;
@@ -37,6 +37,16 @@ pub fn router() -> Router<AppState> {
 struct Period {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    /// `csv` asks for CSV like `Accept: text/csv` does, for clients that cannot set headers
+    /// on a download (the web UI's download button, the app's request bridge).
+    format: Option<Format>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Json,
+    Csv,
 }
 
 impl Period {
@@ -74,7 +84,11 @@ async fn earnings(
     paid.truncate(usize::try_from(MAX_LINES).unwrap_or(usize::MAX));
     let account = state.store.payout_account(user.id()).await?.map_or(AccountStatus::None, |a| a.status);
     let report = report(&paid, &state.config, account, now, from, to, truncated);
-    if wants_csv(&headers) {
+    let csv = match period.format {
+        Some(format) => format == Format::Csv,
+        None => wants_csv(&headers),
+    };
+    if csv {
         return csv_answer(&report);
     }
     Ok(axum::Json(report).into_response())

@@ -105,6 +105,19 @@ async fn the_accountant_gets_csv() {
     assert!(row.starts_with(&format!("{b},\"Quote \"\"this\"\", please\",")), "{row}");
     assert!(row.ends_with(",USD,12.50,0.00,1.87,10.63,upcoming"), "{row}");
     assert_eq!(rows.next(), None);
+    // The same for a client that cannot set headers on a download; the query wins over Accept.
+    let by_query = app.get("/api/earnings?format=csv", Some(&owner.token)).await;
+    assert_eq!(by_query.headers["content-type"], "text/csv; charset=utf-8");
+    let json = app
+        .client
+        .get(format!("{}/api/earnings?format=json", app.base))
+        .bearer_auth(&owner.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(json.headers()["content-type"], "application/json");
+    assert_eq!(app.get("/api/earnings?format=pdf", Some(&owner.token)).await.code(), ErrorCode::ValidationFailed);
 }
 
 #[tokio::test]

@@ -429,6 +429,16 @@ impl Api {
     pub async fn earnings(&self) -> Result<parkway_core::api::Earnings, ClientError> {
         self.get("/api/earnings".into()).await
     }
+
+    /// `GET /api/earnings?format=csv`: the same period as CSV text, for the owner's accountant.
+    pub async fn earnings_csv(&self) -> Result<String, ClientError> {
+        self.send(Method::Get, "/api/earnings?format=csv".into(), None, None).await
+    }
+
+    /// `GET /api/payouts`: the owner's payouts to their bank, newest first.
+    pub async fn payouts(&self) -> Result<Vec<parkway_core::api::PayoutLine>, ClientError> {
+        self.get::<Items<parkway_core::api::PayoutLine>>("/api/payouts".into()).await.map(|p| p.items)
+    }
 }
 
 #[cfg(test)]

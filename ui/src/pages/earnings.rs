@@ -6,8 +6,8 @@ use crate::format;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
 use crate::route::Route;
-use parkway_core::api::{EarningTotal, Earnings, PayoutAccount, Role};
-use parkway_core::earnings::{AccountStatus, EarningState};
+use parkway_core::api::{EarningTotal, Earnings, PayoutAccount, PayoutLine, Role};
+use parkway_core::earnings::{AccountStatus, EarningState, PayoutStatus};
 use parkway_core::money::Cents;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -26,7 +26,11 @@ pub fn EarningsPage() -> Html {
     };
     let (account, _) = {
         let app = app.clone();
-        use_load((token, app.state.changes), move |_| async move { app.api().payout_account().await })
+        use_load((token.clone(), app.state.changes), move |_| async move { app.api().payout_account().await })
+    };
+    let (payouts, _) = {
+        let app = app.clone();
+        use_load((token, app.state.changes), move |_| async move { app.api().payouts().await })
     };
     if !session.as_ref().is_some_and(|s| s.is(Role::Owner)) {
         return html! {
@@ -57,6 +61,11 @@ pub fn EarningsPage() -> Html {
                 <PayoutBanner account={(**a).clone()} />
             }
             { body }
+            if let Load::Ready(p) = &payouts {
+                if !p.is_empty() {
+                    { payout_list(p) }
+                }
+            }
         </div>
     }
 }
@@ -131,6 +140,94 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
     }
 }
 
+/// Downloads the period's lines as CSV, for the owner's accountant.
+#[component]
+fn CsvDownload() -> Html {
+    let app = use_app();
+    let state = use_state(|| None::<String>);
+    let onclick = {
+        let state = state.clone();
+        Callback::from(move |_| {
+            let (app, state) = (app.clone(), state.clone());
+            state.set(Some("Preparing the file…".to_owned()));
+            yew::platform::spawn_local(async move {
+                let note = match app.api().earnings_csv().await {
+                    Ok(text) if platform::save_file("parkway-earnings.csv", "text/csv", &text) => {
+                        "Downloaded parkway-earnings.csv.".to_owned()
+                    }
+                    Ok(_) => "This window cannot save files; open Earnings in a web browser to download.".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                state.set(Some(note));
+            });
+        })
+    };
+    html! {
+        <p class="actions">
+            <button class="button ghost" id="download-csv" {onclick}>{ "Download CSV" }</button>
+            if let Some(note) = &*state {
+                <span class="hint" role="status">{ note }</span>
+            }
+        </p>
+    }
+}
+
+/// The owner's payouts to their bank; a failed one says why, in the provider's words.
+fn payout_list(items: &[PayoutLine]) -> Html {
+    html! {
+        <section class="section" aria-labelledby="payouts-h">
+            <h2 id="payouts-h">{ "Payouts to your bank" }<span class="count">{ items.len() }</span></h2>
+            <div class="table-wrap" tabindex="0" role="region" aria-labelledby="payouts-h">
+                <table class="earnings" id="payout-lines">
+                    <thead>
+                        <tr>
+                            <th scope="col">{ "Made" }</th>
+                            <th scope="col" class="num">{ "Amount" }</th>
+                            <th scope="col">{ "Status" }</th>
+                            <th scope="col">{ "Arrives" }</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for items.iter().map(|p| html! {
+                            <tr key={p.id.clone()}>
+                                <td>{ format::instant(p.created_at) }</td>
+                                <td class="num">{ format::money(p.amount_cents, &p.currency) }</td>
+                                <td>
+                                    <span class={classes!("badge", payout_class(p.status))}>{ payout_label(p.status) }</span>
+                                    if let Some(why) = &p.failure_message {
+                                        <p class="field-error">
+                                            { format!("{why} The money is back in your payout balance and goes out again once your bank details are fixed.") }
+                                        </p>
+                                    }
+                                </td>
+                                <td>{ p.arrival_time.map(format::instant).unwrap_or_default() }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+fn payout_label(s: PayoutStatus) -> &'static str {
+    match s {
+        PayoutStatus::Pending => "Pending",
+        PayoutStatus::InTransit => "On its way",
+        PayoutStatus::Paid => "Paid",
+        PayoutStatus::Failed => "Failed",
+        PayoutStatus::Canceled => "Cancelled",
+    }
+}
+
+fn payout_class(s: PayoutStatus) -> &'static str {
+    match s {
+        PayoutStatus::Pending | PayoutStatus::InTransit => "muted",
+        PayoutStatus::Paid => "ok",
+        PayoutStatus::Failed | PayoutStatus::Canceled => "error",
+    }
+}
+
 /// The whole report: totals, months, bookings.
 fn report(e: &Earnings) -> Html {
     let fee = format!("{}%", f64::from(e.fee_bps) / 100.0);
@@ -154,6 +251,7 @@ fn report(e: &Earnings) -> Html {
             </section>
             <section class="section" aria-labelledby="lines-h">
                 <h2 id="lines-h">{ "Bookings" }<span class="count">{ e.items.len() }</span></h2>
+                <CsvDownload />
                 { lines(e) }
             </section>
         </>
