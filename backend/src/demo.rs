@@ -56,12 +56,17 @@ pub async fn seed(store: &Store, hasher: &PasswordHasher, now: DateTime<Utc>) ->
     if store.credentials_by_email(DEMO_USERS[0].0).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_none() {
         let hash = hasher.hash(DEMO_PASSWORD).await?;
         let mut owners = Vec::new();
+        let mut drivers = Vec::new();
         for (email, name, roles) in DEMO_USERS {
             let user = store.create_user(email, name, &hash, roles, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             if roles.contains(&Role::Owner) {
                 owners.push(user.id);
             }
+            if roles.contains(&Role::Driver) {
+                drivers.push(user.id);
+            }
         }
+        let mut first_owners_driveways = Vec::new();
         let mut rng = Lcg(42);
         let weekdays =
             WeeklySchedule::new((0..5).map(|d| OpenWindow::new(d, 7 * 60, 19 * 60)).collect::<Result<_, _>>()?)?;
@@ -85,12 +90,69 @@ pub async fn seed(store: &Store, hasher: &PasswordHasher, now: DateTime<Utc>) ->
                 )),
                 availability: if i % 4 == 3 { weekdays.clone() } else { WeeklySchedule::always_open() },
             };
-            store.create_driveway(owners[i % owners.len()], &fields, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let made = store
+                .create_driveway(owners[i % owners.len()], &fields, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if i % owners.len() == 0 && first_owners_driveways.len() < 3 {
+                first_owners_driveways.push((made.id, per_hour));
+            }
         }
+        // A few weeks of past, paid stays for the first owner, so their earnings page has
+        // something to settle and pay out as soon as they add payout details.
+        history(store, owners[0], drivers[0], &first_owners_driveways, 6, now).await?;
     }
     println!("demo data ready — sign in with password \"{DEMO_PASSWORD}\" as:");
     for (email, name, _) in DEMO_USERS {
         println!("  {email:<22} {name}");
+    }
+    Ok(())
+}
+
+/// Inserts `count` completed, paid one-hour stays by `driver` at `driveways` (id and hourly
+/// price), one a day going back from three days before `now`, so each one's money has
+/// settled: history for the demo and for the settlement benchmark. Written in large
+/// transactions.
+pub async fn history(
+    store: &Store,
+    owner: Uuid,
+    driver: Uuid,
+    driveways: &[(Uuid, i64)],
+    count: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if driveways.is_empty() {
+        return Ok(());
+    }
+    let hour = chrono::Duration::hours(1);
+    let mut made = 0;
+    while made < count {
+        let n = (count - made).min(2000);
+        let mut tx = store.begin_write().await?;
+        // 9 bound values per row, well under both engines' limits.
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, 0, 'usd', 'completed', 'paid', ?, ?)"; n].join(", ");
+        let mut q = query(format!(
+            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, refunded_cents, \
+             currency, status, payment_status, created_at, updated_at) VALUES {rows}"
+        ));
+        for i in made..made + n {
+            let (driveway, per_hour) = driveways[i % driveways.len()];
+            let days = i64::try_from(i).unwrap_or(i64::MAX / 2) + 3;
+            let start = now - chrono::Duration::days(days) - hour * 2;
+            q = q
+                .bind(Uuid::new_v4())
+                .bind(driveway)
+                .bind(driver)
+                .bind(owner)
+                .bind(start.timestamp_millis())
+                .bind((start + hour).timestamp_millis())
+                .bind(per_hour)
+                .bind(start.timestamp_millis() - hour.num_milliseconds())
+                .bind((start + hour).timestamp_millis());
+        }
+        tx.execute(q).await?;
+        tx.commit().await?;
+        made += n;
     }
     Ok(())
 }

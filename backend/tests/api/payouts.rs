@@ -1,11 +1,11 @@
 //! Owners get paid: the payout account, its simulated onboarding, and one transfer per settled
 //! booking of the owner's share.
 
-use crate::helpers::{Session, TestApp, future, spawn_app};
+use crate::helpers::{Session, TestApp, future, spawn_app, spawn_app_with};
 use chrono::Duration;
 use parkway_core::ErrorCode;
-use parkway_core::api::{Earnings, OnboardingLink, PayoutAccount};
-use parkway_core::earnings::{AccountStatus, EarningState};
+use parkway_core::api::{Earnings, Items, OnboardingLink, PayoutAccount, PayoutLine};
+use parkway_core::earnings::{AccountStatus, EarningState, PayoutStatus};
 use parkway_core::money::Cents;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -115,4 +115,37 @@ async fn payouts_are_the_owners_alone_and_links_are_checked() {
         .await
         .expect("an answer");
     assert_eq!(garbled.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_demo_owners_settled_stays_are_transferred_then_paid_out_after_onboarding() {
+    let app = spawn_app_with(|c| c.demo = true).await;
+    let signed_in =
+        app.post("/api/auth/login", None, json!({"email": "olivia@parkway.demo", "password": "parkway-demo"})).await;
+    let token = signed_in.str("token");
+    let waiting: Earnings = app.get("/api/earnings", Some(&token)).await.json();
+    assert_eq!(waiting.items.len(), 6, "the demo's past stays");
+    assert!(waiting.items.iter().all(|l| l.state == EarningState::WaitingForOnboarding));
+    let payouts = || async { app.get("/api/payouts", Some(&token)).await.json::<Items<PayoutLine>>().items };
+    assert!(payouts().await.is_empty());
+
+    onboard(&app, &token).await;
+    app.server().run_jobs_now().await;
+    let sent: Earnings = app.get("/api/earnings", Some(&token)).await.json();
+    assert!(sent.items.iter().all(|l| l.state == EarningState::Transferred), "{:?}", sent.items);
+    let net: i64 = sent.items.iter().map(|l| l.net_cents.0).sum();
+    let out = payouts().await;
+    assert_eq!(out.len(), 1, "the balance goes out in one payout");
+    assert_eq!((out[0].amount_cents, out[0].status), (Cents(net), PayoutStatus::InTransit));
+    app.server().run_jobs_now().await;
+    assert_eq!(payouts().await.len(), 1, "nothing is paid out twice");
+
+    app.clock.advance(Duration::hours(25));
+    app.server().run_jobs_now().await;
+    let token = app
+        .post("/api/auth/login", None, json!({"email": "olivia@parkway.demo", "password": "parkway-demo"}))
+        .await
+        .str("token");
+    let out = app.get("/api/payouts", Some(&token)).await.json::<Items<PayoutLine>>().items;
+    assert_eq!((out.len(), out[0].status), (1, PayoutStatus::Paid), "arrived a day later");
 }
