@@ -236,7 +236,12 @@ mod tests {
     fn a_period_is_bounded_and_ordered() {
         let now = Utc::now();
         let p = |from: Option<i64>, to: Option<i64>| {
-            Period { from: from.map(|d| now + Duration::days(d)), to: to.map(|d| now + Duration::days(d)) }.bounds(now)
+            Period {
+                from: from.map(|d| now + Duration::days(d)),
+                to: to.map(|d| now + Duration::days(d)),
+                format: None,
+            }
+            .bounds(now)
         };
         let (from, to) = p(None, None).expect("the default period");
         assert_eq!(from, now - Duration::days(365));
