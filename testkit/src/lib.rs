@@ -1,6 +1,10 @@
 //! Tooling for Parkway's tests and benchmarks, never shipped: the backend's API tests and
 //! `cargo xtask bench` use it, the server and the desktop app do not depend on it.
 
+/// A Stripe Connect test double (accounts, onboarding links, transfers, reversals, payouts,
+/// signed Connect events) on loopback, because Stripe's emulator has no Connect API.
+pub mod connect;
+
 /// A throwaway PostgreSQL server for tests and benchmarks (Unix only: it runs Debian's
 /// PostgreSQL programs through `sh`).
 #[cfg(unix)]
