@@ -179,7 +179,16 @@ impl ConnectDouble {
     /// (`Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256(signing_secret, "t.body")>`).
     /// Without it, events are only recorded ([`ConnectDouble::events`]).
     pub fn deliver_events_to(&self, url: &str, signing_secret: &str) {
-        self.shared.world().target = Some(world::Target { url: url.to_owned(), secret: signing_secret.to_owned() });
+        self.shared.world().target =
+            Some(world::Target { url: url.to_owned(), secret: signing_secret.to_owned(), clock_offset: 0 });
+    }
+
+    /// Signs events as if it were `secs` seconds later than it is: the receiver's clock was
+    /// moved forward by a test, and a signature from its past would be refused as stale.
+    pub fn set_clock_offset(&self, secs: i64) {
+        if let Some(target) = self.shared.world().target.as_mut() {
+            target.clock_offset = secs;
+        }
     }
 
     /// Records `event` and sends it, waiting for the delivery (and its retries) to finish so

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod bookings;
 mod concurrency;
+mod connect;
 mod driveways;
 mod durability;
 mod earnings;

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
-const SECRET_KEY: &str = "sk_test_parkway";
-const WEBHOOK_SECRET: &str = "whsec_parkway_test";
+pub const SECRET_KEY: &str = "sk_test_parkway";
+pub const WEBHOOK_SECRET: &str = "whsec_parkway_test";
 
 /// A localstripe process on a free loopback port, killed on drop.
 struct LocalStripe {
@@ -66,20 +66,28 @@ async fn start_localstripe() -> LocalStripe {
     panic!("localstripe neither answered nor exited within three minutes");
 }
 
-struct Payments {
-    app: TestApp,
+/// A server taking payments through localstripe, with its webhooks registered there.
+pub struct Payments {
+    pub app: TestApp,
     ls: LocalStripe,
     client: reqwest::Client,
 }
 
 async fn payments_app() -> Payments {
+    payments_app_with(|_| {}).await
+}
+
+/// [`payments_app`] with more settings.
+pub async fn payments_app_with(configure: impl FnOnce(&mut parkway_backend::Config)) -> Payments {
     let ls = start_localstripe().await;
     let base = ls.base.clone();
     let app = spawn_app_with(|c| {
         c.stripe_secret_key = Some(Secret::new(SECRET_KEY));
         c.stripe_webhook_secret = Some(Secret::new(WEBHOOK_SECRET));
+        c.stripe_connect_api_base = base.clone();
         c.stripe_api_base = base;
         c.token_ttl = std::time::Duration::from_secs(30 * 24 * 3600);
+        configure(c);
     })
     .await;
     let client = reqwest::Client::new();
@@ -95,7 +103,7 @@ async fn payments_app() -> Payments {
 
 impl Payments {
     /// What the driver's Stripe.js does: a card payment method, attached, then confirm.
-    async fn pay_with_card(&self, intent: &str, card: &str) -> StatusCode {
+    pub async fn pay_with_card(&self, intent: &str, card: &str) -> StatusCode {
         let pm: Value = self
             .client
             .post(format!("{}/v1/payment_methods", self.ls.base))
@@ -131,7 +139,7 @@ impl Payments {
             .status()
     }
 
-    async fn intent_for(&self, driver: &Session, booking: &str) -> Answer {
+    pub async fn intent_for(&self, driver: &Session, booking: &str) -> Answer {
         let a = self
             .app
             .post("/api/payments/create-payment-intent", Some(&driver.token), json!({"bookingId": booking}))
@@ -141,7 +149,7 @@ impl Payments {
     }
 
     /// Waits (patiently: webhooks arrive in the background) until the booking satisfies `done`.
-    async fn wait_for(&self, user: &Session, booking: &str, done: impl Fn(&Booking) -> bool) -> Booking {
+    pub async fn wait_for(&self, user: &Session, booking: &str, done: impl Fn(&Booking) -> bool) -> Booking {
         let mut last = Value::Null;
         let started = std::time::Instant::now();
         while crate::helpers::patient(started) {
@@ -168,7 +176,7 @@ impl Payments {
     }
 
     /// Sends an event signed with `secret` at time `t` (for what localstripe cannot send).
-    async fn signed_event(&self, event: &Value, secret: &str, t: i64) -> StatusCode {
+    pub async fn signed_event(&self, event: &Value, secret: &str, t: i64) -> StatusCode {
         let body = serde_json::to_vec(event).expect("json");
         self.client
             .post(format!("{}/api/payments/webhook", self.app.base))
@@ -336,7 +344,7 @@ async fn an_expired_hold_cancels_its_payment_intent() {
     assert_eq!(remote["status"], "canceled");
 }
 
-fn event(id: &str, kind: &str, object: Value) -> Value {
+pub fn event(id: &str, kind: &str, object: Value) -> Value {
     json!({"id": id, "type": kind, "object": "event", "data": {"object": object}})
 }
 

@@ -70,7 +70,7 @@ pub(crate) async fn deliver(http: &reqwest::Client, target: &Target, event: &Val
         let outcome = http
             .post(&target.url)
             .header("Content-Type", "application/json")
-            .header("Stripe-Signature", signature(&target.secret, now(), body.as_bytes()))
+            .header("Stripe-Signature", signature(&target.secret, now() + target.clock_offset, body.as_bytes()))
             .timeout(ATTEMPT_TIMEOUT)
             .body(body.clone())
             .send()

@@ -50,6 +50,8 @@ pub(crate) fn new_id(prefix: &str) -> String {
 pub(crate) struct Target {
     pub url: String,
     pub secret: String,
+    /// Seconds added to the real time in signatures, for a receiver whose clock a test moved.
+    pub clock_offset: i64,
 }
 
 /// An answer kept under an idempotency key.
