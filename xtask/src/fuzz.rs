@@ -50,6 +50,7 @@ const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "updateBooking",
     "createPaymentIntentDirect",
     "stripeWebhook",
+    "connectWebhook",
     "connectWebSocket",
 ];
 
