@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 export const screenshots = join(root, 'target', 'e2e-screenshots');
@@ -98,6 +99,19 @@ export async function launchBrowser() {
     ],
   });
   return browser;
+}
+
+/** Runs axe-core on the page as it is and fails with every violation it names (WCAG 2 A and
+ * AA rules: names, labels, contrast, keyboard reach). The map's canvas is left out: its
+ * markers are read out through the list beside it, which is checked. */
+export async function assertAccessible(page, screen) {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .exclude('.maplibregl-canvas')
+    .analyze();
+  const found = results.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`);
+  if (found.length > 0) throw new Error(`${screen}: axe-core found\n${found.join('\n')}`);
 }
 
 /** Saves a screenshot of the page as target/e2e-screenshots/<name>.png. */

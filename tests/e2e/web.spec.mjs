@@ -5,7 +5,8 @@
 // target/e2e-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, register, launchBrowser, shoot } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { startServer, register, launchBrowser, shoot, assertAccessible } from './harness.mjs';
 
 // San Francisco, where the map opens by default.
 const CENTER = { lat: 37.7749, lng: -122.4194 };
@@ -72,6 +73,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.getByLabel('Email').fill(`dana.${Date.now()}@parkway.test`);
   await page.getByLabel('Password').fill('parkway-e2e');
   await shoot(page, '01-sign-up');
+  await assertAccessible(page, 'sign up');
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.waitForURL((u) => u.pathname === '/');
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -82,6 +84,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.locator('.result').first().waitFor();
   assert.equal(await page.locator('.result').count(), driveways.length);
   await shoot(page, '02-search');
+  await assertAccessible(page, 'search');
 
   // Pan the map: a new search runs for the new area and the markers are still there.
   const canvas = page.locator('.map canvas');
@@ -111,6 +114,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   assert.equal(await page.getByTestId('total').textContent(), total);
   await page.getByLabel('Special requests (optional)').fill('Small blue hatchback');
   await shoot(page, '04-booking-form');
+  await assertAccessible(page, 'booking form');
   const created = page.waitForResponse((r) => r.url().endsWith('/api/bookings') && r.request().method() === 'POST');
   await page.getByRole('button', { name: 'Request to book' }).click();
   const bookingAnswer = await created;
@@ -125,6 +129,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.getByRole('button', { name: new RegExp(`^(Pay|Authorise) \\${total}$`) }).click();
   await page.locator('.payment .error-banner', { hasText: 'Your card was declined' }).waitFor();
   await shoot(page, '05-payment-declined');
+  await assertAccessible(page, 'payment');
   await page.getByLabel('Card number').fill('4242 4242 4242 4242');
   await page.getByRole('button', { name: new RegExp(`^(Pay|Authorise) \\${total}$`) }).click();
   // A request to book starting within 5 days is authorised now and charged when confirmed.
@@ -138,6 +143,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await booking.locator('[data-status="pending"], .badge', { hasText: 'Pending' }).first().waitFor();
   await booking.getByText(/^(Paid|Card authorised)$/).waitFor();
   await shoot(page, '07-my-bookings-pending');
+  await assertAccessible(page, 'my bookings');
 
   // The owner signs in and confirms the request on the dashboard.
   const ownerPage = await newPage();
@@ -150,6 +156,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await request.waitFor();
   await request.getByText('Small blue hatchback').waitFor();
   await shoot(ownerPage, '08-owner-dashboard');
+  await assertAccessible(ownerPage, 'owner dashboard');
   await request.getByRole('button', { name: 'Confirm' }).click();
   await ownerPage.locator('#upcoming .booking').first().waitFor();
   await shoot(ownerPage, '09-owner-confirmed');
@@ -182,6 +189,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.getByRole('button', { name: /Notifications/ }).click();
   await page.locator('.inbox-item').first().waitFor();
   await shoot(page, '11-inbox');
+  await assertAccessible(page, 'notifications');
   await page.getByRole('button', { name: /Notifications/ }).click();
 
   // Cancelling shows the refund first (a full refund: within 10 minutes of booking).
@@ -192,6 +200,58 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
 
   await ownerPage.context().close();
   await page.context().close();
+});
+
+test('the demo owner adds payout details and sees settled money transferred, paid out and downloadable', {
+  timeout: 120_000,
+}, async () => {
+  // The demo's first owner has six past, paid stays; the job runs every second.
+  const demo = await startServer({ PARKWAY_DEMO: '1', PARKWAY_JOB_INTERVAL_SECS: '1' });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: demo.url });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  try {
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill('olivia@parkway.demo');
+    await page.getByLabel('Password').fill('parkway-demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => u.pathname === '/owner');
+    await page.getByRole('link', { name: 'Earnings' }).click();
+    const rows = page.locator('#earning-lines tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 6);
+    assert.equal(await rows.filter({ hasText: 'Waiting for payout details' }).count(), 6);
+    await assertAccessible(page, 'earnings before onboarding');
+
+    await page.getByRole('button', { name: 'Add payout details' }).click();
+    await page.getByRole('button', { name: 'Finish onboarding' }).click();
+    await page.waitForURL((u) => u.pathname === '/owner/earnings');
+    await page.locator('#payouts-on').waitFor();
+    // The job moves the money within a second or two; the page shows it when opened again.
+    while (await rows.filter({ hasText: 'Transferred' }).count() < 6) {
+      await page.waitForTimeout(250);
+      await page.reload();
+      await rows.first().waitFor();
+    }
+    const payout = page.locator('#payout-lines tbody tr').first();
+    await payout.getByText('On its way').waitFor();
+    await shoot(page, '09d-owner-transferred-and-paid-out');
+    await assertAccessible(page, 'earnings after a payout');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'parkway-earnings.csv');
+    const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'booking_id,driveway,start_time,end_time,status,currency,gross,refunded,fee,net,state');
+    assert.equal(csv.length, 7);
+    assert.ok(csv.slice(1).every((row) => row.endsWith(',transferred')), csv.join('\n'));
+    await page.getByText('Downloaded parkway-earnings.csv.').waitFor();
+  } finally {
+    await context.close();
+    await demo.stop();
+  }
 });
 
 test('the search works on a phone screen and the owner can list a driveway', { timeout: 120_000 }, async () => {

@@ -91,20 +91,27 @@ pub fn BookingsPage() -> Html {
             html! {
                 <>
                     <div class="tabs" role="tablist" aria-label="Bookings">
-                        <button type="button" role="tab" aria-selected={(*tab == Tab::Upcoming).to_string()} onclick={select(Tab::Upcoming)}>
+                        <button type="button" role="tab" id="tab-upcoming" aria-controls="bookings-panel"
+                            aria-selected={(*tab == Tab::Upcoming).to_string()} onclick={select(Tab::Upcoming)}>
                             { format!("Upcoming ({})", upcoming.len()) }
                         </button>
-                        <button type="button" role="tab" aria-selected={(*tab == Tab::Past).to_string()} onclick={select(Tab::Past)}>
+                        <button type="button" role="tab" id="tab-past" aria-controls="bookings-panel"
+                            aria-selected={(*tab == Tab::Past).to_string()} onclick={select(Tab::Past)}>
                             { format!("Past ({})", past.len()) }
                         </button>
                     </div>
-                    if shown.is_empty() {
-                        <EmptyState title={if *tab == Tab::Upcoming { "No upcoming bookings." } else { "No past bookings yet." }}>
-                            <Link<Route> to={Route::Search} classes="button">{ "Find parking" }</Link<Route>>
-                        </EmptyState>
-                    } else {
-                        <ul class="booking-list" role="tabpanel">{ for cards }</ul>
-                    }
+                    // The panel holds the list; the list keeps its own role, so screen readers
+                    // count its bookings.
+                    <div id="bookings-panel" role="tabpanel"
+                        aria-labelledby={if *tab == Tab::Upcoming { "tab-upcoming" } else { "tab-past" }}>
+                        if shown.is_empty() {
+                            <EmptyState title={if *tab == Tab::Upcoming { "No upcoming bookings." } else { "No past bookings yet." }}>
+                                <Link<Route> to={Route::Search} classes="button">{ "Find parking" }</Link<Route>>
+                            </EmptyState>
+                        } else {
+                            <ul class="booking-list">{ for cards }</ul>
+                        }
+                    </div>
                 </>
             }
         }
