@@ -260,6 +260,7 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   assert.ok(await markersOnMap(page) > 0);
   await page.locator('.result').first().waitFor();
   await shoot(page, '13-phone-search');
+  await assertAccessible(page, 'search on a phone');
 
   // Filters: a price cap leaves only the cheaper driveways; a time window adds each one's total.
   const cheap = driveways.filter((d) => d.pricePerHourCents <= 300).length;
@@ -311,6 +312,7 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   await page.getByLabel('Only at set times').check();
   await page.locator('.window-row').first().waitFor();
   await shoot(page, '14-phone-new-driveway');
+  await assertAccessible(page, 'driveway editor on a phone');
   await page.getByRole('button', { name: 'List driveway' }).click();
   await page.waitForURL((u) => u.pathname === '/owner');
   const row = page.locator('.driveway-row', { hasText: 'Sunny spot on Oak St' });
@@ -322,6 +324,7 @@ test('the search works on a phone screen and the owner can list a driveway', { t
       ?.querySelector('input[role=switch]')?.checked === true,
   );
   await shoot(page, '15-phone-owner');
+  await assertAccessible(page, 'owner dashboard on a phone');
 
   // Edit it (the price), then delete it.
   await row.getByRole('link', { name: 'Edit' }).click();
