@@ -6,13 +6,19 @@ use crate::state::AppState;
 use chrono::Duration;
 use tokio::sync::watch;
 
-/// Runs the jobs every `config.job_interval` until `stop` turns true.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+/// Runs the jobs every `config.job_interval` until `stop` turns true. Paying owners has a loop
+/// of its own: a backlog of transfers takes as long as Stripe's request rate says, and holds,
+/// reminders and refunds must not wait for it.
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+    tokio::join!(upkeep_loop(&state, stop.clone()), owners_loop(&state, stop));
+}
+
+async fn upkeep_loop(state: &AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(state.config.job_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => run_once(&state).await,
+            _ = tick.tick() => upkeep(state).await,
             _ = stop.changed() => break,
         }
         if *stop.borrow() {
@@ -21,8 +27,31 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One pass of every job; failures are logged and retried on the next tick.
+/// Pays owners again at once while a run finds a full batch (more is waiting), else after
+/// the job interval.
+async fn owners_loop(state: &AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let more = pay_owners(state).await;
+        if *stop.borrow() {
+            break;
+        }
+        if !more {
+            tokio::select! {
+                _ = tokio::time::sleep(state.config.job_interval) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }
+}
+
+/// One pass of every job (as the loops run them); failures are logged and retried later.
 pub async fn run_once(state: &AppState) {
+    upkeep(state).await;
+    pay_owners(state).await;
+}
+
+/// Holds, completions, reminders, refunds and housekeeping.
+async fn upkeep(state: &AppState) {
     let hold = Duration::from_std(state.config.hold).unwrap_or(Duration::minutes(15));
     // Before releasing holds, ask the provider about their payments: one may have gone through.
     match state.store.intents_of_stale_holds(state.clock.now() - hold).await {
@@ -62,7 +91,12 @@ pub async fn run_once(state: &AppState) {
         Ok(notices) => state.publish(notices),
         Err(e) => tracing::warn!(error = %e, "settling payments failed; will retry"),
     }
-    // Owners' shares of settled bookings, reversals of late refunds, and simulated payouts.
+    state.auth_limit.forget_idle();
+}
+
+/// Owners' shares of settled bookings, reversals of late refunds, and simulated payouts. True
+/// when a batch was full, so more is likely waiting.
+async fn pay_owners(state: &AppState) -> bool {
     let owners = Owners {
         store: &state.store,
         payments: &state.payments,
@@ -71,15 +105,20 @@ pub async fn run_once(state: &AppState) {
         settlement: state.config.settlement,
     };
     match owners.run(state.clock.now()).await {
-        Ok(report) if report == Report::default() => {}
-        Ok(report) => tracing::info!(
-            planned = report.planned,
-            sent = report.sent,
-            reversed = report.reversed,
-            payouts = report.payouts,
-            "owners' money moved"
-        ),
-        Err(e) => tracing::warn!(error = %e, "paying owners failed; will retry"),
+        Ok(report) if report == Report::default() => false,
+        Ok(report) => {
+            tracing::info!(
+                planned = report.planned,
+                sent = report.sent,
+                reversed = report.reversed,
+                payouts = report.payouts,
+                "owners' money moved"
+            );
+            report.full_batch
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "paying owners failed; will retry");
+            false
+        }
     }
-    state.auth_limit.forget_idle();
 }

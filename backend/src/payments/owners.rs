@@ -23,6 +23,8 @@ pub struct Report {
     pub reversed: usize,
     /// Simulated payouts made or arrived.
     pub payouts: usize,
+    /// A step found as much work as one run takes: more is likely waiting.
+    pub full_batch: bool,
 }
 
 /// Everything the job needs.
@@ -46,11 +48,15 @@ impl Owners<'_> {
     pub async fn run(&self, now: DateTime<Utc>) -> AppResult<Report> {
         let mut report =
             Report { planned: self.store.plan_transfers(now, self.settlement, self.fee).await?, ..Report::default() };
-        for t in self.store.unsent_transfers(PER_RUN).await? {
+        let unsent = self.store.unsent_transfers(PER_RUN).await?;
+        report.full_batch = report.planned >= PER_RUN as usize || unsent.len() >= PER_RUN as usize;
+        for t in unsent {
             match self.send(&t, now).await {
                 Ok(()) => report.sent += 1,
                 Err(AppError::Api(..)) => {
                     tracing::warn!(booking = %t.booking_id, "payment provider unavailable; transfers wait for the next run");
+                    // Not at once: the next run waits for the job interval.
+                    report.full_batch = false;
                     break;
                 }
                 Err(e) => tracing::error!(error = %e, booking = %t.booking_id, "transfer refused; will retry"),
