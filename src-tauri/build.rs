@@ -29,6 +29,7 @@ fn main() {
         "current_position",
         "set_manual_position",
         "map_drawn",
+        "open_in_browser",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("the app's Tauri build step failed: {e:#}");

@@ -269,3 +269,43 @@ pub fn map_drawn(startup: State<'_, Startup>) {
         tracing::info!(ms = elapsed.as_millis() as u64, "first map frame with driveways drawn");
     }
 }
+
+/// Opens a page in the system's browser: payout onboarding, which belongs to the payment
+/// provider (or, simulated, to the server) and not in the app's own window. Only `https` pages
+/// and the server's own are opened, so a page shown in the app cannot make it launch anything
+/// else.
+#[tauri::command]
+pub fn open_in_browser(app: tauri::AppHandle, state: State<'_, AppState>, url: String) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    if !may_open(&url, &state.client.base()) {
+        return Err(Error::Api {
+            status: 400,
+            code: ErrorCode::ValidationFailed,
+            message: "the app opens only https pages and its server's own in a browser".to_owned(),
+        });
+    }
+    app.opener().open_url(url, None::<&str>).map_err(|e| Error::Other(format!("no browser could be opened: {e}")))
+}
+
+/// True for an `https` URL, or one on the app's own server.
+fn may_open(url: &str, server: &str) -> bool {
+    let server = server.trim_end_matches('/');
+    (url.starts_with("https://") && !url.contains(char::is_whitespace))
+        || url.strip_prefix(server).is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod opening {
+    use super::may_open;
+
+    #[test]
+    fn only_https_pages_and_the_servers_own_are_opened() {
+        let server = "http://127.0.0.1:8080";
+        assert!(may_open("https://connect.stripe.com/setup/e/acct_1/abc", server));
+        assert!(may_open("http://127.0.0.1:8080/api/payouts/simulated/onboarding?token=ab", server));
+        assert!(!may_open("http://127.0.0.1:80801/evil", server), "another port is another server");
+        assert!(!may_open("http://example.com/", server));
+        assert!(!may_open("file:///etc/passwd", server));
+        assert!(!may_open("javascript:alert(1)", server));
+    }
+}

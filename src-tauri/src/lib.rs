@@ -65,6 +65,8 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_geolocation::init())
+        // Used from Rust only (`open_in_browser`): the webview is granted none of its commands.
+        .plugin(tauri_plugin_opener::init())
         .manage(startup)
         .setup(|app| {
             let handle = app.handle().clone();
@@ -84,6 +86,7 @@ pub fn run() {
             commands::current_position,
             commands::set_manual_position,
             commands::map_drawn,
+            commands::open_in_browser,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

@@ -4,6 +4,10 @@
 // loses the network and books three times (each request is saved on the device); withdraws
 // one; meanwhile someone else takes the slot of another; when the network is back the third
 // is booked exactly once on the server and the taken one shows free driveways nearby.
+// Then an owner adds payout details: the app hands the link to the system's browser (here a
+// fake browser, a script named xdg-open that only records the URL it was given, since the
+// display has no real one), the test finishes the form as that browser would, and the app's
+// page notices without being reloaded.
 // Screenshots go to target/e2e-screenshots/desktop-*.png.
 //
 // Run by `cargo xtask desktop`, which builds the app and sets PARKWAY_APP_BIN, TAURI_DRIVER,
@@ -11,7 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +31,8 @@ let wdBase;
 let owner;
 let driverUser;
 const spots = [];
+const fakeBrowserBin = join(dir, 'fake-browser');
+const openedUrls = join(dir, 'opened-urls.txt');
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -160,12 +166,17 @@ before(async () => {
   wdBase = `http://127.0.0.1:${wdPort}`;
   const home = join(dir, 'home');
   mkdirSync(home, { recursive: true });
+  // The fake browser: the app's "open in browser" finds it first on PATH.
+  mkdirSync(fakeBrowserBin, { recursive: true });
+  writeFileSync(join(fakeBrowserBin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${openedUrls}'\n`);
+  chmodSync(join(fakeBrowserBin, 'xdg-open'), 0o755);
   driver = spawn(process.env.TAURI_DRIVER, ['--port', String(wdPort), '--native-port', String(await freePort()),
     '--native-driver', '/usr/bin/WebKitWebDriver'], {
     env: {
       ...process.env,
       HOME: home,
       XDG_DATA_HOME: join(home, 'data'),
+      PATH: `${fakeBrowserBin}:${process.env.PATH}`,
       PARKWAY_SERVER_URL: relay.url,
       RUST_LOG: 'warn',
     },
@@ -282,4 +293,38 @@ test('bookings made offline wait on the device, can be withdrawn, and book (or o
   // Picking an alternative opens it with the same time chosen.
   await run(`${itemOf} item(arguments[0]).querySelector('.alternatives li').click(); item(arguments[0]).querySelector('.alternatives a').click(); return true;`, taken.title);
   await until('an alternative opened', `return !!document.querySelector('.booking-form');`);
+});
+
+test('an owner adds payout details in the system browser and the app notices the return', { timeout: 120_000 }, async () => {
+  await click('button.sign-out');
+  await go('/signin');
+  await until('the sign-in form', `return !!document.querySelector('#email');`);
+  await type('#email', owner.email);
+  await type('#password', owner.password);
+  await click('form button[type=submit]');
+  await until('signed in as the owner', `return location.pathname === '/owner';`);
+  await go('/owner/earnings');
+  await press('Add payout details');
+  await until('the link handed to the browser', `return !!document.querySelector('#onboarding-opened') || document.querySelector('#no-browser')?.textContent;`);
+  const refused = await run(`return document.querySelector('#no-browser')?.textContent ?? '';`);
+  assert.equal(refused, '', 'the browser opened');
+  await shot('04-onboarding-in-browser');
+
+  // What the browser was given: the server's simulated onboarding page; finish it there.
+  assert.ok(existsSync(openedUrls), 'the app opened the system browser');
+  const url = readFileSync(openedUrls, 'utf8').trim().split('\n').at(-1);
+  const token = new URL(url).searchParams.get('token');
+  assert.match(token, /^[0-9a-f]{64}$/);
+  const page = await fetch(url);
+  assert.ok((await page.text()).includes('Simulated — no money moves'));
+  const done = await fetch(`${server.url}/api/payouts/simulated/onboarding`, {
+    method: 'POST',
+    body: new URLSearchParams({ token }),
+    redirect: 'manual',
+  });
+  assert.equal(done.status, 303);
+
+  // Back in the app, untouched: the page sees the account active on its own.
+  await until('payouts on', `return !!document.querySelector('#payouts-on');`, 30_000);
+  await shot('05-payouts-on');
 });

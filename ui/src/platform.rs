@@ -114,6 +114,13 @@ pub fn go_to(url: &str) {
     let _ = url;
 }
 
+/// Inside the app: opens `url` in the system's browser (the app allows `https` pages and its
+/// server's own).
+pub async fn open_in_browser(url: &str) -> Result<(), String> {
+    let args = serde_json::json!({ "url": url }).to_string();
+    tauri_invoke("open_in_browser", &args).await.map(drop)
+}
+
 /// Hands `text` to the browser as a file download named `name`. False when the page cannot
 /// (no window, or the browser refused the object URL).
 pub fn save_file(name: &str, mime: &str, text: &str) -> bool {

@@ -45,9 +45,38 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// True when `ui/dist/index.html` is missing, or a file under `ui/src`, `ui/index.html`,
+/// `ui/style.css` or `core/src` changed after it was written.
+fn ui_is_stale(ws: &Workspace) -> bool {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(&ws.root.join("ui/dist/index.html")) else { return true };
+    fn newest(dir: &std::path::Path, out: &mut Option<std::time::SystemTime>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                newest(&path, out);
+            } else if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+                *out = Some(out.map_or(t, |o| o.max(t)));
+            }
+        }
+    }
+    let mut latest = None;
+    for dir in ["ui/src", "core/src"] {
+        newest(&ws.root.join(dir), &mut latest);
+    }
+    for file in ["ui/index.html", "ui/style.css", "ui/Cargo.toml"] {
+        if let Some(t) = modified(&ws.root.join(file)) {
+            latest = Some(latest.map_or(t, |o: std::time::SystemTime| o.max(t)));
+        }
+    }
+    latest.is_some_and(|t| t > built)
+}
+
 /// Builds the UI and the app, runs it under Xvfb and checks it paints its map page.
 pub fn smoke(ws: &Workspace) -> anyhow::Result<()> {
-    if !ws.root.join("ui/dist/index.html").exists() {
+    // The app embeds ui/dist: build it when missing or older than the UI's or core's sources,
+    // so the app under test never carries a stale page.
+    if ui_is_stale(ws) {
         crate::ui::build(ws)?;
     }
     run(&ws.root, &cargo(), &["build", "-p", "parkway-app"], &[])?;

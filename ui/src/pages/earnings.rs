@@ -6,6 +6,7 @@ use crate::format;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
 use crate::route::Route;
+use gloo_timers::callback::Interval;
 use parkway_core::api::{EarningTotal, Earnings, PayoutAccount, PayoutLine, Role};
 use parkway_core::earnings::{AccountStatus, EarningState, PayoutStatus};
 use parkway_core::money::Cents;
@@ -24,14 +25,35 @@ pub fn EarningsPage() -> Html {
         let app = app.clone();
         use_load((token.clone(), app.state.changes), move |_| async move { app.api().earnings().await })
     };
-    let (account, _) = {
+    let (account, reload_account) = {
         let app = app.clone();
         use_load((token.clone(), app.state.changes), move |_| async move { app.api().payout_account().await })
     };
-    let (payouts, _) = {
+    let (payouts, reload_payouts) = {
         let app = app.clone();
         use_load((token, app.state.changes), move |_| async move { app.api().payouts().await })
     };
+    // The onboarding link went to the system's browser: ask for the account every few seconds
+    // until it is active, so the page notices the owner's return without a reload.
+    let waiting = use_state(|| false);
+    {
+        let reload_account = reload_account.clone();
+        use_effect_with(*waiting, move |waiting| {
+            let poll = waiting.then(|| Interval::new(3_000, move || reload_account.emit(())));
+            move || drop(poll)
+        });
+    }
+    {
+        let active = matches!(&account, Load::Ready(a) if a.status == AccountStatus::Active);
+        let (waiting, reload, reload_payouts) = (waiting.clone(), reload.clone(), reload_payouts.clone());
+        use_effect_with(active, move |active| {
+            if *active && *waiting {
+                waiting.set(false);
+                reload.emit(());
+                reload_payouts.emit(());
+            }
+        });
+    }
     if !session.as_ref().is_some_and(|s| s.is(Role::Owner)) {
         return html! {
             <div class="page narrow">
@@ -58,7 +80,7 @@ pub fn EarningsPage() -> Html {
                 <Link<Route> to={Route::Owner} classes="button ghost">{ "Back to the dashboard" }</Link<Route>>
             </div>
             if let Load::Ready(a) = &account {
-                <PayoutBanner account={(**a).clone()} />
+                <PayoutBanner account={(**a).clone()} on_opened={let w = waiting.clone(); Callback::from(move |()| w.set(true))} />
             }
             { body }
             if let Load::Ready(p) = &payouts {
@@ -74,6 +96,17 @@ pub fn EarningsPage() -> Html {
 #[derive(Properties, PartialEq)]
 struct PayoutBannerProps {
     account: PayoutAccount,
+    /// The link was opened in the system's browser (in the app).
+    on_opened: Callback<()>,
+}
+
+/// Where the onboarding link went, in the app.
+#[derive(Debug, Clone, PartialEq)]
+enum Opened {
+    /// The system's browser has it.
+    InBrowser,
+    /// No browser could be opened (and why): the owner copies it.
+    Copy(String, String),
 }
 
 /// Until the owner's payout account is active: what is missing, and the way to give it.
@@ -82,7 +115,7 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
     let app = use_app();
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
-    let link = use_state(|| None::<String>);
+    let link = use_state(|| None::<Opened>);
     let a = &props.account;
     if a.status == AccountStatus::Active {
         let note = if a.simulated { "Payouts are on (simulated — no money moves)." } else { "Payouts are on." };
@@ -90,17 +123,26 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
     }
     let start = {
         let (app, busy, error, shown) = (app.clone(), busy.clone(), error.clone(), link.clone());
+        let on_opened = props.on_opened.clone();
         Callback::from(move |_| {
             if *busy {
                 return;
             }
             busy.set(true);
-            let (app, busy, error, shown) = (app.clone(), busy.clone(), error.clone(), shown.clone());
+            let (app, busy, error, shown, on_opened) =
+                (app.clone(), busy.clone(), error.clone(), shown.clone(), on_opened.clone());
             yew::platform::spawn_local(async move {
                 match app.api().start_onboarding().await {
-                    // The app's window keeps Parkway's own pages: the link is for a browser.
+                    // The app's window keeps Parkway's own pages: the provider's page opens in
+                    // the system's browser, and this page waits for the owner to come back.
                     Ok(link) if platform::in_tauri() => {
-                        shown.set(Some(link.url));
+                        match platform::open_in_browser(&link.url).await {
+                            Ok(()) => {
+                                shown.set(Some(Opened::InBrowser));
+                                on_opened.emit(());
+                            }
+                            Err(why) => shown.set(Some(Opened::Copy(link.url, why))),
+                        }
                         busy.set(false);
                     }
                     Ok(link) => platform::go_to(&link.url),
@@ -127,7 +169,13 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
                 <p class="hint">{ "This server has no payment provider: onboarding is simulated and no money moves." }</p>
             }
             <button class="button" onclick={start} disabled={*busy}>{ if *busy { "Opening…" } else { "Add payout details" } }</button>
-            if let Some(url) = &*link {
+            if let Some(Opened::InBrowser) = &*link {
+                <p role="status" id="onboarding-opened">
+                    { "Your browser opened the payout form. This page updates when you have finished there." }
+                </p>
+            }
+            if let Some(Opened::Copy(url, why)) = &*link {
+                <p class="hint" id="no-browser">{ format!("The app could not open your browser ({why}).") }</p>
                 <p>
                     <label for="onboarding-link">{ "Open this link in your web browser (it works once, for 30 minutes):" }</label>
                     <input id="onboarding-link" type="text" readonly=true value={url.clone()} />
