@@ -18,6 +18,8 @@ mod runs;
 mod search;
 /// Building, starting, watching and stopping the release server.
 mod server;
+/// Paying owners through the Connect test double at a configured request rate, resumed after a kill.
+mod settlement;
 /// Tallies of request outcomes, latency percentiles and other arithmetic on samples.
 mod stats;
 /// Plain-text tables with aligned columns, for the printed report.
@@ -50,6 +52,8 @@ pub enum Part {
     Realtime,
     /// Payments against localstripe.
     Payments,
+    /// Owners paid through the Connect test double, paced and resumed after a kill.
+    Settlement,
     /// Booking throughput and search latency on PostgreSQL, with one and two instances.
     Postgres,
     /// Only the booking throughput on PostgreSQL.
@@ -68,14 +72,14 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args
-                    .next()
-                    .context("--only needs booking, search, realtime, payments, postgres, postgres-booking or app")?,
+                "--only" => args.next().context(
+                    "--only needs booking, search, realtime, payments, settlement, postgres, postgres-booking or app",
+                )?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
                         bail!(
-                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|postgres|postgres-booking|app)"
+                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|settlement|postgres|postgres-booking|app)"
                         )
                     }
                 },
@@ -85,11 +89,12 @@ impl Options {
                 "search" => Part::Search,
                 "realtime" => Part::Realtime,
                 "payments" => Part::Payments,
+                "settlement" => Part::Settlement,
                 "postgres" => Part::Postgres,
                 "postgres-booking" => Part::PostgresBooking,
                 "app" => Part::App,
                 other => bail!(
-                    "--only takes booking, search, realtime, payments, postgres, postgres-booking or app, not {other:?}"
+                    "--only takes booking, search, realtime, payments, settlement, postgres, postgres-booking or app, not {other:?}"
                 ),
             });
         }
@@ -122,6 +127,13 @@ impl Options {
     /// Dataset sizes for the search part.
     fn search_sizes(&self) -> &'static [usize] {
         if self.quick { &[100_000] } else { &[100_000, 1_000_000] }
+    }
+
+    /// Bookings to settle and the configured Stripe request rate: the default rate, then one
+    /// well above it (10,000 at the default would take seven minutes).
+    fn settlement_shapes(&self) -> Vec<settlement::Shape> {
+        let shape = |bookings, max_rps| settlement::Shape { bookings, max_rps };
+        if self.quick { vec![shape(300, 25)] } else { vec![shape(1_000, 25), shape(10_000, 200)] }
     }
 }
 
@@ -190,6 +202,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         None
     };
 
+    let settlement = if options.runs(Part::Settlement) {
+        Some(settlement::measure(&binary, scratch.path(), &options.settlement_shapes()).await?)
+    } else {
+        None
+    };
+
     if options.runs(Part::Booking) || options.runs(Part::Search) || options.runs(Part::PostgresBooking) {
         println!();
         report.print();
@@ -207,6 +225,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         p.print();
         let path = bench_dir.join("payments.json");
         std::fs::write(&path, serde_json::to_vec_pretty(p)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(s) = &settlement {
+        s.print();
+        let path = bench_dir.join("settlement.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(s)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     if options.runs(Part::App) {
