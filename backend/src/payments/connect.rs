@@ -108,7 +108,10 @@ impl Connect {
     /// Stripe Connect at `client`'s base, the job making at most `max_rps` requests a second.
     pub fn stripe(client: StripeClient, max_rps: u32) -> Connect {
         let rate = NonZeroU32::new(max_rps).unwrap_or(NonZeroU32::MIN);
-        Connect::Stripe { client, limiter: Arc::new(RateLimiter::direct(Quota::per_second(rate))) }
+        // No burst: a second's worth of requests at once after a start or a pause would make
+        // twice the rate in that second.
+        let quota = Quota::per_second(rate).allow_burst(NonZeroU32::MIN);
+        Connect::Stripe { client, limiter: Arc::new(RateLimiter::direct(quota)) }
     }
 
     /// True for the simulated provider.
