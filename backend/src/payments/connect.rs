@@ -108,9 +108,11 @@ impl Connect {
     /// Stripe Connect at `client`'s base, the job making at most `max_rps` requests a second.
     pub fn stripe(client: StripeClient, max_rps: u32) -> Connect {
         let rate = NonZeroU32::new(max_rps).unwrap_or(NonZeroU32::MIN);
-        // No burst: a second's worth of requests at once after a start or a pause would make
-        // twice the rate in that second.
-        let quota = Quota::per_second(rate).allow_burst(NonZeroU32::MIN);
+        // A burst of a twentieth of the rate: enough to catch up the slots a slow request let
+        // pass (requests go one at a time), small enough that no second sees more than 5 %
+        // over the rate. Governor's default, a whole second's worth, doubles the first second.
+        let burst = NonZeroU32::new(max_rps / 20).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(rate).allow_burst(burst);
         Connect::Stripe { client, limiter: Arc::new(RateLimiter::direct(quota)) }
     }
 
