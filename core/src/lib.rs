@@ -25,6 +25,8 @@ pub mod outbox;
 pub mod payment;
 /// The price of a time slot.
 pub mod pricing;
+/// A booking's receipt: its number, its payment and refund lines, the tax included.
+pub mod receipt;
 /// Who gets how much back when a booking is cancelled.
 pub mod refund;
 /// Booking time slots and the rules a slot must satisfy.
