@@ -62,6 +62,11 @@ impl About<'_> {
         }
     }
 
+    /// " Vehicle: AB12CD (Blue hatchback)." when the booking names one.
+    fn vehicle(&self) -> String {
+        self.booking.vehicle.as_ref().map(|v| format!(" Vehicle: {}.", v.describe())).unwrap_or_default()
+    }
+
     /// To the owner: a driver booked.
     pub fn created(&self, owner: Uuid, instant: bool) -> Draft {
         let total = format_amount(self.booking.total_cents, &self.booking.currency);
@@ -74,7 +79,21 @@ impl About<'_> {
             owner,
             NotificationType::BookingCreated,
             title,
-            format!("{} requested for {} ({total}). {tail}", self.driveway_title, self.when()),
+            format!("{} requested for {} ({total}).{} {tail}", self.driveway_title, self.when(), self.vehicle()),
+        )
+    }
+
+    /// To the owner: the driver switched the vehicle that parks.
+    pub fn vehicle_changed(&self, owner: Uuid) -> Draft {
+        let now = match &self.booking.vehicle {
+            Some(v) => format!("{} now parks", v.describe()),
+            None => "No vehicle is named any more".to_owned(),
+        };
+        self.draft(
+            owner,
+            NotificationType::BookingUpdated,
+            "Vehicle changed",
+            format!("{now} at {} for {}.", self.driveway_title, self.when()),
         )
     }
 

@@ -336,6 +336,10 @@ pub struct Booking {
     pub special_requests: Option<String>,
     /// Where the driver was when booking.
     pub driver_location: Option<LatLng>,
+    /// The vehicle that parks, as it was when booked (or switched to); none if the driver has
+    /// no vehicle.
+    #[serde(default)]
+    pub vehicle: Option<crate::vehicle::VehicleSnapshot>,
     /// Created.
     #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
@@ -368,6 +372,9 @@ pub struct NewBooking {
     /// A payment made before the booking (direct payment intents).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_payment_id: Option<String>,
+    /// The driver's vehicle that parks; without it, their default vehicle (if any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicle_id: Option<Uuid>,
 }
 
 /// `PUT /api/bookings/:id`.
@@ -383,6 +390,9 @@ pub struct BookingPatch {
     /// New notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_requests: Option<String>,
+    /// Another of the driver's vehicles parks (until the booking starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicle_id: Option<Uuid>,
 }
 
 /// `GET /api/metrics/owner`.

@@ -37,6 +37,8 @@ pub mod text;
 pub mod time;
 /// The trust rules: price locks, moves, access instructions, holds.
 pub mod trust;
+/// Drivers' vehicles and normalised plates.
+pub mod vehicle;
 
 pub use error::{ApiError, ErrorCode};
 pub use money::{Cents, Currency};

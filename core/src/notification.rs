@@ -18,17 +18,20 @@ pub enum NotificationType {
     PaymentFailed,
     /// Before a slot starts or ends.
     BookingReminder,
+    /// To the owner: the driver changed the booking (another vehicle parks).
+    BookingUpdated,
 }
 
 impl NotificationType {
     /// Every kind.
-    pub const ALL: [NotificationType; 6] = [
+    pub const ALL: [NotificationType; 7] = [
         NotificationType::BookingCreated,
         NotificationType::BookingConfirmed,
         NotificationType::BookingCancelled,
         NotificationType::PaymentSucceeded,
         NotificationType::PaymentFailed,
         NotificationType::BookingReminder,
+        NotificationType::BookingUpdated,
     ];
 
     /// The snake_case name used in the API and the database.
@@ -40,6 +43,7 @@ impl NotificationType {
             NotificationType::PaymentSucceeded => "payment_succeeded",
             NotificationType::PaymentFailed => "payment_failed",
             NotificationType::BookingReminder => "booking_reminder",
+            NotificationType::BookingUpdated => "booking_updated",
         }
     }
 

@@ -1,6 +1,6 @@
 //! What the app keeps from API answers so that it is useful without a network: searches around
-//! the last places searched, the driveways opened (so one can still be booked offline), and the
-//! driver's bookings.
+//! the last places searched, the driveways opened (so one can still be booked offline), the
+//! driver's vehicles (so that booking can name the car) and the driver's bookings.
 
 use crate::local::LocalStore;
 use chrono::Utc;
@@ -38,6 +38,17 @@ pub fn is_my_bookings(path: &str) -> bool {
     path == "/api/bookings" || (path.starts_with("/api/bookings?") && !path.contains("as=owner"))
 }
 
+/// True for the driver's vehicles (`GET /api/me/vehicles`), kept so a booking made offline can
+/// still name the car that parks.
+fn is_my_vehicles(path: &str) -> bool {
+    path == "/api/me/vehicles"
+}
+
+/// Where a user's vehicles are kept among the settings.
+fn vehicles_key(user: uuid::Uuid) -> String {
+    format!("vehicles:{user}")
+}
+
 /// Stores what is worth keeping from a successful GET made for `user`.
 pub async fn remember(store: &LocalStore, user: Option<uuid::Uuid>, path: &str, answer: &Value) {
     let now = Utc::now();
@@ -48,6 +59,8 @@ pub async fn remember(store: &LocalStore, user: Option<uuid::Uuid>, path: &str, 
         }
     } else if let Some(id) = driveway_id(path) {
         store.cache_driveway(id, answer, now).await
+    } else if let Some(user) = user.filter(|_| is_my_vehicles(path)) {
+        store.set_setting(&vehicles_key(user), Some(&answer.to_string())).await
     } else if let Some(user) = user.filter(|_| is_my_bookings(path)) {
         let mut r = Ok(());
         for b in answer["items"].as_array().into_iter().flatten() {
@@ -78,6 +91,11 @@ pub async fn recall(store: &LocalStore, user: Option<uuid::Uuid>, path: &str) ->
         answer["offline"] = Value::Bool(true);
         return Some(answer);
     }
+    if is_my_vehicles(path) {
+        let mut answer: Value = serde_json::from_str(&store.setting(&vehicles_key(user?)).await.ok()??).ok()?;
+        answer["offline"] = Value::Bool(true);
+        return Some(answer);
+    }
     if is_my_bookings(path) {
         let items = store.cached_bookings(user?).await.ok()?;
         return Some(serde_json::json!({"items": items, "offline": true}));
@@ -98,6 +116,8 @@ mod tests {
         assert!(!is_search("/api/driveways/123"));
         assert!(is_my_bookings("/api/bookings?status=confirmed"));
         assert!(!is_my_bookings("/api/bookings?as=owner"));
+        assert!(is_my_vehicles("/api/me/vehicles"));
+        assert!(!is_my_vehicles("/api/me/vehicles/6f1c2a52-8d0e-4f5b-9a3e-0c1d2e3f4a5b"));
         let id = "6f1c2a52-8d0e-4f5b-9a3e-0c1d2e3f4a5b";
         assert_eq!(driveway_id(&format!("/api/driveways/{id}")), Some(id));
         assert_eq!(driveway_id(&format!("/api/driveways/{id}?x=1")), Some(id));

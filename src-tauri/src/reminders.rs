@@ -158,6 +158,7 @@ mod tests {
             stripe_payment_id: None,
             special_requests: None,
             driver_location: None,
+            vehicle: None,
             created_at: start - Duration::days(1),
             updated_at: start - Duration::days(1),
         }

@@ -29,6 +29,7 @@ fn switch(route: Route) -> Html {
         Route::SignUp => html! { <pages::sign_up::SignUpPage /> },
         Route::Driveway { id } => html! { <pages::driveway::DrivewayPage {id} /> },
         Route::Bookings => html! { <pages::bookings::BookingsPage /> },
+        Route::Vehicles => html! { <pages::vehicles::VehiclesPage /> },
         Route::Owner => html! { <pages::owner::OwnerPage /> },
         Route::Earnings => html! { <pages::earnings::EarningsPage /> },
         Route::NewDriveway => html! { <pages::driveway_editor::DrivewayEditorPage id={None::<uuid::Uuid>} /> },

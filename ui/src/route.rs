@@ -24,6 +24,9 @@ pub enum Route {
     /// The driver's bookings.
     #[at("/bookings")]
     Bookings,
+    /// The driver's vehicles.
+    #[at("/vehicles")]
+    Vehicles,
     /// The owner's dashboard.
     #[at("/owner")]
     Owner,

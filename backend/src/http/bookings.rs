@@ -75,6 +75,7 @@ async fn create(
         driver_location,
         expected_total: body.expected_total_cents,
         stripe_payment_id: body.stripe_payment_id,
+        vehicle_id: body.vehicle_id,
         idempotency,
         max_unpaid_holds: state.config.max_unpaid_holds,
     };
@@ -146,7 +147,9 @@ async fn update(
         .special_requests
         .map(|s| text::optional("specialRequests", Some(&s), limits::SPECIAL_REQUESTS))
         .transpose()?;
-    Ok(Json(state.store.update_booking(user.id(), id, slot, notes, now).await?))
+    let (booking, notices) = state.store.update_booking(user.id(), id, slot, notes, patch.vehicle_id, now).await?;
+    state.publish(notices);
+    Ok(Json(booking))
 }
 
 async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {

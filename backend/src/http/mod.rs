@@ -26,6 +26,8 @@ pub mod openapi;
 pub mod payments;
 /// Owners' payout accounts and their onboarding.
 pub mod payouts;
+/// A driver's vehicles.
+pub mod vehicles;
 /// Live notifications over a WebSocket.
 pub mod ws;
 
@@ -60,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(payments::router())
         .merge(payouts::router())
+        .merge(vehicles::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
     let mut router = Router::new().nest("/api", api).merge(health::router());

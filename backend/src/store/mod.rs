@@ -54,6 +54,8 @@ pub mod rows;
 pub mod sessions;
 /// Accounts.
 pub mod users;
+/// Drivers' vehicles.
+pub mod vehicles;
 
 use crate::config::Durability;
 use db::{Engine, Pool, Tx};

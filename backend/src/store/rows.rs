@@ -14,6 +14,7 @@ use parkway_core::booking::BookingStatus;
 use parkway_core::money::{Cents, Currency};
 use parkway_core::payment::{CaptureMethod, IntentStatus};
 use parkway_core::pricing::Rate;
+use parkway_core::vehicle::VehicleSnapshot;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -32,13 +33,15 @@ pub(crate) struct BookingRow {
     special_requests: Option<String>,
     driver_lat: Option<f64>,
     driver_lng: Option<f64>,
+    vehicle_plate: Option<String>,
+    vehicle_label: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
 pub(crate) const BOOKING_COLUMNS: &str = "b.id, b.driveway_id, b.driver_id, b.owner_id, b.start_at, b.end_at, \
     b.total_cents, b.currency, b.status, b.payment_status, b.stripe_payment_id, b.special_requests, b.driver_lat, \
-    b.driver_lng, b.created_at, b.updated_at";
+    b.driver_lng, b.vehicle_plate, b.vehicle_label, b.created_at, b.updated_at";
 
 impl TryFrom<BookingRow> for Booking {
     type Error = sqlx::Error;
@@ -57,6 +60,7 @@ impl TryFrom<BookingRow> for Booking {
             stripe_payment_id: r.stripe_payment_id,
             special_requests: r.special_requests,
             driver_location: r.driver_lat.zip(r.driver_lng).map(|(lat, lng)| LatLng { lat, lng }),
+            vehicle: r.vehicle_plate.map(|plate| VehicleSnapshot { plate, label: r.vehicle_label }),
             created_at: from_ms(r.created_at),
             updated_at: from_ms(r.updated_at),
         })

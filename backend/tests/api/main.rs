@@ -25,3 +25,4 @@ mod sessions;
 mod simulated;
 mod stripe;
 mod trust;
+mod vehicles;

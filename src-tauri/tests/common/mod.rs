@@ -153,6 +153,7 @@ pub fn request(driveway: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> NewB
         driver_location: None,
         expected_total_cents: None,
         stripe_payment_id: None,
+        vehicle_id: None,
     }
 }
 

@@ -435,6 +435,33 @@ impl Api {
         self.send(Method::Get, "/api/earnings?format=csv".into(), None, None).await
     }
 
+    /// `GET /api/me/vehicles`: the driver's vehicles, the default first.
+    pub async fn vehicles(&self) -> Result<Vec<parkway_core::vehicle::Vehicle>, ClientError> {
+        self.get::<Items<parkway_core::vehicle::Vehicle>>("/api/me/vehicles".into()).await.map(|v| v.items)
+    }
+
+    /// `POST /api/me/vehicles`.
+    pub async fn add_vehicle(
+        &self,
+        fields: &parkway_core::vehicle::VehicleFields,
+    ) -> Result<parkway_core::vehicle::Vehicle, ClientError> {
+        self.call(Method::Post, "/api/me/vehicles".into(), Some(fields)).await
+    }
+
+    /// `PUT /api/me/vehicles/:id`.
+    pub async fn update_vehicle(
+        &self,
+        id: Uuid,
+        fields: &parkway_core::vehicle::VehicleFields,
+    ) -> Result<parkway_core::vehicle::Vehicle, ClientError> {
+        self.call(Method::Put, format!("/api/me/vehicles/{id}"), Some(fields)).await
+    }
+
+    /// `DELETE /api/me/vehicles/:id`.
+    pub async fn delete_vehicle(&self, id: Uuid) -> Result<(), ClientError> {
+        self.send(Method::Delete, format!("/api/me/vehicles/{id}"), None, None).await.map(drop)
+    }
+
     /// `GET /api/payouts`: the owner's payouts to their bank, newest first.
     pub async fn payouts(&self) -> Result<Vec<parkway_core::api::PayoutLine>, ClientError> {
         self.get::<Items<parkway_core::api::PayoutLine>>("/api/payouts".into()).await.map(|p| p.items)

@@ -155,6 +155,9 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 </div>
                 <BookingBadges status={b.status} payment={b.payment_status} authorised={*authorised} />
             </div>
+            if let Some(v) = &b.vehicle {
+                <p class="booking-meta vehicle">{ format!("Vehicle: {}", v.describe()) }</p>
+            }
             if let Some(notes) = &b.special_requests {
                 <p class="booking-meta">{ format!("Requests: {notes}") }</p>
             }
@@ -228,6 +231,7 @@ mod tests {
             stripe_payment_id: None,
             special_requests: None,
             driver_location: None,
+            vehicle: None,
             created_at: now - Duration::hours(booked_h_ago),
             updated_at: now,
         }

@@ -4,7 +4,7 @@ use crate::components::payment_form::PaymentForm;
 use crate::format;
 use crate::forms::auth::sentence;
 use crate::forms::booking::{BookingForm as Form, QuickDuration};
-use crate::hooks::use_app;
+use crate::hooks::{Load, use_app, use_load};
 use crate::route::Route;
 use crate::state::Action;
 use chrono::{DateTime, Local, Utc};
@@ -14,7 +14,7 @@ use parkway_core::pricing::Rate;
 use parkway_core::refund::POLICY_SENTENCE;
 use std::rc::Rc;
 use uuid::Uuid;
-use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -70,6 +70,25 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
             if f.apply(q).is_ok() {
                 form.set(f);
             }
+        })
+    };
+    // The driver's vehicles, so they can say which one parks (the default is picked).
+    let (vehicles, _) = {
+        let app = app.clone();
+        let driver = session.as_ref().filter(|s| s.is(Role::Driver)).map(|s| s.token.clone());
+        use_load(driver, move |driver| async move {
+            match driver {
+                Some(_) => app.api().vehicles().await,
+                None => Ok(Vec::new()),
+            }
+        })
+    };
+    let on_vehicle = {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut f = (*form).clone();
+            f.vehicle = e.target_unchecked_into::<HtmlSelectElement>().value().parse().ok();
+            form.set(f);
         })
     };
     let on_notes = {
@@ -234,6 +253,25 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                 </div>
             </div>
             <p class="hint">{ "Times are in your local time. Pick a later end date to book several days." }</p>
+            if let Load::Ready(list) = &vehicles {
+                if list.is_empty() {
+                    if session.as_ref().is_some_and(|s| s.is(Role::Driver)) {
+                        <p class="hint">
+                            { "Add your vehicle so the owner can check its plate: " }
+                            <Link<Route> to={Route::Vehicles}>{ "Vehicles" }</Link<Route>>
+                        </p>
+                    }
+                } else {
+                    <label for="b-vehicle">{ "Vehicle" }</label>
+                    <select id="b-vehicle" onchange={on_vehicle}>
+                        { for list.iter().map(|v| {
+                            let chosen = form.vehicle.map_or(v.is_default, |id| id == v.id);
+                            let name = match &v.label { Some(l) => format!("{} — {l}", v.plate), None => v.plate.to_string() };
+                            html! { <option value={v.id.to_string()} selected={chosen}>{ name }</option> }
+                        }) }
+                    </select>
+                }
+            }
             <label for="b-notes">{ "Special requests (optional)" }</label>
             <textarea id="b-notes" maxlength="1000" placeholder="e.g. I drive a large van" value={form.special_requests.clone()} oninput={on_notes} />
             <div class="total" aria-live="polite">

@@ -47,6 +47,7 @@ pub fn NavBar() -> Html {
                 { link(Route::Search, "Find parking") }
                 if session.as_ref().is_some_and(|s| s.is(Role::Driver)) {
                     { link(Route::Bookings, "My bookings") }
+                    { link(Route::Vehicles, "Vehicles") }
                 }
                 if session.as_ref().is_some_and(|s| s.is(Role::Owner)) {
                     { link(Route::Owner, "Dashboard") }

@@ -116,6 +116,8 @@ pub struct BookingForm {
     pub end_time: String,
     /// Notes for the owner.
     pub special_requests: String,
+    /// The vehicle chosen; none means the driver's default (the server picks it).
+    pub vehicle: Option<Uuid>,
 }
 
 /// The form's price for a valid slot.
@@ -261,6 +263,7 @@ impl BookingForm {
             driver_location: None,
             expected_total_cents: Some(priced.total.get()),
             stripe_payment_id: None,
+            vehicle_id: self.vehicle,
         })
     }
 }
@@ -285,6 +288,7 @@ mod tests {
             end_date: ed.into(),
             end_time: et.into(),
             special_requests: String::new(),
+            vehicle: None,
         }
     }
 

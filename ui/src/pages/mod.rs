@@ -18,3 +18,5 @@ pub mod search;
 pub mod sign_in;
 /// Sign up.
 pub mod sign_up;
+/// The driver's vehicles.
+pub mod vehicles;

@@ -322,6 +322,7 @@ impl BookingPlan {
             driver_location: None,
             expected_total_cents: None,
             stripe_payment_id: None,
+            vehicle_id: None,
         };
         (&self.urls[i % self.urls.len()], &self.driver_tokens[i % self.driver_tokens.len()], body)
     }

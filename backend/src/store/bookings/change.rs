@@ -3,10 +3,12 @@ use super::create::check_slot;
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 use crate::store::db::{Tx, is_exclusion_violation, query, to_ms, uuid};
-use crate::store::notifications;
+use crate::store::notifications::{self, Notice};
 use crate::store::payments;
 use crate::store::rows::{BOOKING_COLUMNS, BookingRow, bookable_terms, booking_in, listing, swap_status};
+use crate::store::vehicles;
 use chrono::{DateTime, Utc};
+use parkway_core::ErrorCode;
 use parkway_core::api::Booking;
 use parkway_core::booking::{BookingEvent, BookingStatus};
 use parkway_core::money::Cents;
@@ -128,11 +130,12 @@ impl Store {
         id: Uuid,
         slot: Option<TimeSlot>,
         special_requests: Option<Option<String>>,
+        vehicle: Option<Uuid>,
         now: DateTime<Utc>,
-    ) -> AppResult<Booking> {
+    ) -> AppResult<(Booking, Vec<Notice>)> {
         let mut tx = self.begin_write().await?;
         let ids = id.to_string();
-        let (mut booking, _) = booking_in(&mut tx, &ids).await?.ok_or_else(|| AppError::not_found("booking"))?;
+        let (mut booking, owner) = booking_in(&mut tx, &ids).await?.ok_or_else(|| AppError::not_found("booking"))?;
         if booking.driver != driver {
             return Err(AppError::not_found("booking"));
         }
@@ -158,17 +161,34 @@ impl Store {
         if let Some(notes) = special_requests {
             booking.special_requests = notes;
         }
+        // Another vehicle parks: only before the stay starts (the owner checks the plate at
+        // arrival), and the owner is told.
+        let mut vehicle_changed = false;
+        if let Some(vehicle) = vehicle {
+            if now >= booking.start_time {
+                return Err(AppError::Api(
+                    ErrorCode::InvalidTransition,
+                    "the vehicle can be changed only before the booking starts".into(),
+                ));
+            }
+            let snapshot = vehicles::snapshot_for(&mut tx, driver, Some(vehicle)).await?;
+            vehicle_changed = snapshot != booking.vehicle;
+            booking.vehicle = snapshot;
+        }
         booking.updated_at = now;
         let moved = tx
             .execute(
                 query(
                     "UPDATE bookings SET start_at = ?, end_at = ?, total_cents = ?, special_requests = ?, \
-                     status = ?, updated_at = ? WHERE id = ? AND status IN ('pending', 'confirmed')",
+                     vehicle_plate = ?, vehicle_label = ?, status = ?, updated_at = ? \
+                     WHERE id = ? AND status IN ('pending', 'confirmed')",
                 )
                 .bind(to_ms(booking.start_time))
                 .bind(to_ms(booking.end_time))
                 .bind(booking.total_cents.0)
                 .bind(&booking.special_requests)
+                .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
+                .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
                 .bind(booking.status.as_str())
                 .bind(to_ms(now))
                 .bind(&ids),
@@ -183,7 +203,13 @@ impl Store {
             }
             moved => moved?,
         };
+        let mut notices = Vec::new();
+        if vehicle_changed {
+            let listing = listing(&mut tx, booking.driveway, "your driveway").await?;
+            let draft = listing.about(&booking).vehicle_changed(uuid(&owner)?);
+            notices.push(notifications::insert(&mut tx, draft, now).await?);
+        }
         tx.commit().await?;
-        Ok(booking)
+        Ok((booking, notices))
     }
 }

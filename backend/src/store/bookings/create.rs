@@ -6,6 +6,7 @@ use crate::store::idempotency;
 use crate::store::notifications;
 use crate::store::payments::{self, PaymentChange};
 use crate::store::rows::{DrivewayTerms, PaymentRow, SELECT_PAYMENT, bookable_terms, booking_in};
+use crate::store::vehicles;
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, LatLng};
@@ -87,6 +88,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         None => None,
         Some(intent) => Some(check_prepayment(tx, intent, &req, &driveway, total).await?),
     };
+    let vehicle = vehicles::snapshot_for(tx, req.driver, req.vehicle_id).await?;
     let booking = Booking {
         id: Uuid::new_v4(),
         driveway: req.driveway,
@@ -100,14 +102,15 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         stripe_payment_id: req.stripe_payment_id.clone(),
         special_requests: req.special_requests.clone(),
         driver_location: req.driver_location.map(|p| LatLng { lat: p.lat(), lng: p.lng() }),
+        vehicle,
         created_at: now,
         updated_at: now,
     };
     tx.execute(
         query(
             "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
-             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
+             vehicle_label, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(booking.id)
         .bind(&driveway)
@@ -123,6 +126,8 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         .bind(&booking.special_requests)
         .bind(booking.driver_location.map(|l| l.lat))
         .bind(booking.driver_location.map(|l| l.lng))
+        .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
+        .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
         .bind(to_ms(now))
         .bind(to_ms(now)),
     )

@@ -41,6 +41,8 @@ pub struct BookingRequest {
     pub expected_total: Option<i64>,
     /// A payment made before the booking.
     pub stripe_payment_id: Option<String>,
+    /// The driver's vehicle that parks (else their default).
+    pub vehicle_id: Option<Uuid>,
     /// The retry key, if the client sent one.
     pub idempotency: Option<Idempotency>,
     /// Unpaid pending bookings the driver may hold at once (0 = no limit).
