@@ -147,9 +147,10 @@ impl Store {
         .await?;
         let balances: Vec<Balance> = tx
             .fetch_all(query(
-                "SELECT t.account_id, t.currency, SUM(t.amount_cents - t.reversed_cents) - COALESCE((SELECT SUM(p.amount_cents) \
-                 FROM payouts p WHERE p.account_id = t.account_id AND p.currency = t.currency \
-                 AND p.status NOT IN ('failed', 'canceled')), 0) AS held \
+                // PostgreSQL sums BIGINTs as NUMERIC: the cast reads back as an i64 on both engines.
+                "SELECT t.account_id, t.currency, CAST(SUM(t.amount_cents - t.reversed_cents) - COALESCE((SELECT \
+                 SUM(p.amount_cents) FROM payouts p WHERE p.account_id = t.account_id AND p.currency = t.currency \
+                 AND p.status NOT IN ('failed', 'canceled')), 0) AS BIGINT) AS held \
                  FROM transfers t JOIN payout_accounts a ON a.account_id = t.account_id AND a.status = 'active' \
                  WHERE t.transfer_id IS NOT NULL GROUP BY t.account_id, t.currency",
             ))

@@ -180,8 +180,8 @@ impl Store {
             .fetch_all(
                 query(
                     "SELECT t.booking_id, t.amount_cents, t.reversed_cents, \
-                     COALESCE((SELECT SUM(r.amount_cents) FROM transfer_reversals r \
-                       WHERE r.booking_id = t.booking_id AND r.reversal_id IS NULL), 0) AS pending_cents, \
+                     CAST(COALESCE((SELECT SUM(r.amount_cents) FROM transfer_reversals r \
+                       WHERE r.booking_id = t.booking_id AND r.reversal_id IS NULL), 0) AS BIGINT) AS pending_cents, \
                      b.total_cents, b.refunded_cents FROM transfers t JOIN bookings b ON b.id = t.booking_id \
                      WHERE t.transfer_id IS NOT NULL AND b.refunded_cents > 0 AND t.reversed_cents < t.amount_cents \
                      AND NOT EXISTS (SELECT 1 FROM transfer_reversals r WHERE r.booking_id = t.booking_id \
@@ -265,7 +265,7 @@ impl Store {
             let max = tx.engine().greatest();
             tx.execute(
                 query(format!(
-                    "UPDATE transfers SET reversed_cents = {max}(reversed_cents, (SELECT COALESCE(SUM(amount_cents), 0) \
+                    "UPDATE transfers SET reversed_cents = {max}(reversed_cents, (SELECT CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) \
                      FROM transfer_reversals WHERE booking_id = ? AND reversal_id IS NOT NULL)), updated_at = ? \
                      WHERE booking_id = ?"
                 ))
