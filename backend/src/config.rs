@@ -106,6 +106,16 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::auth::client_ip::Cidr>,
     /// `PARKWAY_PUBLIC_URL`: where users reach the server; `https://…` turns on HSTS.
     pub public_url: Option<String>,
+    /// The name receipts are issued under (`PARKWAY_PLATFORM_NAME`, default `Parkway`).
+    pub platform_name: String,
+    /// The platform's postal address on receipts (`PARKWAY_PLATFORM_ADDRESS`; none by default,
+    /// and then receipts show none).
+    pub platform_address: Option<String>,
+    /// The tax included in prices, shown on receipts (`PARKWAY_TAX_RATE_BPS`, basis points, at
+    /// most 10000; default 0 = no tax line).
+    pub tax_rate: parkway_core::receipt::TaxRate,
+    /// What receipts call that tax (`PARKWAY_TAX_LABEL`, default `Tax`; `VAT`, `GST`…).
+    pub tax_label: String,
     /// The `Host` headers served (`PARKWAY_ALLOWED_HOSTS`, comma-separated `host:port`); empty
     /// serves any. The desktop app's embedded server names its loopback address, so a web page
     /// whose domain was pointed at 127.0.0.1 (DNS rebinding) cannot reach it.
@@ -123,6 +133,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Stripe requests a second for the settlement job unless `PARKWAY_STRIPE_MAX_RPS` says otherwise.
 pub const DEFAULT_STRIPE_MAX_RPS: u32 = 25;
+
+/// The name on receipts unless `PARKWAY_PLATFORM_NAME` says otherwise.
+pub const DEFAULT_PLATFORM_NAME: &str = "Parkway";
+/// What receipts call the tax included in prices unless `PARKWAY_TAX_LABEL` says otherwise.
+pub const DEFAULT_TAX_LABEL: &str = "Tax";
 
 /// Where Stripe.js lives unless `STRIPE_JS_URL` says otherwise.
 pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
@@ -272,6 +287,11 @@ impl Config {
                     .map_err(|problem| ConfigError { name: "PARKWAY_TRUSTED_PROXIES", problem })?,
             },
             public_url: var("PARKWAY_PUBLIC_URL"),
+            platform_name: var("PARKWAY_PLATFORM_NAME").unwrap_or_else(|| DEFAULT_PLATFORM_NAME.to_owned()),
+            platform_address: var("PARKWAY_PLATFORM_ADDRESS"),
+            tax_rate: parkway_core::receipt::TaxRate::new(parse("PARKWAY_TAX_RATE_BPS", 0)?)
+                .map_err(|e| ConfigError { name: "PARKWAY_TAX_RATE_BPS", problem: e.to_string() })?,
+            tax_label: var("PARKWAY_TAX_LABEL").unwrap_or_else(|| DEFAULT_TAX_LABEL.to_owned()),
             allowed_hosts: var("PARKWAY_ALLOWED_HOSTS")
                 .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
                 .unwrap_or_default(),
@@ -310,6 +330,10 @@ impl Config {
             request_timeout: REQUEST_TIMEOUT,
             trusted_proxies: Vec::new(),
             public_url: None,
+            platform_name: DEFAULT_PLATFORM_NAME.to_owned(),
+            platform_address: None,
+            tax_rate: parkway_core::receipt::TaxRate::NONE,
+            tax_label: DEFAULT_TAX_LABEL.to_owned(),
             allowed_hosts: Vec::new(),
         }
     }

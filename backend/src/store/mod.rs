@@ -48,6 +48,8 @@ pub mod payments;
 pub mod payouts;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
+/// Receipts: what a paid booking's receipt shows, and its number, issued once.
+pub mod receipts;
 /// The rows bookings, payments and jobs share, and the primitives on them.
 pub mod rows;
 /// Sessions, refresh tokens and the per-account guessing limit.
