@@ -21,6 +21,8 @@ pub mod jobs;
 pub mod notices;
 /// Payments: provider, webhooks, settlement.
 pub mod payments;
+/// Receipts of paid bookings, as a page to print or a PDF.
+pub mod receipts;
 /// Accepting connections, with a header read timeout.
 pub mod serve;
 /// Shared request state.
