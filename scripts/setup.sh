@@ -23,6 +23,8 @@ packages=(
   chromium
   # PostgreSQL for scale-out; the tests and benchmarks start throwaway servers from its programs
   postgresql
+  # the API tests read the text of receipts' PDFs with pdftotext
+  poppler-utils
 )
 # Node runs the UI build's npm tools (MapLibre, binaryen's wasm-opt) and the browser tests; a
 # Node already installed from elsewhere is kept.

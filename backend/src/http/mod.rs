@@ -26,6 +26,8 @@ pub mod openapi;
 pub mod payments;
 /// Owners' payout accounts and their onboarding.
 pub mod payouts;
+/// A paid booking's receipt, as a page to print or a PDF.
+pub mod receipts;
 /// A driver's vehicles.
 pub mod vehicles;
 /// Live notifications over a WebSocket.
@@ -62,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(payments::router())
         .merge(payouts::router())
+        .merge(receipts::router())
         .merge(vehicles::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });

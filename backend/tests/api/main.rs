@@ -20,6 +20,7 @@ mod notifications;
 mod payouts;
 mod privacy;
 mod realtime;
+mod receipts;
 mod search;
 mod sessions;
 mod simulated;
