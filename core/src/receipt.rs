@@ -225,8 +225,8 @@ pub struct Receipt {
     pub end: DateTime<Utc>,
     /// The driveway's time zone, in which the slot is shown.
     pub timezone: Tz,
-    /// The vehicle's plate. Bookings do not name a vehicle yet; once they do, the plate goes
-    /// here and the receipt shows it. Until then it is always `None`.
+    /// The plate of the vehicle that parks, as the booking recorded it; `None` when the driver
+    /// named no vehicle (and then the receipt shows no vehicle).
     pub vehicle: Option<String>,
     /// The currency of every amount.
     pub currency: Currency,

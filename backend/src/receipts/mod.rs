@@ -29,9 +29,9 @@ pub fn receipt(facts: ReceiptFacts, config: &Config) -> Receipt {
         // Driveways are stored with a zone their validation accepted; UTC only stands in for
         // a zone this build's database no longer knows.
         timezone: facts.timezone.parse().unwrap_or(Tz::UTC),
-        // Bookings name no vehicle yet. When they do (a plate on the booking), it goes here
-        // and both renderings show a "Vehicle" row.
-        vehicle: None,
+        // The plate the booking kept of the vehicle that parks; both renderings show a
+        // "Vehicle" row when there is one.
+        vehicle: facts.vehicle_plate,
         currency: facts.currency,
         lines,
         tax: (!config.tax_rate.is_none())
@@ -136,6 +136,7 @@ mod tests {
                 owner_name: "Ada <Lovelace> & Co".into(),
                 title: "Oak St, by the bakery".into(),
                 address: "1 Oak St".into(),
+                vehicle_plate: None,
                 timezone: "America/Los_Angeles".into(),
                 start: at(5, 17),
                 end: at(5, 19),
@@ -157,10 +158,18 @@ mod tests {
         assert_eq!(detail("From"), Some("Tue 5 Jan 2027, 09:00 PST"));
         assert_eq!(detail("Until"), Some("Tue 5 Jan 2027, 11:00 PST"));
         assert_eq!(detail("Time zone"), Some("America/Los_Angeles"));
-        assert_eq!(detail("Vehicle"), None, "bookings name no vehicle yet");
+        assert_eq!(detail("Vehicle"), None, "no vehicle named, no row");
         assert_eq!(sheet.lines, [Row::new("Payment", "$20.00"), Row::new("Refund", "\u{2212}$5.00")]);
         assert_eq!(sheet.total, Row::new("Total paid", "$15.00"));
         assert_eq!(sheet.tax, Some(Row::new("of which VAT 20 %", "$2.50")));
+    }
+
+    #[test]
+    fn the_vehicle_that_parks_has_its_row() {
+        let mut r = example();
+        r.vehicle = Some("AB12CD".into());
+        let sheet = Sheet::of(&r);
+        assert_eq!(sheet.details.last(), Some(&Row::new("Vehicle", "AB12CD")));
     }
 
     #[test]

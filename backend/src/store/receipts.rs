@@ -32,6 +32,9 @@ pub struct ReceiptFacts {
     pub title: String,
     /// The driveway's address.
     pub address: String,
+    /// The plate of the vehicle that parks, as the booking keeps it; none if the driver named
+    /// no vehicle.
+    pub vehicle_plate: Option<String>,
     /// The driveway's time zone (an IANA name).
     pub timezone: String,
     /// The slot's start.
@@ -62,6 +65,7 @@ struct BookingRow {
     address: String,
     timezone: String,
     owner_name: String,
+    vehicle_plate: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -105,7 +109,7 @@ impl Store {
             .fetch_optional(
                 query(
                     "SELECT b.id, b.payment_status, b.start_at, b.end_at, b.total_cents, b.refunded_cents, b.currency, \
-                     d.title, d.address, d.timezone, u.name AS owner_name FROM bookings b \
+                     d.title, d.address, d.timezone, u.name AS owner_name, b.vehicle_plate FROM bookings b \
                      JOIN driveways d ON d.id = b.driveway_id JOIN users u ON u.id = b.owner_id \
                      WHERE b.id = ? AND (b.driver_id = ? OR b.owner_id = ?)",
                 )
@@ -145,6 +149,7 @@ impl Store {
             owner_name: row.owner_name,
             title: row.title,
             address: row.address,
+            vehicle_plate: row.vehicle_plate,
             timezone: row.timezone,
             start: from_ms(row.start_at),
             end: from_ms(row.end_at),

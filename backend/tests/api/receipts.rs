@@ -179,6 +179,21 @@ async fn concurrent_first_requests_end_with_one_number() {
     assert_eq!(receipt(&app, &third, &third_driver, "", None).await.number(), number(&app, 3));
 }
 
+#[tokio::test]
+async fn the_vehicle_that_parks_is_on_the_receipt() {
+    let app = spawn_app().await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let added = app.post("/api/me/vehicles", Some(&driver.token), json!({"plate": "ab-12 cd"})).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    let d = app.driveway(&owner, json!({"instantBook": true})).await;
+    let booking = app.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
+    app.pay(&driver, &booking).await;
+    let html = receipt(&app, &booking, &owner, "", None).await.text();
+    assert!(html.contains("<th scope=\"row\">Vehicle</th><td>AB12CD</td>"), "{html}");
+    let pdf = receipt(&app, &booking, &owner, "?format=pdf", None).await;
+    assert!(pdf_text(&pdf.body).contains("AB12CD"));
+}
+
 /// A server whose prices include a 20 % VAT, under a named platform with an address.
 async fn taxed_app() -> TestApp {
     spawn_app_with(|c| {
@@ -221,7 +236,7 @@ async fn the_page_shows_the_booking_its_payment_its_refund_and_the_tax_included(
     ] {
         assert!(html.contains(line), "{line} missing from {html}");
     }
-    assert!(!html.contains("Vehicle"), "bookings name no vehicle yet");
+    assert!(!html.contains("Vehicle"), "the driver named no vehicle");
     assert!(page.headers["content-security-policy"].to_str().expect("ascii").contains("default-src 'none'"));
     assert_eq!(page.headers["cache-control"], "private, no-store");
 
