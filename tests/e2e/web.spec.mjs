@@ -78,6 +78,16 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.waitForURL((u) => u.pathname === '/');
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 
+  // The car that will park: its plate is normalised, and it becomes the default.
+  await page.getByRole('link', { name: 'Vehicles' }).click();
+  await page.getByLabel('Plate').fill('7abc-123');
+  await page.getByLabel('Name (optional)').fill('Blue hatchback');
+  await page.getByRole('button', { name: 'Add vehicle' }).click();
+  await page.locator('.vehicle', { hasText: '7ABC123' }).getByText('Default').waitFor();
+  await shoot(page, '01b-vehicles');
+  await assertAccessible(page, 'vehicles');
+  await page.getByRole('link', { name: 'Find parking' }).click();
+
   // The map shows markers and the list the same driveways.
   const first = await markersOnMap(page);
   assert.ok(first >= 3, `expected markers on the map, saw ${first}`);
@@ -112,6 +122,8 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   assert.equal(await page.getByRole('button', { name: '2 h', exact: true }).getAttribute('aria-pressed'), 'true');
   const total = `$${(target.pricePerHourCents * 2 / 100).toFixed(2)}`;
   assert.equal(await page.getByTestId('total').textContent(), total);
+  assert.equal(await page.getByLabel('Vehicle').inputValue() !== '', true, 'the default vehicle is picked');
+  assert.match(await page.locator('#b-vehicle option:checked').textContent(), /7ABC123 — Blue hatchback/);
   await page.getByLabel('Special requests (optional)').fill('Small blue hatchback');
   await shoot(page, '04-booking-form');
   await assertAccessible(page, 'booking form');
@@ -155,6 +167,7 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   const request = ownerPage.locator('#requests .booking').first();
   await request.waitFor();
   await request.getByText('Small blue hatchback').waitFor();
+  await request.getByText('Vehicle: 7ABC123 (Blue hatchback)').waitFor();
   await shoot(ownerPage, '08-owner-dashboard');
   await assertAccessible(ownerPage, 'owner dashboard');
   await request.getByRole('button', { name: 'Confirm' }).click();
