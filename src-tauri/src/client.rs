@@ -196,8 +196,9 @@ impl BackendClient {
         }
         let status = res.status().as_u16();
         let text = res.text().await.map_err(|e| Error::Offline(e.to_string()))?;
+        // A page or a file (a receipt, a CSV) travels to the UI as one JSON string.
         let value: Value =
-            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         if (200..300).contains(&status) {
             return Ok((status, value));
         }

@@ -197,6 +197,17 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.getByText('Gate code 2468').waitFor();
   await page.locator('.booking').first().getByText('Paid', { exact: true }).waitFor();
   await shoot(page, '10-driver-live-confirmed');
+  // The receipt opens as a page of its own, numbered, with the vehicle that parks.
+  const [receipt] = await Promise.all([
+    page.waitForEvent('popup'),
+    page.locator('.booking').first().getByRole('button', { name: 'Receipt' }).click(),
+  ]);
+  await receipt.waitForLoadState();
+  const receiptText = await receipt.locator('body').innerText();
+  assert.match(receiptText, /\d{4}-\d{6}/, 'a receipt number');
+  assert.match(receiptText, /7ABC123/, 'the plate');
+  assert.ok(receiptText.includes(target.title), 'the driveway');
+  await receipt.close();
 
   // The bell has the notifications.
   await page.getByRole('button', { name: /Notifications/ }).click();

@@ -121,6 +121,30 @@ pub async fn open_in_browser(url: &str) -> Result<(), String> {
     tauri_invoke("open_in_browser", &args).await.map(drop)
 }
 
+/// Opens `html` as a page of its own in a new window (a receipt to print). False when no window
+/// could be opened (a blocked pop-up, or inside the app).
+pub fn open_page(html: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let open = || -> Option<()> {
+            let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(html));
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type("text/html");
+            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+            let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+            let window = web_sys::window()?.open_with_url_and_target(&url, "_blank").ok()??;
+            let _ = window;
+            Some(())
+        };
+        !in_tauri() && open().is_some()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = html;
+        false
+    }
+}
+
 /// Hands `text` to the browser as a file download named `name`. False when the page cannot
 /// (no window, or the browser refused the object URL).
 pub fn save_file(name: &str, mime: &str, text: &str) -> bool {

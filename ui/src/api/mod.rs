@@ -432,7 +432,12 @@ impl Api {
 
     /// `GET /api/earnings?format=csv`: the same period as CSV text, for the owner's accountant.
     pub async fn earnings_csv(&self) -> Result<String, ClientError> {
-        self.send(Method::Get, "/api/earnings?format=csv".into(), None, None).await
+        self.send(Method::Get, "/api/earnings?format=csv".into(), None, None).await.map(plain_text)
+    }
+
+    /// `GET /api/bookings/:id/receipt`: the receipt as a page to print.
+    pub async fn receipt_html(&self, id: Uuid) -> Result<String, ClientError> {
+        self.send(Method::Get, format!("/api/bookings/{id}/receipt"), None, None).await.map(plain_text)
     }
 
     /// `GET /api/me/vehicles`: the driver's vehicles, the default first.
@@ -466,6 +471,13 @@ impl Api {
     pub async fn payouts(&self) -> Result<Vec<parkway_core::api::PayoutLine>, ClientError> {
         self.get::<Items<parkway_core::api::PayoutLine>>("/api/payouts".into()).await.map(|p| p.items)
     }
+}
+
+/// A text answer (a page, a CSV) as it was sent. Inside the app it arrives as one JSON string
+/// (the app's bridge carries JSON); a page or a CSV never starts with a quote, so only that
+/// wrapping is undone.
+fn plain_text(body: String) -> String {
+    if body.starts_with('"') { serde_json::from_str::<String>(&body).unwrap_or(body) } else { body }
 }
 
 #[cfg(test)]
@@ -529,6 +541,13 @@ mod tests {
         assert_eq!((n.id, n.kind.as_str(), n.title.as_str()), (7, "booking_confirmed", "T"));
         assert_eq!(n.read_at, None);
         assert!(parse_notification("{}").is_none());
+    }
+
+    #[test]
+    fn text_answers_come_back_as_sent_whichever_way_they_travelled() {
+        assert_eq!(plain_text("<!doctype html><p>x</p>".into()), "<!doctype html><p>x</p>");
+        assert_eq!(plain_text(r#""a,b\nc""#.into()), "a,b\nc", "the app's JSON string is unwrapped");
+        assert_eq!(plain_text("booking_id,driveway".into()), "booking_id,driveway");
     }
 
     #[test]

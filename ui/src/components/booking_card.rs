@@ -4,6 +4,7 @@ use crate::components::hold_countdown::HoldCountdown;
 use crate::components::payment_form::PaymentForm;
 use crate::format;
 use crate::hooks::use_app;
+use crate::platform;
 use crate::route::Route;
 use crate::state::ToastKind;
 use chrono::{Duration, Utc};
@@ -114,6 +115,27 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
             });
         })
     };
+    // The receipt is the server's page, fetched with the session and opened as a page of its
+    // own to print (or saved, where no window can be opened).
+    let receipt = {
+        let (app, error, id) = (app.clone(), error.clone(), b.id);
+        Callback::from(move |_| {
+            let (app, error) = (app.clone(), error.clone());
+            yew::platform::spawn_local(async move {
+                match app.api().receipt_html(id).await {
+                    Ok(html) => {
+                        if !platform::open_page(&html)
+                            && !platform::save_file("parkway-receipt.html", "text/html", &html)
+                        {
+                            error.set(Some("The receipt could not be opened here.".to_owned()));
+                        }
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let paid = matches!(b.payment_status, PaymentStatus::Paid | PaymentStatus::Refunded);
     let toggle = |what: Open| {
         let open = open.clone();
         Callback::from(move |_| open.set(if *open == what { Open::Nothing } else { what }))
@@ -204,6 +226,11 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                         </button>
                     }
                     <button type="button" class="button small danger" onclick={toggle(Open::Cancel)}>{ cancel_label }</button>
+                </div>
+            }
+            if paid && *open == Open::Nothing {
+                <div class="booking-actions">
+                    <button type="button" class="button small ghost" onclick={receipt}>{ "Receipt" }</button>
                 </div>
             }
         </li>
