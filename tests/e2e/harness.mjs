@@ -31,7 +31,9 @@ export async function startServer(extraEnv = {}) {
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   const url = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 30 s\n${log}`)), 30_000);
+    // The process is waited on (its "listening" line, or its exit); the bound only stops one
+    // that hangs, and a loaded machine can take long to seed the demo.
+    const timer = setTimeout(() => fail(new Error(`server did not start in 3 minutes\n${log}`)), 180_000);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
