@@ -184,9 +184,14 @@ before(async () => {
   });
   let driverLog = '';
   driver.stderr.on('data', (d) => { driverLog += d; });
+  // Wait on the driver itself: it answers once up, or exits if it cannot start. The bound
+  // only stops one that hangs; a loaded machine can be slow.
+  let exited = null;
+  driver.once('exit', (code) => { exited = code; });
   for (let i = 0; ; i++) {
     if (await fetch(`${wdBase}/status`).then((r) => r.ok, () => false)) break;
-    if (i > 100) throw new Error(`tauri-driver did not start\n${driverLog}`);
+    if (exited !== null) throw new Error(`tauri-driver exited (${exited})\n${driverLog}`);
+    if (i > 1800) throw new Error(`tauri-driver did not answer in 3 minutes\n${driverLog}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const created = await wd('POST', '/session', {
