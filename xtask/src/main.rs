@@ -6,9 +6,9 @@
 //! - `fuzz`: the HTTP contract fuzzed from its OpenAPI document (also part of `test`).
 //! - `ui`: the web UI into `ui/dist/`.
 //! - `e2e`: the web UI end to end in headless Chromium.
-//! - `bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|app]`: measures
-//!   the release server over real HTTP on loopback (and the release desktop app) and writes
-//!   `target/bench/`.
+//! - `bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|app|receipts]`:
+//!   measures the release server over real HTTP on loopback (and the release desktop app, and
+//!   receipt rendering in process) and writes `target/bench/`.
 
 /// Benchmarks of the booking server.
 mod bench;
@@ -63,15 +63,17 @@ tasks:
   check-android
       Type-checks the app for Android (aarch64) without the NDK, using a check-only stand-in
       for the NDK's C compiler.
-  bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|app]
+  bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|app|receipts]
       Builds the release server and measures it over HTTP on loopback: booking creation
       throughput, search latency at 100k and 1M driveways, and peak memory, on SQLite and on a
       throwaway PostgreSQL server with one and with two server instances; WebSocket memory and
       delivery; payments against localstripe; owners paid through the Connect test double at
       PARKWAY_STRIPE_MAX_RPS, resumed after a kill; the release desktop app's start to its first
-      map frame under Xvfb and the outbox sync of 1,000 bookings. Writes the reports to
-      target/bench/.
-      --quick   a short smoke run (3 s load runs, 100k driveways only, fewer searches)
+      map frame under Xvfb and the outbox sync of 1,000 bookings; receipts rendered as PDF and
+      HTML per second on one thread of this process (in the profile xtask was built in: dev
+      for `cargo xtask`). Writes the reports to target/bench/.
+      --quick   a short smoke run (3 s load runs, 100k driveways only, fewer searches and
+                receipt renders)
       --only    run only one part";
 
 #[tokio::main]

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the booking server measured from the outside, over HTTP on loopback,
 //! the way a client sees it. The server runs as its own release process, so its memory can be
-//! read from `/proc` and the figures include the real HTTP stack.
+//! read from `/proc` and the figures include the real HTTP stack. Receipt rendering is the
+//! exception: CPU work with no I/O, measured in this process on one thread.
 
 /// Booking creation throughput and the `/healthz` baseline.
 mod booking;
@@ -10,6 +11,8 @@ mod payments;
 mod pg_insight;
 /// WebSocket connections: memory per connection and delivery latency.
 mod realtime;
+/// Receipts rendered as PDF and HTML per second, on one thread in this process.
+mod receipts;
 /// The booking server's runs, their targets and verdicts, the printed tables and the JSON file.
 mod report;
 /// One measured run (load or searches) and its summary line.
@@ -60,6 +63,8 @@ pub enum Part {
     PostgresBooking,
     /// The desktop app: start to the first map frame, idle memory, the outbox sync.
     App,
+    /// Receipt rendering (PDF and HTML) per second on one core, in this process.
+    Receipts,
 }
 
 impl Options {
@@ -73,13 +78,13 @@ impl Options {
                     continue;
                 }
                 "--only" => args.next().context(
-                    "--only needs booking, search, realtime, payments, settlement, postgres, postgres-booking or app",
+                    "--only needs booking, search, realtime, payments, settlement, postgres, postgres-booking, app or receipts",
                 )?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
                         bail!(
-                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|settlement|postgres|postgres-booking|app)"
+                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|settlement|postgres|postgres-booking|app|receipts)"
                         )
                     }
                 },
@@ -93,8 +98,9 @@ impl Options {
                 "postgres" => Part::Postgres,
                 "postgres-booking" => Part::PostgresBooking,
                 "app" => Part::App,
+                "receipts" => Part::Receipts,
                 other => bail!(
-                    "--only takes booking, search, realtime, payments, settlement, postgres, postgres-booking or app, not {other:?}"
+                    "--only takes booking, search, realtime, payments, settlement, postgres, postgres-booking, app or receipts, not {other:?}"
                 ),
             });
         }
@@ -135,11 +141,22 @@ impl Options {
         let shape = |bookings, max_rps| settlement::Shape { bookings, max_rps };
         if self.quick { vec![shape(300, 25)] } else { vec![shape(1_000, 25), shape(10_000, 200)] }
     }
+
+    /// Receipt renders: 20 unmeasured, then 5 measured runs of 200 (50 when quick).
+    fn receipt_shape(&self) -> receipts::Shape {
+        receipts::Shape { warmup: 20, runs: 5, renders: if self.quick { 50 } else { 200 } }
+    }
 }
 
 /// Runs the benchmark: builds the server, runs the chosen parts, prints and saves the report.
 pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()> {
-    let binary = server::build_release(workspace).await?;
+    // Receipts render in this process: run alone, that part needs no server, so none is built
+    // (the path stays empty and no part that would use it runs).
+    let binary = if options.only == Some(Part::Receipts) {
+        std::path::PathBuf::new()
+    } else {
+        server::build_release(workspace).await?
+    };
     let bench_dir = workspace.target.join("bench");
     std::fs::create_dir_all(&bench_dir).with_context(|| format!("creating {}", bench_dir.display()))?;
     // Databases live on the same disk as the build, not in a possibly RAM-backed /tmp, so that
@@ -148,6 +165,14 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         .prefix("run-")
         .tempdir_in(&bench_dir)
         .with_context(|| format!("creating a scratch directory in {}", bench_dir.display()))?;
+
+    // First, while no server or client of the other parts runs: a plain loop on this thread.
+    let receipts = if options.runs(Part::Receipts) {
+        let shape = options.receipt_shape();
+        Some(tokio::task::block_in_place(|| receipts::measure(shape))?)
+    } else {
+        None
+    };
 
     let mut report = report::Report::new(options.quick);
     if options.runs(Part::Booking) {
@@ -231,6 +256,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         s.print();
         let path = bench_dir.join("settlement.json");
         std::fs::write(&path, serde_json::to_vec_pretty(s)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(r) = &receipts {
+        r.print();
+        let path = bench_dir.join("receipts.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(r)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     if options.runs(Part::App) {
