@@ -10,6 +10,8 @@ use uuid::Uuid;
 pub const MAX_VEHICLES: usize = 10;
 /// Shortest and longest plate, in letters and digits.
 pub const PLATE_LEN: std::ops::RangeInclusive<usize> = 2..=12;
+/// Longest plate as typed, spaces and dashes included.
+pub const MAX_TYPED_CHARS: usize = 40;
 /// Longest label ("Blue hatchback").
 pub const MAX_LABEL_CHARS: usize = 40;
 
@@ -27,11 +29,17 @@ pub enum PlateError {
     /// Too short or too long once spaces and dashes are dropped.
     #[error("a plate has 2 to 12 letters and digits")]
     Length,
+    /// More than [`MAX_TYPED_CHARS`] characters as typed.
+    #[error("a plate is typed in at most 40 characters")]
+    TooLongTyped,
 }
 
 impl Plate {
     /// Normalises what a driver typed: spaces and dashes are dropped, letters upper-cased.
     pub fn parse(typed: &str) -> Result<Plate, PlateError> {
+        if typed.chars().count() > MAX_TYPED_CHARS {
+            return Err(PlateError::TooLongTyped);
+        }
         let mut plate = String::with_capacity(typed.len());
         for c in typed.chars() {
             match c {
@@ -128,6 +136,9 @@ mod tests {
         assert_eq!(Plate::parse("AB_12"), Err(PlateError::Characters));
         assert_eq!(Plate::parse("ÄB12"), Err(PlateError::Characters), "ASCII only, as plates are");
         assert_eq!(Plate::parse("AB<12>"), Err(PlateError::Characters));
+        let padded = format!("A{}B", "-".repeat(MAX_TYPED_CHARS - 1));
+        assert_eq!(Plate::parse(&padded), Err(PlateError::TooLongTyped), "what is typed is limited too");
+        assert_eq!(Plate::parse(&padded[1..]).map(|p| p.to_string()), Err(PlateError::Length));
     }
 
     #[test]

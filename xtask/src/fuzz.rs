@@ -51,6 +51,8 @@ const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "createPaymentIntentDirect",
     "stripeWebhook",
     "connectWebhook",
+    "addVehicle",
+    "updateVehicle",
     "connectWebSocket",
 ];
 
