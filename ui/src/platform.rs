@@ -121,21 +121,29 @@ pub async fn open_in_browser(url: &str) -> Result<(), String> {
     tauri_invoke("open_in_browser", &args).await.map(drop)
 }
 
+/// `text` as an object URL of type `mime`, freed a minute later (whoever uses it, a download or
+/// a new window, has read it by then).
+#[cfg(target_arch = "wasm32")]
+fn object_url(text: &str, mime: &str) -> Option<String> {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let freed = url.clone();
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&freed);
+    })
+    .forget();
+    Some(url)
+}
+
 /// Opens `html` as a page of its own in a new window (a receipt to print). False when no window
 /// could be opened (a blocked pop-up, or inside the app).
 pub fn open_page(html: &str) -> bool {
     #[cfg(target_arch = "wasm32")]
     {
-        let open = || -> Option<()> {
-            let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(html));
-            let options = web_sys::BlobPropertyBag::new();
-            options.set_type("text/html");
-            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-            let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-            let window = web_sys::window()?.open_with_url_and_target(&url, "_blank").ok()??;
-            let _ = window;
-            Some(())
-        };
+        let open = || web_sys::window()?.open_with_url_and_target(&object_url(html, "text/html")?, "_blank").ok()?;
         !in_tauri() && open().is_some()
     }
     #[cfg(not(target_arch = "wasm32"))]
@@ -152,21 +160,12 @@ pub fn save_file(name: &str, mime: &str, text: &str) -> bool {
     {
         use wasm_bindgen::JsCast;
         let save = || -> Option<()> {
-            let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-            let options = web_sys::BlobPropertyBag::new();
-            options.set_type(mime);
-            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-            let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+            let url = object_url(text, mime)?;
             let document = web_sys::window()?.document()?;
             let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
             a.set_href(&url);
             a.set_download(name);
             a.click();
-            // The download reads the object URL after this returns; free it once it surely has.
-            gloo_timers::callback::Timeout::new(60_000, move || {
-                let _ = web_sys::Url::revoke_object_url(&url);
-            })
-            .forget();
             Some(())
         };
         save().is_some()

@@ -5,7 +5,7 @@
 
 use crate::error::AppResult;
 use crate::store::Store;
-use crate::store::db::{from_ms, query, to_ms};
+use crate::store::db::{Query, from_ms, query, to_ms};
 use chrono::{DateTime, Duration, Utc};
 use parkway_core::booking::BookingStatus;
 use parkway_core::earnings::{FeeRate, is_settled, reversal_owed, split};
@@ -70,6 +70,15 @@ struct Refunded {
 }
 
 impl Store {
+    /// Runs one `INSERT … ON CONFLICT DO NOTHING` in its own write transaction: 1 when it wrote
+    /// the row, 0 when another run (or instance) already had.
+    async fn insert_once(&self, q: Query) -> AppResult<usize> {
+        let mut tx = self.begin_write().await?;
+        let inserted = tx.execute(q).await?;
+        tx.commit().await?;
+        Ok(usize::try_from(inserted).unwrap_or(0))
+    }
+
     /// Writes a transfer row, not yet sent, for every settled, paid booking of an owner whose
     /// payout account is active, at most [`PER_RUN`]. A booking gets one row: the primary key
     /// is the booking, so a second run or another instance finds it planned. Returns how many
@@ -100,9 +109,8 @@ impl Store {
                 continue;
             }
             let s = split(Cents(b.total_cents), Cents(b.refunded_cents), fee);
-            let mut tx = self.begin_write().await?;
-            let inserted = tx
-                .execute(
+            planned += self
+                .insert_once(
                     query(
                         "INSERT INTO transfers (booking_id, owner_id, account_id, amount_cents, fee_cents, currency, \
                          created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (booking_id) DO NOTHING",
@@ -117,8 +125,6 @@ impl Store {
                     .bind(to_ms(now)),
                 )
                 .await?;
-            tx.commit().await?;
-            planned += usize::try_from(inserted).unwrap_or(0);
         }
         Ok(planned)
     }
@@ -203,9 +209,8 @@ impl Store {
             if owed.0 == 0 {
                 continue;
             }
-            let mut tx = self.begin_write().await?;
-            let inserted = tx
-                .execute(
+            planned += self
+                .insert_once(
                     query(
                         "INSERT INTO transfer_reversals (booking_id, refunded_cents, amount_cents, created_at, updated_at) \
                          VALUES (?, ?, ?, ?, ?) ON CONFLICT (booking_id, refunded_cents) DO NOTHING",
@@ -217,8 +222,6 @@ impl Store {
                     .bind(to_ms(now)),
                 )
                 .await?;
-            tx.commit().await?;
-            planned += usize::try_from(inserted).unwrap_or(0);
         }
         Ok(planned)
     }
