@@ -12,9 +12,10 @@ pub enum AppError {
     /// A contract error with its code (status from [`ErrorCode::status`]) and a sentence.
     #[error("{1}")]
     Api(ErrorCode, String),
-    /// 409 `slot_taken`, with the slots in the way.
+    /// 409 `slot_taken`, with the slots in the way and, for an extension, the furthest end
+    /// that would still fit.
     #[error("that time overlaps another booking of this driveway")]
-    SlotTaken(Vec<TimeSlot>),
+    SlotTaken(Vec<TimeSlot>, Option<chrono::DateTime<chrono::Utc>>),
     /// 429 `rate_limited`, with the seconds to wait.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
@@ -60,9 +61,10 @@ impl AppError {
     pub fn to_parts(&self) -> (StatusCode, ApiError) {
         let (code, body) = match self {
             AppError::Api(code, message) => (*code, ApiError::new(*code, message.clone())),
-            AppError::SlotTaken(conflicts) => {
+            AppError::SlotTaken(conflicts, latest_end) => {
                 let mut body = ApiError::new(ErrorCode::SlotTaken, self.to_string());
                 body.conflicts = Some(conflicts.clone());
+                body.latest_end_time = *latest_end;
                 (ErrorCode::SlotTaken, body)
             }
             AppError::RateLimited(_) => {
@@ -112,6 +114,12 @@ impl From<parkway_core::availability::ScheduleError> for AppError {
 
 impl From<parkway_core::trust::Refusal> for AppError {
     fn from(r: parkway_core::trust::Refusal) -> AppError {
+        AppError::Api(r.code(), r.to_string())
+    }
+}
+
+impl From<parkway_core::extension::ExtendRefusal> for AppError {
+    fn from(r: parkway_core::extension::ExtendRefusal) -> AppError {
         AppError::Api(r.code(), r.to_string())
     }
 }

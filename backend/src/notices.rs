@@ -46,20 +46,18 @@ impl About<'_> {
     }
 
     fn draft(&self, user: Uuid, kind: NotificationType, title: &str, message: String) -> Draft {
-        Draft {
-            user,
-            kind,
-            title: title.to_owned(),
-            message,
-            data: serde_json::json!({
-                "bookingId": self.booking.id,
-                "drivewayId": self.booking.driveway,
-                "status": self.booking.status,
-                "paymentStatus": self.booking.payment_status,
-                "startTime": self.booking.start_time,
-                "endTime": self.booking.end_time,
-            }),
+        let mut data = serde_json::json!({
+            "bookingId": self.booking.id,
+            "drivewayId": self.booking.driveway,
+            "status": self.booking.status,
+            "paymentStatus": self.booking.payment_status,
+            "startTime": self.booking.start_time,
+            "endTime": self.booking.end_time,
+        });
+        if let Some(first) = self.booking.extension_of {
+            data["extensionOf"] = serde_json::json!(first);
         }
+        Draft { user, kind, title: title.to_owned(), message, data }
     }
 
     /// " Vehicle: AB12CD (Blue hatchback)." when the booking names one.
@@ -80,6 +78,27 @@ impl About<'_> {
             NotificationType::BookingCreated,
             title,
             format!("{} requested for {} ({total}).{} {tail}", self.driveway_title, self.when(), self.vehicle()),
+        )
+    }
+
+    /// To the owner: a driver asks to stay longer (this booking is the extra time).
+    pub fn extension_requested(&self, owner: Uuid, instant: bool) -> Draft {
+        let total = format_amount(self.booking.total_cents, &self.booking.currency);
+        let (title, tail) = if instant {
+            ("Stay extended", "It is confirmed automatically once paid.")
+        } else {
+            ("Extension request", "Confirm or decline it in Parkway.")
+        };
+        self.draft(
+            owner,
+            NotificationType::BookingCreated,
+            title,
+            format!(
+                "The driver at {} asks to stay longer: {} ({total}).{} {tail}",
+                self.driveway_title,
+                self.when(),
+                self.vehicle()
+            ),
         )
     }
 
@@ -129,6 +148,15 @@ impl About<'_> {
             "Parking reminder",
             format!("{} — {}.", self.driveway_title, text),
         )
+    }
+
+    /// To the driver: the stay ends soon, with an offer to extend it (`data.action` is
+    /// `"extend"`, which the apps show as a button).
+    pub fn ending_soon(&self, driver: Uuid, minutes: i64) -> Draft {
+        let mut draft =
+            self.reminder(driver, &format!("your parking ends in {minutes} minutes; need longer? Extend it"));
+        draft.data["action"] = serde_json::json!("extend");
+        draft
     }
 }
 

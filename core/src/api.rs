@@ -340,12 +340,28 @@ pub struct Booking {
     /// no vehicle.
     #[serde(default)]
     pub vehicle: Option<crate::vehicle::VehicleSnapshot>,
+    /// For an extension: the booking whose stay it makes longer (it starts where that stay
+    /// ends, and is paid, confirmed and refunded on its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension_of: Option<Uuid>,
     /// Created.
     #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
     #[serde(deserialize_with = "crate::time::utc")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/bookings/:id/extend`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtendBooking {
+    /// The stay's new end.
+    #[serde(deserialize_with = "crate::time::utc")]
+    pub end_time: DateTime<Utc>,
+    /// The extra the client showed; a different server price answers `409 price_mismatch`.
+    #[serde(default)]
+    pub expected_extra_cents: Option<Cents>,
 }
 
 /// `POST /api/bookings`.

@@ -141,11 +141,18 @@ impl WeeklySchedule {
     /// True when every instant of `slot` falls inside an opening window, evaluated in `tz`.
     /// Adjacent windows (Monday 18:00–24:00, Tuesday 00:00–08:00) join into one.
     pub fn covers(&self, slot: &TimeSlot, tz: Tz) -> bool {
+        self.0.is_empty() || self.open_until(slot.start(), slot.end(), tz) >= slot.end()
+    }
+
+    /// How long the driveway stays open from `from` without a break, looking no further than
+    /// `horizon`: `from` itself when it is closed then, `horizon` when it stays open that long
+    /// (always, for a schedule without windows).
+    pub fn open_until(&self, from: DateTime<Utc>, horizon: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
         if self.0.is_empty() {
-            return true;
+            return horizon;
         }
-        let first = slot.start().with_timezone(&tz).date_naive() - Duration::days(1);
-        let last = slot.end().with_timezone(&tz).date_naive();
+        let first = from.with_timezone(&tz).date_naive() - Duration::days(1);
+        let last = horizon.with_timezone(&tz).date_naive();
         let mut intervals: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
         let mut date = first;
         while date <= last {
@@ -160,17 +167,17 @@ impl WeeklySchedule {
             date += Duration::days(1);
         }
         intervals.sort();
-        let mut covered_until = slot.start();
+        let mut covered_until = from;
         for (open, close) in intervals {
             if open > covered_until {
                 break;
             }
             covered_until = covered_until.max(close);
-            if covered_until >= slot.end() {
-                return true;
+            if covered_until >= horizon {
+                return horizon;
             }
         }
-        false
+        covered_until
     }
 }
 
@@ -256,6 +263,25 @@ mod tests {
         .expect("ok");
         assert!(s.covers(&slot("2026-11-24T20:00:00Z", "2026-11-25T07:00:00Z"), Tz::UTC));
         assert!(!s.covers(&slot("2026-11-24T20:00:00Z", "2026-11-25T09:00:00Z"), Tz::UTC));
+    }
+
+    #[test]
+    fn open_until_follows_joined_windows_and_stops_at_the_horizon() {
+        let s = WeeklySchedule::new(vec![
+            OpenWindow::new(1, 18 * 60, 24 * 60).expect("ok"),
+            OpenWindow::new(2, 0, 8 * 60).expect("ok"),
+        ])
+        .expect("ok");
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("rfc3339").with_timezone(&Utc);
+        let far = t("2026-12-30T00:00:00Z");
+        assert_eq!(s.open_until(t("2026-11-24T20:00:00Z"), far, Tz::UTC), t("2026-11-25T08:00:00Z"));
+        // Closed at the instant asked about.
+        assert_eq!(s.open_until(t("2026-11-25T09:00:00Z"), far, Tz::UTC), t("2026-11-25T09:00:00Z"));
+        assert_eq!(
+            s.open_until(t("2026-11-24T20:00:00Z"), t("2026-11-24T22:00:00Z"), Tz::UTC),
+            t("2026-11-24T22:00:00Z")
+        );
+        assert_eq!(WeeklySchedule::always_open().open_until(t("2026-11-24T20:00:00Z"), far, Tz::UTC), far);
     }
 
     #[test]

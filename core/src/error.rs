@@ -137,12 +137,15 @@ pub struct ApiError {
     /// For `slot_taken`: the bookings in the way (times only, no driver data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<crate::TimeSlot>>,
+    /// For `slot_taken` on an extension: the furthest end that would fit, if any does.
+    #[serde(default, rename = "latestEndTime", skip_serializing_if = "Option::is_none")]
+    pub latest_end_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ApiError {
     /// An error body with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { error: code, message: message.into(), conflicts: None }
+        ApiError { error: code, message: message.into(), conflicts: None, latest_end_time: None }
     }
 }
 

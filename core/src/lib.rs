@@ -13,6 +13,8 @@ pub mod booking;
 pub mod earnings;
 /// Error codes of the HTTP contract and the body that carries them.
 pub mod error;
+/// Extending a booking: the extra's price and when a stay may grow.
+pub mod extension;
 /// Coordinates, distances and bounding boxes.
 pub mod geo;
 /// Money as integer minor units.

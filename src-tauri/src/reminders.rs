@@ -159,6 +159,7 @@ mod tests {
             special_requests: None,
             driver_location: None,
             vehicle: None,
+            extension_of: None,
             created_at: start - Duration::days(1),
             updated_at: start - Duration::days(1),
         }

@@ -2,15 +2,15 @@ use super::extract::{AuthUser, Json, Path, Query};
 use crate::error::{AppError, AppResult};
 use crate::payments::settle::reconcile;
 use crate::state::AppState;
-use crate::store::bookings::{BookingRequest, MAX_PAGE};
+use crate::store::bookings::{BookingRequest, Created, ExtendRequest, MAX_PAGE};
 use crate::store::idempotency::Idempotency;
 use crate::store::payments::PaymentChange;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use parkway_core::api::{Booking, BookingPatch, Items, NewBooking, Role};
+use axum::routing::{get, post, put};
+use parkway_core::api::{Booking, BookingPatch, ExtendBooking, Items, NewBooking, Role};
 use parkway_core::booking::BookingStatus;
 use parkway_core::geo::Point;
 use parkway_core::payment::IntentStatus;
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}", get(detail).put(update).delete(cancel))
         .route("/bookings/{id}/cancel", put(cancel))
         .route("/bookings/{id}/confirm", put(confirm))
+        .route("/bookings/{id}/extend", post(extend))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
@@ -42,6 +43,25 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
     Ok(Some(key.to_owned()))
 }
 
+/// The request's retry key and the fingerprint of what it asks (`request`, serialised), so
+/// that the same key with another request is refused.
+fn idempotency(headers: &HeaderMap, request: &impl serde::Serialize) -> AppResult<Option<Idempotency>> {
+    let Some(key) = idempotency_key(headers)? else { return Ok(None) };
+    // The fingerprint covers the parsed request, so whitespace or field order in the JSON
+    // does not make a retry look different.
+    let canonical = serde_json::to_vec(request).map_err(anyhow::Error::from)?;
+    Ok(Some(Idempotency { key, request_hash: hex::encode(Sha256::digest(&canonical)) }))
+}
+
+/// `201` with the booking made, marked when it replays an earlier answer.
+fn created_answer(created: Created) -> Response {
+    let mut response = (StatusCode::CREATED, Json(created.booking)).into_response();
+    if created.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
 async fn create(
     State(state): State<AppState>,
     user: AuthUser,
@@ -50,15 +70,7 @@ async fn create(
 ) -> AppResult<Response> {
     user.require(Role::Driver)?;
     let now = state.clock.now();
-    let idempotency = match idempotency_key(&headers)? {
-        None => None,
-        Some(key) => {
-            // The fingerprint covers the parsed request, so whitespace or field order in the
-            // JSON does not make a retry look different.
-            let canonical = serde_json::to_vec(&body).map_err(anyhow::Error::from)?;
-            Some(Idempotency { key, request_hash: hex::encode(Sha256::digest(&canonical)) })
-        }
-    };
+    let idempotency = idempotency(&headers, &body)?;
     let special_requests =
         text::optional("specialRequests", body.special_requests.as_deref(), limits::SPECIAL_REQUESTS)?;
     let driver_location = body.driver_location.map(|l| Point::new(l.lat, l.lng)).transpose()?;
@@ -81,13 +93,34 @@ async fn create(
     };
     // A replay must answer as the first time did, even once the slot has started, so the time
     // rules are checked in the store after the key lookup.
-    let created = state.store.create_booking(req, now).await?;
-    state.publish(created.notices);
-    let mut response = (StatusCode::CREATED, Json(created.booking)).into_response();
-    if created.replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    Ok(response)
+    let mut created = state.store.create_booking(req, now).await?;
+    state.publish(std::mem::take(&mut created.notices));
+    Ok(created_answer(created))
+}
+
+/// The driver makes a confirmed stay longer: `201` with the extension, a booking of its own
+/// for the extra time, to be paid like any booking.
+async fn extend(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<ExtendBooking>,
+) -> AppResult<Response> {
+    user.require(Role::Driver)?;
+    let now = state.clock.now();
+    // The key's fingerprint names the booking too: one key, one stay.
+    let idempotency = idempotency(&headers, &(id, &body))?;
+    let req = ExtendRequest {
+        driver: user.id(),
+        booking: id,
+        end: body.end_time,
+        expected_extra: body.expected_extra_cents,
+        idempotency,
+    };
+    let mut created = state.store.extend_booking(req, now).await?;
+    state.publish(std::mem::take(&mut created.notices));
+    Ok(created_answer(created))
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,8 +188,10 @@ async fn update(
 async fn cancel(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Json<Booking>> {
     let changed = state.store.cancel_booking(user.id(), id, state.clock.now()).await?;
     state.publish(changed.notices);
-    if changed.settle.is_some() {
-        state.settle(changed.settle).await;
+    if !changed.settle.is_empty() {
+        for intent in changed.settle {
+            state.settle(Some(intent)).await;
+        }
         // Answer with the payment status the refund left.
         return Ok(Json(state.store.booking_for(user.id(), id).await?));
     }

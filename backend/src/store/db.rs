@@ -69,6 +69,12 @@ impl From<uuid::Uuid> for Value {
     }
 }
 
+impl From<Option<uuid::Uuid>> for Value {
+    fn from(v: Option<uuid::Uuid>) -> Value {
+        Value::Text(v.map(|v| v.to_string()))
+    }
+}
+
 /// A statement and its arguments, not yet tied to an engine.
 #[derive(Debug, Clone)]
 pub struct Query {

@@ -179,11 +179,20 @@ async fn send_reminders(tx: &mut Tx<'_>, now: DateTime<Utc>, notices: &mut Vec<N
             Edge::Start => "start_at",
             Edge::End => "end_at",
         };
+        // A stay made of a booking and its extensions starts once and ends once: no start
+        // reminder for an extension, no end reminder for a part that another continues.
+        let whole_stay = match edge {
+            Edge::Start => "b.extension_of IS NULL",
+            Edge::End => {
+                "NOT EXISTS (SELECT 1 FROM bookings x WHERE x.extension_of = COALESCE(b.extension_of, b.id) \
+                 AND x.start_at = b.end_at AND x.status IN ('pending', 'confirmed'))"
+            }
+        };
         let due: Vec<BookingRow> = tx
             .fetch_all(
                 query(format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.status = 'confirmed' AND b.{column} > ? \
-                     AND b.{column} <= ? AND NOT EXISTS \
+                     AND b.{column} <= ? AND {whole_stay} AND NOT EXISTS \
                      (SELECT 1 FROM reminders_sent r WHERE r.booking_id = b.id AND r.kind = ?) LIMIT ?"
                 ))
                 .bind(to_ms(now))
@@ -209,22 +218,22 @@ async fn send_reminders(tx: &mut Tx<'_>, now: DateTime<Utc>, notices: &mut Vec<N
             if first == 0 {
                 continue;
             }
-            let (to, text) = match (who, edge) {
-                (Who::Driver, Edge::Start) => {
-                    (b.driver, format!("your parking starts in {} minutes", minutes_until(now, b.start_time)))
-                }
-                (Who::Owner, _) => {
-                    (uuid(&owner)?, format!("a driver arrives in {} minutes", minutes_until(now, b.start_time)))
-                }
-                (Who::Driver, Edge::End) => {
-                    (b.driver, format!("your parking ends in {} minutes", minutes_until(now, b.end_time)))
-                }
-            };
             let t = terms(tx, &b.driveway.to_string()).await?;
             let title = t.as_ref().map_or("Your parking", |t| t.title.as_str());
             let timezone = t.as_ref().map_or("UTC", |t| t.timezone.as_str());
             let about = About { booking: &b, driveway_title: title, timezone };
-            notices.push(notifications::insert(tx, about.reminder(to, &text), now).await?);
+            let draft = match (who, edge) {
+                (Who::Driver, Edge::Start) => about.reminder(
+                    b.driver,
+                    &format!("your parking starts in {} minutes", minutes_until(now, b.start_time)),
+                ),
+                (Who::Owner, _) => about.reminder(
+                    uuid(&owner)?,
+                    &format!("a driver arrives in {} minutes", minutes_until(now, b.start_time)),
+                ),
+                (Who::Driver, Edge::End) => about.ending_soon(b.driver, minutes_until(now, b.end_time)),
+            };
+            notices.push(notifications::insert(tx, draft, now).await?);
             sent += 1;
         }
     }

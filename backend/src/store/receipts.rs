@@ -12,7 +12,7 @@ use super::Store;
 use super::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Datelike, Utc};
-use parkway_core::booking::PaymentStatus;
+use parkway_core::booking::{BookingStatus, PaymentStatus};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::receipt::{Collected, ReceiptNumber};
 use uuid::Uuid;
@@ -69,6 +69,14 @@ struct BookingRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct ExtensionRow {
+    status: String,
+    end_at: i64,
+    total_cents: i64,
+    refunded_cents: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct IssuedRow {
     year: i64,
     seq: i64,
@@ -111,8 +119,10 @@ impl Store {
                     "SELECT b.id, b.payment_status, b.start_at, b.end_at, b.total_cents, b.refunded_cents, b.currency, \
                      d.title, d.address, d.timezone, u.name AS owner_name, b.vehicle_plate FROM bookings b \
                      JOIN driveways d ON d.id = b.driveway_id JOIN users u ON u.id = b.owner_id \
-                     WHERE b.id = ? AND (b.driver_id = ? OR b.owner_id = ?)",
+                     WHERE b.id = COALESCE((SELECT x.extension_of FROM bookings x WHERE x.id = ?), ?) \
+                     AND (b.driver_id = ? OR b.owner_id = ?)",
                 )
+                .bind(id)
                 .bind(id)
                 .bind(user)
                 .bind(user),
@@ -132,13 +142,35 @@ impl Store {
             Some(issued) => Issued::try_from(issued)?,
             None => self.issue_receipt(&row.id, now).await?,
         };
+        // One receipt for the whole stay: the booking and every extension that was paid for.
+        let extensions: Vec<ExtensionRow> = self
+            .reader()
+            .fetch_all(
+                query(
+                    "SELECT status, end_at, total_cents, refunded_cents FROM bookings WHERE extension_of = ? \
+                     AND payment_status IN ('paid', 'refunded')",
+                )
+                .bind(&row.id),
+            )
+            .await?;
+        let mut end = from_ms(row.end_at);
+        let (mut total, mut refunded) = (row.total_cents, row.refunded_cents);
+        for e in &extensions {
+            let status: BookingStatus = e.status.parse().map_err(|_| bad("status"))?;
+            if matches!(status, BookingStatus::Confirmed | BookingStatus::Completed) {
+                end = end.max(from_ms(e.end_at));
+            }
+            total += e.total_cents;
+            refunded += e.refunded_cents;
+        }
         let payments: Vec<PaymentRow> = self
             .reader()
             .fetch_all(
                 query(
-                    "SELECT amount_cents, refunded_cents FROM payments WHERE booking_id = ? AND status = 'succeeded' \
-                     ORDER BY created_at, intent_id",
+                    "SELECT amount_cents, refunded_cents FROM payments WHERE status = 'succeeded' AND booking_id IN \
+                     (SELECT id FROM bookings WHERE id = ? OR extension_of = ?) ORDER BY created_at, intent_id",
                 )
+                .bind(&row.id)
                 .bind(&row.id),
             )
             .await?;
@@ -152,9 +184,9 @@ impl Store {
             vehicle_plate: row.vehicle_plate,
             timezone: row.timezone,
             start: from_ms(row.start_at),
-            end: from_ms(row.end_at),
-            total: Cents(row.total_cents),
-            refunded: Cents(row.refunded_cents),
+            end,
+            total: Cents(total),
+            refunded: Cents(refunded),
             currency: Currency::parse(&row.currency).map_err(|_| bad("currency"))?,
             payments: payments
                 .into_iter()

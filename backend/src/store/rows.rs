@@ -35,13 +35,14 @@ pub(crate) struct BookingRow {
     driver_lng: Option<f64>,
     vehicle_plate: Option<String>,
     vehicle_label: Option<String>,
+    extension_of: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
 pub(crate) const BOOKING_COLUMNS: &str = "b.id, b.driveway_id, b.driver_id, b.owner_id, b.start_at, b.end_at, \
     b.total_cents, b.currency, b.status, b.payment_status, b.stripe_payment_id, b.special_requests, b.driver_lat, \
-    b.driver_lng, b.vehicle_plate, b.vehicle_label, b.created_at, b.updated_at";
+    b.driver_lng, b.vehicle_plate, b.vehicle_label, b.extension_of, b.created_at, b.updated_at";
 
 impl TryFrom<BookingRow> for Booking {
     type Error = sqlx::Error;
@@ -61,6 +62,7 @@ impl TryFrom<BookingRow> for Booking {
             special_requests: r.special_requests,
             driver_location: r.driver_lat.zip(r.driver_lng).map(|(lat, lng)| LatLng { lat, lng }),
             vehicle: r.vehicle_plate.map(|plate| VehicleSnapshot { plate, label: r.vehicle_label }),
+            extension_of: r.extension_of.as_deref().map(uuid).transpose()?,
             created_at: from_ms(r.created_at),
             updated_at: from_ms(r.updated_at),
         })

@@ -67,6 +67,7 @@ async fn openapi_document_describes_every_route() {
         ("delete", "/api/bookings/{id}"),
         ("put", "/api/bookings/{id}/cancel"),
         ("put", "/api/bookings/{id}/confirm"),
+        ("post", "/api/bookings/{id}/extend"),
         ("get", "/api/bookings/{id}/receipt"),
         ("get", "/api/notifications"),
         ("post", "/api/notifications/{id}/read"),

@@ -10,6 +10,7 @@ mod connect;
 mod driveways;
 mod durability;
 mod earnings;
+mod extensions;
 mod health;
 mod idempotency;
 mod jobs;

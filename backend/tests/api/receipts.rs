@@ -277,3 +277,35 @@ async fn the_pdf_holds_the_receipt_and_is_the_same_every_time() {
     let bad = app.get(&format!("/api/bookings/{booking}/receipt?format=docx"), Some(&driver.token)).await;
     assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed));
 }
+
+#[tokio::test]
+async fn an_extended_stay_has_one_receipt_with_each_payment_on_it() {
+    let app = spawn_app().await;
+    let (owner, driver, booking) = paid_booking(&app, "Elm St").await;
+    let first = app.get(&format!("/api/bookings/{booking}"), Some(&driver.token)).await.booking();
+    let extended = app
+        .post(
+            &format!("/api/bookings/{booking}/extend"),
+            Some(&driver.token),
+            json!({"endTime": crate::helpers::rfc(first.end_time + Duration::minutes(30))}),
+        )
+        .await;
+    assert_eq!(extended.status, StatusCode::CREATED, "{:?}", extended.body);
+    let extension = extended.str("id");
+    assert_eq!(app.pay(&driver, &extension).await.status, StatusCode::OK);
+
+    let html = receipt(&app, &booking, &owner, "", None).await.text();
+    for line in [
+        "<th scope=\"row\">Payment</th><td>$10.00</td>",
+        "<th scope=\"row\">Payment</th><td>$5.00</td>",
+        "<th scope=\"row\">Total paid</th><td>$15.00</td>",
+    ] {
+        assert!(html.contains(line), "{line} missing from {html}");
+    }
+    // The extension's own id leads to the same receipt, which shows the stay's new end.
+    let same = receipt(&app, &extension, &driver, "", None).await;
+    assert_eq!(same.number(), number(&app, 1));
+    let end = crate::helpers::rfc(first.end_time + Duration::minutes(30));
+    let pdf = pdf_text(&receipt(&app, &booking, &driver, "?format=pdf", None).await.body);
+    assert!(pdf.contains("$15.00"), "{pdf} (ends {end})");
+}

@@ -259,6 +259,7 @@ mod tests {
             special_requests: None,
             driver_location: None,
             vehicle: None,
+            extension_of: None,
             created_at: now - Duration::hours(booked_h_ago),
             updated_at: now,
         }

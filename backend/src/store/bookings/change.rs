@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::api::Booking;
 use parkway_core::booking::{BookingEvent, BookingStatus};
+use parkway_core::extension::check_movable;
 use parkway_core::money::Cents;
 use parkway_core::payment::IntentStatus;
 use parkway_core::refund::{CancelledBy, refund_amount};
@@ -28,6 +29,30 @@ async fn money_state(tx: &mut Tx<'_>, booking: &Booking) -> AppResult<MoneyState
         .await?;
     let live = live.map(|s| s.parse::<IntentStatus>()).transpose().map_err(anyhow::Error::from)?;
     Ok(MoneyState::of(booking.payment_status, live))
+}
+
+/// Extensions of `first` that still hold their time.
+async fn live_extensions(tx: &mut Tx<'_>, first: &str) -> AppResult<i64> {
+    Ok(tx
+        .scalar(
+            query("SELECT COUNT(*) FROM bookings WHERE extension_of = ? AND status IN ('pending', 'confirmed')")
+                .bind(first),
+        )
+        .await?)
+}
+
+/// How much of a payment for `booking` goes back when it is cancelled at `now`: the driver's
+/// policy (with `shown` saying whether the access instructions were visible), or everything
+/// when the owner cancels.
+fn refund_policy(booking: &Booking, shown: bool, by_driver: bool, now: DateTime<Utc>) -> impl Fn(i64) -> i64 + use<> {
+    let (booked_at, start) = (booking.created_at, booking.start_time);
+    move |paid: i64| {
+        if by_driver {
+            trust::driver_refund(Cents(paid), booked_at, start, now, shown).0
+        } else {
+            refund_amount(Cents(paid), CancelledBy::Owner, booked_at, start, now).0
+        }
+    }
 }
 
 impl Store {
@@ -82,7 +107,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(Changed { booking, notices, settle: None })
+        Ok(Changed { booking, notices, settle: Vec::new() })
     }
 
     /// The driver or the owner cancels. The other party is told.
@@ -109,15 +134,35 @@ impl Store {
             about.cancelled(booking.driver, "the owner cancelled it")
         };
         let notices = vec![notifications::insert(&mut tx, draft, now).await?];
-        let (booked_at, start) = (booking.created_at, booking.start_time);
-        let refund = |paid: i64| {
-            if by_driver {
-                trust::driver_refund(Cents(paid), booked_at, start, now, shown).0
-            } else {
-                refund_amount(Cents(paid), CancelledBy::Owner, booked_at, start, now).0
+        let mut settle: Vec<String> =
+            payments::settle_cancellation_in(&mut tx, &ids, refund_policy(&booking, shown, by_driver, now), now)
+                .await?
+                .into_iter()
+                .collect();
+        if booking.extension_of.is_none() {
+            // The stay goes with its first booking: its extensions are cancelled too, each
+            // refunded on its own terms (when it was booked, when its time starts).
+            let lock = tx.engine().for_update();
+            let extensions: Vec<BookingRow> = tx
+                .fetch_all(
+                    query(format!(
+                        "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.extension_of = ? \
+                         AND b.status IN ('pending', 'confirmed'){lock}"
+                    ))
+                    .bind(&ids),
+                )
+                .await?;
+            for row in extensions {
+                let extension = Booking::try_from(row)?;
+                let eid = extension.id.to_string();
+                if swap_status(&mut tx, &eid, extension.status, BookingStatus::Cancelled, now).await? {
+                    let shown =
+                        trust::instructions_visible(extension.status, extension.start_time, extension.end_time, now);
+                    let refund = refund_policy(&extension, shown, by_driver, now);
+                    settle.extend(payments::settle_cancellation_in(&mut tx, &eid, refund, now).await?);
+                }
             }
-        };
-        let settle = payments::settle_cancellation_in(&mut tx, &ids, refund, now).await?;
+        }
         tx.commit().await?;
         Ok(Changed { booking, notices, settle })
     }
@@ -141,6 +186,7 @@ impl Store {
         }
         trust::check_changeable(booking.status, booking.start_time, now)?;
         if let Some(slot) = slot.filter(|s| s.start() != booking.start_time || s.end() != booking.end_time) {
+            check_movable(booking.extension_of.is_some(), live_extensions(&mut tx, &ids).await?)?;
             slot.check_bookable(now)?;
             let money = money_state(&mut tx, &booking).await?;
             let current = (booking.start_time, booking.end_time);

@@ -21,7 +21,12 @@ use uuid::Uuid;
 const MAX_CONFLICTS: usize = 20;
 
 /// Active bookings of `driveway` overlapping `slot`, other than `except`.
-async fn conflicts(tx: &mut Tx<'_>, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppResult<Vec<TimeSlot>> {
+pub(super) async fn conflicts(
+    tx: &mut Tx<'_>,
+    driveway: &str,
+    slot: &TimeSlot,
+    except: Option<&str>,
+) -> AppResult<Vec<TimeSlot>> {
     let rows: Vec<(i64, i64)> =
         tx.fetch_all(tx.engine().meeting_slot("start_at, end_at", driveway, slot, except, MAX_CONFLICTS)).await?;
     Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
@@ -43,7 +48,7 @@ pub(super) async fn check_slot(
     }
     let taken = conflicts(tx, driveway, slot, except).await?;
     if !taken.is_empty() {
-        return Err(AppError::SlotTaken(taken));
+        return Err(AppError::SlotTaken(taken, None));
     }
     Ok(terms.rate().price(slot))
 }
@@ -103,35 +108,11 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         special_requests: req.special_requests.clone(),
         driver_location: req.driver_location.map(|p| LatLng { lat: p.lat(), lng: p.lng() }),
         vehicle,
+        extension_of: None,
         created_at: now,
         updated_at: now,
     };
-    tx.execute(
-        query(
-            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
-             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
-             vehicle_label, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(booking.id)
-        .bind(&driveway)
-        .bind(booking.driver)
-        .bind(&terms.owner_id)
-        .bind(to_ms(booking.start_time))
-        .bind(to_ms(booking.end_time))
-        .bind(booking.total_cents.0)
-        .bind(booking.currency.as_str())
-        .bind(booking.status.as_str())
-        .bind(booking.payment_status.as_str())
-        .bind(&booking.stripe_payment_id)
-        .bind(&booking.special_requests)
-        .bind(booking.driver_location.map(|l| l.lat))
-        .bind(booking.driver_location.map(|l| l.lng))
-        .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
-        .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
-        .bind(to_ms(now))
-        .bind(to_ms(now)),
-    )
-    .await?;
+    insert_booking(tx, &booking, &terms.owner_id).await?;
     let owner = uuid(&terms.owner_id)?;
     let notice = notifications::insert(tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
     let mut notices = vec![notice];
@@ -158,6 +139,39 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     Ok(Created { booking, replayed: false, notices })
 }
 
+/// Writes a new booking row (an extension names the booking it extends).
+pub(super) async fn insert_booking(tx: &mut Tx<'_>, booking: &Booking, owner: &str) -> AppResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
+             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
+             vehicle_label, extension_of, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(booking.id)
+        .bind(booking.driveway)
+        .bind(booking.driver)
+        .bind(owner)
+        .bind(to_ms(booking.start_time))
+        .bind(to_ms(booking.end_time))
+        .bind(booking.total_cents.0)
+        .bind(booking.currency.as_str())
+        .bind(booking.status.as_str())
+        .bind(booking.payment_status.as_str())
+        .bind(&booking.stripe_payment_id)
+        .bind(&booking.special_requests)
+        .bind(booking.driver_location.map(|l| l.lat))
+        .bind(booking.driver_location.map(|l| l.lng))
+        .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
+        .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
+        .bind(booking.extension_of)
+        .bind(to_ms(booking.created_at))
+        .bind(to_ms(booking.updated_at)),
+    )
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// `409 slot_taken` with the active bookings now in the way of `slot`.
     pub(crate) async fn slot_taken(&self, driveway: &str, slot: &TimeSlot, except: Option<&str>) -> AppError {
@@ -166,6 +180,7 @@ impl Store {
         match reader.fetch_all::<(i64, i64)>(meeting).await {
             Ok(rows) => AppError::SlotTaken(
                 rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect(),
+                None,
             ),
             Err(e) => AppError::from(e),
         }

@@ -8,6 +8,10 @@
 mod change;
 /// Creating a booking: the rules, the insert, the owner's notice and the stored answer.
 pub(crate) mod create;
+/// Extending a stay with a booking for the extra time.
+mod extend;
+
+pub use extend::ExtendRequest;
 
 use super::Store;
 use super::db::query;
@@ -67,8 +71,8 @@ pub struct Changed {
     pub booking: Booking,
     /// Notifications written with the change.
     pub notices: Vec<Notice>,
-    /// A payment intent with a refund or cancellation now owed.
-    pub settle: Option<String>,
+    /// Payment intents with a refund or cancellation now owed.
+    pub settle: Vec<String>,
 }
 
 impl Store {
