@@ -2,6 +2,8 @@
 //! offline (an outbox in local SQLite, synced when the network is back), show native
 //! notifications for every change to the user's bookings, and know where the driver is.
 
+/// The buttons on notifications (Extend on a stay ending soon).
+pub mod actions;
 /// Caching API answers for offline use.
 pub mod cache;
 /// The typed client for the server's API.
@@ -130,6 +132,7 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
     tauri::async_runtime::spawn(sync.clone().run(std::time::Duration::from_secs(30)));
 
     ask_notification_permission_once(&app, &store).await;
+    actions::register(&app);
     let session_changed = Arc::new(Notify::new());
     let notifier = app.clone();
     let deliver: listen::Deliver = Arc::new(move |n| {
@@ -139,8 +142,14 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
             && n.data["bookingId"].as_str().is_some_and(reminders::covers));
         #[cfg(desktop)]
         let native = true;
+        let mut shown = notifier.notification().builder().title(&n.title).body(&n.message);
+        if n.data["action"] == "extend"
+            && let Some(booking) = n.data["bookingId"].as_str()
+        {
+            shown = actions::offer_extend(shown, booking);
+        }
         // A missing notification daemon (a bare Linux desktop) must not stop anything.
-        if native && let Err(e) = notifier.notification().builder().title(&n.title).body(&n.message).show() {
+        if native && let Err(e) = shown.show() {
             tracing::warn!(error = %e, "could not show a native notification");
         }
         let _ = notifier.emit("notification", n);

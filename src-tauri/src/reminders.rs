@@ -26,6 +26,10 @@ pub struct Reminder {
     pub title: String,
     /// The sentence.
     pub body: String,
+    /// The booking it is about.
+    pub booking: uuid::Uuid,
+    /// True for a stay ending soon: the notification offers Extend.
+    pub offers_extend: bool,
 }
 
 /// A stable id for a booking's reminder of `kind` (0: start, 1: end): 30 bits of the booking id
@@ -36,29 +40,43 @@ fn reminder_id(booking: &Booking, kind: u8) -> i32 {
     ((n.max(1) << 1) | u32::from(kind)) as i32
 }
 
+/// True when another booking of the list continues `b`'s stay right where it ends (an
+/// extension that holds its time): `b`'s end is not the stay's end.
+fn continued(b: &Booking, bookings: &[Booking]) -> bool {
+    let stay = b.extension_of.unwrap_or(b.id);
+    bookings.iter().any(|x| x.extension_of == Some(stay) && x.start_time == b.end_time && x.status.holds_slot())
+}
+
 /// The reminders still to come for these bookings (the driver's own, as cached): only confirmed
-/// bookings, only times after `now`. `title_of` names a booking's driveway when it is known.
+/// bookings, only times after `now`, and for a stay made longer by extensions one start and one
+/// end reminder. `title_of` names a booking's driveway when it is known.
 pub fn plan(bookings: &[Booking], title_of: impl Fn(&Booking) -> Option<String>, now: DateTime<Utc>) -> Vec<Reminder> {
     let mut out = Vec::new();
     for b in bookings.iter().filter(|b| b.status == BookingStatus::Confirmed) {
         let place = title_of(b).map(|t| format!(" at {t}")).unwrap_or_default();
         let start = b.start_time - Duration::minutes(BEFORE_START_MIN);
-        if start > now {
+        if start > now && b.extension_of.is_none() {
             out.push(Reminder {
                 id: reminder_id(b, 0),
                 at: start,
                 title: "Parking starts soon".into(),
                 body: format!("Your parking{place} starts in {BEFORE_START_MIN} minutes."),
+                booking: b.id,
+                offers_extend: false,
             });
         }
         let end = b.end_time - Duration::minutes(BEFORE_END_MIN);
         // A booking shorter than the warning gets only the start reminder.
-        if end > now && end > b.start_time {
+        if end > now && end > b.start_time && !continued(b, bookings) {
             out.push(Reminder {
                 id: reminder_id(b, 1),
                 at: end,
                 title: "Parking ends soon".into(),
-                body: format!("Your parking{place} ends in {BEFORE_END_MIN} minutes; please move your car by then."),
+                body: format!(
+                    "Your parking{place} ends in {BEFORE_END_MIN} minutes; please move your car by then, or extend your stay."
+                ),
+                booking: b.id,
+                offers_extend: true,
             });
         }
     }
@@ -118,13 +136,15 @@ pub async fn reschedule(app: &tauri::AppHandle, store: &crate::local::LocalStore
     let mut scheduled = Vec::new();
     for r in &planned {
         let Ok(date) = time::OffsetDateTime::from_unix_timestamp(r.at.timestamp()) else { continue };
-        let shown = notifications
-            .builder()
-            .id(r.id)
-            .title(&r.title)
-            .body(&r.body)
-            .schedule(Schedule::At { date, repeating: false, allow_while_idle: true })
-            .show();
+        let mut builder = notifications.builder().id(r.id).title(&r.title).body(&r.body).schedule(Schedule::At {
+            date,
+            repeating: false,
+            allow_while_idle: true,
+        });
+        if r.offers_extend {
+            builder = crate::actions::offer_extend(builder, &r.booking.to_string());
+        }
+        let shown = builder.show();
         match shown {
             Ok(()) => scheduled.push(r.id.to_string()),
             Err(e) => tracing::warn!(error = %e, "could not schedule a reminder"),
@@ -195,6 +215,22 @@ mod tests {
         // The 10-minute one warns only before its start (in 30 min); the started one still warns
         // before its end (in 35 min).
         assert_eq!(kinds, vec![("Parking starts soon", 0), ("Parking ends soon", 1)]);
+    }
+
+    #[test]
+    fn an_extended_stay_starts_once_and_ends_once_with_an_offer_to_extend() {
+        let now = Utc::now();
+        let first = booking(1, BookingStatus::Confirmed, now + Duration::hours(2), 60);
+        let mut extension = booking(2, BookingStatus::Confirmed, first.end_time, 60);
+        extension.extension_of = Some(first.id);
+        let planned = plan(&[first.clone(), extension.clone()], |_| None, now);
+        let kinds: Vec<(Uuid, &str, bool)> =
+            planned.iter().map(|r| (r.booking, r.title.as_str(), r.offers_extend)).collect();
+        assert_eq!(kinds, vec![(first.id, "Parking starts soon", false), (extension.id, "Parking ends soon", true)]);
+        // A cancelled extension gives the end back to the first booking.
+        extension.status = BookingStatus::Cancelled;
+        let planned = plan(&[first.clone(), extension], |_| None, now);
+        assert_eq!(planned.last().map(|r| (r.booking, r.offers_extend)), Some((first.id, true)));
     }
 
     #[test]
