@@ -48,6 +48,7 @@ const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "updateDriveway",
     "createBooking",
     "updateBooking",
+    "extendBooking",
     "createPaymentIntentDirect",
     "stripeWebhook",
     "connectWebhook",
