@@ -3,6 +3,7 @@
 
 use crate::api::{self, outbox};
 use crate::components::nav_bar::NavBar;
+use crate::components::open_booking::OpenBookingListener;
 use crate::components::toasts::Toasts;
 use crate::hooks::AppContext;
 use crate::pages;
@@ -141,6 +142,7 @@ pub fn App() -> Html {
                     <Switch<Route> render={switch} />
                 </main>
                 <Toasts />
+                <OpenBookingListener />
             </BrowserRouter>
         </ContextProvider<AppContext>>
     }

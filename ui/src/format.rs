@@ -104,6 +104,18 @@ pub fn instant(t: DateTime<Utc>) -> String {
     format!("{}, {}", day_text(&l), hhmm(&l))
 }
 
+/// `18:00` when `t` falls on the same local day as `from`, else `Wed 25 Nov, 18:00`: an end
+/// time read beside the start it follows.
+pub fn end_time_in<Tz: TimeZone>(t: DateTime<Utc>, from: DateTime<Utc>, tz: &Tz) -> String {
+    let (l, f) = (t.with_timezone(tz), from.with_timezone(tz));
+    if l.date_naive() == f.date_naive() { hhmm(&l) } else { format!("{}, {}", day_text(&l), hhmm(&l)) }
+}
+
+/// [`end_time_in`] in the browser's local time.
+pub fn end_time(t: DateTime<Utc>, from: DateTime<Utc>) -> String {
+    end_time_in(t, from, &Local)
+}
+
 /// `just now`, `5 min ago`, `3 h ago`, or the date.
 pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (now - t).num_seconds();
@@ -161,5 +173,7 @@ mod tests {
             slot_in(t("2026-11-24T21:00:00Z"), t("2026-11-25T08:00:00Z"), &tz),
             "Tue 24 Nov 22:00 → Wed 25 Nov 09:00"
         );
+        assert_eq!(end_time_in(t("2026-11-24T17:00:00Z"), t("2026-11-24T09:00:00Z"), &tz), "18:00");
+        assert_eq!(end_time_in(t("2026-11-24T23:30:00Z"), t("2026-11-24T09:00:00Z"), &tz), "Wed 25 Nov, 00:30");
     }
 }

@@ -62,6 +62,16 @@ pub struct Toast {
     pub title: String,
     /// The sentence.
     pub message: String,
+    /// A stay the toast offers to extend (the "ends soon" reminder): it shows an Extend link.
+    pub extend: Option<Uuid>,
+}
+
+/// The booking a notification offers to extend (`data.action == "extend"`), if any.
+pub fn extend_offer(n: &Notification) -> Option<Uuid> {
+    if n.data.get("action")?.as_str()? != "extend" {
+        return None;
+    }
+    n.data.get("bookingId")?.as_str()?.parse().ok()
 }
 
 /// The search filters, kept while the driver moves between screens.
@@ -179,8 +189,12 @@ impl State {
     }
 
     fn push_toast(&mut self, kind: ToastKind, title: String, message: String) {
+        self.push_toast_offering(kind, title, message, None);
+    }
+
+    fn push_toast_offering(&mut self, kind: ToastKind, title: String, message: String, extend: Option<Uuid>) {
         self.next_toast += 1;
-        self.toasts.push(Toast { id: self.next_toast, kind, title, message });
+        self.toasts.push(Toast { id: self.next_toast, kind, title, message, extend });
         let extra = self.toasts.len().saturating_sub(MAX_TOASTS);
         self.toasts.drain(..extra);
     }
@@ -269,7 +283,8 @@ impl State {
                 }
                 if toast && self.inbox_loaded {
                     for n in fresh.into_iter().filter(|n| n.read_at.is_none()) {
-                        self.push_toast(ToastKind::Info, n.title, n.message);
+                        let extend = extend_offer(&n);
+                        self.push_toast_offering(ToastKind::Info, n.title, n.message, extend);
                     }
                 }
                 self.inbox_loaded = true;
@@ -282,7 +297,8 @@ impl State {
                         NotificationType::BookingConfirmed | NotificationType::PaymentSucceeded => ToastKind::Success,
                         _ => ToastKind::Info,
                     };
-                    self.push_toast(kind, n.title, n.message);
+                    let extend = extend_offer(&n);
+                    self.push_toast_offering(kind, n.title, n.message, extend);
                     self.changes = self.changes.wrapping_add(1);
                 }
             }
@@ -417,6 +433,21 @@ mod tests {
         assert_eq!(s.changes, 1);
         assert_eq!(s.last_notification_id(), 3);
         assert_eq!(s.unread(), 1);
+    }
+
+    #[test]
+    fn a_reminder_offering_to_extend_toasts_with_its_booking() {
+        let booking = Uuid::from_u128(42);
+        let mut reminder = note(4, NotificationType::BookingReminder);
+        reminder.data = serde_json::json!({"action": "extend", "bookingId": booking.to_string()});
+        let s = State::default().apply(Action::SignedIn(session(1))).apply(Action::Notified(reminder));
+        assert_eq!(s.toasts[0].extend, Some(booking));
+        // Anything else offers nothing, even with a booking id.
+        let mut other = note(5, NotificationType::BookingReminder);
+        other.data = serde_json::json!({"bookingId": booking.to_string()});
+        assert_eq!(extend_offer(&other), None);
+        let s = s.apply(Action::Notified(other));
+        assert_eq!(s.toasts[1].extend, None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What can go wrong talking to the server, and how to say it to a person.
 
+use chrono::{DateTime, Utc};
 use parkway_core::slot::TimeSlot;
 use parkway_core::{ApiError, ErrorCode};
 use std::fmt;
@@ -19,6 +20,8 @@ pub enum ClientError {
         message: String,
         /// For `slot_taken`: the bookings in the way.
         conflicts: Vec<TimeSlot>,
+        /// For `slot_taken` on an extension: the furthest end that still fits, if any does.
+        latest_end: Option<DateTime<Utc>>,
     },
     /// The answer could not be read.
     Decode(String),
@@ -33,12 +36,14 @@ impl ClientError {
                 code: e.error,
                 message: e.message,
                 conflicts: e.conflicts.unwrap_or_default(),
+                latest_end: e.latest_end_time,
             },
             Err(_) => ClientError::Api {
                 status,
                 code: if status >= 500 { ErrorCode::Internal } else { ErrorCode::Unknown },
                 message: String::new(),
                 conflicts: Vec::new(),
+                latest_end: None,
             },
         }
     }
@@ -57,6 +62,14 @@ impl ClientError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ClientError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// For a `slot_taken` answer to an extension: the furthest end that still fits.
+    pub fn latest_end(&self) -> Option<DateTime<Utc>> {
+        match self {
+            ClientError::Api { latest_end, .. } => *latest_end,
             _ => None,
         }
     }
@@ -108,6 +121,17 @@ mod tests {
         assert_eq!(e.to_string(), "This slot is taken.");
         assert!(!e.is_retryable());
         assert!(matches!(&e, ClientError::Api { conflicts, .. } if conflicts.len() == 1));
+        assert_eq!(e.latest_end(), None);
+    }
+
+    #[test]
+    fn an_extension_that_does_not_fit_says_how_far_it_can_go() {
+        let e = ClientError::from_answer(
+            409,
+            r#"{"error":"slot_taken","message":"this slot is taken","conflicts":[],"latestEndTime":"2026-11-24T18:00:00Z"}"#,
+        );
+        assert_eq!(e.code(), Some(ErrorCode::SlotTaken));
+        assert_eq!(e.latest_end().map(|t| t.to_rfc3339()).as_deref(), Some("2026-11-24T18:00:00+00:00"));
     }
 
     #[test]

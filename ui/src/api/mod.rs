@@ -18,8 +18,8 @@ pub use transport::{Method, RawRequest, Transport};
 use crate::map::features::coordinate;
 use chrono::{DateTime, SecondsFormat, Utc};
 use parkway_core::api::{
-    AuthResponse, Booking, Busy, Driveway, DrivewayPatch, Items, LoginRequest, NewBooking, NewDriveway, Notification,
-    OwnerMetrics, RegisterRequest, SearchItem, User,
+    AuthResponse, Booking, Busy, Driveway, DrivewayPatch, ExtendBooking, Items, LoginRequest, NewBooking, NewDriveway,
+    Notification, OwnerMetrics, RegisterRequest, SearchItem, User,
 };
 use parkway_core::money::Cents;
 use parkway_core::payment::{CaptureMethod, IntentStatus};
@@ -180,9 +180,9 @@ pub fn parse_search(text: &str) -> Result<Vec<SearchItem>, ClientError> {
         .collect())
 }
 
-/// A notification as read off the wire: everything but `data`, which the UI does not use.
-/// Decoding `data` would be the only use of `serde_json::Value` in the wasm (trees, maps and
-/// their parsers: several kilobytes).
+/// A notification as read off the wire. Of `data`, only what the UI acts on is read (the
+/// offer to extend a stay): decoding all of it into `serde_json::Value` would be the only use
+/// of that parser in the wasm (trees, maps and their parsers: several kilobytes).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct NotificationWire {
@@ -191,20 +191,39 @@ struct NotificationWire {
     kind: parkway_core::notification::NotificationType,
     title: String,
     message: String,
+    #[serde(default)]
+    data: Option<DataWire>,
     #[serde(deserialize_with = "parkway_core::time::utc")]
     created_at: DateTime<Utc>,
     #[serde(default, deserialize_with = "parkway_core::time::utc_opt")]
     read_at: Option<DateTime<Utc>>,
 }
 
+/// The fields of a notification's `data` the UI uses; the others are skipped unread.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DataWire {
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    booking_id: Option<String>,
+}
+
 impl From<NotificationWire> for Notification {
     fn from(n: NotificationWire) -> Notification {
+        // Kept in the shape the server sent, so `data.action` means here what it means there.
+        let data = match n.data {
+            Some(DataWire { action: Some(action), booking_id: Some(booking) }) => {
+                serde_json::json!({ "action": action, "bookingId": booking })
+            }
+            _ => serde_json::Value::Null,
+        };
         Notification {
             id: n.id,
             kind: n.kind,
             title: n.title,
             message: n.message,
-            data: serde_json::Value::Null,
+            data,
             created_at: n.created_at,
             read_at: n.read_at,
         }
@@ -355,6 +374,27 @@ impl Api {
         let body = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
         let text = retry::with_retries(retry::Backoff::STANDARD, || {
             self.send(Method::Post, "/api/bookings".into(), Some(body.clone()), Some(idempotency_key.to_owned()))
+        })
+        .await?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// `POST /api/bookings/:id/extend`: makes the driver's stay longer. Like booking, with an
+    /// `Idempotency-Key` and retried with backoff, so at most one extension is made per attempt.
+    pub async fn extend_booking(
+        &self,
+        id: Uuid,
+        req: &ExtendBooking,
+        idempotency_key: &str,
+    ) -> Result<Booking, ClientError> {
+        let body = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let text = retry::with_retries(retry::Backoff::STANDARD, || {
+            self.send(
+                Method::Post,
+                format!("/api/bookings/{id}/extend"),
+                Some(body.clone()),
+                Some(idempotency_key.to_owned()),
+            )
         })
         .await?;
         serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
@@ -540,7 +580,17 @@ mod tests {
         let n = parse_notification(text).expect("parse");
         assert_eq!((n.id, n.kind.as_str(), n.title.as_str()), (7, "booking_confirmed", "T"));
         assert_eq!(n.read_at, None);
+        assert_eq!(n.data, serde_json::Value::Null);
         assert!(parse_notification("{}").is_none());
+    }
+
+    #[test]
+    fn an_offer_to_extend_keeps_its_action_and_booking() {
+        let text = r#"{"id":8,"type":"booking_reminder","title":"T","message":"M","data":{"bookingId":"b1","action":"extend","nested":{"a":[1]}},"createdAt":"2026-11-24T09:00:00Z"}"#;
+        let n = parse_notification(text).expect("parse");
+        assert_eq!(n.data, serde_json::json!({"action": "extend", "bookingId": "b1"}));
+        let null = r#"{"id":9,"type":"booking_reminder","title":"T","message":"M","data":null,"createdAt":"2026-11-24T09:00:00Z"}"#;
+        assert_eq!(parse_notification(null).expect("parse").data, serde_json::Value::Null);
     }
 
     #[test]

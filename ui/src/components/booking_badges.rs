@@ -11,6 +11,9 @@ pub struct BookingBadgesProps {
     /// The card is authorised and will be charged when the owner confirms.
     #[prop_or_default]
     pub authorised: bool,
+    /// The booking is extra time added to a stay.
+    #[prop_or_default]
+    pub extension: bool,
 }
 
 fn status_text(s: BookingStatus) -> (&'static str, &'static str) {
@@ -31,7 +34,8 @@ fn payment_text(p: PaymentStatus) -> (&'static str, &'static str) {
     }
 }
 
-/// The booking's status and payment as two badges.
+/// The booking's status and payment as two badges, after an "Extension" badge for extra time
+/// added to a stay.
 #[component]
 pub fn BookingBadges(props: &BookingBadgesProps) -> Html {
     let (status, status_class) = status_text(props.status);
@@ -41,6 +45,9 @@ pub fn BookingBadges(props: &BookingBadgesProps) -> Html {
     };
     html! {
         <span class="badges">
+            if props.extension {
+                <span class="badge info-outline">{ "Extension" }</span>
+            }
             <span class={status_class} aria-label={format!("Status: {status}")}>{ status }</span>
             <span class={payment_class} aria-label={format!("Payment: {payment}")}>{ payment }</span>
         </span>

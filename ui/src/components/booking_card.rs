@@ -1,5 +1,6 @@
 use crate::components::booking_badges::BookingBadges;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::extend_form::ExtendForm;
 use crate::components::hold_countdown::HoldCountdown;
 use crate::components::payment_form::PaymentForm;
 use crate::format;
@@ -7,7 +8,7 @@ use crate::hooks::use_app;
 use crate::platform;
 use crate::route::Route;
 use crate::state::ToastKind;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use parkway_core::api::{Booking, Driveway};
 use parkway_core::booking::{BookingStatus, PaymentStatus};
 use parkway_core::money::Cents;
@@ -40,6 +41,14 @@ pub struct BookingCardProps {
     pub viewer: Viewer,
     /// The booking changed here; reload the list.
     pub on_changed: Callback<()>,
+    /// For the driver: where the stay this booking belongs to began, given only when the
+    /// booking is the stay's last part (only the end of a stay can be moved on). Without it,
+    /// no Extend.
+    #[prop_or_default]
+    pub stay_start: Option<DateTime<Utc>>,
+    /// Open the extend form at once (the page was opened to extend this booking).
+    #[prop_or_default]
+    pub extend_now: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -47,6 +56,7 @@ enum Open {
     Nothing,
     Pay,
     Cancel,
+    Extend,
 }
 
 /// What the driver gets back if they cancel now.
@@ -87,6 +97,24 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
     let unpaid = unpaid && !*authorised;
     let on_hold = props.viewer == Viewer::Driver && b.status == BookingStatus::Pending && unpaid && hold_until > now;
     let title = props.driveway.as_ref().map(|d| d.title.clone()).unwrap_or_else(|| "Driveway".to_owned());
+    // A confirmed stay that has not ended grows from its last part; the price needs the
+    // driveway's rates.
+    let extend_with = match (&props.driveway, props.stay_start) {
+        (Some(d), Some(start))
+            if props.viewer == Viewer::Driver && b.status == BookingStatus::Confirmed && b.end_time > now =>
+        {
+            Some((d.clone(), start))
+        }
+        _ => None,
+    };
+    {
+        let (open, can) = (open.clone(), extend_with.is_some());
+        use_effect_with((props.extend_now, can), move |&(asked, can)| {
+            if asked && can {
+                open.set(Open::Extend);
+            }
+        });
+    }
 
     let act = |confirm: bool, done: &'static str| {
         let (app, busy, error, open, on_changed, id) =
@@ -150,12 +178,55 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
         }
         None => "Nothing has been charged, so there is nothing to refund.".to_owned(),
     };
-    let (cancel_label, cancel_question, cancel_done) = match (props.viewer, b.status) {
-        (Viewer::Owner, BookingStatus::Pending) => ("Decline", "Decline this request?", "Request declined"),
-        (Viewer::Owner, _) => {
+    let extension = b.extension_of.is_some();
+    let (cancel_label, cancel_question, cancel_done) = match (props.viewer, b.status, extension) {
+        (Viewer::Owner, BookingStatus::Pending, false) => ("Decline", "Decline this request?", "Request declined"),
+        (Viewer::Owner, BookingStatus::Pending, true) => {
+            ("Decline", "Decline this extension? The stay keeps its current end.", "Extension declined")
+        }
+        (Viewer::Owner, ..) => {
             ("Cancel booking", "Cancel this booking? The driver is refunded in full.", "Booking cancelled")
         }
-        (Viewer::Driver, _) => ("Cancel booking", "Cancel this booking?", "Booking cancelled"),
+        (Viewer::Driver, _, true) => {
+            ("Cancel extension", "Cancel the extra time? The rest of your stay is kept.", "Extension cancelled")
+        }
+        (Viewer::Driver, ..) => ("Cancel booking", "Cancel this booking?", "Booking cancelled"),
+    };
+    // An extension is a booking of its own; the card says which stay it makes longer.
+    let until = format::end_time(b.end_time, b.start_time);
+    let extension_line = match (props.viewer, b.status) {
+        _ if !extension => None,
+        (Viewer::Driver, _) => Some(format!("Extends your stay to {until}.")),
+        (Viewer::Owner, BookingStatus::Pending) => {
+            Some(format!("Extension request: the driver asks to stay on until {until}."))
+        }
+        (Viewer::Owner, _) => Some(format!("Extends the driver's stay to {until}.")),
+    };
+    let extended = {
+        let (app, open, error, on_changed) = (app.clone(), open.clone(), error.clone(), props.on_changed.clone());
+        Callback::from(move |_: Booking| {
+            open.set(Open::Nothing);
+            error.set(None);
+            app.dispatch(crate::state::Action::Changed);
+            on_changed.emit(());
+        })
+    };
+    // Paid from the card: the form has done its work, so it closes and the card's badges say
+    // where the booking stands now (the server's notification says it too).
+    let on_paid = {
+        let (open, on_changed) = (open.clone(), props.on_changed.clone());
+        Callback::from(move |_authorised: bool| {
+            open.set(Open::Nothing);
+            on_changed.emit(());
+        })
+    };
+    let close = {
+        let open = open.clone();
+        Callback::from(move |()| open.set(Open::Nothing))
+    };
+    let set_error = {
+        let error = error.clone();
+        Callback::from(move |e: Option<String>| error.set(e))
     };
 
     html! {
@@ -168,6 +239,9 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                         <span class="booking-title">{ title.clone() }</span>
                     }
                     <div class="booking-when">{ format::slot(b.start_time, b.end_time) }</div>
+                    if let Some(line) = extension_line {
+                        <div class="booking-extends">{ line }</div>
+                    }
                     <div class="booking-meta">
                         { format!("{} · {}", format::money(b.total_cents, &b.currency), format::duration((b.end_time - b.start_time).num_minutes())) }
                         if let Some(d) = &props.driveway {
@@ -175,7 +249,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                         }
                     </div>
                 </div>
-                <BookingBadges status={b.status} payment={b.payment_status} authorised={*authorised} />
+                <BookingBadges status={b.status} payment={b.payment_status} authorised={*authorised} {extension} />
             </div>
             if let Some(v) = &b.vehicle {
                 <p class="booking-meta vehicle">{ format!("Vehicle: {}", v.describe()) }</p>
@@ -201,7 +275,11 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 <ErrorBanner message={e.clone()} />
             }
             if *open == Open::Pay {
-                <PaymentForm booking={b.clone()} on_paid={props.on_changed.reform(|_| ())} />
+                <PaymentForm booking={b.clone()} on_paid={on_paid} />
+            }
+            if let (Open::Extend, Some((driveway, stay_start))) = (*open, extend_with.clone()) {
+                <ExtendForm booking={b.clone()} {stay_start} {driveway} on_extended={extended}
+                    on_close={close} on_error={set_error} on_stale={props.on_changed.clone()} />
             }
             if *open == Open::Cancel {
                 <div class="confirm-cancel" role="group" aria-label="Confirm cancellation">
@@ -219,6 +297,9 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 <div class="booking-actions">
                     if on_hold {
                         <button type="button" class="button small" onclick={toggle(Open::Pay)}>{ "Pay now" }</button>
+                    }
+                    if extend_with.is_some() {
+                        <button type="button" class="button small" onclick={toggle(Open::Extend)}>{ "Extend" }</button>
                     }
                     if props.viewer == Viewer::Owner && b.status == BookingStatus::Pending {
                         <button type="button" class="button small" disabled={*busy} onclick={act(true, "Booking confirmed")}>

@@ -16,6 +16,8 @@ pub mod driveway_map;
 pub mod empty_state;
 /// A failed load, with a retry button.
 pub mod error_banner;
+/// The inline form that extends a stay.
+pub mod extend_form;
 /// The countdown of an unpaid hold.
 pub mod hold_countdown;
 /// A spinner with a label for screen readers.
@@ -26,6 +28,8 @@ pub mod metrics_panel;
 pub mod nav_bar;
 /// The bell and the inbox.
 pub mod notification_bell;
+/// Follows the app's native notification taps to the booking.
+pub mod open_booking;
 /// The app's offline booking outbox, live.
 pub mod outbox_list;
 /// One of the owner's driveways with its switches and actions.

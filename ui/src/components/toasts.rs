@@ -1,19 +1,25 @@
 use crate::hooks::use_app;
+use crate::route::Route;
 use crate::state::{Action, ToastKind};
 use yew::prelude::*;
+use yew_router::prelude::*;
+use yew_router::query::Raw;
 
 /// How long a toast stays.
 const TOAST_MS: u32 = 7000;
 
-/// Toasts in the corner, announced politely to screen readers, each closing by itself.
+/// Toasts in the corner, announced politely to screen readers, each closing by itself, except
+/// one offering to extend a stay: seven seconds is too short to reach its link by keyboard, so
+/// it stays until used or dismissed.
 #[component]
 pub fn Toasts() -> Html {
     let app = use_app();
+    let navigator = use_navigator();
     // A handful of toasts at most: a list is plenty (and smaller in wasm than a map).
     let timers = use_mut_ref(Vec::<(u32, gloo_timers::callback::Timeout)>::new);
     {
         let mut timers = timers.borrow_mut();
-        let ids: Vec<u32> = app.state.toasts.iter().map(|t| t.id).collect();
+        let ids: Vec<u32> = app.state.toasts.iter().filter(|t| t.extend.is_none()).map(|t| t.id).collect();
         timers.retain(|(id, _)| ids.contains(id));
         for id in ids {
             if !timers.iter().any(|(t, _)| *t == id) {
@@ -35,6 +41,23 @@ pub fn Toasts() -> Html {
             let (app, id) = (app.clone(), t.id);
             Callback::from(move |_| app.dispatch(Action::DismissToast(id)))
         };
+        // A real link (it can be opened elsewhere too), followed inside the app when clicked.
+        let extend = t.extend.map(|booking| {
+            let query = format!("extend={booking}");
+            let href = format!("{}?{query}", Route::Bookings.to_path());
+            let (app, navigator, id) = (app.clone(), navigator.clone(), t.id);
+            let onclick = Callback::from(move |e: MouseEvent| {
+                if e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
+                    return;
+                }
+                e.prevent_default();
+                if let Some(n) = &navigator {
+                    let _ = n.push_with_query(&Route::Bookings, Raw(query.clone()));
+                }
+                app.dispatch(Action::DismissToast(id));
+            });
+            html! { <a class="button small toast-action" {href} {onclick}>{ "Extend" }</a> }
+        });
         html! {
             <div key={t.id} class={class} role={if t.kind == ToastKind::Error { "alert" } else { "status" }}>
                 <div class="toast-text">
@@ -43,6 +66,7 @@ pub fn Toasts() -> Html {
                         <span>{ t.message.clone() }</span>
                     }
                 </div>
+                { for extend }
                 <button type="button" class="toast-close" aria-label="Dismiss" onclick={dismiss}>{ "×" }</button>
             </div>
         }

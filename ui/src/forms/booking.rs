@@ -139,7 +139,7 @@ fn parse_time(s: &str) -> Result<NaiveTime, FormError> {
     format::parse_hhmm(s).ok_or(FormError::BadTime)
 }
 
-fn to_utc<Tz: TimeZone>(naive: NaiveDateTime, tz: &Tz) -> Result<DateTime<Utc>, FormError> {
+pub(crate) fn to_utc<Tz: TimeZone>(naive: NaiveDateTime, tz: &Tz) -> Result<DateTime<Utc>, FormError> {
     match tz.from_local_datetime(&naive) {
         LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
         // Clocks going back: the first of the two readings.

@@ -6,5 +6,7 @@ pub mod auth;
 pub mod booking;
 /// The driveway form: prices in dollars, position, weekly availability.
 pub mod driveway;
+/// The extend form: a stay's new end and what the extra time costs.
+pub mod extend;
 /// The search filters: time window and price cap.
 pub mod search;

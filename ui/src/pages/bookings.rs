@@ -6,9 +6,10 @@ use crate::components::outbox_list::OutboxList;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
 use crate::route::Route;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use parkway_core::api::{Booking, Driveway};
+use parkway_core::booking::BookingStatus;
 use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
@@ -41,13 +42,51 @@ pub async fn load_bookings(api: crate::api::Api, as_owner: bool) -> Result<WithD
     Ok((bookings, driveways))
 }
 
+/// The id naming a booking's stay: its first booking's (an extension names it in
+/// `extension_of`).
+fn stay_id(b: &Booking) -> Uuid {
+    b.extension_of.unwrap_or(b.id)
+}
+
+/// Where `b`'s stay began, when `b` is the stay's last part: no other part of the stay that
+/// holds its time starts where `b` ends. Only the last part of a stay can be extended, and the
+/// extra is priced from the stay's start.
+pub fn stay_start_if_last(b: &Booking, all: &[Booking]) -> Option<DateTime<Utc>> {
+    let stay = stay_id(b);
+    let followed = all.iter().any(|o| {
+        o.id != b.id
+            && stay_id(o) == stay
+            && o.start_time == b.end_time
+            && matches!(o.status, BookingStatus::Pending | BookingStatus::Confirmed)
+    });
+    // The first booking starts the stay; should the list miss it, the earliest part shown.
+    (!followed).then(|| all.iter().filter(|o| stay_id(o) == stay).map(|o| o.start_time).min().unwrap_or(b.start_time))
+}
+
+/// The booking named by `?extend=<id>` in a query string.
+pub fn extend_param(query: &str) -> Option<Uuid> {
+    query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("extend=")?.parse().ok())
+}
+
+/// The card whose extend form opens for `?extend=<asked>`: the last part of the asked
+/// booking's stay (a notification may name an earlier part), if the stay can grow now.
+pub fn extend_target(asked: Uuid, all: &[Booking], now: DateTime<Utc>) -> Option<Uuid> {
+    let stay = stay_id(all.iter().find(|b| b.id == asked)?);
+    all.iter()
+        .filter(|b| stay_id(b) == stay && b.status.holds_slot())
+        .max_by_key(|b| b.end_time)
+        .filter(|b| b.status == BookingStatus::Confirmed && b.end_time > now)
+        .map(|b| b.id)
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Tab {
     Upcoming,
     Past,
 }
 
-/// The driver's bookings: upcoming and past.
+/// The driver's bookings: upcoming and past. `?extend=<booking>` (from a notification's
+/// Extend) opens that stay's extend form.
 #[component]
 pub fn BookingsPage() -> Html {
     let app = use_app();
@@ -58,6 +97,24 @@ pub fn BookingsPage() -> Html {
         let app = app.clone();
         use_load((token.clone(), app.state.changes), move |_| load_bookings(app.api(), false))
     };
+    let asked = use_location().and_then(|l| extend_param(l.query_str()));
+    let extend_now = match (&data, asked) {
+        (Load::Ready(d), Some(id)) => extend_target(id, &d.0, Utc::now()),
+        _ => None,
+    };
+    // The request is carried out once: the form opens, and the address goes back to plain
+    // My bookings, so a reload or a later change does not open it again.
+    {
+        let (navigator, tab) = (use_navigator(), tab.clone());
+        use_effect_with(extend_now, move |target| {
+            if target.is_some() {
+                tab.set(Tab::Upcoming);
+                if let Some(n) = navigator {
+                    n.replace(&Route::Bookings);
+                }
+            }
+        });
+    }
     if token.is_none() {
         return html! {
             <div class="page narrow">
@@ -76,12 +133,15 @@ pub fn BookingsPage() -> Html {
             let (mut upcoming, past): (Vec<&Booking>, Vec<&Booking>) =
                 bookings.iter().partition(|b| b.status.holds_slot() && b.end_time > now);
             upcoming.sort_by_key(|b| b.start_time);
-            let shown = if *tab == Tab::Upcoming { &upcoming } else { &past };
+            // A stay to extend is upcoming, whichever tab was open.
+            let current = if extend_now.is_some() { Tab::Upcoming } else { *tab };
+            let shown = if current == Tab::Upcoming { &upcoming } else { &past };
             let on_changed = reload.clone();
             let cards = shown.iter().map(|b| {
                 html! {
                     <BookingCard key={b.id.to_string()} booking={(*b).clone()} driveway={driveways.get(&b.driveway).cloned()}
-                        viewer={Viewer::Driver} on_changed={on_changed.clone()} />
+                        viewer={Viewer::Driver} on_changed={on_changed.clone()}
+                        stay_start={stay_start_if_last(b, bookings)} extend_now={extend_now == Some(b.id)} />
                 }
             });
             let select = |t: Tab| {
@@ -92,20 +152,20 @@ pub fn BookingsPage() -> Html {
                 <>
                     <div class="tabs" role="tablist" aria-label="Bookings">
                         <button type="button" role="tab" id="tab-upcoming" aria-controls="bookings-panel"
-                            aria-selected={(*tab == Tab::Upcoming).to_string()} onclick={select(Tab::Upcoming)}>
+                            aria-selected={(current == Tab::Upcoming).to_string()} onclick={select(Tab::Upcoming)}>
                             { format!("Upcoming ({})", upcoming.len()) }
                         </button>
                         <button type="button" role="tab" id="tab-past" aria-controls="bookings-panel"
-                            aria-selected={(*tab == Tab::Past).to_string()} onclick={select(Tab::Past)}>
+                            aria-selected={(current == Tab::Past).to_string()} onclick={select(Tab::Past)}>
                             { format!("Past ({})", past.len()) }
                         </button>
                     </div>
                     // The panel holds the list; the list keeps its own role, so screen readers
                     // count its bookings.
                     <div id="bookings-panel" role="tabpanel"
-                        aria-labelledby={if *tab == Tab::Upcoming { "tab-upcoming" } else { "tab-past" }}>
+                        aria-labelledby={if current == Tab::Upcoming { "tab-upcoming" } else { "tab-past" }}>
                         if shown.is_empty() {
-                            <EmptyState title={if *tab == Tab::Upcoming { "No upcoming bookings." } else { "No past bookings yet." }}>
+                            <EmptyState title={if current == Tab::Upcoming { "No upcoming bookings." } else { "No past bookings yet." }}>
                                 <Link<Route> to={Route::Search} classes="button">{ "Find parking" }</Link<Route>>
                             </EmptyState>
                         } else {
@@ -122,5 +182,69 @@ pub fn BookingsPage() -> Html {
             <OutboxList />
             { body }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use parkway_core::booking::PaymentStatus;
+    use parkway_core::money::{Cents, Currency};
+
+    fn part(id: u128, of: Option<u128>, start_h: i64, end_h: i64, status: BookingStatus) -> Booking {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z").expect("time").with_timezone(&Utc);
+        Booking {
+            id: Uuid::from_u128(id),
+            driveway: Uuid::nil(),
+            driver: Uuid::nil(),
+            start_time: t0 + Duration::hours(start_h),
+            end_time: t0 + Duration::hours(end_h),
+            total_cents: Cents(100),
+            currency: Currency::usd(),
+            status,
+            payment_status: PaymentStatus::Paid,
+            stripe_payment_id: None,
+            special_requests: None,
+            driver_location: None,
+            vehicle: None,
+            extension_of: of.map(Uuid::from_u128),
+            created_at: t0,
+            updated_at: t0,
+        }
+    }
+
+    #[test]
+    fn only_the_last_part_of_a_stay_offers_to_extend_it_from_the_stays_start() {
+        use BookingStatus::*;
+        let first = part(1, None, 0, 2, Confirmed);
+        let ext = part(2, Some(1), 2, 3, Pending);
+        let cancelled = part(3, Some(1), 3, 4, Cancelled);
+        let other = part(4, None, 3, 5, Confirmed);
+        let all = [first.clone(), ext.clone(), cancelled.clone(), other.clone()];
+        assert_eq!(stay_start_if_last(&first, &all), None, "its extension follows it");
+        assert_eq!(stay_start_if_last(&ext, &all), Some(first.start_time), "priced from the stay's start");
+        assert_eq!(stay_start_if_last(&other, &all), Some(other.start_time), "a stay of its own");
+        // A cancelled extension does not make its stay end later.
+        let all = [first.clone(), part(2, Some(1), 2, 3, Cancelled)];
+        assert_eq!(stay_start_if_last(&first, &all), Some(first.start_time));
+    }
+
+    #[test]
+    fn the_address_names_the_stay_to_extend() {
+        let id = Uuid::from_u128(9);
+        assert_eq!(extend_param(&format!("?extend={id}")), Some(id));
+        assert_eq!(extend_param(&format!("tab=past&extend={id}")), Some(id));
+        assert_eq!(extend_param("?extend=nope"), None);
+        assert_eq!(extend_param(""), None);
+
+        use BookingStatus::*;
+        let now = part(0, None, 0, 1, Confirmed).start_time;
+        let all = [part(1, None, 0, 2, Confirmed), part(2, Some(1), 2, 3, Confirmed)];
+        assert_eq!(extend_target(Uuid::from_u128(1), &all, now), Some(Uuid::from_u128(2)), "the stay's last part");
+        let waiting = [part(1, None, 0, 2, Confirmed), part(2, Some(1), 2, 3, Pending)];
+        assert_eq!(extend_target(Uuid::from_u128(1), &waiting, now), None, "an extension is still waiting");
+        assert_eq!(extend_target(Uuid::from_u128(1), &all, now + Duration::hours(4)), None, "the stay is over");
+        assert_eq!(extend_target(Uuid::from_u128(7), &all, now), None, "not the driver's booking");
     }
 }
