@@ -1,7 +1,8 @@
 // The web UI end to end: headless Chromium against the real server with a fresh SQLite file.
 // A driver signs up, pans the map, sees markers, books with a quick duration, pays with the
 // simulated card (after a decline), and finds the booking in My bookings; the owner confirms it
-// and the driver's page shows it live over the WebSocket. Screenshots go to
+// and the driver's page shows it live over the WebSocket; the driver extends the stay, pays the
+// extension and the owner confirms it too. Screenshots go to
 // target/e2e-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,7 +198,57 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.getByText('Gate code 2468').waitFor();
   await page.locator('.booking').first().getByText('Paid', { exact: true }).waitFor();
   await shoot(page, '10-driver-live-confirmed');
-  // The receipt opens as a page of its own, numbered, with the vehicle that parks.
+
+  // The driver stays an hour longer: the form proposes one more hour and shows core's extra
+  // for it before anything is sent; the extension is a booking of its own, paid with its Pay
+  // button, and (the driveway is request-to-book) confirmed by the owner.
+  await page.locator('.booking').first().getByRole('button', { name: 'Extend', exact: true }).click();
+  await page.getByLabel('Stay until').waitFor();
+  const extra = `$${(target.pricePerHourCents / 100).toFixed(2)}`;
+  assert.equal(await page.getByTestId('extra').textContent(), extra);
+  await shoot(page, '10b-extend');
+  await assertAccessible(page, 'extend form');
+  const extendedAnswer = page.waitForResponse((r) => r.url().endsWith('/extend') && r.request().method() === 'POST');
+  await page.getByRole('button', { name: `Extend for ${extra}` }).click();
+  const extendAnswer = await extendedAnswer;
+  assert.equal(extendAnswer.status(), 201);
+  assert.ok(extendAnswer.request().headers()['idempotency-key'], 'the extension carries an Idempotency-Key');
+  assert.equal(JSON.parse(extendAnswer.request().postData()).expectedExtraCents, target.pricePerHourCents);
+  const extension = page.locator('.booking', { hasText: 'Extends your stay to' });
+  await extension.getByText('Extension', { exact: true }).waitFor();
+  await extension.getByRole('button', { name: 'Pay now' }).click();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: new RegExp(`^(Pay|Authorise) \\${extra}$`) }).click();
+  await extension.getByText(/^(Paid|Card authorised)$/).waitFor();
+
+  await ownerPage.getByRole('link', { name: 'Dashboard', exact: true }).click();
+  const extensionRequest = ownerPage.locator('#requests .booking', { hasText: 'Extension request' });
+  await extensionRequest.getByRole('button', { name: 'Confirm' }).click();
+  await ownerPage.locator('#upcoming .booking', { hasText: 'Extends the driver' }).waitFor();
+
+  await page.locator('.booking[data-status="confirmed"]', { hasText: 'Extends your stay to' }).waitFor({ timeout: 10_000 });
+  await extension.getByText('Paid', { exact: true }).waitFor();
+  await shoot(page, '10c-extension-confirmed');
+
+  // Someone else books from half an hour after the new end: asking for another hour says how
+  // far the stay can still go, and one click takes that end instead, priced again.
+  const extendedEnd = new Date((await extendAnswer.json()).endTime).getTime();
+  const other = await register(server.url, 'Otto Other', ['driver']);
+  await other.api.post('/api/bookings', {
+    driveway: target.id,
+    startTime: new Date(extendedEnd + 30 * 60_000).toISOString(),
+    endTime: new Date(extendedEnd + 90 * 60_000).toISOString(),
+  });
+  await extension.getByRole('button', { name: 'Extend', exact: true }).click();
+  await page.getByRole('button', { name: `Extend for ${extra}` }).click();
+  await page.getByText(/^That time is taken\. The driveway is free until \d\d:\d\d only\.$/).waitFor();
+  await shoot(page, '10d-extend-taken');
+  await page.getByRole('button', { name: /^Stay until \d\d:\d\d$/ }).click();
+  assert.equal(await page.getByTestId('extra').textContent(), `$${(target.pricePerHourCents / 200).toFixed(2)}`);
+  await page.getByRole('button', { name: 'Keep my time' }).click();
+
+  // The receipt opens as a page of its own, numbered, with the vehicle that parks, and shows
+  // both payments of the extended stay.
   const [receipt] = await Promise.all([
     page.waitForEvent('popup'),
     page.locator('.booking').first().getByRole('button', { name: 'Receipt' }).click(),
@@ -207,6 +258,8 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   assert.match(receiptText, /\d{4}-\d{6}/, 'a receipt number');
   assert.match(receiptText, /7ABC123/, 'the plate');
   assert.ok(receiptText.includes(target.title), 'the driveway');
+  const payments = receipt.locator('table.money tbody th', { hasText: /^Payment$/ });
+  assert.equal(await payments.count(), 2, 'the booking\'s payment and the extension\'s');
   await receipt.close();
 
   // The bell has the notifications.
