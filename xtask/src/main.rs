@@ -6,7 +6,7 @@
 //! - `fuzz`: the HTTP contract fuzzed from its OpenAPI document (also part of `test`).
 //! - `ui`: the web UI into `ui/dist/`.
 //! - `e2e`: the web UI end to end in headless Chromium.
-//! - `bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|app|receipts]`:
+//! - `bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|postgres-booking|app|receipts|extension]`:
 //!   measures the release server over real HTTP on loopback (and the release desktop app, and
 //!   receipt rendering in process) and writes `target/bench/`.
 
@@ -63,7 +63,7 @@ tasks:
   check-android
       Type-checks the app for Android (aarch64) without the NDK, using a check-only stand-in
       for the NDK's C compiler.
-  bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|app|receipts]
+  bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|postgres-booking|app|receipts|extension]
       Builds the release server and measures it over HTTP on loopback: booking creation
       throughput, search latency at 100k and 1M driveways, and peak memory, on SQLite and on a
       throwaway PostgreSQL server with one and with two server instances; WebSocket memory and

@@ -242,11 +242,13 @@ async fn load(
 }
 
 /// The request every client sends, over and over.
-enum Workload {
+pub(super) enum Workload {
     /// `GET /healthz`.
     Health { url: String },
     /// `POST /api/bookings` for the next free slot.
     Booking(BookingPlan),
+    /// `POST /api/bookings/{id}/extend` of the next stay.
+    Extend(super::extension::ExtendPlan),
 }
 
 impl Workload {
@@ -254,13 +256,14 @@ impl Workload {
         match self {
             Workload::Health { .. } => "GET /healthz",
             Workload::Booking(_) => "POST /api/bookings",
+            Workload::Extend(_) => "POST /api/bookings/{id}/extend",
         }
     }
 
     fn expected(&self) -> StatusCode {
         match self {
             Workload::Health { .. } => StatusCode::OK,
-            Workload::Booking(_) => StatusCode::CREATED,
+            Workload::Booking(_) | Workload::Extend(_) => StatusCode::CREATED,
         }
     }
 
@@ -269,6 +272,10 @@ impl Workload {
         let response = match self {
             Workload::Health { url } => client.get(url).send().await?,
             Workload::Booking(plan) => {
+                let (url, token, body) = plan.next_request();
+                client.post(url).bearer_auth(token).json(&body).send().await?
+            }
+            Workload::Extend(plan) => {
                 let (url, token, body) = plan.next_request();
                 client.post(url).bearer_auth(token).json(&body).send().await?
             }
@@ -283,7 +290,7 @@ impl Workload {
 /// slot lengths after `first_start`, so no two requests ever overlap and every one passes the
 /// conflict check. Request `i` goes to server `i % urls.len()`.
 #[derive(Debug)]
-struct BookingPlan {
+pub(super) struct BookingPlan {
     urls: Vec<String>,
     driver_tokens: Vec<String>,
     driveways: Vec<Uuid>,
@@ -295,7 +302,7 @@ struct BookingPlan {
 impl BookingPlan {
     /// The plan of one shape: the spread one books the first [`DRIVEWAYS`] driveways, the hot
     /// one only the last (which nothing else books).
-    fn shaped(&self, shape: Shape) -> BookingPlan {
+    pub(super) fn shaped(&self, shape: Shape) -> BookingPlan {
         let driveways = match shape {
             Shape::Spread => self.driveways[..DRIVEWAYS].to_vec(),
             Shape::Hot => self.driveways[DRIVEWAYS..].to_vec(),
@@ -330,7 +337,7 @@ impl BookingPlan {
 
 /// Registers the owner and the drivers and creates the driveways, all over HTTP (on the first
 /// of `bases`); bookings go to every one of them.
-async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result<BookingPlan> {
+pub(super) async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result<BookingPlan> {
     let base = bases.first().context("no server to prepare")?.as_str();
     let owner = register(client, base, "owner@parkway.bench", Role::Owner).await?;
     let mut driver_tokens = Vec::with_capacity(DRIVERS);
@@ -377,7 +384,7 @@ async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result<BookingPla
 }
 
 /// Registers an account with one role and returns its token.
-async fn register(client: &Client, base: &str, email: &str, role: Role) -> anyhow::Result<String> {
+pub(super) async fn register(client: &Client, base: &str, email: &str, role: Role) -> anyhow::Result<String> {
     let body = RegisterRequest {
         email: email.to_owned(),
         password: "bench-password".to_owned(),
@@ -391,7 +398,7 @@ async fn register(client: &Client, base: &str, email: &str, role: Role) -> anyho
 }
 
 /// The JSON body of an answer with the expected status; otherwise an error quoting the body.
-async fn expect_json<T: serde::de::DeserializeOwned>(
+pub(super) async fn expect_json<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
     expected: StatusCode,
     what: &str,
@@ -406,7 +413,7 @@ async fn expect_json<T: serde::de::DeserializeOwned>(
 
 /// `clients` tasks sharing one HTTP client send requests back to back until `duration` has
 /// passed; a request in flight at the deadline still completes and counts.
-async fn run_load(
+pub(super) async fn run_load(
     client: &Client,
     workload: &Arc<Workload>,
     clients: usize,

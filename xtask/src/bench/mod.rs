@@ -5,6 +5,8 @@
 
 /// Booking creation throughput and the `/healthz` baseline.
 mod booking;
+/// Extending stays beside creating bookings.
+mod extension;
 /// Payment step latency and webhook throughput against localstripe.
 mod payments;
 /// What PostgreSQL waited on and spent its time on during a booking run.
@@ -65,7 +67,13 @@ pub enum Part {
     App,
     /// Receipt rendering (PDF and HTML) per second on one core, in this process.
     Receipts,
+    /// Extending stays beside creating bookings, 32 clients each.
+    Extension,
 }
+
+/// The names `--only` takes.
+const PART_NAMES: &str =
+    "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts or extension";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -77,15 +85,11 @@ impl Options {
                     options.quick = true;
                     continue;
                 }
-                "--only" => args.next().context(
-                    "--only needs booking, search, realtime, payments, settlement, postgres, postgres-booking, app or receipts",
-                )?,
+                "--only" => args.next().with_context(|| format!("--only needs {PART_NAMES}"))?,
                 other => match other.strip_prefix("--only=") {
                     Some(value) => value.to_owned(),
                     None => {
-                        bail!(
-                            "unknown bench option {other:?} (expected --quick or --only booking|search|realtime|payments|settlement|postgres|postgres-booking|app|receipts)"
-                        )
+                        bail!("unknown bench option {other:?} (expected --quick, or --only and one of {PART_NAMES})")
                     }
                 },
             };
@@ -99,9 +103,8 @@ impl Options {
                 "postgres-booking" => Part::PostgresBooking,
                 "app" => Part::App,
                 "receipts" => Part::Receipts,
-                other => bail!(
-                    "--only takes booking, search, realtime, payments, settlement, postgres, postgres-booking, app or receipts, not {other:?}"
-                ),
+                "extension" => Part::Extension,
+                other => bail!("--only takes {PART_NAMES}, not {other:?}"),
             });
         }
         Ok(options)
@@ -227,6 +230,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         None
     };
 
+    let extension = if options.runs(Part::Extension) {
+        Some(extension::measure(&binary, scratch.path(), options).await?)
+    } else {
+        None
+    };
+
     let settlement = if options.runs(Part::Settlement) {
         Some(settlement::measure(&binary, scratch.path(), &options.settlement_shapes()).await?)
     } else {
@@ -256,6 +265,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         s.print();
         let path = bench_dir.join("settlement.json");
         std::fs::write(&path, serde_json::to_vec_pretty(s)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(e) = &extension {
+        e.print();
+        let path = bench_dir.join("extension.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(e)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     if let Some(r) = &receipts {
