@@ -1,5 +1,5 @@
-//! How a new booking reaches the database: on SQLite through a group-commit queue, on
-//! PostgreSQL in a transaction of its own, run again when it loses a race.
+//! How a new booking (or an extension of a stay) reaches the database: on SQLite through a
+//! group-commit queue, on PostgreSQL in a transaction of its own, run again when it loses a race.
 //!
 //! SQLite has one writer, and with `synchronous=FULL` every commit waits for the disk. Under
 //! load, bookings queue for that one writer anyway, so the queue is made explicit: a single task
@@ -9,7 +9,8 @@
 //! refused request rolls back only its savepoint. With a single client a batch is one request.
 
 use super::bookings::create::create_booking_in;
-use super::bookings::{BookingRequest, Created};
+use super::bookings::extend::extend_in;
+use super::bookings::{BookingRequest, Created, ExtendRequest};
 use super::db::{Tx, is_exclusion_violation, is_retryable};
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
@@ -20,8 +21,27 @@ use tokio::sync::{mpsc, oneshot};
 /// Most requests committed together.
 pub const MAX_BATCH: usize = 64;
 
+/// What the writer is asked to do: both make a booking row under the same rules.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// A new booking.
+    Create(BookingRequest),
+    /// An extension of a stay.
+    Extend(ExtendRequest),
+}
+
+impl Request {
+    /// Runs the request inside `tx` (a savepoint of a batch, or a transaction of its own).
+    async fn run_in(self, tx: &mut Tx<'_>, now: DateTime<Utc>) -> AppResult<Created> {
+        match self {
+            Request::Create(req) => create_booking_in(tx, req, now).await,
+            Request::Extend(req) => extend_in(tx, &req, now).await,
+        }
+    }
+}
+
 struct Job {
-    req: BookingRequest,
+    req: Request,
     now: DateTime<Utc>,
     reply: oneshot::Sender<AppResult<Created>>,
 }
@@ -57,8 +77,8 @@ impl BookingQueue {
         BookingQueue { jobs }
     }
 
-    /// Creates one booking through the writer and waits for its answer.
-    pub async fn submit(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+    /// Runs one request through the writer and waits for its answer.
+    pub async fn submit(&self, req: Request, now: DateTime<Utc>) -> AppResult<Created> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { req, now, reply })
@@ -83,7 +103,7 @@ async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
     for job in &batch {
         let result = match tx.savepoint().await {
             Err(e) => Err(AppError::from(e)),
-            Ok(mut savepoint) => match create_booking_in(&mut savepoint, job.req.clone(), job.now).await {
+            Ok(mut savepoint) => match job.req.clone().run_in(&mut savepoint, job.now).await {
                 Ok(created) => savepoint.commit().await.map(|()| created).map_err(AppError::from),
                 Err(refused) => {
                     let _ = savepoint.rollback().await;
@@ -114,34 +134,48 @@ impl Store {
     /// request with the same idempotency key. The checks and the insert run in one write
     /// transaction, so of several concurrent requests for overlapping slots exactly one wins.
     pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        self.write_booking(Request::Create(req), now).await
+    }
+
+    /// Extends a stay (see `bookings::extend`): through the same writer as new bookings.
+    pub async fn extend_booking(&self, req: ExtendRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        self.write_booking(Request::Extend(req), now).await
+    }
+
+    async fn write_booking(&self, req: Request, now: DateTime<Utc>) -> AppResult<Created> {
         match &self.write {
             Writer::Sqlite { bookings, .. } => bookings.submit(req, now).await,
-            Writer::Postgres { .. } => self.create_booking_alone(req, now).await,
+            Writer::Postgres { .. } => self.write_alone(req, now).await,
         }
     }
 
     /// One transaction for one request (PostgreSQL). Concurrent requests for overlapping slots,
     /// on this instance or another, may all pass the conflict check; the exclusion constraint
     /// lets exactly one insert through, and the others fail with SQLSTATE 23P01 once it has
-    /// committed. They answer `slot_taken` with the conflicts read after that commit.
-    async fn create_booking_alone(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+    /// committed. A new booking then answers `slot_taken` with the conflicts read after that
+    /// commit; an extension runs once more, and its check finds the winner and says how far
+    /// the stay can still go.
+    async fn write_alone(&self, req: Request, now: DateTime<Utc>) -> AppResult<Created> {
         let mut attempt = 1;
         loop {
             let mut tx = self.begin_write().await?;
-            let result = create_booking_in(&mut tx, req.clone(), now).await;
-            let result = match result {
+            let result = match req.clone().run_in(&mut tx, now).await {
                 Ok(created) => tx.commit().await.map(|()| created).map_err(AppError::from),
                 Err(refused) => {
                     let _ = tx.rollback().await;
                     Err(refused)
                 }
             };
-            match result {
-                Err(AppError::Database(e, _)) if is_exclusion_violation(&e) => {
-                    return Err(self.slot_taken(&req.driveway.to_string(), &req.slot, None).await);
+            match (result, &req) {
+                (Err(AppError::Database(e, _)), Request::Create(create)) if is_exclusion_violation(&e) => {
+                    return Err(self.slot_taken(&create.driveway.to_string(), &create.slot, None).await);
                 }
-                Err(AppError::Database(e, _)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => attempt += 1,
-                other => return other,
+                (Err(AppError::Database(e, _)), _)
+                    if (is_retryable(&e) || is_exclusion_violation(&e)) && attempt < MAX_ATTEMPTS =>
+                {
+                    attempt += 1
+                }
+                (other, _) => return other,
             }
         }
     }

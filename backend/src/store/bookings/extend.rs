@@ -6,8 +6,7 @@
 use super::Created;
 use super::create::{conflicts, insert_booking};
 use crate::error::{AppError, AppResult};
-use crate::store::Store;
-use crate::store::db::{Tx, from_ms, is_exclusion_violation, query, to_ms, uuid};
+use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency::{self, Idempotency};
 use crate::store::notifications;
 use crate::store::rows::{DrivewayTerms, bookable_terms, booking_in};
@@ -76,8 +75,9 @@ async fn taken(tx: &mut Tx<'_>, driveway: &str, terms: &DrivewayTerms, wanted: &
     Ok(AppError::SlotTaken(in_the_way, latest_end(from, next.map(from_ms), Some(open))))
 }
 
-/// Extends inside `tx`: the key lookup, the rules, the hold and the owner's notice.
-async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTime<Utc>) -> AppResult<Created> {
+/// Extends inside `tx` (one savepoint of a group commit, or a transaction of its own): the
+/// key lookup, the rules, the hold and the owner's notice.
+pub(crate) async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTime<Utc>) -> AppResult<Created> {
     if let Some(idem) = &req.idempotency
         && let Some((_, body)) = idempotency::claim(tx, req.driver, idem, now).await?
     {
@@ -139,32 +139,4 @@ async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTime<Utc>) -> 
         idempotency::complete(tx, req.driver, idem, 201, &body).await?;
     }
     Ok(Created { booking: extension, replayed: false, notices })
-}
-
-impl Store {
-    /// Extends the driver's stay to `req.end` with a new booking for the extra time (see the
-    /// module). `409 slot_taken` carries the furthest end that would fit.
-    pub async fn extend_booking(&self, req: ExtendRequest, now: DateTime<Utc>) -> AppResult<Created> {
-        let mut raced = false;
-        loop {
-            let mut tx = self.begin_write().await?;
-            match extend_in(&mut tx, &req, now).await {
-                Ok(created) => {
-                    tx.commit().await?;
-                    return Ok(created);
-                }
-                // Another instance booked the time after the check (PostgreSQL's constraint
-                // caught it): once more, the check now finds that booking and says how far
-                // the stay can still go.
-                Err(AppError::Database(e, _)) if is_exclusion_violation(&e) && !raced => {
-                    let _ = tx.rollback().await;
-                    raced = true;
-                }
-                Err(e) => {
-                    let _ = tx.rollback().await;
-                    return Err(e);
-                }
-            }
-        }
-    }
 }

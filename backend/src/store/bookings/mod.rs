@@ -9,7 +9,7 @@ mod change;
 /// Creating a booking: the rules, the insert, the owner's notice and the stored answer.
 pub(crate) mod create;
 /// Extending a stay with a booking for the extra time.
-mod extend;
+pub(crate) mod extend;
 
 pub use extend::ExtendRequest;
 
