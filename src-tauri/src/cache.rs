@@ -1,6 +1,7 @@
 //! What the app keeps from API answers so that it is useful without a network: searches around
 //! the last places searched, the driveways opened (so one can still be booked offline), the
-//! driver's vehicles (so that booking can name the car) and the driver's bookings.
+//! driver's vehicles (so that booking can name the car), the driver's bookings, and the
+//! receipts opened (to show at the office's expense desk, which may have no signal).
 
 use crate::local::LocalStore;
 use chrono::Utc;
@@ -44,6 +45,18 @@ fn is_my_vehicles(path: &str) -> bool {
     path == "/api/me/vehicles"
 }
 
+/// The booking of a receipt page (`GET /api/bookings/:id/receipt`, the HTML the app shows).
+fn receipt_of(path: &str) -> Option<uuid::Uuid> {
+    let id = path.strip_prefix("/api/bookings/")?.strip_suffix("/receipt")?;
+    uuid::Uuid::parse_str(id).ok()
+}
+
+/// Where a user's copy of a booking's receipt is kept among the settings. A receipt never
+/// changes once issued except for a later refund, which the next online opening picks up.
+fn receipt_key(user: uuid::Uuid, booking: uuid::Uuid) -> String {
+    format!("receipt:{user}:{booking}")
+}
+
 /// Where a user's vehicles are kept among the settings.
 fn vehicles_key(user: uuid::Uuid) -> String {
     format!("vehicles:{user}")
@@ -61,6 +74,8 @@ pub async fn remember(store: &LocalStore, user: Option<uuid::Uuid>, path: &str, 
         store.cache_driveway(id, answer, now).await
     } else if let Some(user) = user.filter(|_| is_my_vehicles(path)) {
         store.set_setting(&vehicles_key(user), Some(&answer.to_string())).await
+    } else if let (Some(user), Some(booking), Some(page)) = (user, receipt_of(path), answer.as_str()) {
+        store.set_setting(&receipt_key(user, booking), Some(page)).await
     } else if let Some(user) = user.filter(|_| is_my_bookings(path)) {
         let mut r = Ok(());
         for b in answer["items"].as_array().into_iter().flatten() {
@@ -96,6 +111,9 @@ pub async fn recall(store: &LocalStore, user: Option<uuid::Uuid>, path: &str) ->
         answer["offline"] = Value::Bool(true);
         return Some(answer);
     }
+    if let Some(booking) = receipt_of(path) {
+        return store.setting(&receipt_key(user?, booking)).await.ok()?.map(Value::String);
+    }
     if is_my_bookings(path) {
         let items = store.cached_bookings(user?).await.ok()?;
         return Some(serde_json::json!({"items": items, "offline": true}));
@@ -123,5 +141,22 @@ mod tests {
         assert_eq!(driveway_id(&format!("/api/driveways/{id}?x=1")), Some(id));
         assert_eq!(driveway_id(&format!("/api/driveways/{id}/availability")), None);
         assert_eq!(driveway_id("/api/driveways/mine"), None);
+        assert_eq!(receipt_of(&format!("/api/bookings/{id}/receipt")), uuid::Uuid::parse_str(id).ok());
+        assert_eq!(receipt_of(&format!("/api/bookings/{id}/receipt?format=pdf")), None, "the page only");
+        assert_eq!(receipt_of("/api/bookings/mine/receipt"), None);
+    }
+
+    #[tokio::test]
+    async fn an_opened_receipt_can_be_read_again_offline_by_its_user_only() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = LocalStore::open(&dir.path().join("app.db")).await.expect("the local store");
+        let (driver, stranger) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let path = "/api/bookings/6f1c2a52-8d0e-4f5b-9a3e-0c1d2e3f4a5b/receipt";
+        let page = Value::String("<!DOCTYPE html><h1>Receipt 2026-000001</h1>".to_owned());
+        assert_eq!(recall(&store, Some(driver), path).await, None, "nothing before it was opened");
+        remember(&store, Some(driver), path, &page).await;
+        assert_eq!(recall(&store, Some(driver), path).await, Some(page));
+        assert_eq!(recall(&store, Some(stranger), path).await, None, "another account on this device");
+        assert_eq!(recall(&store, None, path).await, None, "signed out");
     }
 }
