@@ -4,7 +4,9 @@
 //! whose payload is [`OpenBooking`].
 
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager};
+#[cfg(desktop)]
+use tauri::Manager;
+use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::{Action, ActionPerformed, ActionType, NotificationBuilder, NotificationExt};
 
 /// The action type of reminders that a stay is ending.
@@ -54,6 +56,8 @@ pub fn register(app: &AppHandle) {
     let handle = app.clone();
     let listened = notifications.on_action(move |performed| {
         let Some(open) = open_request(performed) else { return };
+        // On a phone the platform brings the app forward itself (the action is "foreground").
+        #[cfg(desktop)]
         if let Some(window) = handle.get_webview_window("main") {
             let _ = window.unminimize();
             let _ = window.show();
