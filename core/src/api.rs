@@ -171,6 +171,9 @@ pub struct Driveway {
     pub access_instructions: Option<String>,
     /// Weekly opening hours; empty = always open.
     pub availability: WeeklySchedule,
+    /// What its reviews add up to; `null` until it has one.
+    #[serde(default)]
+    pub rating: Option<crate::review::RatingSummary>,
     /// Created.
     #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,

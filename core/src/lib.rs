@@ -31,6 +31,8 @@ pub mod pricing;
 pub mod receipt;
 /// Who gets how much back when a booking is cancelled.
 pub mod refund;
+/// Reviews of completed stays, the owner's answer, and a driveway's rating.
+pub mod review;
 /// Booking time slots and the rules a slot must satisfy.
 pub mod slot;
 /// Small string newtypes with limits (emails, names, titles).

@@ -8,6 +8,7 @@ use parkway_core::booking::BookingStatus;
 use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
+use parkway_core::review::RatingSummary;
 use parkway_core::slot::{self, TimeSlot};
 use parkway_core::trust;
 use uuid::Uuid;
@@ -68,6 +69,8 @@ struct DrivewayRow {
     instant_book: bool,
     access_instructions: Option<String>,
     availability: String,
+    rating_sum: i64,
+    rating_count: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -90,6 +93,7 @@ impl TryFrom<DrivewayRow> for Driveway {
             instant_book: r.instant_book,
             access_instructions: r.access_instructions,
             availability: serde_json::from_str(&r.availability).map_err(|e| decode(Box::new(e)))?,
+            rating: RatingSummary::of(r.rating_sum, r.rating_count),
             created_at: from_ms(r.created_at),
             updated_at: from_ms(r.updated_at),
         })
@@ -98,7 +102,7 @@ impl TryFrom<DrivewayRow> for Driveway {
 
 const COLUMNS: &str = "d.id, d.owner_id, d.title, d.address, d.lat, d.lng, d.price_per_hour_cents, \
     d.price_per_day_cents, d.currency, d.timezone, d.instant_book, d.access_instructions, d.availability, \
-    d.created_at, d.updated_at";
+    d.rating_sum, d.rating_count, d.created_at, d.updated_at";
 
 /// What a search asks for, already validated.
 #[derive(Debug, Clone)]

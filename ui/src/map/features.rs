@@ -117,6 +117,7 @@ mod tests {
                 instant_book: false,
                 access_instructions: None,
                 availability: WeeklySchedule::always_open(),
+                rating: None,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },
