@@ -85,6 +85,8 @@ pub struct Filters {
     pub until: String,
     /// Highest hourly price in dollars, as typed; empty for any.
     pub max_price: String,
+    /// Fewest average stars, `1`–`5`; empty for any.
+    pub min_rating: String,
 }
 
 /// Where the map looked last.

@@ -23,6 +23,7 @@ use parkway_core::api::{
 };
 use parkway_core::money::Cents;
 use parkway_core::payment::{CaptureMethod, IntentStatus};
+use parkway_core::review::{Review, ReviewFields, ReviewReply};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -112,6 +113,8 @@ pub struct SearchQuery {
     pub slot: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Highest hourly price.
     pub max_price_per_hour: Option<Cents>,
+    /// Only driveways whose reviews average at least this many stars (1–5).
+    pub min_rating: Option<u8>,
     /// Most results.
     pub limit: u32,
 }
@@ -150,6 +153,9 @@ impl SearchQuery {
         }
         if let Some(max) = self.max_price_per_hour {
             parts.push(format!("maxPricePerHourCents={}", max.get()));
+        }
+        if let Some(stars) = self.min_rating {
+            parts.push(format!("minRating={}", stars.clamp(1, 5)));
         }
         parts.push(format!("limit={}", self.limit.clamp(1, 500)));
         parts.join("&")
@@ -507,6 +513,32 @@ impl Api {
         self.send(Method::Delete, format!("/api/me/vehicles/{id}"), None, None).await.map(drop)
     }
 
+    /// `GET /api/bookings/:id/review`: the booking's review, or `None` while it has none.
+    pub async fn review(&self, booking: Uuid) -> Result<Option<Review>, ClientError> {
+        match self.get(format!("/api/bookings/{booking}/review")).await {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /api/bookings/:id/review` (a new review) or `PUT` (an edit).
+    pub async fn save_review(&self, booking: Uuid, fields: &ReviewFields, edit: bool) -> Result<Review, ClientError> {
+        let method = if edit { Method::Put } else { Method::Post };
+        self.call(method, format!("/api/bookings/{booking}/review"), Some(fields)).await
+    }
+
+    /// `POST /api/bookings/:id/review/reply`: the owner's one answer.
+    pub async fn reply_review(&self, booking: Uuid, reply: &ReviewReply) -> Result<Review, ClientError> {
+        self.call(Method::Post, format!("/api/bookings/{booking}/review/reply"), Some(reply)).await
+    }
+
+    /// `GET /api/driveways/:id/reviews`: a page of a driveway's reviews, newest first.
+    pub async fn driveway_reviews(&self, driveway: Uuid, limit: u32, offset: u32) -> Result<Vec<Review>, ClientError> {
+        let path = format!("/api/driveways/{driveway}/reviews?limit={}&offset={offset}", limit.clamp(1, 50));
+        self.get::<Items<Review>>(path).await.map(|p| p.items)
+    }
+
     /// `GET /api/payouts`: the owner's payouts to their bank, newest first.
     pub async fn payouts(&self) -> Result<Vec<parkway_core::api::PayoutLine>, ClientError> {
         self.get::<Items<parkway_core::api::PayoutLine>>("/api/payouts".into()).await.map(|p| p.items)
@@ -544,16 +576,18 @@ mod tests {
                 DateTime::parse_from_rfc3339("2026-11-24T11:00:00Z").expect("t").with_timezone(&Utc),
             )),
             max_price_per_hour: Some(Cents(500)),
+            min_rating: Some(4),
             limit: 200,
         };
         assert_eq!(
             q.query_string(),
-            "bbox=-180.000000,37.700000,-122.300000,37.800000&start=2026-11-24T09:00:00Z&end=2026-11-24T11:00:00Z&maxPricePerHourCents=500&limit=200"
+            "bbox=-180.000000,37.700000,-122.300000,37.800000&start=2026-11-24T09:00:00Z&end=2026-11-24T11:00:00Z&maxPricePerHourCents=500&minRating=4&limit=200"
         );
         let q = SearchQuery {
             area: Area::Around { lat: 1.5, lng: 2.25, radius_m: 1500.0 },
             slot: None,
             max_price_per_hour: None,
+            min_rating: None,
             limit: 9999,
         };
         assert_eq!(q.query_string(), "lat=1.500000&lng=2.250000&radiusM=1500&limit=500");

@@ -3,6 +3,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::extend_form::ExtendForm;
 use crate::components::hold_countdown::HoldCountdown;
 use crate::components::payment_form::PaymentForm;
+use crate::components::review::BookingReview;
 use crate::format;
 use crate::hooks::use_app;
 use crate::platform;
@@ -308,6 +309,9 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                     }
                     <button type="button" class="button small danger" onclick={toggle(Open::Cancel)}>{ cancel_label }</button>
                 </div>
+            }
+            if b.status == BookingStatus::Completed {
+                <BookingReview booking={b.id} viewer={props.viewer} />
             }
             if paid && *open == Open::Nothing {
                 <div class="booking-actions">

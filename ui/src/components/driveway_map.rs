@@ -201,7 +201,10 @@ mod web {
                 match item {
                     Some(i) => {
                         let d = &i.driveway;
-                        let price = format!("{}/h", format::price_tag(d.price_per_hour_cents, &d.currency));
+                        let mut price = format!("{}/h", format::price_tag(d.price_per_hour_cents, &d.currency));
+                        if let Some(stars) = crate::forms::review::rating_short(d) {
+                            price = format!("{price} · {stars}");
+                        }
                         m.show_popup(d.lng, d.lat, &d.title, &price);
                         if !m.bounds().contains(d.lng, d.lat) {
                             m.pan_to(d.lng, d.lat);

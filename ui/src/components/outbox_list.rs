@@ -87,6 +87,7 @@ pub fn OutboxList() -> Html {
                 from: format::hhmm(&start),
                 until: format::hhmm(&end),
                 max_price: app.state.filters.max_price.clone(),
+                min_rating: app.state.filters.min_rating.clone(),
             };
             app.dispatch(Action::Filters(filters));
         })

@@ -1,5 +1,5 @@
 use crate::state::Filters;
-use web_sys::HtmlInputElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// Props of [`SearchFilters`].
@@ -19,7 +19,7 @@ pub struct SearchFiltersProps {
     pub locating: bool,
 }
 
-/// The time window and price cap of the search, plus "near me".
+/// The time window, price cap and minimum rating of the search, plus "near me".
 #[component]
 pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
     // The price cap applies as it is typed (the search waits for a pause anyway). Waiting for
@@ -30,6 +30,14 @@ pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
         Callback::from(move |e: Event| {
             let mut f = filters.clone();
             set(&mut f, e.target_unchecked_into::<HtmlInputElement>().value());
+            on_change.emit(f);
+        })
+    };
+    let rating = {
+        let (filters, on_change) = (props.filters.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            let mut f = filters.clone();
+            f.min_rating = e.target_unchecked_into::<HtmlSelectElement>().value();
             on_change.emit(f);
         })
     };
@@ -61,6 +69,14 @@ pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
                 <label for="f-max">{ "Max $/h" }</label>
                 <input id="f-max" type="number" inputmode="decimal" min="0" step="0.5" placeholder="Any"
                     value={f.max_price.clone()} oninput={field(|f, v| f.max_price = v).reform(Event::from)} />
+            </div>
+            <div class="filter narrow">
+                <label for="f-rating">{ "Minimum rating" }</label>
+                <select id="f-rating" onchange={rating}>
+                    { for [("", "Any"), ("1", "1+ stars"), ("2", "2+ stars"), ("3", "3+ stars"), ("4", "4+ stars"), ("5", "5 stars")].into_iter().map(|(v, label)| html! {
+                        <option value={v} selected={f.min_rating == v}>{ label }</option>
+                    }) }
+                </select>
             </div>
             <div class="filter-actions">
                 <button type="button" class="button small secondary" onclick={near_me} disabled={props.locating}>

@@ -8,5 +8,7 @@ pub mod booking;
 pub mod driveway;
 /// The extend form: a stay's new end and what the extra time costs.
 pub mod extend;
+/// The review form and the owner's answer.
+pub mod review;
 /// The search filters: time window and price cap.
 pub mod search;

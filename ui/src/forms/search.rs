@@ -38,12 +38,34 @@ pub fn max_price(f: &Filters) -> Result<Option<Cents>, String> {
     }
 }
 
+/// The fewest average stars, if the driver chose a minimum: whole stars 1 to 5.
+pub fn min_rating(f: &Filters) -> Option<u8> {
+    f.min_rating.trim().parse::<u8>().ok().filter(|s| (1..=5).contains(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn filters(date: &str, from: &str, until: &str, max: &str) -> Filters {
-        Filters { date: date.into(), from: from.into(), until: until.into(), max_price: max.into() }
+        Filters {
+            date: date.into(),
+            from: from.into(),
+            until: until.into(),
+            max_price: max.into(),
+            min_rating: String::new(),
+        }
+    }
+
+    #[test]
+    fn minimum_rating_is_whole_stars() {
+        let with = |s: &str| Filters { min_rating: s.into(), ..Filters::default() };
+        assert_eq!(min_rating(&with("")), None);
+        assert_eq!(min_rating(&with("4")), Some(4));
+        assert_eq!(min_rating(&with("5")), Some(5));
+        assert_eq!(min_rating(&with("0")), None);
+        assert_eq!(min_rating(&with("4.5")), None);
+        assert_eq!(min_rating(&with("6")), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 use crate::components::booking_form::BookingForm;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
+use crate::components::review::{DrivewayReviews, Stars};
 use crate::format;
 use crate::forms::driveway::{DAYS, schedule_rows};
 use crate::forms::search::window;
@@ -81,6 +82,7 @@ pub fn DrivewayPage(props: &DrivewayPageProps) -> Html {
                     <h1>{ d.title.clone() }</h1>
                     <p class="muted">{ d.address.clone() }</p>
                     <div class="facts">
+                        <Stars rating={d.rating} />
                         if d.instant_book {
                             <span class="chip ok">{ "Instant book" }</span>
                         } else {
@@ -110,6 +112,7 @@ pub fn DrivewayPage(props: &DrivewayPageProps) -> Html {
                     } else {
                         <ul class="busy-list">{ for busy_list.iter().map(|b| html! { <li>{ b.clone() }</li> }) }</ul>
                     }
+                    <DrivewayReviews key={d.id.to_string()} driveway={d.id} rating={d.rating} />
                 </article>
                 // Keyed by driveway: another driveway's page starts a fresh form, not the last one's step.
                 <BookingForm key={d.id.to_string()} driveway={d.clone()} {slot} on_stale={reload} />

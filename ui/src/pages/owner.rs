@@ -15,7 +15,11 @@ use std::rc::Rc;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-/// The owner's dashboard: figures, requests to answer, upcoming bookings, and driveways.
+/// Completed stays the dashboard shows, newest first, with their reviews.
+const RECENT: usize = 10;
+
+/// The owner's dashboard: figures, requests to answer, upcoming bookings, recent stays with
+/// their reviews, and driveways.
 #[component]
 pub fn OwnerPage() -> Html {
     let app = use_app();
@@ -59,10 +63,10 @@ pub fn OwnerPage() -> Html {
         Load::Ready(m) => html! { <MetricsPanel metrics={(**m).clone()} /> },
     };
 
-    let (requests_view, upcoming_view, request_count, upcoming_count) = match &bookings {
-        Load::Loading => (html! { <Loading label="Loading requests…" /> }, html! {}, 0, 0),
+    let (requests_view, upcoming_view, request_count, upcoming_count, recent_view) = match &bookings {
+        Load::Loading => (html! { <Loading label="Loading requests…" /> }, html! {}, 0, 0, html! {}),
         Load::Failed(e) => {
-            (html! { <ErrorBanner message={e.clone()} on_retry={reload_bookings.clone()} /> }, html! {}, 0, 0)
+            (html! { <ErrorBanner message={e.clone()} on_retry={reload_bookings.clone()} /> }, html! {}, 0, 0, html! {})
         }
         Load::Ready(data) => {
             let now = Utc::now();
@@ -70,8 +74,12 @@ pub fn OwnerPage() -> Html {
                 data.0.iter().filter(|b| b.status == BookingStatus::Pending && b.end_time > now).collect();
             let mut upcoming: Vec<&Booking> =
                 data.0.iter().filter(|b| b.status == BookingStatus::Confirmed && b.end_time > now).collect();
+            // The latest completed stays, where drivers' reviews are read and answered.
+            let mut recent: Vec<&Booking> = data.0.iter().filter(|b| b.status == BookingStatus::Completed).collect();
             requests.sort_by_key(|b| b.start_time);
             upcoming.sort_by_key(|b| b.start_time);
+            recent.sort_by_key(|b| std::cmp::Reverse(b.end_time));
+            recent.truncate(RECENT);
             let cards = |list: &[&Booking]| {
                 list.iter()
                     .map(|b| {
@@ -92,7 +100,12 @@ pub fn OwnerPage() -> Html {
             } else {
                 html! { <ul class="booking-list" id="upcoming">{ cards(&upcoming) }</ul> }
             };
-            (requests_html, upcoming_html, requests.len(), upcoming.len())
+            let recent_html = if recent.is_empty() {
+                html! { <EmptyState title="No completed stays yet." /> }
+            } else {
+                html! { <ul class="booking-list" id="recent">{ cards(&recent) }</ul> }
+            };
+            (requests_html, upcoming_html, requests.len(), upcoming.len(), recent_html)
         }
     };
 
@@ -133,6 +146,10 @@ pub fn OwnerPage() -> Html {
             <section class="section" aria-labelledby="upcoming-h">
                 <h2 id="upcoming-h">{ "Upcoming bookings" }<span class="count">{ upcoming_count }</span></h2>
                 { upcoming_view }
+            </section>
+            <section class="section" aria-labelledby="recent-h">
+                <h2 id="recent-h">{ "Recent stays and reviews" }</h2>
+                { recent_view }
             </section>
             <section class="section" aria-labelledby="driveways-h">
                 <h2 id="driveways-h">{ "Your driveways" }</h2>

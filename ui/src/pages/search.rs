@@ -4,7 +4,7 @@ use crate::components::driveway_map::DrivewayMap;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::search_filters::SearchFilters;
-use crate::forms::search::{max_price, window};
+use crate::forms::search::{max_price, min_rating, window};
 use crate::hooks::use_app;
 use crate::map::{Bounds, Camera};
 use crate::platform;
@@ -86,6 +86,7 @@ pub fn SearchPage() -> Html {
                     area,
                     slot: window(filters, &Local).ok().flatten(),
                     max_price_per_hour: max_price(filters).ok().flatten(),
+                    min_rating: min_rating(filters),
                     limit: LIMIT,
                 };
                 let first = *generation.borrow() == 0;
