@@ -13,6 +13,7 @@ use parkway_core::availability::parse_timezone;
 use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
+use parkway_core::review::Rating;
 use parkway_core::slot::{self, MAX_DURATION_DAYS, SlotError, TimeSlot};
 use parkway_core::text::{self, limits};
 use serde::Deserialize;
@@ -161,6 +162,7 @@ struct SearchParams {
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
     max_price_per_hour_cents: Option<i64>,
+    min_rating: Option<i64>,
     limit: Option<usize>,
 }
 
@@ -212,9 +214,20 @@ async fn search(
     {
         return Err(AppError::validation("maxPricePerHourCents must not be negative"));
     }
+    let min_rating = p
+        .min_rating
+        .map(Rating::try_from)
+        .transpose()
+        .map_err(|_| AppError::validation("minRating must be a whole number of stars, 1 to 5"))?;
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let filter =
-        SearchFilter { bbox, center, radius_m, free_during: slot, max_price_per_hour: p.max_price_per_hour_cents };
+    let filter = SearchFilter {
+        bbox,
+        center,
+        radius_m,
+        free_during: slot,
+        max_price_per_hour: p.max_price_per_hour_cents,
+        min_rating,
+    };
     let found = state
         .store
         .search(&filter, limit, |d| match &slot {

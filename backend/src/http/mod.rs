@@ -28,6 +28,8 @@ pub mod payments;
 pub mod payouts;
 /// A paid booking's receipt, as a page to print or a PDF.
 pub mod receipts;
+/// Reviews of completed stays and a driveway's reviews.
+pub mod reviews;
 /// A driver's vehicles.
 pub mod vehicles;
 /// Live notifications over a WebSocket.
@@ -65,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .merge(payments::router())
         .merge(payouts::router())
         .merge(receipts::router())
+        .merge(reviews::router())
         .merge(vehicles::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });

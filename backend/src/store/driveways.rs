@@ -8,7 +8,7 @@ use parkway_core::booking::BookingStatus;
 use parkway_core::geo::{BoundingBox, Point};
 use parkway_core::money::{Cents, Currency};
 use parkway_core::pricing::Rate;
-use parkway_core::review::RatingSummary;
+use parkway_core::review::{Rating, RatingSummary};
 use parkway_core::slot::{self, TimeSlot};
 use parkway_core::trust;
 use uuid::Uuid;
@@ -117,6 +117,8 @@ pub struct SearchFilter {
     pub free_during: Option<TimeSlot>,
     /// Only driveways at or below this hourly price.
     pub max_price_per_hour: Option<i64>,
+    /// Only driveways whose reviews average at least this many stars.
+    pub min_rating: Option<Rating>,
 }
 
 /// Most positions one search reads from the spatial index; in a denser area the answer says
@@ -354,6 +356,9 @@ impl Store {
             if filter.max_price_per_hour.is_some() {
                 sql.push_str(" AND d.price_per_hour_cents <= ?");
             }
+            if filter.min_rating.is_some() {
+                sql.push_str(" AND d.rating_count > 0 AND d.rating_sum >= ? * d.rating_count");
+            }
             let mut free_args = Vec::new();
             if let Some(slot) = &filter.free_during {
                 self.engine().free_during(&mut sql, &mut free_args, slot);
@@ -364,6 +369,9 @@ impl Store {
             }
             if let Some(max) = filter.max_price_per_hour {
                 q = q.bind(max);
+            }
+            if let Some(min) = filter.min_rating {
+                q = q.bind(i64::from(min));
             }
             for arg in free_args {
                 q = q.bind(arg);

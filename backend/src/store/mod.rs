@@ -50,6 +50,8 @@ pub mod payouts;
 pub mod ratelimit;
 /// Receipts: what a paid booking's receipt shows, and its number, issued once.
 pub mod receipts;
+/// Reviews of completed stays and driveways' star totals.
+pub mod reviews;
 /// The rows bookings, payments and jobs share, and the primitives on them.
 pub mod rows;
 /// Sessions, refresh tokens and the per-account guessing limit.

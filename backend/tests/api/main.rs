@@ -22,6 +22,7 @@ mod payouts;
 mod privacy;
 mod realtime;
 mod receipts;
+mod reviews;
 mod search;
 mod sessions;
 mod simulated;
