@@ -19,10 +19,37 @@ pub const MAX_TEXT: usize = 1000;
 /// Reviews one page lists at most.
 pub const MAX_PAGE: i64 = 50;
 
-/// Stars, 1 to 5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "i64")]
+/// Stars, 1 to 5. Read from any JSON number with a whole value (`4` or `4.0`, as JSON Schema's
+/// `integer` allows), refused otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "i64")]
 pub struct Rating(u8);
+
+impl<'de> Deserialize<'de> for Rating {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Rating, D::Error> {
+        struct Stars;
+        impl serde::de::Visitor<'_> for Stars {
+            type Value = Rating;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole number of stars, 1 to 5")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Rating, E> {
+                Rating::try_from(v).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Rating, E> {
+                Rating::try_from(i64::try_from(v).unwrap_or(0)).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Rating, E> {
+                if v.fract() == 0.0 && (1.0..=5.0).contains(&v) {
+                    Rating::try_from(v as i64).map_err(E::custom)
+                } else {
+                    Err(E::custom(RatingOutOfRange))
+                }
+            }
+        }
+        deserializer.deserialize_any(Stars)
+    }
+}
 
 /// A rating outside 1–5.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,7 +204,8 @@ mod tests {
     #[test]
     fn ratings_are_one_to_five_stars() {
         assert_eq!(serde_json::from_str::<Rating>("4").map(Rating::stars).ok(), Some(4));
-        for bad in ["0", "6", "-1", "4.5", "\"4\""] {
+        assert_eq!(serde_json::from_str::<Rating>("4.0").map(Rating::stars).ok(), Some(4), "a whole number");
+        for bad in ["0", "6", "-1", "4.5", "\"4\"", "1e300", "null"] {
             assert!(serde_json::from_str::<Rating>(bad).is_err(), "{bad}");
         }
         assert_eq!(serde_json::to_string(&Rating::try_from(5).expect("five")).expect("json"), "5");
