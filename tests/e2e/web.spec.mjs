@@ -331,6 +331,80 @@ test('the demo owner adds payout details and sees settled money transferred, pai
   }
 });
 
+test('a demo driver reviews a past stay, the owner replies, and the driveway page shows both with the stars', {
+  timeout: 120_000,
+}, async () => {
+  // The demo's six past, paid stays at Olivia's driveways were Dana's (the first demo driver).
+  const demo = await startServer({ PARKWAY_DEMO: '1' });
+  const signIn = async (email) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: demo.url });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('parkway-demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    return { context, page };
+  };
+  const words = 'Easy to find, and the gate code worked first time.';
+  const answer = 'Thank you, Dana. Come back any time!';
+  const contexts = [];
+  try {
+    const { context, page } = await signIn('dana@parkway.demo');
+    contexts.push(context);
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.getByRole('link', { name: 'My bookings' }).click();
+    await page.getByRole('tab', { name: /^Past/ }).click();
+    const stay = page.locator('.booking[data-status="completed"]').first();
+    await stay.waitFor();
+    const drivewayPath = await stay.locator('a.booking-title').getAttribute('href');
+    await stay.getByRole('button', { name: 'Write a review' }).click();
+    const form = stay.getByRole('form', { name: 'Write a review' });
+    await form.waitFor();
+    // The stars are radios: chosen with the arrow keys.
+    await form.getByRole('radio', { name: '3 stars' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.ok(await form.getByRole('radio', { name: '4 stars' }).isChecked());
+    await form.getByLabel('Your review (optional)').fill(words);
+    await assertAccessible(page, 'review form');
+    await shoot(page, '11a-review-form');
+    await form.getByRole('button', { name: 'Post review' }).click();
+    await stay.getByText(words).waitFor();
+    await stay.getByRole('img', { name: '4 stars out of 5' }).waitFor();
+    await stay.getByRole('button', { name: 'Edit review' }).waitFor();
+    assert.equal(await stay.getByRole('button', { name: 'Write a review' }).count(), 0);
+    await shoot(page, '11b-reviewed');
+
+    // The owner answers on the dashboard, once.
+    const owner = await signIn('olivia@parkway.demo');
+    contexts.push(owner.context);
+    await owner.page.waitForURL((u) => u.pathname === '/owner');
+    const reviewed = owner.page.locator('#recent .booking').filter({ hasText: words });
+    await reviewed.waitFor();
+    await reviewed.getByRole('button', { name: 'Reply' }).click();
+    await reviewed.getByLabel('Your reply').fill(answer);
+    await assertAccessible(owner.page, 'reply form');
+    await reviewed.getByRole('button', { name: 'Post reply' }).click();
+    await reviewed.getByText(answer).waitFor();
+    assert.equal(await reviewed.getByRole('button', { name: 'Reply' }).count(), 0);
+    await shoot(owner.page, '11c-owner-replied');
+
+    // The driveway page: its stars, and the review with the answer beneath.
+    await page.goto(drivewayPath);
+    await page.getByRole('img', { name: 'Rated 4.0 out of 5 from 1 review' }).first().waitFor();
+    const reviews = page.locator('.reviews');
+    await reviews.getByText(words).waitFor();
+    await reviews.getByText(answer).waitFor();
+    await reviews.getByText('Dana', { exact: true }).waitFor();
+    await reviews.getByRole('img', { name: '4 stars out of 5' }).waitFor();
+    await shoot(page, '11d-driveway-reviews');
+    await assertAccessible(page, 'driveway with reviews');
+  } finally {
+    for (const c of contexts) await c.close();
+    await demo.stop();
+  }
+});
+
 test('the search works on a phone screen and the owner can list a driveway', { timeout: 120_000 }, async () => {
   const page = await newPage({ width: 390, height: 844 });
   await page.goto('/');
