@@ -63,6 +63,9 @@ pub struct Config {
     pub ui_dir: Option<PathBuf>,
     /// Login and register attempts per client address per minute; 0 = unlimited.
     pub auth_rate_per_min: u32,
+    /// Messages one user may send per minute (`PARKWAY_MESSAGE_RATE_PER_MIN`, default 30);
+    /// 0 = unlimited.
+    pub message_rate_per_min: u32,
     /// How often background jobs run (`PARKWAY_JOB_INTERVAL_SECS`, default 15).
     pub job_interval: Duration,
     /// How often the server pings WebSocket clients (a client that misses one is dropped).
@@ -253,6 +256,7 @@ impl Config {
             hold: Duration::from_secs(hold_minutes * 60),
             ui_dir,
             auth_rate_per_min: parse("PARKWAY_AUTH_RATE_PER_MIN", 30)?,
+            message_rate_per_min: parse("PARKWAY_MESSAGE_RATE_PER_MIN", 30)?,
             job_interval: Duration::from_secs(parse("PARKWAY_JOB_INTERVAL_SECS", 15u64)?.max(1)),
             db_max_connections: match var("PARKWAY_DB_MAX_CONNECTIONS") {
                 None => None,
@@ -311,6 +315,7 @@ impl Config {
             hold: Duration::from_secs(15 * 60),
             ui_dir: None,
             auth_rate_per_min: 0,
+            message_rate_per_min: 30,
             job_interval: Duration::from_secs(3600),
             db_max_connections: None,
             db_statement_timeout: Duration::from_secs(10),

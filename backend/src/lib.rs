@@ -21,6 +21,8 @@ pub mod jobs;
 pub mod notices;
 /// Payments: provider, webhooks, settlement.
 pub mod payments;
+/// Per-key limits: login attempts per address, messages per sender.
+pub mod ratelimit;
 /// Receipts of paid bookings, as a page to print or a PDF.
 pub mod receipts;
 /// Accepting connections, with a header read timeout.
@@ -33,7 +35,8 @@ pub mod store;
 pub use clock::Clock;
 pub use config::Config;
 
-use crate::auth::{AuthRateLimit, PasswordHasher, TokenKeys};
+use crate::auth::{PasswordHasher, TokenKeys};
+use crate::ratelimit::{AuthRateLimit, MessageRateLimit};
 use crate::state::AppState;
 use crate::store::{Store, StoreOptions};
 use std::net::SocketAddr;
@@ -96,7 +99,7 @@ impl Server {
         let (stop, stopped) = watch::channel(false);
         // On PostgreSQL several instances may serve one database: notifications fan out through
         // it, and the auth rate limit is counted in it.
-        let (hub, fanout, auth_limit) = match store.postgres() {
+        let (hub, fanout, auth_limit, message_limit) = match store.postgres() {
             Some(postgres) => {
                 let registry = Arc::new(hub::Registry::default());
                 let started =
@@ -104,10 +107,16 @@ impl Server {
                 (
                     hub::Hub::with_fanout(registry, started.fanout),
                     vec![started.sender, started.listener],
-                    AuthRateLimit::shared(postgres, config.auth_rate_per_min),
+                    AuthRateLimit::shared(postgres.clone(), config.auth_rate_per_min, ""),
+                    MessageRateLimit::shared(postgres, config.message_rate_per_min, "message:"),
                 )
             }
-            None => (hub::Hub::default(), Vec::new(), AuthRateLimit::new(config.auth_rate_per_min)),
+            None => (
+                hub::Hub::default(),
+                Vec::new(),
+                AuthRateLimit::new(config.auth_rate_per_min),
+                MessageRateLimit::new(config.message_rate_per_min),
+            ),
         };
         let state = AppState {
             payments,
@@ -116,6 +125,7 @@ impl Server {
             tokens: TokenKeys::new(&config.jwt_secret, config.token_ttl),
             hasher,
             auth_limit,
+            message_limit,
             clock,
             hub,
             config: Arc::new(config),

@@ -1,10 +1,11 @@
 //! What every request handler can reach.
 
-use crate::auth::{AuthRateLimit, PasswordHasher, TokenKeys};
+use crate::auth::{PasswordHasher, TokenKeys};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::payments::Provider;
+use crate::ratelimit::{AuthRateLimit, MessageRateLimit};
 use crate::store::Store;
 use crate::store::notifications::Notice;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Login and register attempts per address.
     pub auth_limit: AuthRateLimit,
+    /// Messages per sender and minute.
+    pub message_limit: MessageRateLimit,
     /// "Now".
     pub clock: Clock,
     /// Live notification fan-out.

@@ -602,6 +602,7 @@ mod tests {
             "id": Uuid::nil(), "owner": Uuid::nil(), "title": "t", "address": "a", "lat": 1.0, "lng": 2.0,
             "pricePerHourCents": 100, "pricePerDayCents": null, "currency": "usd", "timezone": "UTC",
             "instantBook": false, "accessInstructions": null, "availability": [],
+            "rating": {"average": 4.5, "count": 2},
             "createdAt": "2026-11-24T09:00:00Z", "updatedAt": "2026-11-24T09:00:00Z",
             "distanceM": 12.5, "quoteCents": 300
         });

@@ -17,6 +17,8 @@ pub mod error;
 pub mod extension;
 /// Coordinates, distances and bounding boxes.
 pub mod geo;
+/// Messages between a stay's driver and its owner.
+pub mod message;
 /// Money as integer minor units.
 pub mod money;
 /// Notification kinds and their texts.

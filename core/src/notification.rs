@@ -20,11 +20,13 @@ pub enum NotificationType {
     BookingReminder,
     /// To the owner: the driver changed the booking (another vehicle parks).
     BookingUpdated,
+    /// To the other party: a message in the booking's thread.
+    Message,
 }
 
 impl NotificationType {
     /// Every kind.
-    pub const ALL: [NotificationType; 7] = [
+    pub const ALL: [NotificationType; 8] = [
         NotificationType::BookingCreated,
         NotificationType::BookingConfirmed,
         NotificationType::BookingCancelled,
@@ -32,6 +34,7 @@ impl NotificationType {
         NotificationType::PaymentFailed,
         NotificationType::BookingReminder,
         NotificationType::BookingUpdated,
+        NotificationType::Message,
     ];
 
     /// The snake_case name used in the API and the database.
@@ -44,6 +47,7 @@ impl NotificationType {
             NotificationType::PaymentFailed => "payment_failed",
             NotificationType::BookingReminder => "booking_reminder",
             NotificationType::BookingUpdated => "booking_updated",
+            NotificationType::Message => "message",
         }
     }
 

@@ -1,4 +1,5 @@
-//! Who is calling: password hashing, session tokens and the login rate limit.
+//! Who is calling: password hashing and session tokens (the login rate limit is in
+//! `crate::ratelimit`).
 
 /// The client's address for rate limits (trusted proxies, IPv6 per /64).
 pub mod client_ip;
@@ -6,9 +7,6 @@ pub mod client_ip;
 pub mod jwt;
 /// Argon2id password hashing off the async threads.
 pub mod password;
-/// Per-address limit on login and register attempts.
-pub mod ratelimit;
 
 pub use jwt::{Claims, TokenKeys};
 pub use password::PasswordHasher;
-pub use ratelimit::AuthRateLimit;

@@ -16,6 +16,8 @@ pub mod extract;
 pub mod guard;
 /// Liveness and readiness.
 pub mod health;
+/// A stay's thread between its driver and its owner.
+pub mod messages;
 /// Owner metrics.
 pub mod metrics;
 /// The notification inbox.
@@ -62,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .merge(bookings::router())
         .merge(notifications::router())
         .merge(earnings::router())
+        .merge(messages::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .merge(payments::router())

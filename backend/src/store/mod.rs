@@ -38,6 +38,8 @@ pub mod jobs;
 mod literals;
 /// Advisory locks on PostgreSQL, for writers that share no row.
 pub mod locks;
+/// A stay's thread between its driver and its owner.
+pub mod messages;
 /// Owner metrics.
 pub mod metrics;
 /// The notification inbox.

@@ -15,6 +15,7 @@ mod health;
 mod idempotency;
 mod jobs;
 mod limits;
+mod messages;
 mod metrics;
 mod multi_instance;
 mod notifications;

@@ -285,3 +285,28 @@ async fn logout_and_a_password_change_end_sessions_on_every_instance_at_once() {
     assert_eq!(a.get("/api/me", Some(&third.str("token"))).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(a.get("/api/me", Some(&second)).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_message_sent_on_one_instance_arrives_live_on_the_other() {
+    let a = spawn_postgres_app_with(|_| {}).await;
+    let b = a.another_instance().await;
+    let (owner, driver) = (a.owner().await, a.driver().await);
+    let d = a.driveway(&owner, json!({})).await;
+    let booking = a.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
+    let mut driver_on_b = connect(&b, &driver).await;
+    let sent = a
+        .post(
+            &format!("/api/bookings/{booking}/messages"),
+            Some(&owner.token),
+            json!({"text": "Gate code is in the app"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED);
+    let heard = next(&mut driver_on_b, 2000).await.expect("the driver, connected to B, hears A's message");
+    assert_eq!(
+        (heard["type"].as_str(), heard["data"]["messageId"].as_i64()),
+        (Some("message"), sent.body["id"].as_i64())
+    );
+    let on_b = b.get(&format!("/api/bookings/{booking}/messages"), Some(&driver.token)).await;
+    assert_eq!(on_b.body["items"].as_array().map(Vec::len), Some(1));
+}

@@ -203,3 +203,19 @@ async fn reminders(app: &TestApp, s: &Session) -> usize {
     let inbox = app.get("/api/notifications", Some(&s.token)).await;
     inbox.body["items"].as_array().expect("items").iter().filter(|n| n["type"] == "booking_reminder").count()
 }
+
+#[tokio::test]
+async fn a_message_arrives_live_on_the_other_partys_socket() {
+    let app = spawn_app().await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let booking = app.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
+    let mut owner_socket = connect(&app, &owner).await;
+    let _ = next(&mut owner_socket, 300).await; // the booking's own notification, if it is still on its way
+    let sent =
+        app.post(&format!("/api/bookings/{booking}/messages"), Some(&driver.token), json!({"text": "On my way"})).await;
+    assert_eq!(sent.status, reqwest::StatusCode::CREATED);
+    let heard = next(&mut owner_socket, 2000).await.expect("the owner hears the message");
+    assert_eq!((heard["type"].as_str(), heard["message"].as_str()), (Some("message"), Some("On my way")));
+    assert_eq!(heard["data"]["messageId"], sent.body["id"]);
+}
