@@ -124,6 +124,12 @@ impl From<parkway_core::extension::ExtendRefusal> for AppError {
     }
 }
 
+impl From<parkway_core::review::ReviewRefusal> for AppError {
+    fn from(r: parkway_core::review::ReviewRefusal) -> AppError {
+        AppError::Api(r.code(), r.to_string())
+    }
+}
+
 impl From<parkway_core::booking::InvalidTransition> for AppError {
     fn from(e: parkway_core::booking::InvalidTransition) -> AppError {
         AppError::invalid_transition(e.to_string())

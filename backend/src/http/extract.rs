@@ -166,3 +166,13 @@ impl FromRequestParts<AppState> for MaybeUser {
         }
     }
 }
+
+/// `?after=&limit=`: a page of something read in id order (notifications, messages), after the
+/// last id the client has.
+#[derive(Debug, serde::Deserialize)]
+pub struct AfterPage {
+    /// The last id the client has (0 or absent: from the start).
+    pub after: Option<i64>,
+    /// How many at most.
+    pub limit: Option<i64>,
+}

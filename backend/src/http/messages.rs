@@ -1,7 +1,7 @@
 //! `/api/bookings/:id/messages`: a stay's thread between its driver and its driveway's owner.
 //! Each message also reaches the other party's inbox and, live, their WebSockets.
 
-use super::extract::{AuthUser, Json, Path, Query};
+use super::extract::{AfterPage, AuthUser, Json, Path, Query};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::Router;
@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use parkway_core::api::Items;
 use parkway_core::message::{MAX_PAGE, MAX_TEXT, Message, NewMessage};
 use parkway_core::text;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 /// `/api/bookings/{id}/messages*`.
@@ -21,17 +21,11 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/messages/read", post(read))
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
-    after: Option<i64>,
-    limit: Option<i64>,
-}
-
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-    Query(page): Query<Page>,
+    Query(page): Query<AfterPage>,
 ) -> AppResult<Json<Items<Message>>> {
     let limit = page.limit.unwrap_or(MAX_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {

@@ -1,4 +1,4 @@
-use super::extract::{AuthUser, Path, Query};
+use super::extract::{AfterPage, AuthUser, Path, Query};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::State;
@@ -6,23 +6,16 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use parkway_core::api::{Items, Notification};
-use serde::Deserialize;
 
 /// `/api/notifications/*`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/notifications", get(list)).route("/notifications/{id}/read", post(read))
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
-    after: Option<i64>,
-    limit: Option<i64>,
-}
-
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(p): Query<Page>,
+    Query(p): Query<AfterPage>,
 ) -> AppResult<Json<Items<Notification>>> {
     let items = state.store.notifications_after(user.id(), p.after.unwrap_or(0), p.limit.unwrap_or(100)).await?;
     Ok(Json(Items { items }))

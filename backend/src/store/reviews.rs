@@ -104,7 +104,7 @@ impl Store {
             booking_in(&mut tx, &first.to_string()).await?.ok_or_else(|| AppError::not_found("booking"))?;
         let ids = booking.id.to_string();
         let already = review_in(&mut tx, &ids).await?.is_some();
-        check_reviewable(booking.status, already).map_err(|r| AppError::Api(r.code(), r.to_string()))?;
+        check_reviewable(booking.status, already)?;
         tx.execute(
             query(
                 "INSERT INTO reviews (booking_id, driveway_id, driver_id, owner_id, rating, text, created_at, updated_at) \
@@ -140,7 +140,7 @@ impl Store {
             .await?
             .filter(|(_, author, _)| *author == driver.to_string())
             .ok_or_else(|| AppError::not_found("review"))?;
-        check_editable(old.created_at, now).map_err(|r| AppError::Api(r.code(), r.to_string()))?;
+        check_editable(old.created_at, now)?;
         tx.execute(
             query("UPDATE reviews SET rating = ?, text = ?, updated_at = ? WHERE booking_id = ?")
                 .bind(i64::from(input.rating))
@@ -163,7 +163,7 @@ impl Store {
             .await?
             .filter(|(_, _, of)| *of == owner.to_string())
             .ok_or_else(|| AppError::not_found("review"))?;
-        check_answerable(review.reply.is_some()).map_err(|r| AppError::Api(r.code(), r.to_string()))?;
+        check_answerable(review.reply.is_some())?;
         tx.execute(
             query("UPDATE reviews SET reply = ?, replied_at = ? WHERE booking_id = ?")
                 .bind(text)
