@@ -6,6 +6,7 @@
 //! minus what the stay costs without it, so a daily cap applies to the stay as a whole: a
 //! driver who already pays the daily price pays nothing more for the rest of that day.
 
+use crate::api::Booking;
 use crate::booking::BookingStatus;
 use crate::error::ErrorCode;
 use crate::money::Cents;
@@ -84,6 +85,19 @@ pub fn check_extendable(last: LastPart, new_end: DateTime<Utc>, now: DateTime<Ut
         return Err(ExtendRefusal::NotLater);
     }
     Ok(())
+}
+
+/// The id naming a booking's stay: its first booking's (an extension names it in
+/// `extension_of`).
+pub fn stay_id(b: &Booking) -> uuid::Uuid {
+    b.extension_of.unwrap_or(b.id)
+}
+
+/// True when another booking of `all` continues `b`'s stay right where `b` ends and still holds
+/// its time: `b` is not the stay's last part, so the stay neither ends nor grows there.
+pub fn continued(b: &Booking, all: &[Booking]) -> bool {
+    let stay = stay_id(b);
+    all.iter().any(|o| o.id != b.id && stay_id(o) == stay && o.start_time == b.end_time && o.status.holds_slot())
 }
 
 /// A booking's times may move only while it is a stay of its own: not an extension, and

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use parkway_core::api::Booking;
 use parkway_core::booking::BookingStatus;
+use parkway_core::extension::continued;
 
 /// Minutes before the start the driver is reminded.
 pub const BEFORE_START_MIN: i64 = 30;
@@ -38,13 +39,6 @@ fn reminder_id(booking: &Booking, kind: u8) -> i32 {
     let bytes = booking.id.as_bytes();
     let n = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) & 0x3fff_ffff;
     ((n.max(1) << 1) | u32::from(kind)) as i32
-}
-
-/// True when another booking of the list continues `b`'s stay right where it ends (an
-/// extension that holds its time): `b`'s end is not the stay's end.
-fn continued(b: &Booking, bookings: &[Booking]) -> bool {
-    let stay = b.extension_of.unwrap_or(b.id);
-    bookings.iter().any(|x| x.extension_of == Some(stay) && x.start_time == b.end_time && x.status.holds_slot())
 }
 
 /// The reminders still to come for these bookings (the driver's own, as cached): only confirmed
