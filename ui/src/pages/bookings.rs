@@ -1,4 +1,4 @@
-use crate::components::booking_card::{BookingCard, Viewer};
+use crate::components::booking_card::{BookingCard, Viewer, sort_by_time};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
@@ -132,7 +132,7 @@ pub fn BookingsPage() -> Html {
             let now = Utc::now();
             let (mut upcoming, past): (Vec<&Booking>, Vec<&Booking>) =
                 bookings.iter().partition(|b| b.status.holds_slot() && b.end_time > now);
-            upcoming.sort_by_key(|b| b.start_time);
+            sort_by_time(&mut upcoming, |b| b.start_time, false);
             // A stay to extend is upcoming, whichever tab was open.
             let current = if extend_now.is_some() { Tab::Upcoming } else { *tab };
             let shown = if current == Tab::Upcoming { &upcoming } else { &past };

@@ -1,4 +1,4 @@
-use crate::components::booking_card::{BookingCard, Viewer};
+use crate::components::booking_card::{BookingCard, Viewer, sort_by_time};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loading::Loading;
@@ -76,9 +76,9 @@ pub fn OwnerPage() -> Html {
                 data.0.iter().filter(|b| b.status == BookingStatus::Confirmed && b.end_time > now).collect();
             // The latest completed stays, where drivers' reviews are read and answered.
             let mut recent: Vec<&Booking> = data.0.iter().filter(|b| b.status == BookingStatus::Completed).collect();
-            requests.sort_by_key(|b| b.start_time);
-            upcoming.sort_by_key(|b| b.start_time);
-            recent.sort_by_key(|b| std::cmp::Reverse(b.end_time));
+            sort_by_time(&mut requests, |b| b.start_time, false);
+            sort_by_time(&mut upcoming, |b| b.start_time, false);
+            sort_by_time(&mut recent, |b| b.end_time, true);
             recent.truncate(RECENT);
             let cards = |list: &[&Booking]| {
                 list.iter()
