@@ -1,5 +1,5 @@
 use crate::components::booking_badges::BookingBadges;
-use crate::components::error_banner::ErrorBanner;
+use crate::components::error_banner::error_banner;
 use crate::components::extend_form::ExtendForm;
 use crate::components::hold_countdown::HoldCountdown;
 use crate::components::payment_form::PaymentForm;
@@ -283,7 +283,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 </p>
             }
             if let Some(e) = &*error {
-                <ErrorBanner message={e.clone()} />
+                { error_banner(e.clone(), None) }
             }
             if *open == Open::Pay {
                 <PaymentForm booking={b.clone()} on_paid={on_paid} />

@@ -1,5 +1,5 @@
 use crate::api::outbox::{Booked, OutboxItem};
-use crate::components::error_banner::ErrorBanner;
+use crate::components::error_banner::error_banner;
 use crate::components::payment_form::PaymentForm;
 use crate::format;
 use crate::forms::auth::sentence;
@@ -285,7 +285,7 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
             </div>
             <p class="policy">{ POLICY_SENTENCE }</p>
             if let Some(e) = &*error {
-                <ErrorBanner message={e.clone()} />
+                { error_banner(e.clone(), None) }
             }
             if can_book {
                 <button type="submit" class="button wide" disabled={sending || priced.is_err()}>

@@ -1,22 +1,13 @@
 use yew::prelude::*;
 
-/// Props of [`EmptyState`].
-#[derive(Properties, PartialEq)]
-pub struct EmptyStateProps {
-    /// The headline.
-    pub title: AttrValue,
-    /// What to do about it.
-    #[prop_or_default]
-    pub children: Html,
-}
-
-/// A friendly note where a list has nothing in it.
-#[component]
-pub fn EmptyState(props: &EmptyStateProps) -> Html {
+/// A friendly note where a list has nothing in it: the headline, then what to do about it. A
+/// plain function rather than a component: it has no state, and each component costs the wasm
+/// its own copy of Yew's machinery.
+pub fn empty_state(title: &'static str, children: Html) -> Html {
     html! {
         <div class="empty-state">
-            <p class="empty-title">{ props.title.clone() }</p>
-            { props.children.clone() }
+            <p class="empty-title">{ title }</p>
+            { children }
         </div>
     }
 }

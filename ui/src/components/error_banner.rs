@@ -1,22 +1,13 @@
 use yew::prelude::*;
 
-/// Props of [`ErrorBanner`].
-#[derive(Properties, PartialEq)]
-pub struct ErrorBannerProps {
-    /// The sentence.
-    pub message: AttrValue,
-    /// Offers a "Try again" button when set.
-    #[prop_or_default]
-    pub on_retry: Option<Callback<()>>,
-}
-
-/// An error in words, announced to screen readers, with a way to try again.
-#[component]
-pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
+/// An error in words, announced to screen readers, with a "Try again" button when `on_retry` is
+/// given. A plain function rather than a component: it has no state, and each component costs
+/// the wasm its own copy of Yew's machinery.
+pub fn error_banner(message: String, on_retry: Option<Callback<()>>) -> Html {
     html! {
         <div class="error-banner" role="alert">
-            <span>{ props.message.clone() }</span>
-            if let Some(retry) = props.on_retry.clone() {
+            <span>{ message }</span>
+            if let Some(retry) = on_retry {
                 <button type="button" class="button small secondary" onclick={Callback::from(move |_| retry.emit(()))}>
                     { "Try again" }
                 </button>

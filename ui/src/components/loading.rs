@@ -1,20 +1,13 @@
 use yew::prelude::*;
 
-/// Props of [`Loading`].
-#[derive(Properties, PartialEq)]
-pub struct LoadingProps {
-    /// What is loading, for screen readers and sighted users alike.
-    #[prop_or(AttrValue::Static("Loading…"))]
-    pub label: AttrValue,
-}
-
-/// A spinner with a visible, announced label.
-#[component]
-pub fn Loading(props: &LoadingProps) -> Html {
+/// A spinner with a visible, announced label (what is loading, for screen readers and sighted
+/// users alike). A plain function rather than a component: it has no state, and each component
+/// costs the wasm its own copy of Yew's machinery.
+pub fn loading(label: &'static str) -> Html {
     html! {
         <div class="loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
-            <span>{ props.label.clone() }</span>
+            <span>{ label }</span>
         </div>
     }
 }

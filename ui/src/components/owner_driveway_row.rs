@@ -1,4 +1,4 @@
-use crate::components::error_banner::ErrorBanner;
+use crate::components::error_banner::error_banner;
 use crate::format;
 use crate::hooks::use_app;
 use crate::route::Route;
@@ -96,7 +96,7 @@ pub fn OwnerDrivewayRow(props: &OwnerDrivewayRowProps) -> Html {
                 </label>
             </div>
             if let Some(e) = &*error {
-                <ErrorBanner message={e.clone()} />
+                { error_banner(e.clone(), None) }
             }
             if *confirm_delete {
                 <div class="confirm-cancel" role="group" aria-label="Confirm deletion">

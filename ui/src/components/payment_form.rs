@@ -1,6 +1,6 @@
 use crate::api::PaymentIntent;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::format;
 use crate::hooks::use_app;
 use parkway_core::api::Booking;
@@ -98,10 +98,10 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
     };
 
     let body = match &*intent {
-        Intent::Loading => html! { <Loading label="Preparing the payment…" /> },
+        Intent::Loading => loading("Preparing the payment…"),
         Intent::Failed(e) => {
             let attempt = attempt.clone();
-            html! { <ErrorBanner message={e.clone()} on_retry={Callback::from(move |()| attempt.set(*attempt + 1))} /> }
+            error_banner(e.clone(), Some(Callback::from(move |()| attempt.set(*attempt + 1))))
         }
         Intent::Ready(i) => {
             let currency = Currency::parse(&i.currency).unwrap_or_default();
@@ -133,7 +133,7 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
                         <div id={STRIPE_HOST} class="card-input" data-intent={i.json.clone()}></div>
                     }
                     if let Some(e) = &*error {
-                        <ErrorBanner message={e.clone()} />
+                        { error_banner(e.clone(), None) }
                     }
                     <button type="submit" class="button wide" disabled={*busy}>
                         { if *busy { "Paying…".to_owned() } else if manual { format!("Authorise {amount}") } else { format!("Pay {amount}") } }

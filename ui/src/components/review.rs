@@ -1,5 +1,5 @@
 use crate::components::booking_card::Viewer;
-use crate::components::error_banner::ErrorBanner;
+use crate::components::error_banner::error_banner;
 use crate::format;
 use crate::forms::review::{PAGE, average, rating_label, reply, review_fields, star_row, stars_text};
 use crate::hooks::{Load, use_app, use_load};
@@ -255,7 +255,7 @@ pub fn BookingReview(props: &BookingReviewProps) -> Html {
         (Some(r), _) => Some(r.clone()),
         (None, Load::Ready(r)) => r.as_ref().clone().map(Rc::new),
         (None, Load::Loading) => return Html::default(),
-        (None, Load::Failed(e)) => return html! { <ErrorBanner message={e.clone()} on_retry={reload} /> },
+        (None, Load::Failed(e)) => return error_banner(e.clone(), Some(reload)),
     };
     let on_saved = {
         let (saved, open) = (saved.clone(), open.clone());
@@ -365,7 +365,7 @@ pub fn DrivewayReviews(props: &DrivewayReviewsProps) -> Html {
                 { for items.iter().map(|r| html! { <li key={r.booking_id.to_string()}><ReviewItem review={r.clone()} /></li> }) }
             </ul>
             if let Some(e) = &*error {
-                <ErrorBanner message={e.clone()} on_retry={retry} />
+                { error_banner(e.clone(), Some(retry)) }
             }
             if *more {
                 <button type="button" class="button small secondary" onclick={next} disabled={*busy}>

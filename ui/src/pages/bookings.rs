@@ -1,7 +1,7 @@
 use crate::components::booking_card::{BookingCard, Viewer, sort_by_time};
-use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::empty_state::empty_state;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::components::outbox_list::OutboxList;
 use crate::hooks::{Load, use_app, use_load};
 use crate::platform;
@@ -125,8 +125,8 @@ pub fn BookingsPage() -> Html {
         };
     }
     let body = match &data {
-        Load::Loading => html! { <Loading label="Loading your bookings…" /> },
-        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload.clone()} /> },
+        Load::Loading => loading("Loading your bookings…"),
+        Load::Failed(e) => error_banner(e.clone(), Some(reload.clone())),
         Load::Ready(d) => {
             let (bookings, driveways) = (&d.0, &d.1);
             let now = Utc::now();
@@ -165,9 +165,9 @@ pub fn BookingsPage() -> Html {
                     <div id="bookings-panel" role="tabpanel"
                         aria-labelledby={if current == Tab::Upcoming { "tab-upcoming" } else { "tab-past" }}>
                         if shown.is_empty() {
-                            <EmptyState title={if current == Tab::Upcoming { "No upcoming bookings." } else { "No past bookings yet." }}>
+                            { empty_state(if current == Tab::Upcoming { "No upcoming bookings." } else { "No past bookings yet." }, html! {
                                 <Link<Route> to={Route::Search} classes="button">{ "Find parking" }</Link<Route>>
-                            </EmptyState>
+                            }) }
                         } else {
                             <ul class="booking-list">{ for cards }</ul>
                         }

@@ -1,6 +1,6 @@
 use crate::components::booking_form::BookingForm;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::components::review::{DrivewayReviews, Stars};
 use crate::format;
 use crate::forms::driveway::{DAYS, schedule_rows};
@@ -55,11 +55,11 @@ pub fn DrivewayPage(props: &DrivewayPageProps) -> Html {
     }
     let slot = window(&app.state.filters, &Local).ok().flatten();
     let d: std::rc::Rc<Driveway> = match driveway {
-        Load::Loading => return html! { <div class="page"><Loading label="Loading the driveway…" /></div> },
+        Load::Loading => return html! { <div class="page">{ loading("Loading the driveway…") }</div> },
         Load::Failed(e) => {
             return html! {
                 <div class="page narrow">
-                    <ErrorBanner message={e} on_retry={reload} />
+                    { error_banner(e, Some(reload)) }
                     <Link<Route> to={Route::Search}>{ "Back to the map" }</Link<Route>>
                 </div>
             };

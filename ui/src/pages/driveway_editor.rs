@@ -1,6 +1,6 @@
 use crate::components::availability_editor::AvailabilityEditor;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::forms::driveway::{DrivewayForm, WindowRow};
 use crate::hooks::use_app;
 use crate::map::features::coordinate;
@@ -66,10 +66,10 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
         };
     }
     if let Some(e) = &*load_error {
-        return html! { <div class="page narrow"><ErrorBanner message={e.clone()} /></div> };
+        return html! { <div class="page narrow">{ error_banner(e.clone(), None) }</div> };
     }
     let Some(current) = (*form).clone() else {
-        return html! { <div class="page narrow"><Loading label="Loading the driveway…" /></div> };
+        return html! { <div class="page narrow">{ loading("Loading the driveway…") }</div> };
     };
 
     let text = |apply: fn(&mut DrivewayForm, String)| {
@@ -219,7 +219,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                 <textarea id="d-notes" maxlength="2000" placeholder="Gate code, where to park, who to call" value={f.access_instructions.clone()} oninput={on_notes} />
                 <AvailabilityEditor windows={f.windows.clone()} on_change={on_windows} />
                 if let Some(e) = &*error {
-                    <ErrorBanner message={e.clone()} />
+                    { error_banner(e.clone(), None) }
                 }
                 <div class="editor-actions">
                     <button type="submit" class="button" disabled={*busy}>

@@ -1,6 +1,6 @@
-use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::empty_state::empty_state;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::components::metrics_panel::metric_tiles;
 use crate::format;
 use crate::hooks::{Load, use_app, use_load};
@@ -64,12 +64,12 @@ pub fn EarningsPage() -> Html {
         };
     }
     let body = match &earnings {
-        Load::Loading => html! { <Loading label="Loading earnings…" /> },
-        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload.clone()} /> },
+        Load::Loading => loading("Loading earnings…"),
+        Load::Failed(e) => error_banner(e.clone(), Some(reload.clone())),
         Load::Ready(e) if e.items.is_empty() => html! {
-            <EmptyState title="No paid bookings yet.">
+            { empty_state("No paid bookings yet.", html! {
                 <p>{ "When drivers pay for bookings on your driveways, what you earn appears here." }</p>
-            </EmptyState>
+            }) }
         },
         Load::Ready(e) => report(e),
     };

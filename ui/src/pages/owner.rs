@@ -1,7 +1,7 @@
 use crate::components::booking_card::{BookingCard, Viewer, sort_by_time};
-use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::empty_state::empty_state;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::components::metrics_panel::MetricsPanel;
 use crate::components::owner_driveway_row::OwnerDrivewayRow;
 use crate::hooks::{Load, use_app, use_load};
@@ -58,16 +58,14 @@ pub fn OwnerPage() -> Html {
     };
 
     let metrics_view = match &metrics {
-        Load::Loading => html! { <Loading label="Loading figures…" /> },
-        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload_metrics.clone()} /> },
+        Load::Loading => loading("Loading figures…"),
+        Load::Failed(e) => error_banner(e.clone(), Some(reload_metrics.clone())),
         Load::Ready(m) => html! { <MetricsPanel metrics={(**m).clone()} /> },
     };
 
     let (requests_view, upcoming_view, request_count, upcoming_count, recent_view) = match &bookings {
-        Load::Loading => (html! { <Loading label="Loading requests…" /> }, html! {}, 0, 0, html! {}),
-        Load::Failed(e) => {
-            (html! { <ErrorBanner message={e.clone()} on_retry={reload_bookings.clone()} /> }, html! {}, 0, 0, html! {})
-        }
+        Load::Loading => (loading("Loading requests…"), html! {}, 0, 0, html! {}),
+        Load::Failed(e) => (error_banner(e.clone(), Some(reload_bookings.clone())), html! {}, 0, 0, html! {}),
         Load::Ready(data) => {
             let now = Utc::now();
             let mut requests: Vec<&Booking> =
@@ -91,17 +89,17 @@ pub fn OwnerPage() -> Html {
                     .collect::<Html>()
             };
             let requests_html = if requests.is_empty() {
-                html! { <EmptyState title="No requests waiting."><p>{ "New bookings on your driveways appear here." }</p></EmptyState> }
+                empty_state("No requests waiting.", html! { <p>{ "New bookings on your driveways appear here." }</p> })
             } else {
                 html! { <ul class="booking-list" id="requests">{ cards(&requests) }</ul> }
             };
             let upcoming_html = if upcoming.is_empty() {
-                html! { <EmptyState title="No confirmed bookings coming up." /> }
+                empty_state("No confirmed bookings coming up.", Html::default())
             } else {
                 html! { <ul class="booking-list" id="upcoming">{ cards(&upcoming) }</ul> }
             };
             let recent_html = if recent.is_empty() {
-                html! { <EmptyState title="No completed stays yet." /> }
+                empty_state("No completed stays yet.", Html::default())
             } else {
                 html! { <ul class="booking-list" id="recent">{ cards(&recent) }</ul> }
             };
@@ -110,12 +108,12 @@ pub fn OwnerPage() -> Html {
     };
 
     let driveways_view = match &driveways {
-        Load::Loading => html! { <Loading label="Loading your driveways…" /> },
-        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload_driveways.clone()} /> },
+        Load::Loading => loading("Loading your driveways…"),
+        Load::Failed(e) => error_banner(e.clone(), Some(reload_driveways.clone())),
         Load::Ready(list) if list.is_empty() => html! {
-            <EmptyState title="You have not listed a driveway yet.">
+            { empty_state("You have not listed a driveway yet.", html! {
                 <Link<Route> to={Route::NewDriveway} classes="button">{ "List your first driveway" }</Link<Route>>
-            </EmptyState>
+            }) }
         },
         Load::Ready(list) => html! {
             <ul class="driveway-list">

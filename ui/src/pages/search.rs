@@ -1,8 +1,8 @@
 use crate::api::{Area, SearchQuery};
 use crate::components::driveway_card::DrivewayCard;
 use crate::components::driveway_map::DrivewayMap;
-use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
+use crate::components::empty_state::empty_state;
+use crate::components::error_banner::error_banner;
 use crate::components::search_filters::SearchFilters;
 use crate::forms::search::{max_price, min_rating, window};
 use crate::hooks::use_app;
@@ -207,12 +207,12 @@ pub fn SearchPage() -> Html {
                     }
                 </div>
                 if let Results::Failed(e) = &*results {
-                    <ErrorBanner message={e.clone()} on_retry={retry_search} />
+                    { error_banner(e.clone(), Some(retry_search)) }
                 }
                 if count == 0 && *results == Results::Ready {
-                    <EmptyState title={if filters == Filters::default() { "No driveways in this part of the map." } else { "Nothing free for that time and price." }}>
+                    { empty_state(if filters == Filters::default() { "No driveways in this part of the map." } else { "Nothing free for that time and price." }, html! {
                         <p>{ if filters == Filters::default() { "Zoom out or move the map to look further." } else { "Try another time, a higher price, or zoom out." } }</p>
-                    </EmptyState>
+                    }) }
                 }
                 <ul class="results" aria-label="Driveways">{ for list }</ul>
             </section>

@@ -1,4 +1,4 @@
-use crate::components::error_banner::ErrorBanner;
+use crate::components::error_banner::error_banner;
 use crate::forms::auth;
 use crate::hooks::use_app;
 use crate::platform;
@@ -67,7 +67,7 @@ pub fn SignInPage() -> Html {
                 <label for="password">{ "Password" }</label>
                 <input id="password" type="password" autocomplete="current-password" required=true value={(*password).clone()} oninput={bind(&password)} />
                 if let Some(e) = &*error {
-                    <ErrorBanner message={e.clone()} />
+                    { error_banner(e.clone(), None) }
                 }
                 <button type="submit" class="button wide" disabled={*busy}>{ if *busy { "Signing in…" } else { "Sign in" } }</button>
                 <p class="muted small">{ "New here? " }<Link<Route> to={Route::SignUp}>{ "Create an account" }</Link<Route>></p>

@@ -1,4 +1,4 @@
-use crate::components::error_banner::ErrorBanner;
+use crate::components::error_banner::error_banner;
 use crate::forms::auth;
 use crate::hooks::use_app;
 use crate::platform;
@@ -91,7 +91,7 @@ pub fn SignUpPage() -> Html {
                     </label>
                 </fieldset>
                 if let Some(e) = &*error {
-                    <ErrorBanner message={e.clone()} />
+                    { error_banner(e.clone(), None) }
                 }
                 <button type="submit" class="button wide" disabled={*busy}>{ if *busy { "Creating account…" } else { "Sign up" } }</button>
                 <p class="muted small">{ "Have an account? " }<Link<Route> to={Route::SignIn}>{ "Sign in" }</Link<Route>></p>

@@ -1,7 +1,7 @@
 use crate::api::ClientError;
-use crate::components::empty_state::EmptyState;
-use crate::components::error_banner::ErrorBanner;
-use crate::components::loading::Loading;
+use crate::components::empty_state::empty_state;
+use crate::components::error_banner::error_banner;
+use crate::components::loading::loading;
 use crate::forms::auth::sentence;
 use crate::hooks::{AppContext, Load, use_app, use_load};
 use crate::platform;
@@ -89,12 +89,12 @@ pub fn VehiclesPage() -> Html {
     };
 
     let body = match &list {
-        Load::Loading => html! { <Loading label="Loading your vehicles…" /> },
-        Load::Failed(e) => html! { <ErrorBanner message={e.clone()} on_retry={reload.clone()} /> },
+        Load::Loading => loading("Loading your vehicles…"),
+        Load::Failed(e) => error_banner(e.clone(), Some(reload.clone())),
         Load::Ready(items) if items.is_empty() => html! {
-            <EmptyState title="No vehicles yet.">
+            { empty_state("No vehicles yet.", html! {
                 <p>{ "Add the car you park, so owners can check its plate when you arrive." }</p>
-            </EmptyState>
+            }) }
         },
         Load::Ready(items) => html! {
             <ul class="vehicle-list" aria-label="Your vehicles">
@@ -108,7 +108,7 @@ pub fn VehiclesPage() -> Html {
             <div class="page-head"><h1>{ "Vehicles" }</h1></div>
             { body }
             if let Some(e) = &*error {
-                <ErrorBanner message={e.clone()} />
+                { error_banner(e.clone(), None) }
             }
             if full {
                 <p class="hint">{ format!("You have {MAX_VEHICLES} vehicles, the most Parkway keeps. Remove one to add another.") }</p>
