@@ -35,7 +35,7 @@ fn switch(route: Route) -> Html {
         Route::Earnings => html! { <pages::earnings::EarningsPage /> },
         Route::NewDriveway => html! { <pages::driveway_editor::DrivewayEditorPage id={None::<uuid::Uuid>} /> },
         Route::EditDriveway { id } => html! { <pages::driveway_editor::DrivewayEditorPage id={Some(id)} /> },
-        Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
+        Route::NotFound => pages::not_found::not_found_page(),
     }
 }
 

@@ -1,4 +1,4 @@
-use crate::components::booking_badges::BookingBadges;
+use crate::components::booking_badges::booking_badges;
 use crate::components::error_banner::error_banner;
 use crate::components::extend_form::ExtendForm;
 use crate::components::hold_countdown::HoldCountdown;
@@ -260,7 +260,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                         }
                     </div>
                 </div>
-                <BookingBadges status={b.status} payment={b.payment_status} authorised={*authorised} {extension} />
+                { booking_badges(b.status, b.payment_status, *authorised, extension) }
             </div>
             if let Some(v) = &b.vehicle {
                 <p class="booking-meta vehicle">{ format!("Vehicle: {}", v.describe()) }</p>

@@ -1,4 +1,4 @@
-use crate::components::review::Stars;
+use crate::components::review::stars;
 use crate::format;
 use crate::route::Route;
 use parkway_core::api::SearchItem;
@@ -50,7 +50,7 @@ pub fn DrivewayCard(props: &DrivewayCardProps) -> Html {
                 <span class="result-address">{ d.address.clone() }</span>
                 <span class="result-meta">
                     <span>{ distance(props.item.distance_m) }</span>
-                    <Stars rating={d.rating} />
+                    { stars(d.rating) }
                     if d.instant_book {
                         <span class="chip ok">{ "Instant book" }</span>
                     } else {

@@ -3,21 +3,14 @@ use parkway_core::api::OwnerMetrics;
 use parkway_core::money::Currency;
 use yew::prelude::*;
 
-/// Props of [`MetricsPanel`].
-#[derive(Properties, PartialEq)]
-pub struct MetricsPanelProps {
-    /// The figures.
-    pub metrics: OwnerMetrics,
-}
-
 fn percent(rate: f64) -> String {
     format!("{}%", (rate * 100.0).clamp(0.0, 100.0).round() as i64)
 }
 
 /// The owner's figures: revenue, bookings, cancellation and payment rates, average length.
-#[component]
-pub fn MetricsPanel(props: &MetricsPanelProps) -> Html {
-    let m = &props.metrics;
+/// A plain function rather than a component: it has no state, and each component costs the
+/// wasm its own copy of Yew's machinery.
+pub fn metrics_panel(m: &OwnerMetrics) -> Html {
     let tiles = [
         ("Revenue", format::money(m.revenue_cents, &Currency::usd())),
         ("Net to you", format::money(m.net_revenue_cents, &Currency::usd())),

@@ -11,17 +11,10 @@ use uuid::Uuid;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-/// Props of [`Stars`].
-#[derive(Properties, PartialEq)]
-pub struct StarsProps {
-    /// What the driveway's reviews add up to; nothing is shown without reviews.
-    pub rating: Option<RatingSummary>,
-}
-
-/// `★ 4.7 (3)`, read out as "Rated 4.7 out of 5 from 3 reviews".
-#[component]
-pub fn Stars(props: &StarsProps) -> Html {
-    let Some(r) = props.rating else { return Html::default() };
+/// `★ 4.7 (3)`, read out as "Rated 4.7 out of 5 from 3 reviews"; nothing without reviews. A plain function rather than a component: it has no state, and each
+/// component costs the wasm its own copy of Yew's machinery.
+pub fn stars(rating: Option<RatingSummary>) -> Html {
+    let Some(r) = rating else { return Html::default() };
     html! {
         <span class="stars" role="img" aria-label={rating_label(&r)}>
             <span class="star" aria-hidden="true">{ "★" }</span>{ format!(" {} ", average(&r)) }<span class="muted">{ format!("({})", r.count) }</span>
@@ -29,17 +22,9 @@ pub fn Stars(props: &StarsProps) -> Html {
     }
 }
 
-/// Props of [`ReviewItem`].
-#[derive(Properties, PartialEq)]
-pub struct ReviewItemProps {
-    /// The review.
-    pub review: Rc<Review>,
-}
-
-/// One review: stars, its author's first name, when, the words, and the owner's answer beneath.
-#[component]
-pub fn ReviewItem(props: &ReviewItemProps) -> Html {
-    let r = &props.review;
+/// One review: stars, its author's first name, when, the words, and the owner's answer beneath. A plain function rather than a component: it has no state, and each
+/// component costs the wasm its own copy of Yew's machinery.
+pub fn review_item(r: &Review) -> Html {
     let stars = r.rating.stars();
     html! {
         <div class="review" data-booking={r.booking_id.to_string()}>
@@ -283,7 +268,7 @@ pub fn BookingReview(props: &BookingReviewProps) -> Html {
             let editable = Utc::now() < r.editable_until;
             html! {
                 <section class="booking-review" aria-label="Your review">
-                    <ReviewItem review={r} />
+                    { review_item(&r) }
                     if editable {
                         <div class="booking-actions">{ opener("Edit review") }</div>
                     }
@@ -295,7 +280,7 @@ pub fn BookingReview(props: &BookingReviewProps) -> Html {
             let answerable = r.reply.is_none();
             html! {
                 <section class="booking-review" aria-label="The driver's review">
-                    <ReviewItem review={r} />
+                    { review_item(&r) }
                     if answerable && *open {
                         <ReplyForm booking={id} {on_saved} on_cancel={close} />
                     } else if answerable {
@@ -357,12 +342,12 @@ pub fn DrivewayReviews(props: &DrivewayReviewsProps) -> Html {
     let retry = fetch.reform(move |()| first);
     html! {
         <section class="reviews" aria-labelledby="reviews-heading">
-            <h2 id="reviews-heading">{ "Reviews " }<Stars rating={props.rating} /></h2>
+            <h2 id="reviews-heading">{ "Reviews " }{ stars(props.rating) }</h2>
             if items.is_empty() && !*busy && error.is_none() {
                 <p class="muted">{ "No reviews yet." }</p>
             }
             <ul class="review-list">
-                { for items.iter().map(|r| html! { <li key={r.booking_id.to_string()}><ReviewItem review={r.clone()} /></li> }) }
+                { for items.iter().map(|r| html! { <li key={r.booking_id.to_string()}>{ review_item(r) }</li> }) }
             </ul>
             if let Some(e) = &*error {
                 { error_banner(e.clone(), Some(retry)) }

@@ -1,7 +1,7 @@
 use crate::components::booking_form::BookingForm;
 use crate::components::error_banner::error_banner;
 use crate::components::loading::loading;
-use crate::components::review::{DrivewayReviews, Stars};
+use crate::components::review::{DrivewayReviews, stars};
 use crate::format;
 use crate::forms::driveway::{DAYS, schedule_rows};
 use crate::forms::search::window;
@@ -82,7 +82,7 @@ pub fn DrivewayPage(props: &DrivewayPageProps) -> Html {
                     <h1>{ d.title.clone() }</h1>
                     <p class="muted">{ d.address.clone() }</p>
                     <div class="facts">
-                        <Stars rating={d.rating} />
+                        { stars(d.rating) }
                         if d.instant_book {
                             <span class="chip ok">{ "Instant book" }</span>
                         } else {

@@ -2,9 +2,9 @@ use crate::route::Route;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-/// Unknown paths.
-#[component]
-pub fn NotFoundPage() -> Html {
+/// Unknown paths. A plain function rather than a component: it has no state, and each
+/// component costs the wasm its own copy of Yew's machinery.
+pub fn not_found_page() -> Html {
     html! {
         <div class="page narrow">
             <h1>{ "Page not found" }</h1>

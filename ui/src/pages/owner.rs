@@ -2,7 +2,7 @@ use crate::components::booking_card::{BookingCard, Viewer, sort_by_time};
 use crate::components::empty_state::empty_state;
 use crate::components::error_banner::error_banner;
 use crate::components::loading::loading;
-use crate::components::metrics_panel::MetricsPanel;
+use crate::components::metrics_panel::metrics_panel;
 use crate::components::owner_driveway_row::OwnerDrivewayRow;
 use crate::hooks::{Load, use_app, use_load};
 use crate::pages::bookings::load_bookings;
@@ -60,7 +60,7 @@ pub fn OwnerPage() -> Html {
     let metrics_view = match &metrics {
         Load::Loading => loading("Loading figures…"),
         Load::Failed(e) => error_banner(e.clone(), Some(reload_metrics.clone())),
-        Load::Ready(m) => html! { <MetricsPanel metrics={(**m).clone()} /> },
+        Load::Ready(m) => metrics_panel(m),
     };
 
     let (requests_view, upcoming_view, request_count, upcoming_count, recent_view) = match &bookings {
