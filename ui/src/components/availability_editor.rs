@@ -2,8 +2,7 @@ use crate::forms::driveway::{DAYS, DrivewayForm, WindowRow};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// Props of [`AvailabilityEditor`].
-#[derive(Properties, PartialEq)]
+/// What [`availability_editor`] shows and calls.
 pub struct AvailabilityEditorProps {
     /// The windows; empty means always open.
     pub windows: Vec<WindowRow>,
@@ -12,8 +11,9 @@ pub struct AvailabilityEditorProps {
 }
 
 /// The weekly opening hours: "always open", or a list of day + open + close rows with presets.
-#[component]
-pub fn AvailabilityEditor(props: &AvailabilityEditorProps) -> Html {
+/// A plain function rather than a component: it has no state, and each component costs the
+/// wasm its own copy of Yew's machinery.
+pub fn availability_editor(props: &AvailabilityEditorProps) -> Html {
     let always = props.windows.is_empty();
     let set = |windows: Vec<WindowRow>| {
         let cb = props.on_change.clone();

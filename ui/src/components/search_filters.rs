@@ -2,26 +2,24 @@ use crate::state::Filters;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// Props of [`SearchFilters`].
-#[derive(Properties, PartialEq)]
+/// What [`search_filters`] shows and calls.
 pub struct SearchFiltersProps {
     /// Current filters.
     pub filters: Filters,
     /// New filters.
     pub on_change: Callback<Filters>,
     /// A problem with the filters, shown under them.
-    #[prop_or_default]
     pub error: Option<AttrValue>,
     /// Find my position.
     pub on_near_me: Callback<()>,
     /// True while the position is being found.
-    #[prop_or_default]
     pub locating: bool,
 }
 
 /// The time window, price cap and minimum rating of the search, plus "near me".
-#[component]
-pub fn SearchFilters(props: &SearchFiltersProps) -> Html {
+/// A plain function rather than a component: it has no state, and each component costs the
+/// wasm its own copy of Yew's machinery.
+pub fn search_filters(props: &SearchFiltersProps) -> Html {
     // The price cap applies as it is typed (the search waits for a pause anyway). Waiting for
     // `change` would lose the typing: a render in between, such as results arriving, puts the
     // field back to the value it was drawn with.

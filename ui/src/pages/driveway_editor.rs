@@ -1,4 +1,4 @@
-use crate::components::availability_editor::AvailabilityEditor;
+use crate::components::availability_editor::{AvailabilityEditorProps, availability_editor};
 use crate::components::error_banner::error_banner;
 use crate::components::loading::loading;
 use crate::forms::driveway::{DrivewayForm, WindowRow};
@@ -217,7 +217,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                 </label>
                 <label for="d-notes">{ "Access instructions (shown to drivers once confirmed)" }</label>
                 <textarea id="d-notes" maxlength="2000" placeholder="Gate code, where to park, who to call" value={f.access_instructions.clone()} oninput={on_notes} />
-                <AvailabilityEditor windows={f.windows.clone()} on_change={on_windows} />
+                { availability_editor(&AvailabilityEditorProps { windows: f.windows.clone(), on_change: on_windows }) }
                 if let Some(e) = &*error {
                     { error_banner(e.clone(), None) }
                 }

@@ -3,7 +3,7 @@ use crate::components::driveway_card::DrivewayCard;
 use crate::components::driveway_map::DrivewayMap;
 use crate::components::empty_state::empty_state;
 use crate::components::error_banner::error_banner;
-use crate::components::search_filters::SearchFilters;
+use crate::components::search_filters::{SearchFiltersProps, search_filters};
 use crate::forms::search::{max_price, min_rating, window};
 use crate::hooks::use_app;
 use crate::map::{Bounds, Camera};
@@ -198,8 +198,13 @@ pub fn SearchPage() -> Html {
                     {camera} go_to={*go_to} style_url={app.config.map_style_url.clone().map(AttrValue::from)} />
             </div>
             <section class="search-panel" aria-labelledby="results-heading">
-                <SearchFilters filters={filters.clone()} on_change={on_filters} error={filter_error.map(AttrValue::from)}
-                    {on_near_me} locating={*locating} />
+                { search_filters(&SearchFiltersProps {
+                    filters: filters.clone(),
+                    on_change: on_filters,
+                    error: filter_error.map(AttrValue::from),
+                    on_near_me,
+                    locating: *locating,
+                }) }
                 <div class="results-head">
                     <h1 id="results-heading" aria-live="polite">{ status }</h1>
                     if *results == Results::Searching {
