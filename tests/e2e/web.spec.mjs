@@ -199,6 +199,27 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await page.locator('.booking').first().getByText('Paid', { exact: true }).waitFor();
   await shoot(page, '10-driver-live-confirmed');
 
+  // The driver and the owner talk about the stay: the owner's thread is open when the driver
+  // writes, and each sees the other's message arrive live.
+  await ownerPage.getByRole('link', { name: 'Dashboard', exact: true }).click();
+  const ownerCard = ownerPage.locator('#upcoming .booking').first();
+  await ownerCard.getByRole('button', { name: 'Messages', exact: true }).click();
+  await ownerCard.getByText('No messages yet.').waitFor();
+  const driverCard = page.locator('.booking').first();
+  await driverCard.getByRole('button', { name: 'Messages', exact: true }).click();
+  await driverCard.getByLabel('Write a message').fill('Where do I park?');
+  await driverCard.getByRole('button', { name: 'Send', exact: true }).click();
+  await driverCard.getByRole('log').getByText('Where do I park?').waitFor();
+  await ownerCard.getByRole('log').getByText('Where do I park?').waitFor({ timeout: 10_000 });
+  await ownerCard.getByLabel('Write a message').fill('Right behind the blue gate.');
+  await ownerCard.getByRole('button', { name: 'Send', exact: true }).click();
+  await driverCard.getByRole('log').getByText('Right behind the blue gate.').waitFor({ timeout: 10_000 });
+  assert.equal(await driverCard.getByLabel('Write a message').inputValue(), '');
+  await shoot(page, '10a-messages');
+  await assertAccessible(page, 'messages');
+  await driverCard.getByRole('button', { name: 'Messages', exact: true }).click();
+  await ownerCard.getByRole('button', { name: 'Messages', exact: true }).click();
+
   // The driver stays an hour longer: the form proposes one more hour and shows core's extra
   // for it before anything is sent; the extension is a booking of its own, paid with its Pay
   // button, and (the driveway is request-to-book) confirmed by the owner.

@@ -21,6 +21,7 @@ use parkway_core::api::{
     AuthResponse, Booking, Busy, Driveway, DrivewayPatch, ExtendBooking, Items, LoginRequest, NewBooking, NewDriveway,
     Notification, OwnerMetrics, RegisterRequest, SearchItem, User,
 };
+use parkway_core::message::{Message, NewMessage};
 use parkway_core::money::Cents;
 use parkway_core::payment::{CaptureMethod, IntentStatus};
 use parkway_core::review::{Review, ReviewFields, ReviewReply};
@@ -222,6 +223,12 @@ impl From<NotificationWire> for Notification {
             Some(DataWire { action: Some(action), booking_id: Some(booking) }) => {
                 serde_json::json!({ "action": action, "bookingId": booking })
             }
+            // A message's names its stay, whose open thread then fetches what is new.
+            Some(DataWire { action: None, booking_id: Some(booking) })
+                if n.kind == parkway_core::notification::NotificationType::Message =>
+            {
+                serde_json::json!({ "bookingId": booking })
+            }
             _ => serde_json::Value::Null,
         };
         Notification {
@@ -404,6 +411,21 @@ impl Api {
         })
         .await?;
         serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// `GET /api/bookings/:id/messages?after=`: the stay's messages after `after`, oldest first.
+    pub async fn messages(&self, booking: Uuid, after: i64) -> Result<Vec<Message>, ClientError> {
+        Ok(self.get::<Items<Message>>(format!("/api/bookings/{booking}/messages?after={after}&limit=100")).await?.items)
+    }
+
+    /// `POST /api/bookings/:id/messages`.
+    pub async fn send_message(&self, booking: Uuid, text: String) -> Result<Message, ClientError> {
+        self.call(Method::Post, format!("/api/bookings/{booking}/messages"), Some(&NewMessage { text })).await
+    }
+
+    /// `POST /api/bookings/:id/messages/read`: the other side's messages in the stay are read.
+    pub async fn read_messages(&self, booking: Uuid) -> Result<(), ClientError> {
+        self.send(Method::Post, format!("/api/bookings/{booking}/messages/read"), None, None).await.map(drop)
     }
 
     /// `GET /api/bookings` (as driver) or `?as=owner`.
@@ -616,6 +638,13 @@ mod tests {
         assert_eq!(n.read_at, None);
         assert_eq!(n.data, serde_json::Value::Null);
         assert!(parse_notification("{}").is_none());
+    }
+
+    #[test]
+    fn a_message_keeps_its_stay() {
+        let text = r#"{"id":9,"type":"message","title":"Message from Dana","message":"Where do I park?","data":{"bookingId":"b1","messageId":3},"createdAt":"2026-11-24T09:00:00Z"}"#;
+        let n = parse_notification(text).expect("parse");
+        assert_eq!(n.data, serde_json::json!({ "bookingId": "b1" }));
     }
 
     #[test]

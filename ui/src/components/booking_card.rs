@@ -2,6 +2,7 @@ use crate::components::booking_badges::booking_badges;
 use crate::components::error_banner::error_banner;
 use crate::components::extend_form::ExtendForm;
 use crate::components::hold_countdown::HoldCountdown;
+use crate::components::messages::MessageThread;
 use crate::components::payment_form::PaymentForm;
 use crate::components::review::BookingReview;
 use crate::format;
@@ -83,6 +84,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
     let open = use_state(|| Open::Nothing);
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
+    let talk = use_state(|| false);
     let b = &props.booking;
     let now = Utc::now();
     let active = b.status.holds_slot() && b.end_time > now;
@@ -153,6 +155,11 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 }
             });
         })
+    };
+    // The stay's messages, open under the card.
+    let toggle_talk = {
+        let talk = talk.clone();
+        Callback::from(move |_| talk.set(!*talk))
     };
     // The receipt is the server's page, fetched with the session and opened as a page of its
     // own to print (or saved, where no window can be opened).
@@ -323,10 +330,16 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
             if b.status == BookingStatus::Completed {
                 <BookingReview booking={b.id} viewer={props.viewer} />
             }
-            if paid && *open == Open::Nothing {
-                <div class="booking-actions">
+            <div class="booking-actions">
+                <button type="button" class="button small ghost" aria-expanded={talk.to_string()} onclick={toggle_talk}>
+                    { "Messages" }
+                </button>
+                if paid && *open == Open::Nothing {
                     <button type="button" class="button small ghost" onclick={receipt}>{ "Receipt" }</button>
-                </div>
+                }
+            </div>
+            if *talk {
+                <MessageThread booking={b.id} first={b.extension_of} />
             }
         </li>
     }

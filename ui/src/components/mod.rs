@@ -22,6 +22,8 @@ pub mod extend_form;
 pub mod hold_countdown;
 /// A spinner with a label for screen readers.
 pub mod loading;
+/// A stay's messages between its driver and the owner.
+pub mod messages;
 /// The owner's figures.
 pub mod metrics_panel;
 /// The top bar: brand, links, bell, account.

@@ -1,0 +1,223 @@
+use crate::format;
+use crate::forms::auth::sentence;
+use crate::hooks::use_app;
+use parkway_core::api::Notification;
+use parkway_core::message::{MAX_TEXT, Message};
+use parkway_core::notification::NotificationType;
+use std::rc::Rc;
+use uuid::Uuid;
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+/// `current` with `new` added: one copy of each message, oldest first (answers that cross each
+/// other, or a message both sent here and fetched live, are kept once).
+pub fn merge(current: &[Message], new: Vec<Message>) -> Vec<Message> {
+    let mut all = current.to_vec();
+    for m in new {
+        if !all.iter().any(|c| c.id == m.id) {
+            all.push(m);
+        }
+    }
+    all.sort_by_key(|m| m.id);
+    all
+}
+
+/// The newest live notification of a message in a stay whose parts include `booking` (the stay
+/// is named by its first booking, `first`): a thread that is open fetches what is new when it
+/// changes.
+pub fn latest_message_note(notes: &[Notification], booking: Uuid, first: Option<Uuid>) -> Option<i64> {
+    notes
+        .iter()
+        .filter(|n| n.kind == NotificationType::Message)
+        .filter(|n| {
+            let named = n.data.get("bookingId").and_then(|v| v.as_str()).and_then(|s| s.parse::<Uuid>().ok());
+            named.is_some_and(|id| id == booking || Some(id) == first)
+        })
+        .map(|n| n.id)
+        .max()
+}
+
+/// The message to send (trimmed), or what is wrong with it in words: core's rule for free
+/// text, which the server applies again.
+pub fn check_text(text: &str) -> Result<String, String> {
+    parkway_core::text::required("the message", text, MAX_TEXT).map_err(|e| sentence(&e.0))
+}
+
+/// The messages of a thread, in the order they were written.
+#[derive(Default, PartialEq)]
+struct Thread(Vec<Message>);
+
+impl Reducible for Thread {
+    type Action = Vec<Message>;
+
+    fn reduce(self: Rc<Self>, new: Vec<Message>) -> Rc<Self> {
+        Rc::new(Thread(merge(&self.0, new)))
+    }
+}
+
+/// Props of [`MessageThread`].
+#[derive(Properties, PartialEq)]
+pub struct MessageThreadProps {
+    /// The booking whose card shows the thread (any part of a stay names the same thread).
+    pub booking: Uuid,
+    /// The stay's first booking, when this booking extends it.
+    #[prop_or_default]
+    pub first: Option<Uuid>,
+}
+
+/// A stay's messages between its driver and the driveway's owner, read as they arrive (a polite
+/// live log), and a form to write one. Opening it marks the other side's messages read.
+#[component]
+pub fn MessageThread(props: &MessageThreadProps) -> Html {
+    let app = use_app();
+    let thread = use_reducer(Thread::default);
+    let loaded = use_state(|| false);
+    let text = use_state(String::new);
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let id = props.booking;
+    let live = latest_message_note(&app.state.notifications, id, props.first);
+    {
+        let (app, thread, loaded, error) = (app.clone(), thread.clone(), loaded.clone(), error.clone());
+        use_effect_with((id, live), move |_| {
+            let after = thread.0.last().map_or(0, |m| m.id);
+            yew::platform::spawn_local(async move {
+                let api = app.api();
+                match api.messages(id, after).await {
+                    Ok(new) => {
+                        let fresh = !new.is_empty() || !*loaded;
+                        thread.dispatch(new);
+                        loaded.set(true);
+                        if fresh {
+                            let _ = api.read_messages(id).await;
+                        }
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        });
+    }
+    let on_text = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+    };
+    let submit = {
+        let (app, thread, text, busy, error) = (app.clone(), thread.clone(), text.clone(), busy.clone(), error.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *busy {
+                return;
+            }
+            let words = match check_text(&text) {
+                Ok(w) => w,
+                Err(e) => return error.set(Some(e)),
+            };
+            busy.set(true);
+            error.set(None);
+            let (app, thread, text, busy, error) =
+                (app.clone(), thread.clone(), text.clone(), busy.clone(), error.clone());
+            yew::platform::spawn_local(async move {
+                let result = app.api().send_message(id, words).await;
+                busy.set(false);
+                match result {
+                    Ok(m) => {
+                        thread.dispatch(vec![m]);
+                        text.set(String::new());
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let text_id = format!("message-text-{id}");
+    let items = thread.0.iter().map(|m| {
+        html! {
+            <div key={m.id} class="message">
+                <span class="message-head">
+                    <strong>{ m.sender_name.clone() }</strong>
+                    <span class="muted small">{ format::instant(m.created_at) }</span>
+                </span>
+                <span class="message-text">{ m.text.clone() }</span>
+            </div>
+        }
+    });
+    html! {
+        <section class="messages" aria-label="Messages">
+            <div class="message-list" role="log" aria-live="polite" aria-label="Messages about this booking">
+                { for items }
+            </div>
+            if *loaded && thread.0.is_empty() {
+                <p class="muted small">{ "No messages yet." }</p>
+            }
+            <form class="message-form" onsubmit={submit} novalidate=true>
+                <label for={text_id.clone()}>{ "Write a message" }</label>
+                <textarea id={text_id} maxlength={MAX_TEXT.to_string()} rows="2" value={(*text).clone()} oninput={on_text} />
+                if let Some(e) = &*error {
+                    <p class="field-error" role="alert">{ e.clone() }</p>
+                }
+                <button type="submit" class="button small" disabled={*busy}>{ if *busy { "Sending…" } else { "Send" } }</button>
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn message(id: i64) -> Message {
+        Message {
+            id,
+            booking_id: Uuid::nil(),
+            sender_id: Uuid::nil(),
+            sender_name: "Dana".into(),
+            text: format!("message {id}"),
+            created_at: Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
+            read_at: None,
+        }
+    }
+
+    fn note(id: i64, kind: NotificationType, booking: Uuid) -> Notification {
+        Notification {
+            id,
+            kind,
+            title: "Message from Dana".into(),
+            message: "Where do I park?".into(),
+            data: serde_json::json!({ "bookingId": booking.to_string(), "action": null }),
+            created_at: Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
+            read_at: None,
+        }
+    }
+
+    #[test]
+    fn merging_keeps_one_of_each_in_order() {
+        let merged = merge(&[message(1), message(3)], vec![message(3), message(2), message(4)]);
+        assert_eq!(merged.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert!(merge(&[], vec![]).is_empty());
+    }
+
+    #[test]
+    fn only_message_notes_of_the_stay_count() {
+        let (mine, first, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let notes = [
+            note(1, NotificationType::Message, mine),
+            note(2, NotificationType::BookingConfirmed, mine),
+            note(3, NotificationType::Message, other),
+            note(4, NotificationType::Message, first),
+        ];
+        assert_eq!(latest_message_note(&notes, mine, None), Some(1));
+        assert_eq!(latest_message_note(&notes, mine, Some(first)), Some(4));
+        assert_eq!(latest_message_note(&notes, Uuid::from_u128(9), None), None);
+    }
+
+    #[test]
+    fn text_is_checked_before_sending() {
+        assert_eq!(check_text("  Where do I park?\n"), Ok("Where do I park?".to_owned()));
+        assert_eq!(check_text("Line one\nline two"), Ok("Line one\nline two".to_owned()));
+        assert_eq!(check_text("   "), Err("The message must not be empty.".to_owned()));
+        assert!(check_text("bell\u{7}").is_err());
+        assert!(check_text(&"a".repeat(MAX_TEXT)).is_ok());
+        assert!(check_text(&"é".repeat(MAX_TEXT + 1)).is_err());
+    }
+}
