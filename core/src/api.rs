@@ -123,8 +123,10 @@ pub struct SessionInfo {
     /// Ends it with `DELETE /api/auth/sessions/:id`.
     pub id: Uuid,
     /// When it signed in.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
     /// Its last refresh or sign-in.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub last_used_at: DateTime<Utc>,
     /// The client that signed in, as it named itself.
     pub user_agent: Option<String>,
@@ -450,8 +452,10 @@ pub struct EarningLine {
     /// The driveway's title.
     pub driveway_title: String,
     /// The booked slot's start.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub start_time: DateTime<Utc>,
     /// The booked slot's end.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub end_time: DateTime<Utc>,
     /// The booking's status.
     pub status: BookingStatus,
@@ -531,9 +535,10 @@ pub struct PayoutLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_message: Option<String>,
     /// When the bank should have it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::time::utc_opt")]
     pub arrival_time: Option<DateTime<Utc>>,
     /// When it was made.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -542,8 +547,10 @@ pub struct PayoutLine {
 #[serde(rename_all = "camelCase")]
 pub struct Earnings {
     /// The period's start (inclusive), by booking start.
+    #[serde(deserialize_with = "crate::time::utc")]
     pub from: DateTime<Utc>,
     /// The period's end (exclusive).
+    #[serde(deserialize_with = "crate::time::utc")]
     pub to: DateTime<Utc>,
     /// One line per paid booking, oldest first.
     pub items: Vec<EarningLine>,

@@ -30,7 +30,7 @@ pub struct Message {
     #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
     /// When its recipient read it, if they have.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub read_at: Option<DateTime<Utc>>,
 }
 

@@ -93,7 +93,7 @@ pub struct Review {
     /// The owner's answer, if any.
     pub reply: Option<String>,
     /// When the owner answered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::utc_opt")]
     pub replied_at: Option<DateTime<Utc>>,
     /// First written.
     #[serde(deserialize_with = "crate::time::utc")]

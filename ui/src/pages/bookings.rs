@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use parkway_core::api::{Booking, Driveway};
 use parkway_core::booking::BookingStatus;
+use parkway_core::extension::{continued, stay_id};
 use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
@@ -42,25 +43,14 @@ pub async fn load_bookings(api: crate::api::Api, as_owner: bool) -> Result<WithD
     Ok((bookings, driveways))
 }
 
-/// The id naming a booking's stay: its first booking's (an extension names it in
-/// `extension_of`).
-fn stay_id(b: &Booking) -> Uuid {
-    b.extension_of.unwrap_or(b.id)
-}
-
-/// Where `b`'s stay began, when `b` is the stay's last part: no other part of the stay that
-/// holds its time starts where `b` ends. Only the last part of a stay can be extended, and the
-/// extra is priced from the stay's start.
+/// Where `b`'s stay began, when `b` is the stay's last part (core's rule: no other part of the
+/// stay that holds its time starts where `b` ends). Only the last part of a stay can be
+/// extended, and the extra is priced from the stay's start.
 pub fn stay_start_if_last(b: &Booking, all: &[Booking]) -> Option<DateTime<Utc>> {
     let stay = stay_id(b);
-    let followed = all.iter().any(|o| {
-        o.id != b.id
-            && stay_id(o) == stay
-            && o.start_time == b.end_time
-            && matches!(o.status, BookingStatus::Pending | BookingStatus::Confirmed)
-    });
     // The first booking starts the stay; should the list miss it, the earliest part shown.
-    (!followed).then(|| all.iter().filter(|o| stay_id(o) == stay).map(|o| o.start_time).min().unwrap_or(b.start_time))
+    (!continued(b, all))
+        .then(|| all.iter().filter(|o| stay_id(o) == stay).map(|o| o.start_time).min().unwrap_or(b.start_time))
 }
 
 /// The booking named by `?extend=<id>` in a query string.
