@@ -241,41 +241,44 @@ async fn load(
     Ok((warmup, runs))
 }
 
-/// The request every client sends, over and over.
+/// What every client of a load run sends, over and over: a name for the report, the answer
+/// expected, and one request (its whole answer read, so the connection can be reused).
+pub(super) trait Request: Send + Sync + 'static {
+    /// The request, as the report names it.
+    fn name(&self) -> &'static str;
+    /// The status every answer should have.
+    fn expected(&self) -> StatusCode;
+    /// Sends one request and reads the whole answer.
+    fn send(&self, client: &Client) -> impl std::future::Future<Output = Result<StatusCode, reqwest::Error>> + Send;
+}
+
+/// This part's requests.
 pub(super) enum Workload {
     /// `GET /healthz`.
     Health { url: String },
     /// `POST /api/bookings` for the next free slot.
     Booking(BookingPlan),
-    /// `POST /api/bookings/{id}/extend` of the next stay.
-    Extend(super::extension::ExtendPlan),
 }
 
-impl Workload {
+impl Request for Workload {
     fn name(&self) -> &'static str {
         match self {
             Workload::Health { .. } => "GET /healthz",
             Workload::Booking(_) => "POST /api/bookings",
-            Workload::Extend(_) => "POST /api/bookings/{id}/extend",
         }
     }
 
     fn expected(&self) -> StatusCode {
         match self {
             Workload::Health { .. } => StatusCode::OK,
-            Workload::Booking(_) | Workload::Extend(_) => StatusCode::CREATED,
+            Workload::Booking(_) => StatusCode::CREATED,
         }
     }
 
-    /// Sends one request and reads the whole answer (so the connection can be reused).
     async fn send(&self, client: &Client) -> Result<StatusCode, reqwest::Error> {
         let response = match self {
             Workload::Health { url } => client.get(url).send().await?,
             Workload::Booking(plan) => {
-                let (url, token, body) = plan.next_request();
-                client.post(url).bearer_auth(token).json(&body).send().await?
-            }
-            Workload::Extend(plan) => {
                 let (url, token, body) = plan.next_request();
                 client.post(url).bearer_auth(token).json(&body).send().await?
             }
@@ -413,9 +416,9 @@ pub(super) async fn expect_json<T: serde::de::DeserializeOwned>(
 
 /// `clients` tasks sharing one HTTP client send requests back to back until `duration` has
 /// passed; a request in flight at the deadline still completes and counts.
-pub(super) async fn run_load(
+pub(super) async fn run_load<W: Request>(
     client: &Client,
-    workload: &Arc<Workload>,
+    workload: &Arc<W>,
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<LoadRun> {

@@ -9,7 +9,7 @@
 //! payments part measures.
 
 use super::Options;
-use super::booking::{self, Shape, Workload, expect_json, register, run_load};
+use super::booking::{self, Request, Shape, Workload, expect_json, register, run_load};
 use super::runs::LoadRun;
 use super::server::{ServerProcess, SqliteSync};
 use super::stats::SeriesRates;
@@ -84,8 +84,26 @@ pub struct ExtendPlan {
     next: AtomicU64,
 }
 
+impl Request for ExtendPlan {
+    fn name(&self) -> &'static str {
+        "POST /api/bookings/{id}/extend"
+    }
+
+    fn expected(&self) -> StatusCode {
+        StatusCode::CREATED
+    }
+
+    async fn send(&self, client: &Client) -> Result<StatusCode, reqwest::Error> {
+        let (url, token, body) = self.next_request();
+        let response = client.post(url).bearer_auth(token).json(&body).send().await?;
+        let status = response.status();
+        response.bytes().await?;
+        Ok(status)
+    }
+}
+
 impl ExtendPlan {
-    pub(super) fn next_request(&self) -> (&str, &str, ExtendBooking) {
+    fn next_request(&self) -> (&str, &str, ExtendBooking) {
         let i = self.next.fetch_add(1, Ordering::Relaxed) as usize % self.stays.len();
         let stay = &self.stays[i];
         let steps = stay.extended.fetch_add(1, Ordering::Relaxed) + 1;
@@ -111,22 +129,21 @@ pub async fn measure(binary: &Path, scratch: &Path, options: &Options) -> anyhow
     let plan = stays(&client, &base).await.context("preparing stays to extend")?;
     let stays = plan.stays.len();
     println!("  {stays} stays booked and paid, {} free extensions available", plan.free_left());
-    let extensions = Arc::new(Workload::Extend(plan));
+    let extensions = Arc::new(plan);
 
     let (warmup, duration) = (options.warmup_duration(), options.load_duration());
     run_load(&client, &bookings, CLIENTS, warmup).await?;
     run_load(&client, &extensions, CLIENTS, warmup).await?;
     let mut report = ExtensionReport { booking: Vec::new(), extension: Vec::new(), stays };
     for _ in 0..booking::SERIES {
-        for (workload, runs) in [(&bookings, &mut report.booking), (&extensions, &mut report.extension)] {
-            let run = run_load(&client, workload, CLIENTS, duration).await?;
-            println!("    {}", run.summary_line());
-            runs.push(run);
-        }
+        let run = run_load(&client, &bookings, CLIENTS, duration).await?;
+        println!("    {}", run.summary_line());
+        report.booking.push(run);
+        let run = run_load(&client, &extensions, CLIENTS, duration).await?;
+        println!("    {}", run.summary_line());
+        report.extension.push(run);
     }
-    if let Workload::Extend(plan) = extensions.as_ref() {
-        println!("  {} free extensions were left", plan.free_left());
-    }
+    println!("  {} free extensions were left", extensions.free_left());
     server.stop().await?;
     Ok(report)
 }
