@@ -94,14 +94,18 @@ impl Store {
         now: DateTime<Utc>,
     ) -> AppResult<Review> {
         let mut tx = self.begin_write().await?;
-        let (asked, _) = booking_in(&mut tx, &id.to_string()).await?.ok_or_else(|| AppError::not_found("booking"))?;
+        let (asked, owner) =
+            booking_in(&mut tx, &id.to_string()).await?.ok_or_else(|| AppError::not_found("booking"))?;
         if asked.driver != driver {
             return Err(AppError::not_found("booking"));
         }
-        // An extension's review is its stay's.
-        let first = asked.extension_of.unwrap_or(asked.id);
-        let (booking, owner) =
-            booking_in(&mut tx, &first.to_string()).await?.ok_or_else(|| AppError::not_found("booking"))?;
+        // An extension's review is its stay's (read only when asked for by an extension's id).
+        let (booking, owner) = match asked.extension_of {
+            None => (asked, owner),
+            Some(first) => {
+                booking_in(&mut tx, &first.to_string()).await?.ok_or_else(|| AppError::not_found("booking"))?
+            }
+        };
         let ids = booking.id.to_string();
         let already = review_in(&mut tx, &ids).await?.is_some();
         check_reviewable(booking.status, already)?;

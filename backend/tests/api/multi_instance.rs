@@ -302,7 +302,11 @@ async fn a_message_sent_on_one_instance_arrives_live_on_the_other() {
         )
         .await;
     assert_eq!(sent.status, StatusCode::CREATED);
-    let heard = next(&mut driver_on_b, 2000).await.expect("the driver, connected to B, hears A's message");
+    // Nothing else is sent to the driver, so the first frame is the message; the bound is the
+    // suite's patience, not a short fixed wait.
+    let heard = next(&mut driver_on_b, crate::helpers::PATIENCE.as_millis() as u64)
+        .await
+        .expect("the driver, connected to B, hears A's message");
     assert_eq!(
         (heard["type"].as_str(), heard["data"]["messageId"].as_i64()),
         (Some("message"), sent.body["id"].as_i64())

@@ -211,11 +211,20 @@ async fn a_message_arrives_live_on_the_other_partys_socket() {
     let d = app.driveway(&owner, json!({})).await;
     let booking = app.book(&driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
     let mut owner_socket = connect(&app, &owner).await;
-    let _ = next(&mut owner_socket, 300).await; // the booking's own notification, if it is still on its way
     let sent =
         app.post(&format!("/api/bookings/{booking}/messages"), Some(&driver.token), json!({"text": "On my way"})).await;
     assert_eq!(sent.status, reqwest::StatusCode::CREATED);
-    let heard = next(&mut owner_socket, 2000).await.expect("the owner hears the message");
-    assert_eq!((heard["type"].as_str(), heard["message"].as_str()), (Some("message"), Some("On my way")));
+    // Whatever else reaches the socket first (the booking's own notice, on a slow machine), the
+    // message comes, within the suite's patience rather than a short fixed wait.
+    let started = std::time::Instant::now();
+    let heard = loop {
+        let frame = next(&mut owner_socket, 1000).await;
+        match frame {
+            Some(f) if f["type"] == "message" => break f,
+            _ if crate::helpers::patient(started) => continue,
+            _ => panic!("the owner never heard the message"),
+        }
+    };
+    assert_eq!(heard["message"].as_str(), Some("On my way"));
     assert_eq!(heard["data"]["messageId"], sent.body["id"]);
 }
