@@ -117,6 +117,7 @@ async fn extend(
         end: body.end_time,
         expected_extra: body.expected_extra_cents,
         idempotency,
+        max_unpaid_holds: state.config.max_unpaid_holds,
     };
     let mut created = state.store.extend_booking(req, now).await?;
     state.publish(std::mem::take(&mut created.notices));

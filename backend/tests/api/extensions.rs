@@ -292,3 +292,17 @@ impl TruncHour for DateTime<Utc> {
         self.duration_trunc(Duration::hours(1)).expect("trunc")
     }
 }
+
+#[tokio::test]
+async fn an_unpaid_extension_counts_against_the_drivers_unpaid_holds() {
+    let app = crate::helpers::spawn_app_with(|c| c.max_unpaid_holds = 1).await;
+    let start = future(2);
+    let (owner, driver, driveway, first) =
+        confirmed_stay(&app, json!({"pricePerHourCents": 600, "instantBook": true}), start, 60).await;
+    let _ = owner;
+    // One unpaid booking already held elsewhere on the driveway: the limit is reached.
+    let held = app.book(&driver, &driveway, start + Duration::days(3), 60).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{:?}", held.body);
+    let refused = extend(&app, &driver, &first, start + Duration::hours(2), None).await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::CONFLICT, ErrorCode::HoldLimit), "{:?}", refused.body);
+}

@@ -4,7 +4,7 @@
 //! book) or by the owner, and cancelled and refunded on its own terms.
 
 use super::Created;
-use super::create::{conflicts, insert_booking};
+use super::create::{conflicts, insert_booking, unpaid_holds};
 use crate::error::{AppError, AppResult};
 use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency::{self, Idempotency};
@@ -32,6 +32,9 @@ pub struct ExtendRequest {
     pub expected_extra: Option<Cents>,
     /// The retry key, if the client sent one.
     pub idempotency: Option<Idempotency>,
+    /// Unpaid pending bookings the driver may hold at once (0 = no limit); an extension
+    /// waiting for its payment is one.
+    pub max_unpaid_holds: u32,
 }
 
 /// Where the stay of `first` ends now: its latest extension that holds or held its time, or
@@ -106,6 +109,9 @@ pub(crate) async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTim
     }
     let extra = extra_price(&terms.rate(), first.start_time, last.end, req.end);
     trust::check_expected_price(req.expected_extra, extra, first.currency.clone())?;
+    if extra > Cents::ZERO && req.max_unpaid_holds > 0 {
+        trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
+    }
     // Under a daily cap the extra time can cost nothing: there is nothing to pay, and an
     // instant-book driveway confirms it at once.
     let free = extra == Cents::ZERO;
