@@ -158,7 +158,11 @@ impl Server {
         let _ = self.stop.send(true);
         self.task.await??;
         let _ = self.jobs.await;
-        self.state.store.close().await;
+        // Closing waits for every borrowed connection; a task still holding one (a WebSocket's
+        // catch-up, say) is not waited on for long.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), self.state.store.close()).await.is_err() {
+            tracing::warn!("database connections still in use at shutdown were dropped");
+        }
         for task in self.fanout {
             task.abort();
         }

@@ -16,7 +16,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-/// Serves `app` on `listener` until `stop` turns true, then lets open requests finish.
+/// How long open requests may take to finish once the server is told to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+
+/// Serves `app` on `listener` until `stop` turns true, then lets open requests finish (for at
+/// most [`SHUTDOWN_GRACE`]).
 /// `header_timeout` bounds how long a client may take to send a request's headers.
 pub async fn serve(
     listener: TcpListener,
@@ -62,6 +66,11 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // A client that keeps a request open (a slow upload, a stalled reader) must not keep the
+    // process from stopping: a supervisor that sent SIGTERM waits some 30 s before SIGKILL, and
+    // a clean exit within it closes the database properly.
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still open at shutdown were dropped");
+    }
     Ok(())
 }

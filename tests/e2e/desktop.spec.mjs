@@ -181,6 +181,8 @@ before(async () => {
       RUST_LOG: 'warn',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group, so teardown can end the app it starts along with it.
+    detached: true,
   });
   let driverLog = '';
   driver.stderr.on('data', (d) => { driverLog += d; });
@@ -200,11 +202,24 @@ before(async () => {
   session = created.sessionId;
 });
 
+/** Resolves with `promise`, or after `ms` with nothing: a teardown step that hangs must not
+ * keep the run alive. */
+function within(ms, promise) {
+  let timer;
+  return Promise.race([promise, new Promise((ok) => { timer = setTimeout(ok, ms); })]).finally(() => clearTimeout(timer));
+}
+
 after(async () => {
-  if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  driver?.kill('SIGTERM');
+  // Closing the session closes the app; if WebKitWebDriver does not answer, the process group
+  // (tauri-driver, WebKitWebDriver and the app) is killed instead.
+  if (session) await within(15_000, wd('DELETE', `/session/${session}`).catch(() => {}));
+  if (driver?.pid && driver.exitCode === null) {
+    try { process.kill(-driver.pid, 'SIGKILL'); } catch { driver.kill('SIGKILL'); }
+  }
+  // The app's WebSocket runs through the relay: its sockets are dropped, not waited on.
+  relay?.cut();
   relay?.close();
-  await server?.stop();
+  await within(20_000, server?.stop());
   rmSync(dir, { recursive: true, force: true });
 });
 

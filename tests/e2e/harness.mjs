@@ -46,8 +46,13 @@ export async function startServer(extraEnv = {}) {
     url,
     log: () => log,
     async stop() {
+      // SIGTERM lets the server finish its requests; one that is still up after its grace
+      // period is killed, so a stuck shutdown fails nothing but is never waited on forever.
+      const exited = new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
       child.kill('SIGTERM');
-      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
+      const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(kill);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@
 //! back.
 
 use crate::Workspace;
-use crate::cmd::{cargo, run};
+use crate::cmd::{cargo, run, run_within};
 use anyhow::{Context, bail};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -267,16 +267,19 @@ fn webdriver(ws: &Workspace, display: &str) -> anyhow::Result<()> {
     crate::ui::npm_ci(&e2e)?;
     let app = ws.target.join("debug/parkway-app");
     let server = ws.target.join("debug/parkway-server");
-    run(
+    // --test-force-exit: a handle left open by a test (a socket, a child) must not keep the
+    // run waiting once every test has answered.
+    run_within(
         &e2e,
         "node",
-        &["--test", "--test-concurrency=1", "desktop.spec.mjs"],
+        &["--test", "--test-concurrency=1", "--test-force-exit", "desktop.spec.mjs"],
         &[
             ("DISPLAY", display),
             ("TAURI_DRIVER", &driver.to_string_lossy()),
             ("PARKWAY_APP_BIN", &app.to_string_lossy()),
             ("PARKWAY_SERVER_BIN", &server.to_string_lossy()),
         ],
+        std::time::Duration::from_secs(15 * 60),
     )
 }
 

@@ -6,7 +6,7 @@
 //! `target/e2e-screenshots/`.
 
 use crate::Workspace;
-use crate::cmd::{cargo, run};
+use crate::cmd::{cargo, run, run_within};
 use crate::ui;
 use anyhow::bail;
 use std::path::PathBuf;
@@ -34,16 +34,19 @@ pub fn run_web_with(ws: &Workspace, bench: bool) -> anyhow::Result<()> {
     // The Stripe test runs the local Stripe emulator that scripts/setup.sh installs.
     let localstripe = std::env::var("PARKWAY_LOCALSTRIPE")
         .unwrap_or_else(|_| ws.root.join(".venv/bin/localstripe").to_string_lossy().into_owned());
-    run(
+    // --test-force-exit: a handle left open by a test (a socket, a child) must not keep the
+    // run waiting once every test has answered.
+    run_within(
         &e2e,
         "node",
-        &["--test", "--test-concurrency=1", "web.spec.mjs"],
+        &["--test", "--test-concurrency=1", "--test-force-exit", "web.spec.mjs"],
         &[
             ("PARKWAY_SERVER_BIN", &server),
             ("PARKWAY_UI_DIR", &dist),
             ("CHROMIUM", &chromium.to_string_lossy()),
             ("PARKWAY_LOCALSTRIPE", &localstripe),
         ],
+        std::time::Duration::from_secs(15 * 60),
     )?;
     println!("screenshots in {}", ws.target.join("e2e-screenshots").display());
     if bench {
