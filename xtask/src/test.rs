@@ -1,8 +1,9 @@
 //! `cargo xtask test`: every test, the way CI runs it.
 
 use crate::Workspace;
-use crate::cmd::{cargo, run};
+use crate::cmd::{cargo, run_within};
 use anyhow::bail;
+use std::time::Duration;
 
 /// Runs the unit, property, API and cross-part tests of the whole workspace on SQLite, then the
 /// API suite again on PostgreSQL (a throwaway server the tests start themselves), then the HTTP
@@ -25,11 +26,15 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
     }
     let mut times = StageTimes::default();
     // The tests of several instances always use PostgreSQL; they run once, in the second pass.
+    // Each stage has a limit far above its usual time (it includes compiling), so a test that
+    // hangs fails the run with its stage named instead of holding it until CI gives up.
     times.run("cargo tests (SQLite)", || {
-        run(&ws.root, &cargo(), &["test", "--workspace", "--", "--skip", "multi_instance::"], &[])
+        let args = ["test", "--workspace", "--", "--skip", "multi_instance::"];
+        run_within(&ws.root, &cargo(), &args, &[], Duration::from_secs(35 * 60))
     })?;
     times.run("API suite on PostgreSQL", || {
-        run(&ws.root, &cargo(), &["test", "-p", "parkway-backend", "--test", "api"], &[("PARKWAY_TEST_DB", "postgres")])
+        let args = ["test", "-p", "parkway-backend", "--test", "api"];
+        run_within(&ws.root, &cargo(), &args, &[("PARKWAY_TEST_DB", "postgres")], Duration::from_secs(15 * 60))
     })?;
     // Every route with generated valid and invalid requests: no 5xx, no answer over a second, no
     // disagreement with the OpenAPI document.
