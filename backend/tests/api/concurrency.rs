@@ -122,3 +122,39 @@ async fn deleting_someone_elses_driveway_never_waits_on_its_bookings() {
     assert_eq!(deletion.await.expect("task"), StatusCode::NOT_FOUND);
     assert!(!waited, "a stranger's deletion waited for the driveway's bookings");
 }
+
+/// Bookings are committed in batches (SQLite's writer; PostgreSQL's writers). Many requests at
+/// once, every other one refused after it has written (its idempotency key is claimed before the
+/// price is checked): each refusal is undone alone, every neighbour's booking is kept, and the
+/// refused key is free again, so the driver's corrected retry books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_request_in_a_busy_moment_never_undoes_its_neighbours() {
+    let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
+    let owner = app.owner().await;
+    let d = app.driveway(&owner, json!({"pricePerHourCents": 300})).await;
+    let driver = app.driver().await;
+    let start = future(2);
+    let send = |i: i64, expected: i64| {
+        let s = start + Duration::hours(i);
+        let body = json!({"driveway": d["id"], "startTime": rfc(s), "endTime": rfc(s + Duration::hours(1)),
+                          "expectedTotalCents": expected});
+        let req = app
+            .client
+            .post(format!("{}/api/bookings", app.base))
+            .bearer_auth(&driver.token)
+            .header("Idempotency-Key", format!("slot-{i}"))
+            .json(&body);
+        async move { req.send().await.expect("sent").status() }
+    };
+    let answers = futures_util::future::join_all((0..40).map(|i| send(i, if i % 2 == 0 { 300 } else { 299 }))).await;
+    for (i, status) in answers.iter().enumerate() {
+        let want = if i % 2 == 0 { StatusCode::CREATED } else { StatusCode::CONFLICT };
+        assert_eq!(*status, want, "request {i}");
+    }
+    let mine = app.get("/api/bookings?limit=100", Some(&driver.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(20), "every accepted booking is stored");
+    // The refused keys were released with their savepoints.
+    for i in (1..40).step_by(2) {
+        assert_eq!(send(i, 300).await, StatusCode::CREATED, "retry of request {i}");
+    }
+}
