@@ -61,6 +61,8 @@ pub struct Config {
     pub hold: Duration,
     /// The built web UI to serve at `/` (`PARKWAY_UI_DIR`, default `ui/dist` when it exists).
     pub ui_dir: Option<PathBuf>,
+    /// Where driveway photos are stored (`PARKWAY_MEDIA_DIR`, default `./media`).
+    pub media_dir: PathBuf,
     /// Login and register attempts per client address per minute; 0 = unlimited.
     pub auth_rate_per_min: u32,
     /// Messages one user may send per minute (`PARKWAY_MESSAGE_RATE_PER_MIN`, default 30);
@@ -255,6 +257,7 @@ impl Config {
             demo,
             hold: Duration::from_secs(hold_minutes * 60),
             ui_dir,
+            media_dir: PathBuf::from(var("PARKWAY_MEDIA_DIR").unwrap_or_else(|| "media".to_owned())),
             auth_rate_per_min: parse("PARKWAY_AUTH_RATE_PER_MIN", 30)?,
             message_rate_per_min: parse("PARKWAY_MESSAGE_RATE_PER_MIN", 30)?,
             job_interval: Duration::from_secs(parse("PARKWAY_JOB_INTERVAL_SECS", 15u64)?.max(1)),
@@ -314,6 +317,8 @@ impl Config {
             demo: false,
             hold: Duration::from_secs(15 * 60),
             ui_dir: None,
+            // Its own directory: two servers in one process (tests) must not share files.
+            media_dir: std::env::temp_dir().join(format!("parkway-media-{}", uuid::Uuid::new_v4().simple())),
             auth_rate_per_min: 0,
             message_rate_per_min: 30,
             job_interval: Duration::from_secs(3600),

@@ -15,8 +15,12 @@ pub mod error;
 pub mod http;
 /// Live notification fan-out.
 pub mod hub;
+/// Uploaded photos decoded within limits and encoded again, metadata dropped.
+pub mod imaging;
 /// Background jobs.
 pub mod jobs;
+/// Photo files under content-addressed names.
+pub mod media;
 /// Texts of notifications.
 pub mod notices;
 /// Payments: provider, webhooks, settlement.
@@ -128,6 +132,10 @@ impl Server {
             message_limit,
             clock,
             hub,
+            media: media::Media::in_dir(&config.media_dir),
+            image_work: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2),
+            )),
             config: Arc::new(config),
         };
         let addr = listener.local_addr()?;

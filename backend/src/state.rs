@@ -31,6 +31,11 @@ pub struct AppState {
     pub payments: Provider,
     /// Who pays owners (Stripe Connect, or simulated without a key).
     pub connect: crate::payments::connect::Connect,
+    /// Photo files.
+    pub media: crate::media::Media,
+    /// Photo decoding is CPU work: at most one at a time per CPU, so uploads never starve
+    /// the requests beside them.
+    pub image_work: Arc<tokio::sync::Semaphore>,
     /// The configuration it started with.
     pub config: Arc<Config>,
 }

@@ -176,6 +176,9 @@ pub struct Driveway {
     /// What its reviews add up to; `null` until it has one.
     #[serde(default)]
     pub rating: Option<crate::review::RatingSummary>,
+    /// Its photos, first shown first.
+    #[serde(default)]
+    pub photos: Vec<crate::photo::Photo>,
     /// Created.
     #[serde(deserialize_with = "crate::time::utc")]
     pub created_at: DateTime<Utc>,
@@ -609,7 +612,7 @@ mod tests {
             "id": Uuid::nil(), "owner": Uuid::nil(), "title": "t", "address": "a", "lat": 1.0, "lng": 2.0,
             "pricePerHourCents": 100, "pricePerDayCents": null, "currency": "usd", "timezone": "UTC",
             "instantBook": false, "accessInstructions": null, "availability": [],
-            "rating": {"average": 4.5, "count": 2},
+            "rating": {"average": 4.5, "count": 2}, "photos": [],
             "createdAt": "2026-11-24T09:00:00Z", "updatedAt": "2026-11-24T09:00:00Z",
             "distanceM": 12.5, "quoteCents": 300
         });

@@ -27,6 +27,8 @@ pub mod notification;
 pub mod outbox;
 /// A payment intent's states and how it is collected.
 pub mod payment;
+/// Photos of a driveway.
+pub mod photo;
 /// The price of a time slot.
 pub mod pricing;
 /// A booking's receipt: its number, its payment and refund lines, the tax included.

@@ -55,6 +55,10 @@ const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "addVehicle",
     "updateVehicle",
     "connectWebSocket",
+    // Any bytes fit the schema's binary; only an image is a photo.
+    "uploadDrivewayPhoto",
+    // A valid order names exactly the gallery's photos.
+    "orderDrivewayPhotos",
 ];
 
 /// Builds the server, runs the fuzzer against it, and fails on any finding.

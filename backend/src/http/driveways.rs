@@ -148,7 +148,8 @@ async fn update(
 }
 
 async fn remove(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<StatusCode> {
-    state.store.delete_driveway(user.id(), id, state.clock.now()).await?;
+    let unused = state.store.delete_driveway(user.id(), id, state.clock.now()).await?;
+    super::photos::forget(&state, unused).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

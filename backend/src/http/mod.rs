@@ -28,6 +28,8 @@ pub mod openapi;
 pub mod payments;
 /// Owners' payout accounts and their onboarding.
 pub mod payouts;
+/// Driveway photos and the media files.
+pub mod photos;
 /// A paid booking's receipt, as a page to print or a PDF.
 pub mod receipts;
 /// Reviews of completed stays and a driveway's reviews.
@@ -69,12 +71,13 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(payments::router())
         .merge(payouts::router())
+        .merge(photos::router())
         .merge(receipts::router())
         .merge(reviews::router())
         .merge(vehicles::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
-    let mut router = Router::new().nest("/api", api).merge(health::router());
+    let mut router = Router::new().nest("/api", api).merge(health::router()).merge(photos::media_router());
     if let Some(dir) = &state.config.ui_dir {
         // Client-side routes (/bookings, /owner, ...) all load the app's index.html.
         let index = ServeFile::new(dir.join("index.html"));

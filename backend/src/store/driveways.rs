@@ -71,6 +71,7 @@ struct DrivewayRow {
     availability: String,
     rating_sum: i64,
     rating_count: i64,
+    photos: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -94,6 +95,7 @@ impl TryFrom<DrivewayRow> for Driveway {
             access_instructions: r.access_instructions,
             availability: serde_json::from_str(&r.availability).map_err(|e| decode(Box::new(e)))?,
             rating: RatingSummary::of(r.rating_sum, r.rating_count),
+            photos: serde_json::from_str(&r.photos).map_err(|e| decode(Box::new(e)))?,
             created_at: from_ms(r.created_at),
             updated_at: from_ms(r.updated_at),
         })
@@ -102,7 +104,7 @@ impl TryFrom<DrivewayRow> for Driveway {
 
 const COLUMNS: &str = "d.id, d.owner_id, d.title, d.address, d.lat, d.lng, d.price_per_hour_cents, \
     d.price_per_day_cents, d.currency, d.timezone, d.instant_book, d.access_instructions, d.availability, \
-    d.rating_sum, d.rating_count, d.created_at, d.updated_at";
+    d.rating_sum, d.rating_count, d.photos, d.created_at, d.updated_at";
 
 /// What a search asks for, already validated.
 #[derive(Debug, Clone)]
@@ -209,7 +211,8 @@ impl Store {
     }
 
     /// Removes `owner`'s driveway from listings. Refused while future bookings hold it.
-    pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    /// Answers the keys of photo files no driveway uses any more, for the caller to remove.
+    pub async fn delete_driveway(&self, owner: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<Vec<String>> {
         let mut tx = self.begin_write().await?;
         let lock = tx.engine().for_update();
         let mine =
@@ -249,8 +252,9 @@ impl Store {
                 .bind(id),
         )
         .await?;
+        let unused = super::photos::remove_all_in(&mut tx, id, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(unused)
     }
 
     /// The owner's live driveways, newest first.

@@ -48,6 +48,8 @@ pub mod notifications;
 pub mod payments;
 /// Owners' payout accounts and the transfers of their share.
 pub mod payouts;
+/// Driveways' photo galleries.
+pub mod photos;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
 /// Receipts: what a paid booking's receipt shows, and its number, issued once.

@@ -20,6 +20,7 @@ mod metrics;
 mod multi_instance;
 mod notifications;
 mod payouts;
+mod photos;
 mod privacy;
 mod realtime;
 mod receipts;

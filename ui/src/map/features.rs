@@ -118,6 +118,7 @@ mod tests {
                 access_instructions: None,
                 availability: WeeklySchedule::always_open(),
                 rating: None,
+                photos: Vec::new(),
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },
