@@ -79,4 +79,12 @@ if [ "$(.venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# An S3-compatible server (moto) for the photo tests of the bucket mode, in the same environment.
+MOTO_VERSION=5.2.5
+if [ "$(.venv/bin/pip show moto 2>/dev/null | sed -n 's/^Version: //p')" != "$MOTO_VERSION" ]; then
+  say "installing the moto S3 server into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+
 say "setup done"

@@ -26,6 +26,21 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// An S3-compatible bucket for photos (`PARKWAY_MEDIA_S3_*`).
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    /// `PARKWAY_MEDIA_S3_BUCKET`.
+    pub bucket: String,
+    /// `PARKWAY_MEDIA_S3_REGION` (default `us-east-1`).
+    pub region: String,
+    /// `PARKWAY_MEDIA_S3_ENDPOINT`: an S3-compatible server's address; unset means AWS.
+    pub endpoint: Option<String>,
+    /// `PARKWAY_MEDIA_S3_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `PARKWAY_MEDIA_S3_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Secret,
+}
+
 /// How hard SQLite works to keep commits on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
@@ -61,8 +76,11 @@ pub struct Config {
     pub hold: Duration,
     /// The built web UI to serve at `/` (`PARKWAY_UI_DIR`, default `ui/dist` when it exists).
     pub ui_dir: Option<PathBuf>,
-    /// Where driveway photos are stored (`PARKWAY_MEDIA_DIR`, default `./media`).
+    /// Where driveway photos are stored (`PARKWAY_MEDIA_DIR`, default `./media`), unless
+    /// `media_s3` is set.
     pub media_dir: PathBuf,
+    /// The bucket for photos instead of `media_dir`, when `PARKWAY_MEDIA_S3_BUCKET` is set.
+    pub media_s3: Option<S3Settings>,
     /// Login and register attempts per client address per minute; 0 = unlimited.
     pub auth_rate_per_min: u32,
     /// Messages one user may send per minute (`PARKWAY_MESSAGE_RATE_PER_MIN`, default 30);
@@ -176,6 +194,21 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// The photo bucket, when `PARKWAY_MEDIA_S3_BUCKET` is set: its keys are then required.
+fn s3_settings() -> Result<Option<S3Settings>, ConfigError> {
+    let Some(bucket) = var("PARKWAY_MEDIA_S3_BUCKET") else { return Ok(None) };
+    let required = |name: &'static str| {
+        var(name).ok_or(ConfigError { name, problem: "is required when PARKWAY_MEDIA_S3_BUCKET is set".into() })
+    };
+    Ok(Some(S3Settings {
+        bucket,
+        region: var("PARKWAY_MEDIA_S3_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        endpoint: var("PARKWAY_MEDIA_S3_ENDPOINT"),
+        access_key_id: required("PARKWAY_MEDIA_S3_ACCESS_KEY_ID")?,
+        secret_access_key: Secret::new(required("PARKWAY_MEDIA_S3_SECRET_ACCESS_KEY")?),
+    }))
+}
+
 fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
     match var(name) {
         None => Ok(default),
@@ -258,6 +291,7 @@ impl Config {
             hold: Duration::from_secs(hold_minutes * 60),
             ui_dir,
             media_dir: PathBuf::from(var("PARKWAY_MEDIA_DIR").unwrap_or_else(|| "media".to_owned())),
+            media_s3: s3_settings()?,
             auth_rate_per_min: parse("PARKWAY_AUTH_RATE_PER_MIN", 30)?,
             message_rate_per_min: parse("PARKWAY_MESSAGE_RATE_PER_MIN", 30)?,
             job_interval: Duration::from_secs(parse("PARKWAY_JOB_INTERVAL_SECS", 15u64)?.max(1)),
@@ -319,6 +353,7 @@ impl Config {
             ui_dir: None,
             // Its own directory: two servers in one process (tests) must not share files.
             media_dir: std::env::temp_dir().join(format!("parkway-media-{}", uuid::Uuid::new_v4().simple())),
+            media_s3: None,
             auth_rate_per_min: 0,
             message_rate_per_min: 30,
             job_interval: Duration::from_secs(3600),

@@ -3,7 +3,6 @@
 //! (EXIF with the camera's GPS position, comments, colour profiles, trailing data) is gone.
 
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use parkway_core::photo::{LONG_SIDE, MAX_PIXELS, THUMB_SIDE, fit};
 use std::io::Cursor;
@@ -64,10 +63,13 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, ImageRefusal> {
     let mut picture = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     picture.apply_orientation(orientation);
     let (width, height) = fit(picture.width(), picture.height(), LONG_SIDE);
+    // Scaling down averages the source pixels each target pixel covers (image's "thumbnail"
+    // algorithm): as good as a filter for shrinking a photo, several times faster, and without
+    // the floating-point copy of the whole picture a convolution filter makes.
     let photo = if (width, height) == (picture.width(), picture.height()) {
         picture
     } else {
-        picture.resize_exact(width, height, FilterType::CatmullRom)
+        picture.thumbnail_exact(width, height)
     };
     let (tw, th) = fit(width, height, THUMB_SIDE);
     let thumb = photo.thumbnail_exact(tw, th);

@@ -122,6 +122,10 @@ impl Server {
                 MessageRateLimit::new(config.message_rate_per_min),
             ),
         };
+        let media = match &config.media_s3 {
+            Some(bucket) => media::Media::s3(bucket)?,
+            None => media::Media::local(&config.media_dir)?,
+        };
         let state = AppState {
             payments,
             connect,
@@ -132,7 +136,7 @@ impl Server {
             message_limit,
             clock,
             hub,
-            media: media::Media::in_dir(&config.media_dir),
+            media,
             image_work: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2),
             )),

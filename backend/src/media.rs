@@ -1,15 +1,21 @@
 //! The media store: photo files under content-addressed names (the hash of their bytes), in a
-//! directory (`PARKWAY_MEDIA_DIR`). A name never changes meaning, so clients may cache a file
-//! forever; the same bytes stored twice are one file.
+//! directory (`PARKWAY_MEDIA_DIR`) or in an S3-compatible bucket (`PARKWAY_MEDIA_S3_*`), both
+//! through the `object_store` crate, so the rest of the server never knows which. A name never
+//! changes meaning, so clients may cache a file forever; the same bytes stored twice are one
+//! file.
 
+use crate::config::S3Settings;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload};
 use sha2::{Digest, Sha256};
-use std::io;
-use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where photo files live.
 #[derive(Debug, Clone)]
 pub struct Media {
-    dir: PathBuf,
+    store: Arc<dyn ObjectStore>,
 }
 
 /// The kind of file a key names; only JPEG is written today.
@@ -19,10 +25,30 @@ const EXTENSION: &str = ".jpg";
 /// chance.
 const HASH_DIGITS: usize = 32;
 
+/// A media store that failed; its message names the operation, never a credential.
+pub type MediaError = object_store::Error;
+
 impl Media {
-    /// The store in `dir` (created when the first file is written).
-    pub fn in_dir(dir: impl Into<PathBuf>) -> Media {
-        Media { dir: dir.into() }
+    /// The store in `dir`, created if missing. Files are written to a temporary name and renamed,
+    /// so a reader never sees half a file.
+    pub fn local(dir: &std::path::Path) -> anyhow::Result<Media> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the media directory {}: {e}", dir.display()))?;
+        Ok(Media { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?) })
+    }
+
+    /// The store in an S3-compatible bucket.
+    pub fn s3(settings: &S3Settings) -> anyhow::Result<Media> {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&settings.bucket)
+            .with_region(&settings.region)
+            .with_access_key_id(&settings.access_key_id)
+            .with_secret_access_key(settings.secret_access_key.expose());
+        if let Some(endpoint) = &settings.endpoint {
+            // An S3-compatible server (MinIO, Ceph, a local emulator) is addressed by path.
+            builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+        }
+        Ok(Media { store: Arc::new(builder.build()?) })
     }
 
     /// The name `bytes` are stored under.
@@ -39,44 +65,39 @@ impl Media {
         })
     }
 
-    /// Stores `bytes` and answers their key. Written to a temporary file first and renamed, so
-    /// a reader never sees half a file.
-    pub async fn put(&self, bytes: &[u8]) -> io::Result<String> {
-        let key = Media::key_of(bytes);
-        let path = self.dir.join(&key);
-        if tokio::fs::try_exists(&path).await? {
-            return Ok(key);
+    /// Stores `bytes` and answers their key (already stored is fine: same name, same bytes).
+    pub async fn put(&self, bytes: Vec<u8>) -> Result<String, MediaError> {
+        let key = Media::key_of(&bytes);
+        let path = Path::from(key.as_str());
+        match self.store.head(&path).await {
+            Ok(_) => return Ok(key),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
         }
-        tokio::fs::create_dir_all(&self.dir).await?;
-        let partial = self.dir.join(format!(".{key}.{}.part", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&partial, bytes).await?;
-        if let Err(e) = tokio::fs::rename(&partial, &path).await {
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(e);
-        }
+        self.store.put(&path, PutPayload::from(bytes)).await?;
         Ok(key)
     }
 
     /// The file named `key`, if stored.
-    pub async fn get(&self, key: &str) -> io::Result<Option<Vec<u8>>> {
+    pub async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>, MediaError> {
         if !Media::is_key(key) {
             return Ok(None);
         }
-        match tokio::fs::read(self.dir.join(key)).await {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        match self.store.get(&Path::from(key)).await {
+            Ok(found) => Ok(Some(found.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// Removes the file named `key` (gone already is fine).
-    pub async fn delete(&self, key: &str) -> io::Result<()> {
+    pub async fn delete(&self, key: &str) -> Result<(), MediaError> {
         if !Media::is_key(key) {
             return Ok(());
         }
-        match tokio::fs::remove_file(self.dir.join(key)).await {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 }
@@ -97,9 +118,9 @@ mod tests {
     #[tokio::test]
     async fn a_file_is_stored_once_read_back_and_deleted() {
         let dir = tempfile::tempdir().expect("dir");
-        let media = Media::in_dir(dir.path().join("media"));
-        let key = media.put(b"bytes").await.expect("put");
-        assert_eq!(media.put(b"bytes").await.expect("again"), key);
+        let media = Media::local(&dir.path().join("media")).expect("store");
+        let key = media.put(b"bytes".to_vec()).await.expect("put");
+        assert_eq!(media.put(b"bytes".to_vec()).await.expect("again"), key);
         assert_eq!(media.get(&key).await.expect("get").as_deref(), Some(&b"bytes"[..]));
         media.delete(&key).await.expect("delete");
         assert_eq!(media.get(&key).await.expect("get"), None);

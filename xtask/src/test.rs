@@ -16,6 +16,9 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
             "the payment tests need the localstripe emulator, which is not installed: run `bash scripts/setup.sh` first"
         );
     }
+    if !ws.root.join(".venv/bin/moto_server").exists() && std::env::var_os("PARKWAY_MOTO").is_none() {
+        bail!("the photo tests need moto's S3 server, which is not installed: run `bash scripts/setup.sh` first");
+    }
     if !ws.root.join(".venv/bin/schemathesis").exists() {
         bail!("the contract fuzzer needs schemathesis, which is not installed: run `bash scripts/setup.sh` first");
     }

@@ -88,8 +88,8 @@ async fn upload(
             .map_err(|e| AppError::Internal(anyhow::anyhow!("image work failed: {e}")))?
     };
     let prepared = prepared.map_err(|e: ImageRefusal| AppError::validation(e.to_string()))?;
-    let photo_key = state.media.put(&prepared.photo).await.map_err(anyhow::Error::from)?;
-    let thumb_key = state.media.put(&prepared.thumb).await.map_err(anyhow::Error::from)?;
+    let photo_key = state.media.put(prepared.photo).await.map_err(anyhow::Error::from)?;
+    let thumb_key = state.media.put(prepared.thumb).await.map_err(anyhow::Error::from)?;
     let files = StoredFiles { photo_key, thumb_key, width: prepared.width, height: prepared.height };
     match state.store.add_photo(user.id(), id, &files, state.clock.now()).await {
         Ok(photo) => Ok((StatusCode::CREATED, Json(photo))),

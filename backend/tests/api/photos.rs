@@ -9,6 +9,21 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::Cursor;
 
+/// A photo-like JPEG: noise does not compress, so the file is as large as a camera's.
+fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let img = image::RgbImage::from_fn(width, height, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let [a, b, c, ..] = seed.to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Jpeg).expect("jpeg");
+    out.into_inner()
+}
+
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
     let mut out = Cursor::new(Vec::new());
@@ -92,7 +107,9 @@ async fn an_owner_uploads_a_photo_that_every_driveway_answer_shows_scaled_with_a
     let app = spawn_app().await;
     let owner = app.owner().await;
     let d = app.driveway(&owner, json!({})).await;
-    let (status, photo) = upload(&app, Some(&owner), &d, png(2000, 1000)).await;
+    let camera = noisy_jpeg(2000, 1000);
+    assert!(camera.len() > 1024 * 1024, "the upload is larger than any JSON body may be");
+    let (status, photo) = upload(&app, Some(&owner), &d, camera).await;
     assert_eq!(status, StatusCode::CREATED, "{photo}");
     assert_eq!((photo["width"].as_u64(), photo["height"].as_u64()), (Some(1600), Some(800)));
 
@@ -219,4 +236,91 @@ async fn a_gallery_holds_eight_in_the_owners_order_and_deleting_removes_the_file
     assert_eq!(file(&app, &last_url).await.0, StatusCode::NOT_FOUND);
     // Names that are not the store's own are never looked up.
     assert_eq!(file(&app, "/media/..%2F..%2Fetc%2Fpasswd").await.0, StatusCode::NOT_FOUND);
+}
+
+/// moto's S3 server (from PyPI) on a free loopback port, killed on drop: a real S3 API, spoken
+/// to over HTTP with signed requests, its objects kept in its memory.
+struct Moto {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let binary = std::env::var("PARKWAY_MOTO")
+        .unwrap_or_else(|_| format!("{}/../.venv/bin/moto_server", env!("CARGO_MANIFEST_DIR")));
+    let child = std::process::Command::new(&binary)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {binary} ({e}); run scripts/setup.sh, which installs moto into .venv")
+        });
+    let mut moto = Moto { child, base: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    // Wait on the process: it answers once up, or exits if it cannot start; the bound only stops
+    // one that hangs.
+    let started = std::time::Instant::now();
+    while crate::helpers::patient(started) {
+        if client.get(&moto.base).send().await.is_ok() {
+            return moto;
+        }
+        if let Ok(Some(status)) = moto.child.try_wait() {
+            panic!("moto exited before it was ready ({status})");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto neither answered nor exited in time");
+}
+
+#[tokio::test]
+async fn photos_live_in_an_s3_bucket_when_one_is_configured() {
+    let moto = start_moto().await;
+    let bucket = "parkway-photos";
+    let client = reqwest::Client::new();
+    assert!(client.put(format!("{}/{bucket}", moto.base)).send().await.expect("create bucket").status().is_success());
+    let local = tempfile::tempdir().expect("dir");
+    let local_dir = local.path().join("media");
+    let settings = parkway_backend::config::S3Settings {
+        bucket: bucket.into(),
+        region: "us-east-1".into(),
+        endpoint: Some(moto.base.clone()),
+        access_key_id: "parkway-test".into(),
+        secret_access_key: parkway_backend::config::Secret::new("parkway-test-secret"),
+    };
+    // A second client of the bucket, to look inside it.
+    let bucket_view = parkway_backend::media::Media::s3(&settings).expect("bucket client");
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.media_dir = local_dir.clone();
+        c.media_s3 = Some(settings.clone());
+    })
+    .await;
+    let owner = app.owner().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let (status, photo) = upload(&app, Some(&owner), &d, png(800, 600)).await;
+    assert_eq!(status, StatusCode::CREATED, "{photo}");
+    let url = photo["url"].as_str().expect("url");
+    let key = url.trim_start_matches("/media/");
+    // The file is in the bucket, and served from it; nothing was written to the directory.
+    let in_bucket = bucket_view.get(key).await.expect("read the bucket").expect("the object is there");
+    let (status, _, bytes) = file(&app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, in_bucket.to_vec());
+    assert!(std::fs::read_dir(&local_dir).map(|d| d.count()).unwrap_or(0) == 0, "no file on disk");
+    // Deleting the photo deletes the object.
+    let photo_id = photo["id"].as_str().expect("id");
+    let gone = app
+        .delete(&format!("/api/driveways/{}/photos/{photo_id}", d["id"].as_str().expect("id")), Some(&owner.token))
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(bucket_view.get(key).await.expect("read the bucket"), None);
+    assert_eq!(file(&app, url).await.0, StatusCode::NOT_FOUND);
 }

@@ -11,6 +11,8 @@ mod extension;
 mod payments;
 /// What PostgreSQL waited on and spent its time on during a booking run.
 mod pg_insight;
+/// Photo uploads (alone and four at once) and serving.
+mod photos;
 /// WebSocket connections: memory per connection and delivery latency.
 mod realtime;
 /// Receipts rendered as PDF and HTML per second, on one thread in this process.
@@ -69,11 +71,13 @@ pub enum Part {
     Receipts,
     /// Extending stays beside creating bookings, 32 clients each.
     Extension,
+    /// Photo uploads of a 12-megapixel JPEG and photo serving.
+    Photos,
 }
 
 /// The names `--only` takes.
 const PART_NAMES: &str =
-    "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts or extension";
+    "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts, extension or photos";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -104,6 +108,7 @@ impl Options {
                 "app" => Part::App,
                 "receipts" => Part::Receipts,
                 "extension" => Part::Extension,
+                "photos" => Part::Photos,
                 other => bail!("--only takes {PART_NAMES}, not {other:?}"),
             });
         }
@@ -236,6 +241,9 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         None
     };
 
+    let photos =
+        if options.runs(Part::Photos) { Some(photos::measure(&binary, scratch.path(), options).await?) } else { None };
+
     let settlement = if options.runs(Part::Settlement) {
         Some(settlement::measure(&binary, scratch.path(), &options.settlement_shapes()).await?)
     } else {
@@ -271,6 +279,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         e.print();
         let path = bench_dir.join("extension.json");
         std::fs::write(&path, serde_json::to_vec_pretty(e)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(p) = &photos {
+        p.print();
+        let path = bench_dir.join("photos.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(p)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     if let Some(r) = &receipts {
