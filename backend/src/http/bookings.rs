@@ -1,14 +1,14 @@
 use super::extract::{AuthUser, Json, Path, Query};
+use super::idempotent::{created_answer, idempotency};
 use crate::error::{AppError, AppResult};
 use crate::payments::settle::reconcile;
 use crate::state::AppState;
-use crate::store::bookings::{BookingRequest, Created, ExtendRequest, MAX_PAGE};
-use crate::store::idempotency::Idempotency;
+use crate::store::bookings::{BookingRequest, ExtendRequest, MAX_PAGE};
 use crate::store::payments::PaymentChange;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use parkway_core::api::{Booking, BookingPatch, ExtendBooking, Items, NewBooking, Role};
 use parkway_core::booking::BookingStatus;
@@ -17,7 +17,6 @@ use parkway_core::payment::IntentStatus;
 use parkway_core::slot::TimeSlot;
 use parkway_core::text::{self, limits};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// `/api/bookings/*`.
@@ -28,38 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/cancel", put(cancel))
         .route("/bookings/{id}/confirm", put(confirm))
         .route("/bookings/{id}/extend", post(extend))
-}
-
-fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= limits::IDEMPOTENCY_KEY)
-        .ok_or_else(|| {
-            AppError::validation(format!("Idempotency-Key must be 1 to {} visible characters", limits::IDEMPOTENCY_KEY))
-        })?;
-    Ok(Some(key.to_owned()))
-}
-
-/// The request's retry key and the fingerprint of what it asks (`request`, serialised), so
-/// that the same key with another request is refused.
-fn idempotency(headers: &HeaderMap, request: &impl serde::Serialize) -> AppResult<Option<Idempotency>> {
-    let Some(key) = idempotency_key(headers)? else { return Ok(None) };
-    // The fingerprint covers the parsed request, so whitespace or field order in the JSON
-    // does not make a retry look different.
-    let canonical = serde_json::to_vec(request).map_err(anyhow::Error::from)?;
-    Ok(Some(Idempotency { key, request_hash: hex::encode(Sha256::digest(&canonical)) }))
-}
-
-/// `201` with the booking made, marked when it replays an earlier answer.
-fn created_answer(created: Created) -> Response {
-    let mut response = (StatusCode::CREATED, Json(created.booking)).into_response();
-    if created.replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
 }
 
 async fn create(
@@ -95,7 +62,7 @@ async fn create(
     // rules are checked in the store after the key lookup.
     let mut created = state.store.create_booking(req, now).await?;
     state.publish(std::mem::take(&mut created.notices));
-    Ok(created_answer(created))
+    Ok(created_answer(created.booking, created.replayed))
 }
 
 /// The driver makes a confirmed stay longer: `201` with the extension, a booking of its own
@@ -121,7 +88,7 @@ async fn extend(
     };
     let mut created = state.store.extend_booking(req, now).await?;
     state.publish(std::mem::take(&mut created.notices));
-    Ok(created_answer(created))
+    Ok(created_answer(created.booking, created.replayed))
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,11 +2,13 @@
 //! Each message also reaches the other party's inbox and, live, their WebSockets.
 
 use super::extract::{AfterPage, AuthUser, Json, Path, Query};
+use super::idempotent::{created_answer, idempotency};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use parkway_core::api::Items;
 use parkway_core::message::{MAX_PAGE, MAX_TEXT, Message, NewMessage};
@@ -38,17 +40,22 @@ async fn list(
     Ok(Json(Items { items: state.store.messages(user.id(), id, after, limit).await? }))
 }
 
+/// A send may carry an `Idempotency-Key`: a reply kept in an offline outbox is sent again until
+/// it is answered, and lands once.
 async fn send(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
+    headers: HeaderMap,
     Json(body): Json<NewMessage>,
-) -> AppResult<(StatusCode, Json<Message>)> {
+) -> AppResult<Response> {
+    let idempotency = idempotency(&headers, &(id, &body))?;
     let text = text::required("text", &body.text, MAX_TEXT)?;
     state.message_limit.check(user.id()).await?;
-    let (message, notice) = state.store.post_message(user.id(), id, text, state.clock.now()).await?;
-    state.publish(vec![notice]);
-    Ok((StatusCode::CREATED, Json(message)))
+    let posted = state.store.post_message(user.id(), id, text, idempotency.as_ref(), state.clock.now()).await?;
+    let replayed = posted.notice.is_none();
+    state.publish(posted.notice.into_iter().collect());
+    Ok(created_answer(posted.message, replayed))
 }
 
 #[derive(Debug, Serialize)]

@@ -16,6 +16,8 @@ pub mod extract;
 pub mod guard;
 /// Liveness and readiness.
 pub mod health;
+/// The `Idempotency-Key` of requests that create something.
+pub mod idempotent;
 /// A stay's thread between its driver and its owner.
 pub mod messages;
 /// Owner metrics.

@@ -4,6 +4,7 @@
 
 use super::Store;
 use super::db::{from_ms, query, to_ms, uuid};
+use super::idempotency::{self, Idempotency};
 use super::notifications::{self, Notice};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
@@ -12,6 +13,15 @@ use parkway_core::message::{MAX_PAGE, Message, preview};
 use parkway_core::notification::NotificationType;
 use parkway_core::review::author_name;
 use uuid::Uuid;
+
+/// A message sent, or the answer to an earlier send with the same idempotency key.
+#[derive(Debug)]
+pub struct Posted {
+    /// The message.
+    pub message: Message,
+    /// The recipient's notification; `None` when this replays an earlier send.
+    pub notice: Option<Notice>,
+}
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -89,10 +99,18 @@ impl Store {
         user: Uuid,
         id: Uuid,
         text: String,
+        idem: Option<&Idempotency>,
         now: DateTime<Utc>,
-    ) -> AppResult<(Message, Notice)> {
+    ) -> AppResult<Posted> {
         let (thread, to) = self.thread_of(user, id).await?;
         let mut tx = self.begin_write().await?;
+        if let Some(idem) = idem
+            && let Some((_, body)) = idempotency::claim(&mut tx, user, idem, now).await?
+        {
+            let message = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
+            tx.rollback().await?;
+            return Ok(Posted { message, notice: None });
+        }
         let message_id: i64 = tx
             .scalar(
                 query(
@@ -116,8 +134,12 @@ impl Store {
             data: serde_json::json!({"bookingId": message.booking_id, "messageId": message.id}),
         };
         let notice = notifications::insert(&mut tx, draft, now).await?;
+        if let Some(idem) = idem {
+            let body = serde_json::to_string(&message).map_err(anyhow::Error::from)?;
+            idempotency::complete(&mut tx, user, idem, 201, &body).await?;
+        }
         tx.commit().await?;
-        Ok((message, notice))
+        Ok(Posted { message, notice: Some(notice) })
     }
 
     /// The thread of booking `id` for one of its parties, oldest first, after message `after`.

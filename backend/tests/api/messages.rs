@@ -95,3 +95,37 @@ async fn messages_are_limited_in_size_characters_and_pace() {
     assert_eq!(app.get(&format!("{path}?limit=101"), Some(&driver.token)).await.code(), ErrorCode::ValidationFailed);
     assert_eq!(thread(&app, &driver, &booking, 0).await.len(), 30);
 }
+
+/// A reply kept in an outbox is sent again until it is answered: with one Idempotency-Key it
+/// lands once and notifies once; the same key with other words is refused.
+#[tokio::test]
+async fn a_message_sent_again_with_its_key_lands_once() {
+    let app = spawn_app().await;
+    let (owner, driver, booking) = booked(&app).await;
+    let send = |text: &'static str| {
+        let req = app
+            .client
+            .post(format!("{}/api/bookings/{booking}/messages", app.base))
+            .bearer_auth(&driver.token)
+            .header("Idempotency-Key", "reply-1")
+            .json(&json!({"text": text}));
+        async move {
+            let res = req.send().await.expect("sent");
+            let replayed = res.headers().contains_key("idempotent-replayed");
+            (res.status(), replayed, res.json::<serde_json::Value>().await.expect("json"))
+        }
+    };
+    let (s1, r1, first) = send("On my way").await;
+    let (s2, r2, again) = send("On my way").await;
+    assert_eq!((s1, r1, s2, r2), (StatusCode::CREATED, false, StatusCode::CREATED, true));
+    assert_eq!(first, again);
+    let (s3, _, other) = send("Something else").await;
+    assert_eq!(
+        (s3, crate::helpers::code_of(&other)),
+        (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused)
+    );
+    assert_eq!(thread(&app, &owner, &booking, 0).await.len(), 1, "one message in the thread");
+    let inbox = app.get("/api/notifications", Some(&owner.token)).await.json::<Items<Notification>>();
+    let told = inbox.items.iter().filter(|n| n.kind == NotificationType::Message).count();
+    assert_eq!(told, 1, "the owner was told once");
+}
