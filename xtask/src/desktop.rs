@@ -279,7 +279,7 @@ fn webdriver(ws: &Workspace, display: &str) -> anyhow::Result<()> {
             ("PARKWAY_APP_BIN", &app.to_string_lossy()),
             ("PARKWAY_SERVER_BIN", &server.to_string_lossy()),
         ],
-        std::time::Duration::from_secs(15 * 60),
+        std::time::Duration::from_secs(20 * 60),
     )
 }
 

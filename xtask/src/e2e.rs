@@ -46,7 +46,7 @@ pub fn run_web_with(ws: &Workspace, bench: bool) -> anyhow::Result<()> {
             ("CHROMIUM", &chromium.to_string_lossy()),
             ("PARKWAY_LOCALSTRIPE", &localstripe),
         ],
-        std::time::Duration::from_secs(15 * 60),
+        std::time::Duration::from_secs(20 * 60),
     )?;
     println!("screenshots in {}", ws.target.join("e2e-screenshots").display());
     if bench {

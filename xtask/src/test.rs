@@ -33,11 +33,11 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
     // hangs fails the run with its stage named instead of holding it until CI gives up.
     times.run("cargo tests (SQLite)", || {
         let args = ["test", "--workspace", "--", "--skip", "multi_instance::"];
-        run_within(&ws.root, &cargo(), &args, &[], Duration::from_secs(35 * 60))
+        run_within(&ws.root, &cargo(), &args, &[], Duration::from_secs(60 * 60))
     })?;
     times.run("API suite on PostgreSQL", || {
         let args = ["test", "-p", "parkway-backend", "--test", "api"];
-        run_within(&ws.root, &cargo(), &args, &[("PARKWAY_TEST_DB", "postgres")], Duration::from_secs(15 * 60))
+        run_within(&ws.root, &cargo(), &args, &[("PARKWAY_TEST_DB", "postgres")], Duration::from_secs(30 * 60))
     })?;
     // Every route with generated valid and invalid requests: no 5xx, no answer over a second, no
     // disagreement with the OpenAPI document.

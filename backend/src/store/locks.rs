@@ -17,6 +17,11 @@ pub enum Subject {
     /// A user's inbox: notifications being written to it (shared) against a catch-up reading it
     /// (exclusive).
     Inbox(Uuid),
+    /// A driveway's calendar: held exclusively from reading the bookings in a slot's way until
+    /// the booking that takes the slot commits, so writers of one driveway decide one after the
+    /// other instead of meeting in the exclusion constraint (where overlapping inserts wait on
+    /// each other, deadlock, and leave only PostgreSQL's one-second deadlock check to part them).
+    Slots(Uuid),
 }
 
 impl Subject {
@@ -24,6 +29,7 @@ impl Subject {
         let (kind, id): (&[u8; 4], Uuid) = match self {
             Subject::Driveway(id) => (b"dway", id),
             Subject::Inbox(id) => (b"inbx", id),
+            Subject::Slots(id) => (b"slot", id),
         };
         let b = id.as_bytes();
         (i64::from(u32::from_be_bytes(*kind)) << 32) | i64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -55,6 +61,7 @@ mod tests {
     fn kinds_never_share_a_key() {
         let id = Uuid::new_v4();
         assert_ne!(Subject::Driveway(id).key(), Subject::Inbox(id).key());
+        assert_ne!(Subject::Driveway(id).key(), Subject::Slots(id).key());
         assert_eq!(Subject::Inbox(id).key() >> 32, i64::from(u32::from_be_bytes(*b"inbx")));
     }
 }

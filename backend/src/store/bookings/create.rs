@@ -3,6 +3,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::Store;
 use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency;
+use crate::store::locks;
 use crate::store::notifications;
 use crate::store::payments::{self, PaymentChange};
 use crate::store::rows::{DrivewayTerms, PaymentRow, SELECT_PAYMENT, bookable_terms, booking_in};
@@ -32,7 +33,17 @@ pub(super) async fn conflicts(
     Ok(rows.into_iter().filter_map(|(s, e)| TimeSlot::new(from_ms(s), from_ms(e)).ok()).collect())
 }
 
-/// Checks opening hours and conflicts for `slot` and prices it.
+/// Takes `driveway`'s calendar until `tx` ends: the bookings in a slot's way are read under it
+/// and the booking that takes the slot is written under it (PostgreSQL; SQLite's one writer
+/// already orders them). Writers take a booking's row before it and the driver's row after it,
+/// so two writers never wait for each other in opposite orders.
+pub(super) async fn lock_calendar(tx: &mut Tx<'_>, driveway: &str) -> AppResult<()> {
+    locks::exclusive(tx, locks::Subject::Slots(uuid(driveway)?)).await?;
+    Ok(())
+}
+
+/// Checks opening hours and conflicts for `slot` and prices it, holding the driveway's calendar
+/// from here until `tx` ends.
 pub(super) async fn check_slot(
     tx: &mut Tx<'_>,
     driveway: &str,
@@ -46,6 +57,7 @@ pub(super) async fn check_slot(
             "the driveway is closed during part of that time; check its opening hours".into(),
         ));
     }
+    lock_calendar(tx, driveway).await?;
     let taken = conflicts(tx, driveway, slot, except).await?;
     if !taken.is_empty() {
         return Err(AppError::SlotTaken(taken, None));
@@ -83,10 +95,11 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     let driveway = req.driveway.to_string();
     let terms = bookable_terms(tx, req.driveway).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
+    // The driver's row after the calendar: the order every booking writer takes them in.
     if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
     }
-    let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
     let currency = Currency::parse(&terms.currency).unwrap_or_default();
     trust::check_expected_price(req.expected_total.map(Cents), total, currency.clone())?;
     let prepaid = match &req.stripe_payment_id {

@@ -4,7 +4,7 @@
 //! book) or by the owner, and cancelled and refunded on its own terms.
 
 use super::Created;
-use super::create::{conflicts, insert_booking, unpaid_holds};
+use super::create::{conflicts, insert_booking, lock_calendar, unpaid_holds};
 use crate::error::{AppError, AppResult};
 use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency::{self, Idempotency};
@@ -104,6 +104,7 @@ pub(crate) async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTim
     slot.check_bookable(now)?;
     let driveway = first.driveway.to_string();
     let terms = bookable_terms(tx, first.driveway).await?;
+    lock_calendar(tx, &driveway).await?;
     if !terms.schedule()?.covers(&slot, terms.tz()) || !conflicts(tx, &driveway, &slot, None).await?.is_empty() {
         return Err(taken(tx, &driveway, &terms, &slot).await?);
     }
