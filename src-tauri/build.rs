@@ -30,6 +30,7 @@ fn main() {
         "set_manual_position",
         "map_drawn",
         "open_in_browser",
+        "upload_photo",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("the app's Tauri build step failed: {e:#}");

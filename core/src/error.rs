@@ -138,7 +138,12 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<crate::TimeSlot>>,
     /// For `slot_taken` on an extension: the furthest end that would fit, if any does.
-    #[serde(default, rename = "latestEndTime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "latestEndTime",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::time::utc_opt"
+    )]
     pub latest_end_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 

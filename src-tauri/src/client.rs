@@ -194,19 +194,30 @@ impl BackendClient {
         {
             res = self.send(method, path, body, idempotency_key, self.token().as_deref()).await?;
         }
-        let status = res.status().as_u16();
-        let text = res.text().await.map_err(|e| Error::Offline(e.to_string()))?;
-        // A page or a file (a receipt, a CSV) travels to the UI as one JSON string.
-        let value: Value =
-            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        if (200..300).contains(&status) {
-            return Ok((status, value));
+        answer(res).await
+    }
+
+    /// `POST /api/driveways/:id/photos` with the file's bytes (a multipart form, as the server
+    /// takes it), renewing an expired access token once.
+    pub async fn upload_photo(&self, driveway: Uuid, bytes: Vec<u8>) -> Result<Value> {
+        let path = format!("/api/driveways/{driveway}/photos");
+        let send = |token: Option<String>| {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name("photo");
+            let mut req = self
+                .http
+                .post(format!("{}{path}", self.base()))
+                .multipart(reqwest::multipart::Form::new().part("photo", part));
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            async move { req.send().await.map_err(|e| Error::Offline(e.to_string())) }
+        };
+        let token = self.token();
+        let mut res = send(token.clone()).await?;
+        if res.status().as_u16() == 401 && token.is_some() && self.refresh(token.as_deref()).await {
+            res = send(self.token()).await?;
         }
-        Err(Error::Api {
-            status,
-            code: serde_json::from_value(value["error"].clone()).unwrap_or(ErrorCode::Internal),
-            message: value["message"].as_str().unwrap_or("the server refused the request").to_owned(),
-        })
+        answer(res).await.map(|(_, value)| value)
     }
 
     async fn send(
@@ -293,6 +304,24 @@ impl BackendClient {
         }
         Ok(all)
     }
+}
+
+/// An answer's status and JSON (`Null` when empty); an error answer becomes [`Error::Api`] with
+/// the server's code and message.
+async fn answer(res: reqwest::Response) -> Result<(u16, Value)> {
+    let status = res.status().as_u16();
+    let text = res.text().await.map_err(|e| Error::Offline(e.to_string()))?;
+    // A page or a file (a receipt, a CSV) travels to the UI as one JSON string.
+    let value: Value =
+        if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    if (200..300).contains(&status) {
+        return Ok((status, value));
+    }
+    Err(Error::Api {
+        status,
+        code: serde_json::from_value(value["error"].clone()).unwrap_or(ErrorCode::Internal),
+        message: value["message"].as_str().unwrap_or("the server refused the request").to_owned(),
+    })
 }
 
 #[cfg(test)]

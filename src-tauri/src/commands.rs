@@ -195,6 +195,32 @@ pub async fn outbox_list(state: State<'_, AppState>) -> Result<Vec<OutboxItem>> 
     }
 }
 
+/// Most bytes an upload may carry: the server's limit on a photo.
+const MAX_PHOTO_BYTES: usize = parkway_core::photo::MAX_UPLOAD_BYTES;
+
+/// Uploads a photo of the owner's driveway: the file's bytes come as the raw body of the call
+/// (no JSON, no base64), the driveway in the `x-parkway-driveway` header. Answers the photo.
+#[tauri::command]
+pub async fn upload_photo(state: State<'_, AppState>, request: tauri::ipc::Request<'_>) -> Result<Value> {
+    let driveway = request
+        .headers()
+        .get("x-parkway-driveway")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| Error::Other("the upload names no driveway".into()))?;
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(Error::Other("the upload carries no file".into()));
+    };
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(Error::Api {
+            status: 413,
+            code: ErrorCode::PayloadTooLarge,
+            message: format!("a photo may be at most {} MB", MAX_PHOTO_BYTES / (1024 * 1024)),
+        });
+    }
+    state.client.upload_photo(driveway, bytes.clone()).await
+}
+
 /// Cancels a queued request before it is sent.
 #[tauri::command]
 pub async fn outbox_cancel(state: State<'_, AppState>, id: Uuid) -> Result<()> {

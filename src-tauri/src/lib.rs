@@ -89,6 +89,7 @@ pub fn run() {
             commands::set_manual_position,
             commands::map_drawn,
             commands::open_in_browser,
+            commands::upload_photo,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {

@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import zlib from 'node:zlib';
 import { startServer, register, launchBrowser, shoot, assertAccessible } from './harness.mjs';
 
 // San Francisco, where the map opens by default.
@@ -47,6 +48,32 @@ after(async () => {
 });
 
 /** A new browser context (own storage) with a page on the server. */
+/** A `width` × `height` PNG of one colour (RGB), as a phone's screenshot would be. */
+function png(width, height, [r, g, b]) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(8 + data.length + 4);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bits per channel
+  header[9] = 2; // RGB
+  const row = Buffer.alloc(1 + width * 3);
+  for (let x = 0; x < width; x++) row.set([r, g, b], 1 + x * 3);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(pixels)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 async function newPage(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({
     viewport,
@@ -498,8 +525,34 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   await shoot(page, '15-phone-owner');
   await assertAccessible(page, 'owner dashboard on a phone');
 
-  // Edit it (the price), then delete it.
+  // Edit it: two photos uploaded (with progress), the second moved first, then the price.
   await row.getByRole('link', { name: 'Edit' }).click();
+  await page.waitForURL((u) => /^\/owner\/driveways\/[0-9a-f-]{36}$/.test(u.pathname));
+  const drivewayId = new URL(page.url()).pathname.split('/').at(-1);
+  for (const [i, file] of [
+    { name: 'front.png', mimeType: 'image/png', buffer: png(640, 480, [200, 60, 40]) },
+    { name: 'gate.png', mimeType: 'image/png', buffer: png(480, 640, [40, 90, 200]) },
+  ].entries()) {
+    await page.getByLabel('Add a photo').setInputFiles(file);
+    await page.getByRole('status').filter({ hasText: `${i + 1} of 8 photos` }).waitFor();
+  }
+  assert.equal(await page.locator('.photo-item').count(), 2);
+  const order = () => page.locator('.photo-item img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')));
+  const [front, gate] = await order();
+  await assertAccessible(page, 'photo manager on a phone');
+  await page.getByRole('button', { name: 'Move Photo 2 of 2 earlier' }).click();
+  await page.waitForFunction((first) => document.querySelector('.photo-item img')?.getAttribute('src') === first, gate);
+  assert.deepEqual(await order(), [gate, front]);
+  await shoot(page, '15b-phone-photos');
+  // Anyone sees the gallery in the owner's order, the files served by the server.
+  const viewer = await newPage({ width: 390, height: 844 });
+  await viewer.goto(`/driveways/${drivewayId}`);
+  await viewer.locator('.gallery img').nth(1).waitFor();
+  const shown = await viewer.locator('.gallery img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')));
+  assert.deepEqual(shown, [gate, front]);
+  assert.ok(await viewer.locator('.gallery img').first().evaluate((i) => i.complete && i.naturalWidth > 0), 'the photo loads');
+  await assertAccessible(viewer, 'driveway page with photos');
+  await viewer.context().close();
   await page.getByLabel('Price per hour ($)').fill('4.25');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.waitForURL((u) => u.pathname === '/owner');

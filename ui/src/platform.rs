@@ -351,16 +351,43 @@ fn stringify(v: &wasm_bindgen::JsValue) -> String {
 
 #[cfg(target_arch = "wasm32")]
 async fn invoke_js(command: &str, args_json: &str) -> Result<wasm_bindgen::JsValue, String> {
+    let js_args = js_sys::JSON::parse(args_json).map_err(|_| "bad arguments".to_owned())?;
+    invoke_with(command, &js_args, &wasm_bindgen::JsValue::UNDEFINED).await
+}
+
+/// `invoke(command, payload, options)`.
+#[cfg(target_arch = "wasm32")]
+async fn invoke_with(
+    command: &str,
+    payload: &wasm_bindgen::JsValue,
+    options: &wasm_bindgen::JsValue,
+) -> Result<wasm_bindgen::JsValue, String> {
     use wasm_bindgen::{JsCast, JsValue};
     let window = web_sys::window().ok_or("no window")?;
     let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name)).ok();
     let core = get(&window, "__TAURI__").and_then(|t| get(&t, "core")).ok_or("not inside the app")?;
     let invoke: js_sys::Function = get(&core, "invoke").and_then(|f| f.dyn_into().ok()).ok_or("no invoke")?;
-    let js_args = js_sys::JSON::parse(args_json).map_err(|_| "bad arguments".to_owned())?;
     let promise: js_sys::Promise = invoke
-        .call2(&core, &JsValue::from_str(command), &js_args)
+        .call3(&core, &JsValue::from_str(command), payload, options)
         .map_err(|_| "the app refused the call".to_owned())?
         .dyn_into()
         .map_err(|_| "the app answered oddly".to_owned())?;
     wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| stringify(&e)))
+}
+
+/// Calls an app command with `bytes` as its raw payload (a file travels without JSON) and one
+/// header beside it; returns the answer as JSON text.
+#[cfg(target_arch = "wasm32")]
+pub async fn tauri_invoke_bytes(
+    command: &str,
+    bytes: &js_sys::Uint8Array,
+    header: (&str, &str),
+) -> Result<String, String> {
+    use wasm_bindgen::JsValue;
+    let headers = js_sys::Object::new();
+    let options = js_sys::Object::new();
+    let set = |o: &js_sys::Object, k: &str, v: &JsValue| js_sys::Reflect::set(o, &JsValue::from_str(k), v);
+    set(&headers, header.0, &JsValue::from_str(header.1)).map_err(|_| "bad header")?;
+    set(&options, "headers", &headers).map_err(|_| "bad header")?;
+    Ok(stringify(&invoke_with(command, bytes, &options).await?))
 }

@@ -11,6 +11,8 @@ pub mod retry;
 pub mod session;
 /// How requests travel.
 pub mod transport;
+/// Uploading a driveway photo, with its progress.
+mod upload;
 
 pub use error::ClientError;
 pub use transport::{Method, RawRequest, Transport};
@@ -24,6 +26,7 @@ use parkway_core::api::{
 use parkway_core::message::{Message, NewMessage};
 use parkway_core::money::Cents;
 use parkway_core::payment::{CaptureMethod, IntentStatus};
+use parkway_core::photo::{Photo, PhotoOrder};
 use parkway_core::review::{Review, ReviewFields, ReviewReply};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -421,6 +424,25 @@ impl Api {
     /// `POST /api/bookings/:id/messages`.
     pub async fn send_message(&self, booking: Uuid, text: String) -> Result<Message, ClientError> {
         self.call(Method::Post, format!("/api/bookings/{booking}/messages"), Some(&NewMessage { text })).await
+    }
+
+    /// `PUT /api/driveways/:id/photos/order`: the gallery in the order given.
+    pub async fn order_photos(&self, driveway: Uuid, photo_ids: Vec<Uuid>) -> Result<Vec<Photo>, ClientError> {
+        let body = PhotoOrder { photo_ids };
+        Ok(self
+            .call::<Items<Photo>>(Method::Put, format!("/api/driveways/{driveway}/photos/order"), Some(&body))
+            .await?
+            .items)
+    }
+
+    /// `DELETE /api/driveways/:id/photos/:photoId`.
+    pub async fn delete_photo(&self, driveway: Uuid, photo: Uuid) -> Result<(), ClientError> {
+        self.send(Method::Delete, format!("/api/driveways/{driveway}/photos/{photo}"), None, None).await.map(drop)
+    }
+
+    /// Where a photo's file is (`/media/…` on the server this client talks to).
+    pub fn media_url(&self, path: &str) -> String {
+        self.transport.media_url(path)
     }
 
     /// `POST /api/bookings/:id/messages/read`: the other side's messages in the stay are read.

@@ -72,7 +72,7 @@ struct ErrorStatus {
 }
 
 /// A command's refusal as the client error the server would have given.
-fn refusal(text: String) -> ClientError {
+pub(super) fn refusal(text: String) -> ClientError {
     match serde_json::from_str::<ErrorStatus>(&text) {
         Ok(e) if e.status == 503 => ClientError::Network,
         Ok(e) => ClientError::from_answer(e.status, &text),

@@ -82,6 +82,15 @@ impl Transport {
         Transport::Http { base: config.api_base.clone() }
     }
 
+    /// The address of a file the server serves at `path` (`/media/…`): the page's own origin
+    /// in a browser, the app's server inside the app.
+    pub fn media_url(&self, path: &str) -> String {
+        match self {
+            Transport::Tauri => format!("{}{path}", crate::platform::storage_get(APP_SERVER_KEY).unwrap_or_default()),
+            Transport::Http { base } => format!("{base}{path}"),
+        }
+    }
+
     /// The WebSocket URL for `path` (`/api/ws?...`).
     pub fn websocket_url(&self, path: &str) -> String {
         match self {

@@ -1,5 +1,7 @@
+use crate::components::photos::card_thumb;
 use crate::components::review::stars;
 use crate::format;
+use crate::hooks::use_app;
 use crate::route::Route;
 use parkway_core::api::SearchItem;
 use yew::prelude::*;
@@ -29,6 +31,7 @@ fn distance(m: f64) -> String {
 #[component]
 pub fn DrivewayCard(props: &DrivewayCardProps) -> Html {
     let d = &props.item.driveway;
+    let app = use_app();
     let node = use_node_ref();
     {
         let node = node.clone();
@@ -45,6 +48,7 @@ pub fn DrivewayCard(props: &DrivewayCardProps) -> Html {
     let hourly = format!("{}/h", format::price_tag(d.price_per_hour_cents, &d.currency));
     html! {
         <li ref={node} class={classes!("result", props.selected.then_some("selected"))} data-id={d.id.to_string()}>
+            { card_thumb(&app.api(), d) }
             <button type="button" class="result-main" onclick={select} aria-pressed={props.selected.to_string()}>
                 <span class="result-title">{ d.title.clone() }</span>
                 <span class="result-address">{ d.address.clone() }</span>

@@ -147,6 +147,7 @@ mod web {
 
     #[hook]
     pub fn use_map(props: &DrivewayMapProps, container: &NodeRef, failed: UseStateHandle<Option<String>>) {
+        let api = crate::hooks::use_app().api();
         let callbacks = || Callbacks { on_select: props.on_select.clone(), on_move: props.on_move.clone() };
         let shared = Shared {
             map: use_mut_ref(|| None::<Map>),
@@ -205,7 +206,8 @@ mod web {
                         if let Some(stars) = crate::forms::review::rating_short(d) {
                             price = format!("{price} · {stars}");
                         }
-                        m.show_popup(d.lng, d.lat, &d.title, &price);
+                        let photo = d.photos.first().map(|p| api.media_url(&p.thumb_url));
+                        m.show_popup(d.lng, d.lat, photo.as_deref(), &d.title, &price);
                         if !m.bounds().contains(d.lng, d.lat) {
                             m.pan_to(d.lng, d.lat);
                         }

@@ -38,6 +38,8 @@ pub mod outbox_list;
 pub mod owner_driveway_row;
 /// The payment step (simulated card form).
 pub mod payment_form;
+/// Driveway photos: card thumbnail, gallery, the owner's manager.
+pub mod photos;
 /// Stars, reviews, the review form and the owner's answer.
 pub mod review;
 /// Date, time window and price filters of the search.

@@ -200,12 +200,21 @@ mod web {
             }
         }
 
-        /// Opens a popup with a title and a line of text at a point, closing any other.
-        pub fn show_popup(&mut self, lng: f64, lat: f64, title: &str, text: &str) {
+        /// Opens a popup with a photo (its address, if any), a title and a line of text at a
+        /// point, closing any other.
+        pub fn show_popup(&mut self, lng: f64, lat: f64, photo: Option<&str>, title: &str, text: &str) {
             self.close_popup();
             let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
             let Ok(node) = document.create_element("div") else { return };
             node.set_class_name("map-popup");
+            if let Some(src) = photo
+                && let Ok(img) = document.create_element("img")
+            {
+                // Decorative: the title beside it says what it shows.
+                let _ = img.set_attribute("src", src);
+                let _ = img.set_attribute("alt", "");
+                let _ = node.append_child(&img);
+            }
             if let (Ok(t), Ok(p)) = (document.create_element("strong"), document.create_element("span")) {
                 t.set_text_content(Some(title));
                 p.set_text_content(Some(text));

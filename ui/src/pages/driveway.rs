@@ -1,6 +1,7 @@
 use crate::components::booking_form::BookingForm;
 use crate::components::error_banner::error_banner;
 use crate::components::loading::loading;
+use crate::components::photos::gallery;
 use crate::components::review::{DrivewayReviews, stars};
 use crate::format;
 use crate::forms::driveway::{DAYS, schedule_rows};
@@ -81,6 +82,7 @@ pub fn DrivewayPage(props: &DrivewayPageProps) -> Html {
                 <article class="card detail-head">
                     <h1>{ d.title.clone() }</h1>
                     <p class="muted">{ d.address.clone() }</p>
+                    { gallery(&app.api(), &d) }
                     <div class="facts">
                         { stars(d.rating) }
                         if d.instant_book {

@@ -1,6 +1,7 @@
 use crate::components::availability_editor::{AvailabilityEditorProps, availability_editor};
 use crate::components::error_banner::error_banner;
 use crate::components::loading::loading;
+use crate::components::photos::{PhotoManager, photo_manager};
 use crate::forms::driveway::{DrivewayForm, WindowRow};
 use crate::hooks::use_app;
 use crate::map::features::coordinate;
@@ -27,6 +28,9 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
     let app = use_app();
     let navigator = use_navigator();
     let form = use_state(|| None::<DrivewayForm>);
+    let photos = use_state(|| None::<Vec<parkway_core::photo::Photo>>);
+    let sending = use_state(|| None::<u32>);
+    let photo_error = use_state(|| None::<String>);
     let load_error = use_state(|| None::<String>);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
@@ -35,7 +39,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
     use_effect_with(id, |id| platform::set_title(if id.is_some() { "Edit driveway" } else { "Add a driveway" }));
 
     {
-        let (form, load_error, app) = (form.clone(), load_error.clone(), app.clone());
+        let (form, photos, load_error, app) = (form.clone(), photos.clone(), load_error.clone(), app.clone());
         use_effect_with(id, move |id| match *id {
             None => {
                 let mut f = DrivewayForm::empty(platform::browser_timezone());
@@ -49,7 +53,10 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                 form.set(None);
                 yew::platform::spawn_local(async move {
                     match app.api().driveway(id).await {
-                        Ok(d) => form.set(Some(DrivewayForm::from_driveway(&d))),
+                        Ok(d) => {
+                            form.set(Some(DrivewayForm::from_driveway(&d)));
+                            photos.set(Some(d.photos.clone()));
+                        }
                         Err(e) => load_error.set(Some(e.to_string())),
                     }
                 });
@@ -228,6 +235,9 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                     <Link<Route> to={Route::Owner} classes="button secondary">{ "Cancel" }</Link<Route>>
                 </div>
             </form>
+            if let Some(driveway) = id {
+                { photo_manager(&PhotoManager { api: app.api(), driveway, photos, sending, error: photo_error }) }
+            }
         </div>
     }
 }
