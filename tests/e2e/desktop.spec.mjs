@@ -19,7 +19,7 @@ import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, wr
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, register, screenshots, startServer } from './harness.mjs';
+import { api, png, register, screenshots, startServer } from './harness.mjs';
 
 const CENTER = { lat: 37.7749, lng: -122.4194 };
 const dir = mkdtempSync(join(tmpdir(), 'parkway-desktop-'));
@@ -347,4 +347,19 @@ test('an owner adds payout details in the system browser and the app notices the
   // Back in the app, untouched: the page sees the account active on its own.
   await until('payouts on', `return !!document.querySelector('#payouts-on');`, 30_000);
   await shot('05-payouts-on');
+
+  // A photo chosen in the app's file picker reaches the server through the app (its bytes go
+  // to the app's upload command; the page cannot post across origins).
+  const spot = spots[0];
+  await go(`/owner/driveways/${spot.id}`);
+  await until('the photo manager', `return !!document.querySelector('#photo-files:not([disabled])');`);
+  const photo = join(dir, 'driveway.png');
+  writeFileSync(photo, png(320, 240, [30, 120, 90]));
+  await type('#photo-files', photo);
+  await until('the photo uploaded', `return document.querySelector('.photos-editor [role=status]')?.textContent.includes('1 of 8 photos');`, 30_000);
+  await shot('06-photo-uploaded');
+  const stored = await api(server.url).get(`/api/driveways/${spot.id}`);
+  assert.equal(stored.photos.length, 1, 'the server keeps the photo');
+  const file = await fetch(`${server.url}${stored.photos[0].url}`);
+  assert.equal(file.headers.get('content-type'), 'image/jpeg');
 });

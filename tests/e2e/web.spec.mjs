@@ -7,8 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import zlib from 'node:zlib';
-import { startServer, register, launchBrowser, shoot, assertAccessible } from './harness.mjs';
+import { startServer, register, launchBrowser, shoot, assertAccessible, png } from './harness.mjs';
 
 // San Francisco, where the map opens by default.
 const CENTER = { lat: 37.7749, lng: -122.4194 };
@@ -48,32 +47,6 @@ after(async () => {
 });
 
 /** A new browser context (own storage) with a page on the server. */
-/** A `width` × `height` PNG of one colour (RGB), as a phone's screenshot would be. */
-function png(width, height, [r, g, b]) {
-  const chunk = (type, data) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bits per channel
-  header[9] = 2; // RGB
-  const row = Buffer.alloc(1 + width * 3);
-  for (let x = 0; x < width; x++) row.set([r, g, b], 1 + x * 3);
-  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', zlib.deflateSync(pixels)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 async function newPage(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({
     viewport,
