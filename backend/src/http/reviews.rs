@@ -84,5 +84,9 @@ async fn of_driveway(
     if offset < 0 {
         return Err(AppError::validation("offset must not be negative"));
     }
+    // A driveway that is gone (or never was) has no review page, like its own page.
+    if state.store.driveway(id).await?.is_none() {
+        return Err(AppError::not_found("driveway"));
+    }
     Ok(Json(Items { items: state.store.reviews_of(id, limit, offset).await? }))
 }

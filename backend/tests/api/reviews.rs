@@ -88,6 +88,8 @@ async fn a_completed_stay_is_reviewed_once_edited_for_two_days_and_answered_once
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].reply.as_deref(), Some("Thanks, see you again!"));
     assert_eq!(app.get(&format!("/api/driveways/{d}/reviews?limit=0"), None).await.code(), ErrorCode::ValidationFailed);
+    let nowhere = uuid::Uuid::new_v4();
+    assert_eq!(app.get(&format!("/api/driveways/{nowhere}/reviews"), None).await.code(), ErrorCode::NotFound);
 
     // Two days on, the review is what it is.
     app.clock.advance(Duration::hours(49));
