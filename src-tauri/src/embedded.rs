@@ -19,6 +19,11 @@ pub fn start(data_dir: &Path) -> anyhow::Result<SocketAddr> {
     let secret = signing_secret(data_dir)?;
     let url = format!("sqlite://{}?mode=rwc", data_dir.join("parkway-server.db").display());
     let mut config = Config::embedded(url, secret)?;
+    // Photos live beside the database, not in whatever folder the app was started from (a
+    // launcher may start it in one it cannot write to).
+    if std::env::var_os("PARKWAY_MEDIA_DIR").is_none() {
+        config.media_dir = data_dir.join("media");
+    }
     let listener = std::net::TcpListener::bind(config.bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;

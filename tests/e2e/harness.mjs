@@ -20,6 +20,7 @@ export async function startServer(extraEnv = {}) {
       ...process.env,
       PARKWAY_BIND: '127.0.0.1:0',
       DATABASE_URL: `sqlite://${join(dir, 'parkway.db')}?mode=rwc`,
+      PARKWAY_MEDIA_DIR: join(dir, 'media'),
       PARKWAY_UI_DIR: process.env.PARKWAY_UI_DIR ?? join(root, 'ui', 'dist'),
       PARKWAY_AUTH_RATE_PER_MIN: '0',
       PARKWAY_JWT_SECRET: 'e2e-secret-0123456789abcdef-0123456789abcdef',

@@ -80,6 +80,7 @@ async fn fuzz(ws: &Workspace, binary: &Path, schemathesis: &Path) -> anyhow::Res
         .env("PARKWAY_BIND", "127.0.0.1:0")
         .env("DATABASE_URL", format!("sqlite://{}?mode=rwc", scratch.path().join("fuzz.db").display()))
         .env("PARKWAY_DEMO", "1")
+        .env("PARKWAY_MEDIA_DIR", scratch.path().join("media"))
         .env("PARKWAY_AUTH_RATE_PER_MIN", "0")
         .env("PARKWAY_MAX_UNPAID_HOLDS", "0")
         .env("PARKWAY_JWT_SECRET", &secret)
