@@ -117,6 +117,9 @@ pub struct Config {
     pub max_unpaid_holds: u32,
     /// Requests served at once before the rest get `503` (`PARKWAY_MAX_INFLIGHT`, default 1024).
     pub max_inflight: usize,
+    /// Photo uploads read at once (`PARKWAY_MAX_PHOTO_UPLOADS`, default 8): each holds up to
+    /// 10 MB in memory while it arrives, so more wait for a `503` and a retry.
+    pub max_photo_uploads: usize,
     /// The platform's fee on what a booking kept (`PARKWAY_PLATFORM_FEE_BPS`, basis points,
     /// default 1500 = 15 %, at most 10000).
     pub platform_fee: parkway_core::earnings::FeeRate,
@@ -151,6 +154,8 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 /// Requests served at once unless `PARKWAY_MAX_INFLIGHT` says otherwise.
 pub const DEFAULT_MAX_INFLIGHT: usize = 1024;
+/// Default of `PARKWAY_MAX_PHOTO_UPLOADS`.
+pub const DEFAULT_MAX_PHOTO_UPLOADS: usize = 8;
 /// A request that has not sent its headers and body, or not been answered, by then is dropped.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -313,6 +318,7 @@ impl Config {
             stripe_js_url: var("STRIPE_JS_URL").unwrap_or_else(|| STRIPE_JS_URL.to_owned()),
             max_unpaid_holds: parse("PARKWAY_MAX_UNPAID_HOLDS", parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS)?,
             max_inflight: parse("PARKWAY_MAX_INFLIGHT", DEFAULT_MAX_INFLIGHT)?.max(1),
+            max_photo_uploads: parse("PARKWAY_MAX_PHOTO_UPLOADS", DEFAULT_MAX_PHOTO_UPLOADS)?.max(1),
             platform_fee: parkway_core::earnings::FeeRate::new(parse(
                 "PARKWAY_PLATFORM_FEE_BPS",
                 parkway_core::earnings::DEFAULT_PLATFORM_FEE_BPS,
@@ -370,6 +376,7 @@ impl Config {
             stripe_js_url: STRIPE_JS_URL.to_owned(),
             max_unpaid_holds: parkway_core::trust::DEFAULT_MAX_UNPAID_HOLDS,
             max_inflight: DEFAULT_MAX_INFLIGHT,
+            max_photo_uploads: DEFAULT_MAX_PHOTO_UPLOADS,
             platform_fee: parkway_core::earnings::FeeRate::default(),
             settlement: chrono::Duration::hours(i64::from(parkway_core::earnings::DEFAULT_SETTLEMENT_HOURS)),
             request_timeout: REQUEST_TIMEOUT,

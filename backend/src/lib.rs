@@ -140,6 +140,7 @@ impl Server {
             image_work: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2),
             )),
+            upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_photo_uploads)),
             config: Arc::new(config),
         };
         let addr = listener.local_addr()?;

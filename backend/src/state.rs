@@ -36,6 +36,8 @@ pub struct AppState {
     /// Photo decoding is CPU work: at most one at a time per CPU, so uploads never starve
     /// the requests beside them.
     pub image_work: Arc<tokio::sync::Semaphore>,
+    /// Photo uploads being read; see `Config::max_photo_uploads`.
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// The configuration it started with.
     pub config: Arc<Config>,
 }

@@ -76,6 +76,10 @@ async fn upload(
     form: Result<Multipart, MultipartRejection>,
 ) -> AppResult<(StatusCode, Json<Photo>)> {
     state.store.check_photo_room(user.id(), id).await?;
+    // Each upload holds its file in memory while it arrives: only so many at once.
+    let _slot = state.upload_slots.try_acquire().map_err(|_| {
+        AppError::Api(ErrorCode::Unavailable503, "too many photos are being uploaded; try again in a moment".into())
+    })?;
     let bytes = photo_field(form).await?;
     let prepared = {
         let _permit = state

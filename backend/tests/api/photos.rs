@@ -324,3 +324,43 @@ async fn photos_live_in_an_s3_bucket_when_one_is_configured() {
     assert_eq!(bucket_view.get(key).await.expect("read the bucket"), None);
     assert_eq!(file(&app, url).await.0, StatusCode::NOT_FOUND);
 }
+
+/// An owner who opens uploads and sends them slowly must not make the server hold many files
+/// in memory: past `max_photo_uploads` at once, the next upload is refused (503), not read.
+#[tokio::test]
+async fn uploads_held_open_do_not_pile_up_in_memory() {
+    use tokio::io::AsyncWriteExt;
+    let app = crate::helpers::spawn_app_with(|c| c.max_photo_uploads = 1).await;
+    let owner = app.owner().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let id = d["id"].as_str().expect("id");
+    // An upload that announces a large form and sends only its start, then waits.
+    let mut slow = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.expect("connect");
+    let head = format!(
+        "POST /api/driveways/{id}/photos HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 5000000\r\n\r\n--x\r\n",
+        app.base.trim_start_matches("http://"),
+        owner.token
+    );
+    slow.write_all(head.as_bytes()).await.expect("send");
+    // Wait on the server itself until the slow one holds the only slot: then another upload is
+    // refused before it is read.
+    let slots = app.server.as_ref().expect("server").state().upload_slots.clone();
+    let started = std::time::Instant::now();
+    while slots.available_permits() > 0 {
+        assert!(crate::helpers::patient(started), "the held upload never took its slot");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, body) = upload(&app, Some(&owner), &d, png(16, 16)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["message"].as_str().expect("message").contains("try again"), "{body}");
+    // When it goes away, its slot is free again.
+    drop(slow);
+    let started = std::time::Instant::now();
+    while slots.available_permits() == 0 {
+        assert!(crate::helpers::patient(started), "the slot was never given back");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, body) = upload(&app, Some(&owner), &d, png(17, 16)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
