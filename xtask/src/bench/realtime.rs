@@ -5,7 +5,9 @@
 //! belong to drivers who receive nothing and only cost memory. Drivers then book the owners'
 //! driveways; each booking notifies its owner, and the time from sending the booking request to
 //! each of the owner's sockets receiving the message is recorded (an upper bound on
-//! commit-to-receipt, since the commit happens inside that request).
+//! commit-to-receipt, since the commit happens inside that request). Then each driver writes
+//! to the owner of a driveway they booked, and the time from sending the message to each of the
+//! owner's sockets receiving it is recorded the same way.
 
 use super::server::{ServerProcess, SqliteSync};
 use super::stats::percentile_of_sorted;
@@ -23,6 +25,9 @@ const OWNERS: usize = 20;
 const CONNECTIONS_PER_OWNER: usize = 5;
 const DRIVERS: usize = 20;
 const BOOKINGS: usize = 400;
+/// Messages written, one per booking for the first ones (each driver stays under the server's
+/// per-user rate).
+const MESSAGES: usize = 200;
 
 /// The figures of this part.
 #[derive(Debug, Serialize)]
@@ -45,6 +50,14 @@ pub struct RealtimeReport {
     pub delivery_p50_ms: f64,
     /// The same, 99th percentile, ms.
     pub delivery_p99_ms: f64,
+    /// Messages expected at owners' sockets.
+    pub expected_message_deliveries: usize,
+    /// Messages received.
+    pub message_deliveries: usize,
+    /// Message-sent to message-received latency, median, ms.
+    pub message_p50_ms: f64,
+    /// The same, 99th percentile, ms.
+    pub message_p99_ms: f64,
     /// Server peak RSS, MB.
     pub peak_rss_mb: f64,
 }
@@ -69,6 +82,14 @@ impl RealtimeReport {
             self.delivery_p50_ms,
             self.delivery_p99_ms,
             verdict(self.delivery_p99_ms <= 50.0 && self.deliveries == self.expected_deliveries)
+        );
+        println!(
+            "  message delivery (driver's message sent → owner's socket received), {} of {}: p50 {:.1} ms, p99 {:.1} ms (target p99 ≤ 50 ms: {})",
+            self.message_deliveries,
+            self.expected_message_deliveries,
+            self.message_p50_ms,
+            self.message_p99_ms,
+            verdict(self.message_p99_ms <= 50.0 && self.message_deliveries == self.expected_message_deliveries)
         );
         println!("  server peak RSS {:.1} MB", self.peak_rss_mb);
     }
@@ -134,7 +155,8 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
 
     // Open the connections: owners' first, then idle drivers' until the total is reached.
     let started = Instant::now();
-    let received: Arc<Mutex<Vec<(usize, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
+    // (owner, is a message, when): bookings and messages are told apart by the event's type.
+    let received: Arc<Mutex<Vec<(usize, bool, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
     let mut readers = Vec::new();
     let mut idle = Vec::new();
     for (o, (token, _)) in owners.iter().enumerate() {
@@ -144,8 +166,10 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
             readers.push(tokio::spawn(async move {
                 let (_, mut read) = socket.split();
                 while let Some(Ok(msg)) = read.next().await {
-                    if let Message::Text(_) = msg {
-                        received.lock().await.push((o, Instant::now()));
+                    if let Message::Text(text) = msg {
+                        let at = Instant::now();
+                        let kind: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                        received.lock().await.push((o, kind["type"] == "message", at));
                     }
                 }
             }));
@@ -174,6 +198,7 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
 
     // Bookings: each notifies one owner's sockets.
     let mut sent_at = Vec::with_capacity(BOOKINGS);
+    let mut booking_ids = Vec::with_capacity(BOOKINGS);
     let start = chrono::Utc::now() + chrono::Duration::days(2);
     for i in 0..BOOKINGS {
         let o = i % OWNERS;
@@ -184,36 +209,44 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
             "endTime": (slot_start + chrono::Duration::minutes(30)).to_rfc3339(),
         });
         let sent = Instant::now();
-        client
+        let booking: serde_json::Value = client
             .post(format!("{base}/api/bookings"))
             .bearer_auth(&drivers[i % drivers.len()])
             .json(&body)
             .send()
             .await?
             .error_for_status()
-            .context("a benchmark booking was refused")?;
+            .context("a benchmark booking was refused")?
+            .json()
+            .await?;
         sent_at.push((o, sent));
+        booking_ids.push(booking["id"].as_str().context("no booking id")?.to_owned());
         // A steady trickle, not a burst: latency under load, not queueing behind the burst.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Messages: driver i writes about booking i, which reaches that driveway's owner.
+    let mut message_sent_at = Vec::with_capacity(MESSAGES);
+    for (i, booking) in booking_ids.iter().take(MESSAGES).enumerate() {
+        let sent = Instant::now();
+        client
+            .post(format!("{base}/api/bookings/{booking}/messages"))
+            .bearer_auth(&drivers[i % drivers.len()])
+            .json(&json!({"text": format!("Which side of the driveway should I use? ({i})")}))
+            .send()
+            .await?
+            .error_for_status()
+            .context("a benchmark message was refused")?;
+        message_sent_at.push((i % OWNERS, sent));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let peak_rss_mb = server.peak_rss_mb()?;
 
-    // Match each owner's messages to that owner's bookings in order.
     let got = received.lock().await.clone();
-    let mut latencies = Vec::new();
-    for o in 0..OWNERS {
-        let sends: Vec<Instant> = sent_at.iter().filter(|(x, _)| *x == o).map(|(_, t)| *t).collect();
-        let mut arrivals: Vec<Instant> = got.iter().filter(|(x, _)| *x == o).map(|(_, t)| *t).collect();
-        arrivals.sort();
-        // Each booking reaches CONNECTIONS_PER_OWNER sockets.
-        for (k, arrival) in arrivals.iter().enumerate() {
-            if let Some(sent) = sends.get(k / CONNECTIONS_PER_OWNER) {
-                latencies.push(arrival.saturating_duration_since(*sent).as_secs_f64() * 1000.0);
-            }
-        }
-    }
-    latencies.sort_by(f64::total_cmp);
+    let latencies = latencies_of(&sent_at, &got, false);
+    let message_latencies = latencies_of(&message_sent_at, &got, true);
     let report = RealtimeReport {
         connections: readers.len() + idle.len(),
         rss_before_mb,
@@ -221,9 +254,13 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
         kib_per_connection: (rss_connected_mb - rss_before_mb) * 1e6 / 1024.0 / connections as f64,
         connect_seconds,
         expected_deliveries: BOOKINGS * CONNECTIONS_PER_OWNER,
-        deliveries: got.len(),
+        deliveries: got.iter().filter(|(_, message, _)| !message).count(),
         delivery_p50_ms: percentile_of_sorted(&latencies, 0.5),
         delivery_p99_ms: percentile_of_sorted(&latencies, 0.99),
+        expected_message_deliveries: MESSAGES * CONNECTIONS_PER_OWNER,
+        message_deliveries: got.iter().filter(|(_, message, _)| *message).count(),
+        message_p50_ms: percentile_of_sorted(&message_latencies, 0.5),
+        message_p99_ms: percentile_of_sorted(&message_latencies, 0.99),
         peak_rss_mb,
     };
     drop(idle);
@@ -232,4 +269,23 @@ pub async fn measure(binary: &Path, scratch: &Path, connections: usize) -> anyho
     }
     server.stop().await?;
     Ok(report)
+}
+
+/// Latencies (ms, sorted) of the events of one kind: each owner's arrivals, in order, matched
+/// to the sends that reached that owner, in order (each send reaches every socket of its owner).
+fn latencies_of(sends: &[(usize, Instant)], got: &[(usize, bool, Instant)], messages: bool) -> Vec<f64> {
+    let mut latencies = Vec::new();
+    for o in 0..OWNERS {
+        let sent: Vec<Instant> = sends.iter().filter(|(x, _)| *x == o).map(|(_, t)| *t).collect();
+        let mut arrivals: Vec<Instant> =
+            got.iter().filter(|(x, kind, _)| *x == o && *kind == messages).map(|(_, _, t)| *t).collect();
+        arrivals.sort();
+        for (k, arrival) in arrivals.iter().enumerate() {
+            if let Some(at) = sent.get(k / CONNECTIONS_PER_OWNER) {
+                latencies.push(arrival.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    latencies
 }
