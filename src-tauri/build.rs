@@ -31,6 +31,9 @@ fn main() {
         "map_drawn",
         "open_in_browser",
         "upload_photo",
+        "send_message",
+        "replies_list",
+        "reply_dismiss",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("the app's Tauri build step failed: {e:#}");

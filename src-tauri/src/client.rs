@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use parkway_core::ErrorCode;
 use parkway_core::api::{Booking, Driveway, Items, NewBooking, Notification, SearchItem};
+use parkway_core::message::Message;
 use parkway_core::slot::TimeSlot;
 use reqwest::Method;
 use serde_json::Value;
@@ -256,6 +257,14 @@ impl BackendClient {
     pub async fn create_booking(&self, booking: &NewBooking, key: Uuid) -> Result<Booking> {
         let body = serde_json::to_value(booking).map_err(|e| Error::Other(e.to_string()))?;
         self.typed(Method::POST, "/api/bookings", Some(&body), Some(&key.to_string())).await
+    }
+
+    /// `POST /api/bookings/:id/messages` with an idempotency key: a message sent again after a
+    /// lost answer lands once.
+    pub async fn send_message(&self, booking: Uuid, text: &str, key: Uuid) -> Result<Message> {
+        let body = serde_json::json!({ "text": text });
+        self.typed(Method::POST, &format!("/api/bookings/{booking}/messages"), Some(&body), Some(&key.to_string()))
+            .await
     }
 
     /// The signed-in driver's bookings.

@@ -5,11 +5,13 @@ use crate::client::Tokens;
 use crate::error::{Error, Result};
 use crate::local::{OutboxItem, OutboxState};
 use crate::location::{self, Position};
+use crate::replies::Reply;
 use crate::startup::Startup;
 use crate::state::AppState;
 use chrono::Utc;
 use parkway_core::ErrorCode;
 use parkway_core::api::NewBooking;
+use parkway_core::message::MAX_TEXT;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
@@ -193,6 +195,71 @@ pub async fn outbox_list(state: State<'_, AppState>) -> Result<Vec<OutboxItem>> 
         Some(user) => state.store.outbox(user).await,
         None => Ok(Vec::new()),
     }
+}
+
+/// Sends a message in a booking's thread now if the server answers, else keeps it on the device
+/// and sends it when the network is back (after what waits before it). `key` is the UI's
+/// idempotency key for this message, used for both, so a message that did reach the server
+/// lands once. The answer is the message as the device holds it: `synced` with the server's
+/// copy when it was sent now, `queued` when it was kept.
+#[tauri::command]
+pub async fn send_message(state: State<'_, AppState>, booking: Uuid, text: String, key: Uuid) -> Result<Reply> {
+    let text = parkway_core::text::required("the message", &text, MAX_TEXT).map_err(|e| Error::Api {
+        status: 400,
+        code: ErrorCode::ValidationFailed,
+        message: e.0,
+    })?;
+    let user = state.client.user().ok_or_else(|| Error::Api {
+        status: 401,
+        code: ErrorCode::Unauthorized,
+        message: "sign in to send a message".into(),
+    })?;
+    // Behind messages already waiting, this one waits too: the thread keeps its order.
+    let waiting = !state.store.pending_replies(user).await?.is_empty();
+    if !waiting {
+        match state.client.send_message(booking, &text, key).await {
+            Ok(message) => {
+                return Ok(Reply {
+                    id: key,
+                    booking_id: booking,
+                    text,
+                    state: OutboxState::Synced,
+                    attempts: 1,
+                    last_error: None,
+                    created_at: message.created_at,
+                    message: Some(message),
+                });
+            }
+            Err(e) if e.is_retryable() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let reply = state.store.enqueue_reply(key, user, booking, &text, Utc::now()).await?;
+    state.sync.wake();
+    Ok(reply)
+}
+
+/// The signed-in user's messages not sent yet (waiting, or refused), oldest first.
+#[tauri::command]
+pub async fn replies_list(state: State<'_, AppState>) -> Result<Vec<Reply>> {
+    match state.client.user() {
+        Some(user) => state.store.replies(user).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Clears a message that will not be sent (refused or expired) from its thread.
+#[tauri::command]
+pub async fn reply_dismiss(state: State<'_, AppState>, id: Uuid) -> Result<()> {
+    let user = state.client.user().unwrap_or_default();
+    if state.store.dismiss_reply(user, id).await? {
+        return Ok(());
+    }
+    Err(Error::Api {
+        status: 409,
+        code: ErrorCode::InvalidTransition,
+        message: "this message is still waiting to be sent".into(),
+    })
 }
 
 /// Most bytes an upload may carry: the server's limit on a photo.

@@ -26,6 +26,8 @@ pub mod local;
 pub mod location;
 /// Booking reminders scheduled on the phone.
 pub mod reminders;
+/// Messages written offline, waiting to be sent.
+pub mod replies;
 /// The session kept across restarts (the refresh token in the OS keychain where there is one).
 pub mod saved_session;
 /// How long the app took to show its map.
@@ -90,6 +92,9 @@ pub fn run() {
             commands::map_drawn,
             commands::open_in_browser,
             commands::upload_photo,
+            commands::send_message,
+            commands::replies_list,
+            commands::reply_dismiss,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {
@@ -126,8 +131,11 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
         store.clone(),
         client.clone(),
         Backoff::default(),
-        Arc::new(move |item| {
-            let _ = events.emit("outbox-changed", item);
+        Arc::new(move |change| {
+            let _ = match change {
+                sync::Change::Booking(item) => events.emit("outbox-changed", item),
+                sync::Change::Reply(reply) => events.emit("replies-changed", reply),
+            };
         }),
     );
     tauri::async_runtime::spawn(sync.clone().run(std::time::Duration::from_secs(30)));

@@ -110,7 +110,7 @@ fn owner_only(path: &Path) {
 /// The app's database.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl LocalStore {

@@ -7,10 +7,14 @@
 //! conflict, with free driveways nearby for the same slot; any other refusal fails it with the
 //! server's sentence. Items older than a week expire. While nobody is signed in, items wait.
 //! A pass never runs twice at once.
+//!
+//! Messages written offline (see [`crate::replies`]) go out after the bookings, by the same
+//! rules, except that a refused message simply stays refused, with its words, for its writer.
 
 use crate::client::BackendClient;
 use crate::error::Error;
 use crate::local::{LocalStore, OutboxItem, OutboxState};
+use crate::replies::Reply;
 use chrono::{DateTime, Duration, Utc};
 use parkway_core::ErrorCode;
 use parkway_core::slot::TimeSlot;
@@ -67,8 +71,17 @@ pub struct PassReport {
     pub skipped: bool,
 }
 
-/// Receives every change of an outbox item (the app forwards it to the UI as an event).
-pub type Listener = Arc<dyn Fn(&OutboxItem) + Send + Sync>;
+/// What changed in the outbox.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A booking request.
+    Booking(&'a OutboxItem),
+    /// A message (sent: it carries the server's copy).
+    Reply(&'a Reply),
+}
+
+/// Receives every change of the outbox (the app forwards it to the UI as an event).
+pub type Listener = Arc<dyn Fn(Change<'_>) + Send + Sync>;
 
 /// The worker.
 pub struct SyncWorker {
@@ -117,7 +130,7 @@ impl SyncWorker {
 
     async fn emit(&self, id: uuid::Uuid) {
         if let Ok(Some(item)) = self.store.item(id).await {
-            (self.listener)(&item);
+            (self.listener)(Change::Booking(&item));
         }
     }
 
@@ -190,7 +203,70 @@ impl SyncWorker {
             }
             self.emit(item.id).await;
         }
+        if !network_down {
+            self.send_replies(user, now, force, &mut report).await?;
+        } else {
+            report.waiting += self.store.pending_replies(user).await?.len();
+        }
         Ok(report)
+    }
+
+    /// Sends the messages that wait, oldest first; the first that cannot go yet holds the rest
+    /// back, so that the other side reads them in the order they were written.
+    async fn send_replies(
+        &self,
+        user: uuid::Uuid,
+        now: DateTime<Utc>,
+        force: bool,
+        report: &mut PassReport,
+    ) -> crate::error::Result<()> {
+        let mut held = false;
+        for (reply, due) in self.store.pending_replies(user).await? {
+            if now - reply.created_at > Duration::days(MAX_AGE_DAYS) {
+                let why = "this message was written more than 7 days ago and was not sent";
+                self.store.give_up_reply(reply.id, OutboxState::Expired, why, now).await?;
+                report.expired += 1;
+                self.emit_reply(reply.id).await;
+                continue;
+            }
+            if held || (due > now && !force) || !self.store.claim_reply(reply.id, now).await? {
+                report.waiting += 1;
+                held = true;
+                continue;
+            }
+            self.emit_reply(reply.id).await;
+            match self.client.send_message(reply.booking_id, &reply.text, reply.id).await {
+                Ok(message) => {
+                    self.store.reply_sent(reply.id).await?;
+                    report.synced += 1;
+                    (self.listener)(Change::Reply(&Reply {
+                        state: OutboxState::Synced,
+                        attempts: reply.attempts + 1,
+                        message: Some(message),
+                        ..reply
+                    }));
+                    continue;
+                }
+                Err(e) if e.is_retryable() => {
+                    let next = now + self.backoff.delay(reply.attempts);
+                    self.store.retry_reply_later(reply.id, &e.to_string(), next, now).await?;
+                    report.waiting += 1;
+                    held = true;
+                }
+                Err(e) => {
+                    self.store.give_up_reply(reply.id, OutboxState::Failed, &e.to_string(), now).await?;
+                    report.failed += 1;
+                }
+            }
+            self.emit_reply(reply.id).await;
+        }
+        Ok(())
+    }
+
+    async fn emit_reply(&self, id: uuid::Uuid) {
+        if let Ok(Some(reply)) = self.store.reply(id).await {
+            (self.listener)(Change::Reply(&reply));
+        }
     }
 
     /// Up to three free driveways near the one that was taken, for the same slot.
@@ -207,6 +283,9 @@ impl SyncWorker {
     pub async fn run(self: Arc<Self>, idle: std::time::Duration) {
         if let Err(e) = self.store.requeue_interrupted().await {
             tracing::warn!(error = %e, "could not requeue interrupted outbox items");
+        }
+        if let Err(e) = self.store.requeue_interrupted_replies().await {
+            tracing::warn!(error = %e, "could not requeue interrupted messages");
         }
         loop {
             match self.pass(Utc::now()).await {
@@ -225,8 +304,10 @@ impl SyncWorker {
     }
 
     async fn next_due(&self) -> Option<std::time::Duration> {
-        let pending = self.store.pending(self.client.user()?).await.ok()?;
-        let soonest = pending.iter().map(|(_, due)| *due).min()?;
+        let user = self.client.user()?;
+        let bookings = self.store.pending(user).await.ok()?;
+        let replies = self.store.pending_replies(user).await.ok()?;
+        let soonest = bookings.iter().map(|(_, due)| *due).chain(replies.iter().map(|(_, due)| *due)).min()?;
         Some((soonest - Utc::now()).to_std().unwrap_or_default())
     }
 }

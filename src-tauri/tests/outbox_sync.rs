@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use common::{Api, Backend};
 use parkway_app_lib::client::{BackendClient, user_of};
 use parkway_app_lib::local::OutboxState;
-use parkway_app_lib::sync::{Backoff, SyncWorker};
+use parkway_app_lib::sync::{Backoff, Change, SyncWorker};
 use parkway_backend::{Config, Server};
 use parkway_core::api::NewBooking;
 use serde_json::Value;
@@ -241,7 +241,11 @@ async fn conflicts_offer_free_driveways_nearby_and_old_requests_expire() {
         local.clone(),
         client,
         Backoff::default(),
-        Arc::new(move |item| log.lock().expect("lock").push(item.state)),
+        Arc::new(move |change| {
+            if let Change::Booking(item) = change {
+                log.lock().expect("lock").push(item.state)
+            }
+        }),
     );
     let report = worker.pass(Utc::now()).await.expect("pass");
     assert_eq!((report.conflicts, report.expired), (1, 1));
@@ -336,5 +340,96 @@ async fn another_user_signing_in_never_sends_or_sees_the_outbox() {
     let item = local.item(id).await.expect("read").expect("item");
     assert_eq!(item.booking.expect("booked").driver, alice_id);
     assert_eq!(local.outbox(alice_id).await.expect("outbox").len(), 1);
+    let _ = backend.server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_offline_arrive_once_in_order_and_a_refused_one_keeps_its_words() {
+    let backend = Backend::start().await;
+    let api = &backend.api;
+    let owner = api.register("owner@example.com", "owner").await;
+    let driver = api.register("driver@example.com", "driver").await;
+    let stranger = api.register("stranger@example.com", "driver").await;
+    let driveway = api.create_driveway(&owner, "Sunny driveway", 37.77).await;
+    let start = common::first_slot();
+    let booked = |b: Value| b["id"].as_str().expect("booking id").parse::<uuid::Uuid>().expect("uuid");
+    let mine = booked(api.book(&driver, &driveway, start, start + Duration::hours(1)).await);
+    let theirs = booked(api.book(&stranger, &driveway, start + Duration::hours(2), start + Duration::hours(3)).await);
+
+    // Written on a phone with no signal: three to the owner, and one naming a booking that is
+    // not the driver's (the server refuses it) between them.
+    let local = backend.app_store().await;
+    let me = user_of(&driver).expect("user");
+    let now = Utc::now();
+    let texts = ["Which side do I park on?", "I drive a blue van.", "Thanks!"];
+    let mut written = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let id = uuid::Uuid::new_v4();
+        local.enqueue_reply(id, me, mine, text, now + Duration::milliseconds(i as i64)).await.expect("kept");
+        written.push(id);
+        if i == 0 {
+            let refused = uuid::Uuid::new_v4();
+            local.enqueue_reply(refused, me, theirs, "Let me in", now).await.expect("kept");
+            written.push(refused);
+        }
+    }
+    let refused = written.remove(1);
+
+    let proxy = FaultProxy::start(backend.server.addr()).await;
+    let client = BackendClient::with_builder(
+        &format!("http://{}", proxy.addr),
+        reqwest::Client::builder().pool_max_idle_per_host(0),
+    )
+    .expect("client");
+    client.set_token(Some(driver.clone()));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let backoff = Backoff { base: std::time::Duration::from_millis(5), max: std::time::Duration::from_millis(20) };
+    let worker = SyncWorker::new(
+        local.clone(),
+        client,
+        backoff,
+        Arc::new(move |change| {
+            if let Change::Reply(r) = change {
+                log.lock().expect("lock").push((r.id, r.state, r.message.as_ref().map(|m| m.text.clone())));
+            }
+        }),
+    );
+
+    // The first message reaches the server but its answer is lost: it and everything after it
+    // wait, so the owner never reads them out of order.
+    proxy.set(CUT_RESPONSE);
+    let report = worker.pass(Utc::now()).await.expect("pass");
+    assert_eq!((report.synced, report.failed, report.waiting), (0, 0, 4), "{report:?}");
+    let thread = format!("/api/bookings/{mine}/messages");
+    assert_eq!(api.get(&thread, &owner).await["items"].as_array().expect("items").len(), 1);
+
+    // Back online: the first is sent again under its key and lands once; the refused one keeps
+    // its words for the driver and holds nothing back.
+    proxy.set(UP);
+    let report = worker.pass(Utc::now() + Duration::seconds(1)).await.expect("pass");
+    assert_eq!((report.synced, report.failed, report.waiting), (3, 1, 0), "{report:?}");
+    let read: Vec<String> = api.get(&thread, &owner).await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["text"].as_str().expect("text").to_owned())
+        .collect();
+    assert_eq!(read, texts, "each message once, in the order written");
+    let left = local.replies(me).await.expect("replies");
+    assert_eq!(left.len(), 1, "sent messages leave the device");
+    assert_eq!((left[0].id, left[0].state, left[0].text.as_str()), (refused, OutboxState::Failed, "Let me in"));
+    assert!(left[0].last_error.is_some(), "the refusal is told in words");
+
+    // The UI heard each one sent, with the server's copy to show in its thread.
+    let events = seen.lock().expect("lock").clone();
+    for (id, text) in written.iter().zip(texts) {
+        assert!(
+            events.iter().any(|(e, state, m)| e == id && *state == OutboxState::Synced && m.as_deref() == Some(text)),
+            "{events:?}"
+        );
+    }
+    assert!(local.dismiss_reply(me, refused).await.expect("dismiss"));
+    assert!(local.replies(me).await.expect("replies").is_empty());
     let _ = backend.server.shutdown().await;
 }

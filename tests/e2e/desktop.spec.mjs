@@ -315,6 +315,33 @@ test('bookings made offline wait on the device, can be withdrawn, and book (or o
   await until('an alternative opened', `return !!document.querySelector('.booking-form');`);
 });
 
+test('a message written offline waits on the device and reaches the owner once the network is back', { timeout: 120_000 }, async () => {
+  const kept = spots[2];
+  const booking = (await driverUser.api.get('/api/bookings?limit=50')).items.find((b) => b.driveway === kept.id);
+  assert.ok(booking, 'the request kept offline was booked');
+  const card = `.booking[data-booking="${booking.id}"]`;
+  await go('/bookings');
+  await until('the booking\'s card', `return !!document.querySelector(arguments[0]);`, 20_000, card);
+  await press('Messages', card);
+  await until('its thread', `return !!document.querySelector(arguments[0] + ' textarea');`, 20_000, card);
+
+  relay.cut();
+  await type(`${card} textarea`, 'I will be there at six.');
+  await press('Send', card);
+  await until('the message waiting on the device', `
+    return document.querySelector(arguments[0] + ' .message.waiting[data-state=queued]')?.textContent.includes('I will be there at six.');`,
+  20_000, card);
+  await shot('04-message-waiting');
+
+  relay.restore();
+  await until('the message sent', `
+    const c = document.querySelector(arguments[0]);
+    return !c.querySelector('.message.waiting') && [...c.querySelectorAll('.message')].some((m) => m.textContent.includes('I will be there at six.'));`,
+  60_000, card);
+  const thread = (await owner.api.get(`/api/bookings/${booking.id}/messages`)).items;
+  assert.deepEqual(thread.map((m) => m.text), ['I will be there at six.'], 'the owner has it, once');
+});
+
 test('an owner adds payout details in the system browser and the app notices the return', { timeout: 120_000 }, async () => {
   await click('button.sign-out');
   await go('/signin');

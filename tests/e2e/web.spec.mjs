@@ -218,6 +218,16 @@ test('a driver books and pays, the owner confirms, the driver sees it live', { t
   await shoot(page, '10a-messages');
   await assertAccessible(page, 'messages');
   await driverCard.getByRole('button', { name: 'Messages', exact: true }).click();
+  // With the driver's thread closed, the owner's next message comes as a toast whose Reply
+  // opens the thread, caret in the box; reading it there clears the toast.
+  await ownerCard.getByLabel('Write a message').fill('The gate code is 2468.');
+  await ownerCard.getByRole('button', { name: 'Send', exact: true }).click();
+  const toast = page.locator('.toast', { hasText: 'The gate code is 2468.' });
+  await toast.getByRole('link', { name: 'Reply', exact: true }).click();
+  await driverCard.getByRole('log').getByText('The gate code is 2468.').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.labels?.[0]?.textContent), 'Write a message');
+  await toast.waitFor({ state: 'detached' });
+  await driverCard.getByRole('button', { name: 'Messages', exact: true }).click();
   await ownerCard.getByRole('button', { name: 'Messages', exact: true }).click();
 
   // The driver stays an hour longer: the form proposes one more hour and shows core's extra

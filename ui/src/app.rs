@@ -1,7 +1,7 @@
 //! The root component: the shared state and configuration, the router, the navigation bar,
 //! toasts, the live connection for the signed-in user and, in the app, its outbox.
 
-use crate::api::{self, outbox};
+use crate::api::{self, outbox, replies};
 use crate::components::nav_bar::NavBar;
 use crate::components::open_booking::OpenBookingListener;
 use crate::components::toasts::Toasts;
@@ -113,7 +113,8 @@ pub fn App() -> Html {
         });
     }
 
-    // Inside the app: the outbox of bookings made offline, kept up to date by the app's events.
+    // Inside the app: the outbox of bookings and messages made offline, kept up to date by the
+    // app's events.
     {
         let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
@@ -124,9 +125,18 @@ pub fn App() -> Html {
                         live.dispatch(Action::OutboxChanged(item));
                     }
                 });
+                let kept = dispatcher.clone();
+                platform::tauri_listen("replies-changed", move |json| {
+                    if let Some(reply) = replies::parse(&json) {
+                        kept.dispatch(Action::ReplyChanged(reply));
+                    }
+                });
                 yew::platform::spawn_local(async move {
                     if let Ok(items) = outbox::list().await {
                         dispatcher.dispatch(Action::Outbox(items));
+                    }
+                    if let Ok(kept) = replies::list().await {
+                        dispatcher.dispatch(Action::Replies(kept));
                     }
                 });
             }

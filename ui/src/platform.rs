@@ -117,7 +117,7 @@ pub fn go_to(url: &str) {
 /// Inside the app: opens `url` in the system's browser (the app allows `https` pages and its
 /// server's own).
 pub async fn open_in_browser(url: &str) -> Result<(), String> {
-    let args = serde_json::json!({ "url": url }).to_string();
+    let args = format!(r#"{{"url":{}}}"#, crate::map::features::quote(url));
     tauri_invoke("open_in_browser", &args).await.map(drop)
 }
 

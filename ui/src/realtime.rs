@@ -44,7 +44,7 @@ impl Recent {
 }
 
 /// Loads every notification after `after`, page by page, oldest first.
-pub async fn catch_up(api: &Api, after: i64) -> Result<Vec<parkway_core::api::Notification>, crate::api::ClientError> {
+pub async fn catch_up(api: &Api, after: i64) -> Result<Vec<crate::api::Notification>, crate::api::ClientError> {
     let mut all = Vec::new();
     let mut cursor = after;
     // The inbox pages by 100; a bounded loop keeps a misbehaving server from spinning us.

@@ -2,9 +2,11 @@
 //! live connection, the search filters and where the map was. Pages keep their own data; when
 //! a notification says something changed, `changes` moves on and they reload.
 
+use crate::api::Notification;
 use crate::api::outbox::OutboxItem;
+use crate::api::replies::Reply;
 use chrono::{DateTime, Utc};
-use parkway_core::api::{Notification, Role, User};
+use parkway_core::api::{Role, User};
 use parkway_core::notification::NotificationType;
 use parkway_core::outbox::OutboxState;
 use serde::{Deserialize, Serialize};
@@ -62,16 +64,32 @@ pub struct Toast {
     pub title: String,
     /// The sentence.
     pub message: String,
-    /// A stay the toast offers to extend (the "ends soon" reminder): it shows an Extend link.
-    pub extend: Option<Uuid>,
+    /// What the toast offers to do about its booking, as a link.
+    pub link: Option<ToastLink>,
 }
 
-/// The booking a notification offers to extend (`data.action == "extend"`), if any.
-pub fn extend_offer(n: &Notification) -> Option<Uuid> {
-    if n.data.get("action")?.as_str()? != "extend" {
-        return None;
+/// A toast's link to act on a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastLink {
+    /// Extend the stay (the driver's "ends soon" reminder).
+    Extend(Uuid),
+    /// Read and answer a message in the stay's thread, in the owner's list or the driver's.
+    Reply {
+        /// The stay's first booking (its thread).
+        booking: Uuid,
+        /// True when the reader is the driveway's owner.
+        owner: bool,
+    },
+}
+
+/// What a notification offers to do (`data.action`: "extend" or "reply"), if anything.
+pub fn offer(n: &Notification) -> Option<ToastLink> {
+    let booking = n.booking()?;
+    match n.action()? {
+        "extend" => Some(ToastLink::Extend(booking)),
+        "reply" => Some(ToastLink::Reply { booking, owner: n.data.as_ref()?.side.as_deref() == Some("owner") }),
+        _ => None,
     }
-    n.data.get("bookingId")?.as_str()?.parse().ok()
 }
 
 /// The search filters, kept while the driver moves between screens.
@@ -126,6 +144,9 @@ pub struct State {
     pub camera: Option<Camera>,
     /// Booking requests kept on this device (the app only), newest first.
     pub outbox: Vec<OutboxItem>,
+    /// Messages kept on this device until sent (the app only), oldest first; a sent one stays
+    /// with the server's copy, which its open thread shows.
+    pub replies: Vec<Reply>,
     next_toast: u32,
 }
 
@@ -167,6 +188,14 @@ pub enum Action {
     OutboxChanged(OutboxItem),
     /// An outbox item was cleared from the list.
     OutboxDismissed(Uuid),
+    /// The app listed the messages it keeps.
+    Replies(Vec<Reply>),
+    /// A kept message changed (or was just kept).
+    ReplyChanged(Reply),
+    /// A message that will not be sent was cleared.
+    ReplyDismissed(Uuid),
+    /// A stay's thread (named by its first booking) was read: its message toasts go.
+    ThreadRead(Uuid),
 }
 
 /// Most toasts on screen at once.
@@ -194,9 +223,9 @@ impl State {
         self.push_toast_offering(kind, title, message, None);
     }
 
-    fn push_toast_offering(&mut self, kind: ToastKind, title: String, message: String, extend: Option<Uuid>) {
+    fn push_toast_offering(&mut self, kind: ToastKind, title: String, message: String, link: Option<ToastLink>) {
         self.next_toast += 1;
-        self.toasts.push(Toast { id: self.next_toast, kind, title, message, extend });
+        self.toasts.push(Toast { id: self.next_toast, kind, title, message, link });
         let extra = self.toasts.len().saturating_sub(MAX_TOASTS);
         self.toasts.drain(..extra);
     }
@@ -285,8 +314,8 @@ impl State {
                 }
                 if toast && self.inbox_loaded {
                     for n in fresh.into_iter().filter(|n| n.read_at.is_none()) {
-                        let extend = extend_offer(&n);
-                        self.push_toast_offering(ToastKind::Info, n.title, n.message, extend);
+                        let link = offer(&n);
+                        self.push_toast_offering(ToastKind::Info, n.title, n.message, link);
                     }
                 }
                 self.inbox_loaded = true;
@@ -299,8 +328,8 @@ impl State {
                         NotificationType::BookingConfirmed | NotificationType::PaymentSucceeded => ToastKind::Success,
                         _ => ToastKind::Info,
                     };
-                    let extend = extend_offer(&n);
-                    self.push_toast_offering(kind, n.title, n.message, extend);
+                    let link = offer(&n);
+                    self.push_toast_offering(kind, n.title, n.message, link);
                     self.changes = self.changes.wrapping_add(1);
                 }
             }
@@ -330,6 +359,17 @@ impl State {
                 }
             }
             Action::OutboxDismissed(id) => self.outbox.retain(|i| i.id != id),
+            Action::Replies(replies) => self.replies = replies,
+            Action::ReplyChanged(reply) => match self.replies.iter_mut().find(|r| r.id == reply.id) {
+                // Once sent, a late copy of an earlier state changes nothing.
+                Some(old) if old.state == OutboxState::Synced => {}
+                Some(old) => *old = reply,
+                None => self.replies.push(reply),
+            },
+            Action::ReplyDismissed(id) => self.replies.retain(|r| r.id != id),
+            Action::ThreadRead(id) => {
+                self.toasts.retain(|t| !matches!(t.link, Some(ToastLink::Reply { booking, .. }) if booking == id))
+            }
         }
         self
     }
@@ -346,6 +386,7 @@ impl Reducible for State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::NoteData;
     use chrono::Duration;
     use parkway_core::slot::TimeSlot;
 
@@ -405,7 +446,7 @@ mod tests {
             kind,
             title: format!("t{id}"),
             message: format!("m{id}"),
-            data: serde_json::json!({}),
+            data: None,
             created_at: Utc::now(),
             read_at: None,
         }
@@ -441,15 +482,51 @@ mod tests {
     fn a_reminder_offering_to_extend_toasts_with_its_booking() {
         let booking = Uuid::from_u128(42);
         let mut reminder = note(4, NotificationType::BookingReminder);
-        reminder.data = serde_json::json!({"action": "extend", "bookingId": booking.to_string()});
+        reminder.data = NoteData::about(booking, Some("extend"), None);
         let s = State::default().apply(Action::SignedIn(session(1))).apply(Action::Notified(reminder));
-        assert_eq!(s.toasts[0].extend, Some(booking));
+        assert_eq!(s.toasts[0].link, Some(ToastLink::Extend(booking)));
         // Anything else offers nothing, even with a booking id.
         let mut other = note(5, NotificationType::BookingReminder);
-        other.data = serde_json::json!({"bookingId": booking.to_string()});
-        assert_eq!(extend_offer(&other), None);
+        other.data = NoteData::about(booking, None, None);
+        assert_eq!(offer(&other), None);
         let s = s.apply(Action::Notified(other));
-        assert_eq!(s.toasts[1].extend, None);
+        assert_eq!(s.toasts[1].link, None);
+    }
+
+    #[test]
+    fn a_message_toasts_with_a_link_to_its_thread_on_the_readers_side() {
+        let booking = Uuid::from_u128(42);
+        let mut message = note(6, NotificationType::Message);
+        message.data = NoteData::about(booking, Some("reply"), Some("owner"));
+        assert_eq!(offer(&message), Some(ToastLink::Reply { booking, owner: true }));
+        message.data = NoteData::about(booking, Some("reply"), Some("driver"));
+        let s = State::default().apply(Action::SignedIn(session(1))).apply(Action::Notified(message));
+        assert_eq!(s.toasts[0].link, Some(ToastLink::Reply { booking, owner: false }));
+        // Reading the thread clears its toasts, and only those.
+        let s = s.apply(Action::Notified(note(7, NotificationType::BookingConfirmed)));
+        assert_eq!(s.clone().apply(Action::ThreadRead(Uuid::from_u128(9))).toasts.len(), 2);
+        let s = s.apply(Action::ThreadRead(booking));
+        assert_eq!(s.toasts.iter().map(|t| t.link).collect::<Vec<_>>(), [None]);
+    }
+
+    #[test]
+    fn a_kept_message_follows_the_apps_news_and_stays_sent() {
+        let kept = |state| Reply {
+            id: Uuid::from_u128(1),
+            booking_id: Uuid::from_u128(2),
+            text: "Which side?".into(),
+            state,
+            last_error: None,
+            message: None,
+        };
+        let s = State::default().apply(Action::Replies(vec![kept(OutboxState::Queued)]));
+        let s = s.apply(Action::ReplyChanged(kept(OutboxState::Synced)));
+        // A late "sending" after "sent" (events may cross) changes nothing.
+        let s = s.apply(Action::ReplyChanged(kept(OutboxState::Syncing)));
+        assert_eq!(s.replies.iter().map(|r| r.state).collect::<Vec<_>>(), [OutboxState::Synced]);
+        let s = s.apply(Action::ReplyChanged(Reply { id: Uuid::from_u128(3), ..kept(OutboxState::Failed) }));
+        assert_eq!(s.replies.len(), 2);
+        assert!(s.apply(Action::ReplyDismissed(Uuid::from_u128(3))).replies.len() == 1);
     }
 
     #[test]

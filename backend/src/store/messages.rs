@@ -131,7 +131,13 @@ impl Store {
             kind: NotificationType::Message,
             title: format!("Message from {}", message.sender_name),
             message: preview(&text),
-            data: serde_json::json!({"bookingId": message.booking_id, "messageId": message.id}),
+            // `as` says which side reads it, so a client links to the right list of bookings.
+            data: serde_json::json!({
+                "bookingId": message.booking_id,
+                "messageId": message.id,
+                "action": "reply",
+                "as": if to == thread.owner_id { "owner" } else { "driver" },
+            }),
         };
         let notice = notifications::insert(&mut tx, draft, now).await?;
         if let Some(idem) = idem {

@@ -227,4 +227,13 @@ async fn a_message_arrives_live_on_the_other_partys_socket() {
     };
     assert_eq!(heard["message"].as_str(), Some("On my way"));
     assert_eq!(heard["data"]["messageId"], sent.body["id"]);
+    // It says which side reads it, so that the apps link to the owner's or the driver's list.
+    assert_eq!((heard["data"]["action"].as_str(), heard["data"]["as"].as_str()), (Some("reply"), Some("owner")));
+    let answer = app
+        .post(&format!("/api/bookings/{booking}/messages"), Some(&owner.token), json!({"text": "Gate is open"}))
+        .await;
+    assert_eq!(answer.status, reqwest::StatusCode::CREATED);
+    let inbox = app.get("/api/notifications", Some(&driver.token)).await;
+    let told = inbox.body["items"].as_array().expect("items").iter().find(|n| n["type"] == "message").cloned();
+    assert_eq!(told.expect("the driver is told")["data"]["as"], "driver");
 }

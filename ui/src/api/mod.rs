@@ -5,6 +5,8 @@
 mod error;
 /// The app's offline booking outbox.
 pub mod outbox;
+/// Messages the app keeps while offline.
+pub mod replies;
 /// Retries with backoff for network errors and 5xx answers.
 pub mod retry;
 /// Keeping the session's short-lived access token fresh.
@@ -21,9 +23,9 @@ use crate::map::features::coordinate;
 use chrono::{DateTime, SecondsFormat, Utc};
 use parkway_core::api::{
     AuthResponse, Booking, Busy, Driveway, DrivewayPatch, ExtendBooking, Items, LoginRequest, NewBooking, NewDriveway,
-    Notification, OwnerMetrics, RegisterRequest, SearchItem, User,
+    OwnerMetrics, RegisterRequest, SearchItem, User,
 };
-use parkway_core::message::{Message, NewMessage};
+use parkway_core::message::Message;
 use parkway_core::money::Cents;
 use parkway_core::payment::{CaptureMethod, IntentStatus};
 use parkway_core::photo::{Photo, PhotoOrder};
@@ -190,65 +192,74 @@ pub fn parse_search(text: &str) -> Result<Vec<SearchItem>, ClientError> {
         .collect())
 }
 
-/// A notification as read off the wire. Of `data`, only what the UI acts on is read (the
-/// offer to extend a stay): decoding all of it into `serde_json::Value` would be the only use
-/// of that parser in the wasm (trees, maps and their parsers: several kilobytes).
-#[derive(Deserialize)]
+/// A notification as the UI keeps it. Of `data`, only what the UI acts on is read, typed
+/// (the booking it is about, and what it offers to do); the rest is skipped unread, so the
+/// wasm carries no generic JSON tree.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NotificationWire {
-    id: i64,
+pub struct Notification {
+    /// Increasing; `?after=` pages by it.
+    pub id: i64,
+    /// What happened.
     #[serde(rename = "type")]
-    kind: parkway_core::notification::NotificationType,
-    title: String,
-    message: String,
+    pub kind: parkway_core::notification::NotificationType,
+    /// Bold first line.
+    pub title: String,
+    /// The sentence.
+    pub message: String,
+    /// What the UI reads of `data` (absent or `null`: nothing).
     #[serde(default)]
-    data: Option<DataWire>,
+    pub data: Option<NoteData>,
+    /// When it was written.
     #[serde(deserialize_with = "parkway_core::time::utc")]
-    created_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    /// When it was read, if it was.
     #[serde(default, deserialize_with = "parkway_core::time::utc_opt")]
-    read_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
 }
 
-/// The fields of a notification's `data` the UI uses; the others are skipped unread.
-#[derive(Deserialize)]
+/// The fields of a notification's `data` the UI uses.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DataWire {
+pub struct NoteData {
+    /// The booking it is about (a message's: its stay's first booking).
     #[serde(default)]
-    action: Option<String>,
+    pub booking_id: Option<String>,
+    /// What it offers to do: "extend" (a stay) or "reply" (to a message).
     #[serde(default)]
-    booking_id: Option<String>,
+    pub action: Option<String>,
+    /// A message's reader's side: "owner" or "driver".
+    #[serde(default, rename = "as")]
+    pub side: Option<String>,
 }
 
-impl From<NotificationWire> for Notification {
-    fn from(n: NotificationWire) -> Notification {
-        // Kept in the shape the server sent, so `data.action` means here what it means there.
-        let data = match n.data {
-            Some(DataWire { action: Some(action), booking_id: Some(booking) }) => {
-                serde_json::json!({ "action": action, "bookingId": booking })
-            }
-            // A message's names its stay, whose open thread then fetches what is new.
-            Some(DataWire { action: None, booking_id: Some(booking) })
-                if n.kind == parkway_core::notification::NotificationType::Message =>
-            {
-                serde_json::json!({ "bookingId": booking })
-            }
-            _ => serde_json::Value::Null,
-        };
-        Notification {
-            id: n.id,
-            kind: n.kind,
-            title: n.title,
-            message: n.message,
-            data,
-            created_at: n.created_at,
-            read_at: n.read_at,
-        }
+impl NoteData {
+    /// Data naming `booking`, with an offer and a side (for tests of what reads it).
+    #[cfg(test)]
+    pub fn about(booking: Uuid, action: Option<&str>, side: Option<&str>) -> Option<NoteData> {
+        Some(NoteData {
+            booking_id: Some(booking.to_string()),
+            action: action.map(str::to_owned),
+            side: side.map(str::to_owned),
+        })
+    }
+}
+
+impl Notification {
+    /// The booking it is about, if it names one.
+    pub fn booking(&self) -> Option<Uuid> {
+        self.data.as_ref()?.booking_id.as_deref()?.parse().ok()
+    }
+
+    /// What it offers to do (`data.action`), if anything.
+    pub fn action(&self) -> Option<&str> {
+        self.data.as_ref()?.action.as_deref()
     }
 }
 
 /// Reads one notification (a WebSocket message).
 pub fn parse_notification(text: &str) -> Option<Notification> {
-    serde_json::from_str::<NotificationWire>(text).ok().map(Notification::from)
+    serde_json::from_str(text).ok()
 }
 
 /// `{"card": …}`.
@@ -421,11 +432,6 @@ impl Api {
         Ok(self.get::<Items<Message>>(format!("/api/bookings/{booking}/messages?after={after}&limit=100")).await?.items)
     }
 
-    /// `POST /api/bookings/:id/messages`.
-    pub async fn send_message(&self, booking: Uuid, text: String) -> Result<Message, ClientError> {
-        self.call(Method::Post, format!("/api/bookings/{booking}/messages"), Some(&NewMessage { text })).await
-    }
-
     /// `PUT /api/driveways/:id/photos/order`: the gallery in the order given.
     pub async fn order_photos(&self, driveway: Uuid, photo_ids: Vec<Uuid>) -> Result<Vec<Photo>, ClientError> {
         let body = PhotoOrder { photo_ids };
@@ -491,8 +497,7 @@ impl Api {
 
     /// `GET /api/notifications?after=` (oldest first).
     pub async fn notifications(&self, after: i64) -> Result<Vec<Notification>, ClientError> {
-        let page = self.get::<Items<NotificationWire>>(format!("/api/notifications?after={after}&limit=100")).await?;
-        Ok(page.items.into_iter().map(Notification::from).collect())
+        Ok(self.get::<Items<Notification>>(format!("/api/notifications?after={after}&limit=100")).await?.items)
     }
 
     /// `POST /api/notifications/:id/read`.
@@ -512,7 +517,8 @@ impl Api {
 
     /// `POST /api/payouts/onboarding`: a fresh link to give payout details.
     pub async fn start_onboarding(&self) -> Result<parkway_core::api::OnboardingLink, ClientError> {
-        self.call(Method::Post, "/api/payouts/onboarding".into(), Some(&serde_json::json!({}))).await
+        let text = self.send(Method::Post, "/api/payouts/onboarding".into(), Some("{}".into()), None).await?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
     /// `GET /api/earnings` over the server's default period (the last year and the year ahead).
@@ -653,29 +659,34 @@ mod tests {
     }
 
     #[test]
-    fn notifications_are_read_without_their_data() {
-        let text = r#"{"id":7,"type":"booking_confirmed","title":"T","message":"M","data":{"bookingId":"x","drivewayId":"y"},"createdAt":"2026-11-24T09:00:00Z"}"#;
+    fn notifications_keep_only_what_the_ui_acts_on() {
+        let text = r#"{"id":7,"type":"booking_confirmed","title":"T","message":"M","data":{"bookingId":"x","drivewayId":"y","n":[1.5,{"a":null}]},"createdAt":"2026-11-24T09:00:00Z"}"#;
         let n = parse_notification(text).expect("parse");
         assert_eq!((n.id, n.kind.as_str(), n.title.as_str()), (7, "booking_confirmed", "T"));
         assert_eq!(n.read_at, None);
-        assert_eq!(n.data, serde_json::Value::Null);
+        assert_eq!((n.booking(), n.action()), (None, None), "a booking id that is no id names nothing");
         assert!(parse_notification("{}").is_none());
     }
 
     #[test]
     fn a_message_keeps_its_stay() {
         let text = r#"{"id":9,"type":"message","title":"Message from Dana","message":"Where do I park?","data":{"bookingId":"b1","messageId":3},"createdAt":"2026-11-24T09:00:00Z"}"#;
-        let n = parse_notification(text).expect("parse");
-        assert_eq!(n.data, serde_json::json!({ "bookingId": "b1" }));
+        let b1 = Uuid::from_u128(1);
+        let text = text.replace("b1", &b1.to_string());
+        let n = parse_notification(&text).expect("parse");
+        assert_eq!(n.data, NoteData::about(b1, None, None));
+        let reply = text.replace(r#""messageId":3"#, r#""messageId":3,"action":"reply","as":"owner""#);
+        let n = parse_notification(&reply).expect("parse");
+        assert_eq!(n.data, NoteData::about(b1, Some("reply"), Some("owner")));
     }
 
     #[test]
     fn an_offer_to_extend_keeps_its_action_and_booking() {
         let text = r#"{"id":8,"type":"booking_reminder","title":"T","message":"M","data":{"bookingId":"b1","action":"extend","nested":{"a":[1]}},"createdAt":"2026-11-24T09:00:00Z"}"#;
         let n = parse_notification(text).expect("parse");
-        assert_eq!(n.data, serde_json::json!({"action": "extend", "bookingId": "b1"}));
+        assert_eq!((n.action(), n.data.clone().and_then(|d| d.booking_id)), (Some("extend"), Some("b1".to_owned())));
         let null = r#"{"id":9,"type":"booking_reminder","title":"T","message":"M","data":null,"createdAt":"2026-11-24T09:00:00Z"}"#;
-        assert_eq!(parse_notification(null).expect("parse").data, serde_json::Value::Null);
+        assert_eq!(parse_notification(null).expect("parse").data, None);
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct BookingCardProps {
     /// Open the extend form at once (the page was opened to extend this booking).
     #[prop_or_default]
     pub extend_now: bool,
+    /// Open the thread at once, ready to type (the page was opened to answer a message).
+    #[prop_or_default]
+    pub talk_now: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -84,7 +87,16 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
     let open = use_state(|| Open::Nothing);
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
-    let talk = use_state(|| false);
+    let talk = use_state(|| props.talk_now);
+    {
+        // Also when the page was already open as the Reply link was followed.
+        let talk = talk.clone();
+        use_effect_with(props.talk_now, move |now| {
+            if *now {
+                talk.set(true);
+            }
+        });
+    }
     let b = &props.booking;
     let now = Utc::now();
     let active = b.status.holds_slot() && b.end_time > now;
@@ -339,7 +351,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
                 }
             </div>
             if *talk {
-                <MessageThread booking={b.id} first={b.extension_of} />
+                <MessageThread booking={b.id} first={b.extension_of} focus={props.talk_now} />
             }
         </li>
     }

@@ -1,7 +1,9 @@
+use crate::api::Notification;
+use crate::api::replies::{self, Reply, Sent};
 use crate::format;
 use crate::forms::auth::sentence;
 use crate::hooks::use_app;
-use parkway_core::api::Notification;
+use crate::state::Action;
 use parkway_core::message::{MAX_TEXT, Message};
 use parkway_core::notification::NotificationType;
 use std::rc::Rc;
@@ -29,10 +31,7 @@ pub fn latest_message_note(notes: &[Notification], booking: Uuid, first: Option<
     notes
         .iter()
         .filter(|n| n.kind == NotificationType::Message)
-        .filter(|n| {
-            let named = n.data.get("bookingId").and_then(|v| v.as_str()).and_then(|s| s.parse::<Uuid>().ok());
-            named.is_some_and(|id| id == booking || Some(id) == first)
-        })
+        .filter(|n| n.booking().is_some_and(|id| id == booking || Some(id) == first))
         .map(|n| n.id)
         .max()
 }
@@ -63,10 +62,14 @@ pub struct MessageThreadProps {
     /// The stay's first booking, when this booking extends it.
     #[prop_or_default]
     pub first: Option<Uuid>,
+    /// Put the caret in the message box (the thread was opened to answer).
+    #[prop_or_default]
+    pub focus: bool,
 }
 
 /// A stay's messages between its driver and the driveway's owner, read as they arrive (a polite
-/// live log), and a form to write one. Opening it marks the other side's messages read.
+/// live log), and a form to write one. Opening it marks the other side's messages read. In the
+/// app, a message written offline shows as waiting and is sent when the network is back.
 #[component]
 pub fn MessageThread(props: &MessageThreadProps) -> Html {
     let app = use_app();
@@ -76,7 +79,21 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
     let id = props.booking;
+    // The stay's thread is named by its first booking, as its notifications name it.
+    let stay = props.first.unwrap_or(id);
     let live = latest_message_note(&app.state.notifications, id, props.first);
+    let input = use_node_ref();
+    {
+        let input = input.clone();
+        use_effect_with(props.focus, move |focus| {
+            if let (true, Some(el)) = (*focus, input.cast::<HtmlTextAreaElement>()) {
+                let _ = el.focus();
+            }
+        });
+    }
+    // Messages the app keeps for this thread: sent ones join it, the others wait below it.
+    let kept: Vec<&Reply> = app.state.replies.iter().filter(|r| r.booking_id == id).collect();
+    let shown = merge(&thread.0, kept.iter().filter_map(|r| r.message.clone()).collect());
     {
         let (app, thread, loaded, error) = (app.clone(), thread.clone(), loaded.clone(), error.clone());
         use_effect_with((id, live), move |_| {
@@ -90,6 +107,7 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
                         loaded.set(true);
                         if fresh {
                             let _ = api.read_messages(id).await;
+                            app.dispatch(Action::ThreadRead(stay));
                         }
                     }
                     Err(e) => error.set(Some(e.to_string())),
@@ -117,11 +135,14 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
             let (app, thread, text, busy, error) =
                 (app.clone(), thread.clone(), text.clone(), busy.clone(), error.clone());
             yew::platform::spawn_local(async move {
-                let result = app.api().send_message(id, words).await;
+                let result = app.api().send_message(id, words, Uuid::new_v4()).await;
                 busy.set(false);
                 match result {
-                    Ok(m) => {
-                        thread.dispatch(vec![m]);
+                    Ok(sent) => {
+                        match sent {
+                            Sent::Now(m) => thread.dispatch(vec![m]),
+                            Sent::Kept(r) => app.dispatch(Action::ReplyChanged(r)),
+                        }
                         text.set(String::new());
                     }
                     Err(e) => error.set(Some(e.to_string())),
@@ -130,7 +151,7 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
         })
     };
     let text_id = format!("message-text-{id}");
-    let items = thread.0.iter().map(|m| {
+    let items = shown.iter().map(|m| {
         html! {
             <div key={m.id} class="message">
                 <span class="message-head">
@@ -141,17 +162,45 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
             </div>
         }
     });
+    let waiting = kept.iter().filter(|r| r.message.is_none()).map(|r| {
+        // A refusal is told; a network error on the way is not the writer's business.
+        let why = r.last_error.clone().filter(|_| !r.state.is_open());
+        let dismiss = (!r.state.is_open()).then(|| {
+            let (app, reply) = (app.clone(), r.id);
+            Callback::from(move |_| {
+                let app = app.clone();
+                yew::platform::spawn_local(async move {
+                    if replies::dismiss(reply).await.is_ok() {
+                        app.dispatch(Action::ReplyDismissed(reply));
+                    }
+                });
+            })
+        });
+        html! {
+            <div key={r.id.to_string()} class="message waiting" data-state={r.state.as_str()}>
+                <span class="message-head"><strong>{ r.label() }</strong></span>
+                <span class="message-text">{ r.text.clone() }</span>
+                if let Some(why) = why {
+                    <span class="muted small">{ why }</span>
+                }
+                if let Some(onclick) = dismiss {
+                    <button type="button" class="button small ghost" {onclick}>{ "Dismiss" }</button>
+                }
+            </div>
+        }
+    });
     html! {
         <section class="messages" aria-label="Messages">
             <div class="message-list" role="log" aria-live="polite" aria-label="Messages about this booking">
                 { for items }
+                { for waiting }
             </div>
-            if *loaded && thread.0.is_empty() {
+            if *loaded && shown.is_empty() && kept.is_empty() {
                 <p class="muted small">{ "No messages yet." }</p>
             }
             <form class="message-form" onsubmit={submit} novalidate=true>
                 <label for={text_id.clone()}>{ "Write a message" }</label>
-                <textarea id={text_id} maxlength={MAX_TEXT.to_string()} rows="2" value={(*text).clone()} oninput={on_text} />
+                <textarea ref={input} id={text_id} maxlength={MAX_TEXT.to_string()} rows="2" value={(*text).clone()} oninput={on_text} />
                 if let Some(e) = &*error {
                     <p class="field-error" role="alert">{ e.clone() }</p>
                 }
@@ -184,7 +233,7 @@ mod tests {
             kind,
             title: "Message from Dana".into(),
             message: "Where do I park?".into(),
-            data: serde_json::json!({ "bookingId": booking.to_string(), "action": null }),
+            data: crate::api::NoteData::about(booking, None, None),
             created_at: Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
             read_at: None,
         }

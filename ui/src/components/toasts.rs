@@ -1,6 +1,6 @@
 use crate::hooks::use_app;
 use crate::route::Route;
-use crate::state::{Action, ToastKind};
+use crate::state::{Action, ToastKind, ToastLink};
 use yew::prelude::*;
 use yew_router::prelude::*;
 use yew_router::query::Raw;
@@ -9,8 +9,8 @@ use yew_router::query::Raw;
 const TOAST_MS: u32 = 7000;
 
 /// Toasts in the corner, announced politely to screen readers, each closing by itself, except
-/// one offering to extend a stay: seven seconds is too short to reach its link by keyboard, so
-/// it stays until used or dismissed.
+/// one with a link (extend a stay, reply to a message): seven seconds is too short to reach its
+/// link by keyboard, so it stays until used or dismissed.
 #[component]
 pub fn Toasts() -> Html {
     let app = use_app();
@@ -19,7 +19,7 @@ pub fn Toasts() -> Html {
     let timers = use_mut_ref(Vec::<(u32, gloo_timers::callback::Timeout)>::new);
     {
         let mut timers = timers.borrow_mut();
-        let ids: Vec<u32> = app.state.toasts.iter().filter(|t| t.extend.is_none()).map(|t| t.id).collect();
+        let ids: Vec<u32> = app.state.toasts.iter().filter(|t| t.link.is_none()).map(|t| t.id).collect();
         timers.retain(|(id, _)| ids.contains(id));
         for id in ids {
             if !timers.iter().any(|(t, _)| *t == id) {
@@ -42,9 +42,14 @@ pub fn Toasts() -> Html {
             Callback::from(move |_| app.dispatch(Action::DismissToast(id)))
         };
         // A real link (it can be opened elsewhere too), followed inside the app when clicked.
-        let extend = t.extend.map(|booking| {
-            let query = format!("extend={booking}");
-            let href = format!("{}?{query}", Route::Bookings.to_path());
+        let link = t.link.map(|link| {
+            let (route, query, label) = match link {
+                ToastLink::Extend(booking) => (Route::Bookings, format!("extend={booking}"), "Extend"),
+                ToastLink::Reply { booking, owner } => {
+                    (if owner { Route::Owner } else { Route::Bookings }, format!("talk={booking}"), "Reply")
+                }
+            };
+            let href = format!("{}?{query}", route.to_path());
             let (app, navigator, id) = (app.clone(), navigator.clone(), t.id);
             let onclick = Callback::from(move |e: MouseEvent| {
                 if e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
@@ -52,11 +57,11 @@ pub fn Toasts() -> Html {
                 }
                 e.prevent_default();
                 if let Some(n) = &navigator {
-                    let _ = n.push_with_query(&Route::Bookings, Raw(query.clone()));
+                    let _ = n.push_with_query(&route, Raw(query.clone()));
                 }
                 app.dispatch(Action::DismissToast(id));
             });
-            html! { <a class="button small toast-action" {href} {onclick}>{ "Extend" }</a> }
+            html! { <a class="button small toast-action" {href} {onclick}>{ label }</a> }
         });
         html! {
             <div key={t.id} class={class} role={if t.kind == ToastKind::Error { "alert" } else { "status" }}>
@@ -66,7 +71,7 @@ pub fn Toasts() -> Html {
                         <span>{ t.message.clone() }</span>
                     }
                 </div>
-                { for extend }
+                { for link }
                 <button type="button" class="toast-close" aria-label="Dismiss" onclick={dismiss}>{ "×" }</button>
             </div>
         }

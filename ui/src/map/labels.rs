@@ -37,7 +37,8 @@ pub fn draw(id: &str) -> Option<ImageData> {
 
 fn paint(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, selected: bool, text: &str) -> Option<ImageData> {
     let r = PIXEL_RATIO;
-    let font = format!("700 {}px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", 13.0 * r);
+    // Whole pixels: an integer is written without the float formatter, which the wasm then leaves out.
+    let font = format!("700 {}px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", (13.0 * r) as u32);
     ctx.set_font(&font);
     let text_width = ctx.measure_text(text).ok()?.width();
     let (pad, height, arrow) = (8.0 * r, 22.0 * r, 5.0 * r);

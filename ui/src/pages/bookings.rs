@@ -53,9 +53,9 @@ pub fn stay_start_if_last(b: &Booking, all: &[Booking]) -> Option<DateTime<Utc>>
         .then(|| all.iter().filter(|o| stay_id(o) == stay).map(|o| o.start_time).min().unwrap_or(b.start_time))
 }
 
-/// The booking named by `?extend=<id>` in a query string.
-pub fn extend_param(query: &str) -> Option<Uuid> {
-    query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix("extend=")?.parse().ok())
+/// The booking named by `?<name>=<id>` in a query string (`extend`, `talk`).
+pub fn booking_param(query: &str, name: &str) -> Option<Uuid> {
+    query.trim_start_matches('?').split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
 }
 
 /// The card whose extend form opens for `?extend=<asked>`: the last part of the asked
@@ -76,7 +76,7 @@ enum Tab {
 }
 
 /// The driver's bookings: upcoming and past. `?extend=<booking>` (from a notification's
-/// Extend) opens that stay's extend form.
+/// Extend) opens that stay's extend form; `?talk=<booking>` (a message's Reply) its thread.
 #[component]
 pub fn BookingsPage() -> Html {
     let app = use_app();
@@ -87,21 +87,34 @@ pub fn BookingsPage() -> Html {
         let app = app.clone();
         use_load((token.clone(), app.state.changes), move |_| load_bookings(app.api(), false))
     };
-    let asked = use_location().and_then(|l| extend_param(l.query_str()));
+    let query = use_location().map(|l| l.query_str().to_owned()).unwrap_or_default();
+    let asked = booking_param(&query, "extend");
+    // `?talk=<booking>` (a message's Reply) opens that booking's thread, on its tab.
+    let talk = booking_param(&query, "talk");
+    let talk_past = match (&data, talk) {
+        (Load::Ready(d), Some(id)) => {
+            d.0.iter().find(|b| b.id == id).map(|b| !(b.status.holds_slot() && b.end_time > Utc::now()))
+        }
+        _ => None,
+    };
     let extend_now = match (&data, asked) {
         (Load::Ready(d), Some(id)) => extend_target(id, &d.0, Utc::now()),
         _ => None,
     };
-    // The request is carried out once: the form opens, and the address goes back to plain
-    // My bookings, so a reload or a later change does not open it again.
+    // An extension is carried out once: the form opens, and the address goes back to plain
+    // My bookings, so a reload or a later change does not open it again. A thread to open
+    // brings its tab forward once; the address keeps naming it, so the thread opens with the
+    // caret in it (and opens again on a reload, as the address says).
     {
         let (navigator, tab) = (use_navigator(), tab.clone());
-        use_effect_with(extend_now, move |target| {
+        use_effect_with((extend_now, talk_past), move |(target, talk_past)| {
             if target.is_some() {
                 tab.set(Tab::Upcoming);
                 if let Some(n) = navigator {
                     n.replace(&Route::Bookings);
                 }
+            } else if let Some(past) = talk_past {
+                tab.set(if *past { Tab::Past } else { Tab::Upcoming });
             }
         });
     }
@@ -131,7 +144,8 @@ pub fn BookingsPage() -> Html {
                 html! {
                     <BookingCard key={b.id.to_string()} booking={(*b).clone()} driveway={driveways.get(&b.driveway).cloned()}
                         viewer={Viewer::Driver} on_changed={on_changed.clone()}
-                        stay_start={stay_start_if_last(b, bookings)} extend_now={extend_now == Some(b.id)} />
+                        stay_start={stay_start_if_last(b, bookings)} extend_now={extend_now == Some(b.id)}
+                        talk_now={talk == Some(b.id)} />
                 }
             });
             let select = |t: Tab| {
@@ -223,10 +237,13 @@ mod tests {
     #[test]
     fn the_address_names_the_stay_to_extend() {
         let id = Uuid::from_u128(9);
-        assert_eq!(extend_param(&format!("?extend={id}")), Some(id));
-        assert_eq!(extend_param(&format!("tab=past&extend={id}")), Some(id));
-        assert_eq!(extend_param("?extend=nope"), None);
-        assert_eq!(extend_param(""), None);
+        assert_eq!(booking_param(&format!("?extend={id}"), "extend"), Some(id));
+        assert_eq!(booking_param(&format!("tab=past&extend={id}"), "extend"), Some(id));
+        assert_eq!(booking_param(&format!("?talk={id}"), "talk"), Some(id));
+        assert_eq!(booking_param(&format!("?talk={id}"), "extend"), None);
+        assert_eq!(booking_param(&format!("?extended={id}"), "extend"), None);
+        assert_eq!(booking_param("?extend=nope", "extend"), None);
+        assert_eq!(booking_param("", "extend"), None);
 
         use BookingStatus::*;
         let now = part(0, None, 0, 1, Confirmed).start_time;

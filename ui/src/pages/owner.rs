@@ -5,7 +5,7 @@ use crate::components::loading::loading;
 use crate::components::metrics_panel::metrics_panel;
 use crate::components::owner_driveway_row::OwnerDrivewayRow;
 use crate::hooks::{Load, use_app, use_load};
-use crate::pages::bookings::load_bookings;
+use crate::pages::bookings::{booking_param, load_bookings};
 use crate::platform;
 use crate::route::Route;
 use chrono::Utc;
@@ -35,6 +35,8 @@ pub fn OwnerPage() -> Html {
         let app = app.clone();
         use_load((token.clone(), changes), move |_| load_bookings(app.api(), true))
     };
+    // `?talk=<booking>` (a message's Reply) opens that booking's thread.
+    let talk = use_location().and_then(|l| booking_param(l.query_str(), "talk"));
     let (driveways, reload_driveways) = {
         let app = app.clone();
         use_load((token.clone(), changes), move |_| async move { app.api().my_driveways().await })
@@ -83,7 +85,7 @@ pub fn OwnerPage() -> Html {
                     .map(|b| {
                         html! {
                             <BookingCard key={b.id.to_string()} booking={(*b).clone()} driveway={data.1.get(&b.driveway).cloned()}
-                                viewer={Viewer::Owner} on_changed={on_changed.clone()} />
+                                viewer={Viewer::Owner} on_changed={on_changed.clone()} talk_now={talk == Some(b.id)} />
                         }
                     })
                     .collect::<Html>()
