@@ -18,12 +18,7 @@ pub struct Media {
     store: Arc<dyn ObjectStore>,
 }
 
-/// The kind of file a key names; only JPEG is written today.
-const EXTENSION: &str = ".jpg";
-
-/// Hex digits of the hash that name a file: 128 bits, so two photos never share a name by
-/// chance.
-const HASH_DIGITS: usize = 32;
+use parkway_core::photo::{MEDIA_EXTENSION, MEDIA_HASH_DIGITS};
 
 /// A media store that failed; its message names the operation, never a credential.
 pub type MediaError = object_store::Error;
@@ -54,15 +49,13 @@ impl Media {
     /// The name `bytes` are stored under.
     pub fn key_of(bytes: &[u8]) -> String {
         let hash = hex::encode(Sha256::digest(bytes));
-        format!("{}{EXTENSION}", &hash[..HASH_DIGITS])
+        format!("{}{MEDIA_EXTENSION}", &hash[..MEDIA_HASH_DIGITS])
     }
 
     /// True for a name this store could have given; anything else (a path, `..`) is never
     /// looked up.
     pub fn is_key(key: &str) -> bool {
-        key.strip_suffix(EXTENSION).is_some_and(|h| {
-            h.len() == HASH_DIGITS && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        })
+        parkway_core::photo::is_media_key(key)
     }
 
     /// Stores `bytes` and answers their key (already stored is fine: same name, same bytes).

@@ -19,6 +19,27 @@ pub const THUMB_SIDE: u32 = 400;
 /// is decoded, so a small file that claims a huge picture (a decompression bomb) costs nothing.
 pub const MAX_PIXELS: u64 = 50_000_000;
 
+/// The kind of file a media key names; only JPEG is written today.
+pub const MEDIA_EXTENSION: &str = ".jpg";
+/// Hex digits of the hash that name a media file: 128 bits, so two photos never share a name
+/// by chance.
+pub const MEDIA_HASH_DIGITS: usize = 32;
+
+/// True for a name the media store could have given (lowercase hex of the content's hash and
+/// the extension); anything else (a path, `..`) is never looked up, on the server or on a
+/// device that keeps copies.
+pub fn is_media_key(key: &str) -> bool {
+    key.strip_suffix(MEDIA_EXTENSION).is_some_and(|h| {
+        h.len() == MEDIA_HASH_DIGITS && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The key in a photo's address (`/media/<key>`), if it names one.
+pub fn media_key_of(url: &str) -> Option<&str> {
+    let (_, key) = url.rsplit_once("/media/")?;
+    is_media_key(key).then_some(key)
+}
+
 /// One photo of a driveway, as every driveway answer carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,6 +102,18 @@ pub fn fit(width: u32, height: u32, side: u32) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_media_names_are_keys() {
+        let key = format!("{}.jpg", "0123456789abcdef".repeat(2));
+        assert!(is_media_key(&key));
+        assert_eq!(media_key_of(&format!("/media/{key}")), Some(key.as_str()));
+        assert_eq!(media_key_of(&format!("http://127.0.0.1:8080/media/{key}")), Some(key.as_str()));
+        for bad in ["../etc/passwd", "/media/../x.jpg", &key.replace(".jpg", ".png"), &key.to_uppercase(), &key[1..]] {
+            assert!(!is_media_key(bad) && media_key_of(bad).is_none(), "{bad}");
+        }
+        assert_eq!(media_key_of(&format!("/media/{key}/../../etc")), None);
+    }
 
     #[test]
     fn a_gallery_holds_eight() {

@@ -27,6 +27,11 @@ fn is_search(path: &str) -> bool {
     path == "/api/driveways" || path.starts_with("/api/driveways?")
 }
 
+/// True for a driveway's page (`/api/driveways/:id`), whose photos' thumbnails the app keeps.
+pub fn is_driveway_page(path: &str) -> bool {
+    driveway_id(path).is_some()
+}
+
 /// The id in `/api/driveways/:id` (a driveway's page, not its sub-resources).
 fn driveway_id(path: &str) -> Option<&str> {
     let id = path.strip_prefix("/api/driveways/")?;

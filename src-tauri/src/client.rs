@@ -267,6 +267,28 @@ impl BackendClient {
             .await
     }
 
+    /// A photo's file (`GET /media/<key>`, public like any `<img>`), at most the size of an
+    /// upload: a misbehaving server cannot fill the device.
+    pub async fn media(&self, key: &str) -> Result<Vec<u8>> {
+        let mut res = self
+            .http
+            .get(format!("{}/media/{key}", self.base()))
+            .send()
+            .await
+            .map_err(|e| Error::Offline(e.to_string()))?;
+        if !res.status().is_success() {
+            return answer(res).await.map(|_| Vec::new());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| Error::Offline(e.to_string()))? {
+            if bytes.len() + chunk.len() > parkway_core::photo::MAX_UPLOAD_BYTES {
+                return Err(Error::Other("a photo from the server was larger than any photo may be".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     /// The signed-in driver's bookings.
     pub async fn my_bookings(&self) -> Result<Vec<Booking>> {
         Ok(self.typed::<Items<Booking>>(Method::GET, "/api/bookings?limit=200", None, None).await?.items)

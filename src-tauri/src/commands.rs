@@ -101,6 +101,11 @@ pub async fn api(
             let user = state.client.user();
             if is_get {
                 crate::cache::remember(&state.store, user, &path, &answer).await;
+                // The page can then show its photos offline too.
+                if crate::cache::is_driveway_page(&path) {
+                    let (media, driveway) = (state.media.clone(), answer.clone());
+                    tauri::async_runtime::spawn(async move { media.keep_thumbnails(&driveway).await });
+                }
                 // The driver's bookings may have changed: keep the phone's reminders in step.
                 #[cfg(mobile)]
                 if crate::cache::is_my_bookings(&path) {

@@ -24,6 +24,8 @@ pub mod listen;
 pub mod local;
 /// Where the driver is.
 pub mod location;
+/// Photos kept on the device.
+pub mod media_cache;
 /// Booking reminders scheduled on the phone.
 pub mod reminders;
 /// Messages written offline, waiting to be sent.
@@ -72,6 +74,18 @@ pub fn run() {
         // Used from Rust only (`open_in_browser`): the webview is granted none of its commands.
         .plugin(tauri_plugin_opener::init())
         .manage(startup)
+        // Photos, from the device's copies when there are any (see `media_cache`).
+        .register_asynchronous_uri_scheme_protocol(media_cache::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let path = request.uri().path().to_owned();
+            tauri::async_runtime::spawn(async move {
+                let Some(state) = app.try_state::<AppState>() else {
+                    return responder
+                        .respond(tauri::http::Response::builder().status(503).body(Vec::new()).unwrap_or_default());
+                };
+                responder.respond(media_cache::answer(&state.media, &path).await);
+            });
+        })
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::block_on(setup(handle)).map_err(|e| e.to_string())?;
@@ -171,7 +185,9 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
         let user = client.user();
         tauri::async_runtime::spawn(async move { reminders::reschedule(&app, &store, user).await });
     }
-    app.manage(AppState { store, client, sync, session_changed, app: app.clone() });
+    let media =
+        media_cache::MediaCache::new(data_dir.join("photos"), client.clone(), media_cache::DEFAULT_BUDGET_BYTES);
+    app.manage(AppState { store, client, sync, session_changed, app: app.clone(), media });
     Ok(())
 }
 

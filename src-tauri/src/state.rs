@@ -2,6 +2,7 @@
 
 use crate::client::BackendClient;
 use crate::local::{LocalStore, OutboxItem};
+use crate::media_cache::MediaCache;
 use crate::sync::SyncWorker;
 use std::sync::Arc;
 use tauri::Emitter;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub session_changed: Arc<Notify>,
     /// For events to the UI.
     pub app: tauri::AppHandle,
+    /// The photos kept on the device.
+    pub media: MediaCache,
 }
 
 impl AppState {

@@ -15,7 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -389,4 +389,24 @@ test('an owner adds payout details in the system browser and the app notices the
   assert.equal(stored.photos.length, 1, 'the server keeps the photo');
   const file = await fetch(`${server.url}${stored.photos[0].url}`);
   assert.equal(file.headers.get('content-type'), 'image/jpeg');
+
+  // The driveway's page asks the app for its photo, and the app keeps the thumbnail in its data
+  // folder: with the network gone, the page (which the app kept too) still shows it.
+  await go(`/driveways/${spot.id}`);
+  const shown = `const img = document.querySelector('.gallery img');
+    return !!img && img.complete && img.naturalWidth > 0 && img.src;`;
+  const src = await until('the photo shown', shown, 30_000);
+  assert.match(src, /^(parkway-media:\/\/|http:\/\/parkway-media\.localhost\/)/, 'the page asks the app for the photo');
+  const thumbKey = stored.photos[0].thumbUrl.split('/media/')[1];
+  const kept = () => readdirSync(join(dir, 'home', 'data'), { recursive: true }).some((f) => String(f).endsWith(thumbKey));
+  for (let i = 0; !kept(); i++) {
+    assert.ok(i < 300, 'the app keeps the thumbnail of a driveway it opened');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  relay.cut();
+  await go('/');
+  await go(`/driveways/${spot.id}`);
+  await until('the photo shown offline', shown, 30_000);
+  await shot('07-photo-offline');
+  relay.restore();
 });

@@ -375,6 +375,25 @@ async fn invoke_with(
     wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| stringify(&e)))
 }
 
+/// Inside the app: the address of a photo (named by its media `key`) on the app's
+/// `parkway-media` scheme, in the form this platform's webview uses
+/// (`window.__TAURI__.core.convertFileSrc`). The app answers from the copy it keeps.
+#[cfg(target_arch = "wasm32")]
+pub fn tauri_media_src(key: &str) -> Option<String> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let get = |target: &JsValue, name: &str| js_sys::Reflect::get(target, &JsValue::from_str(name)).ok();
+    let window: JsValue = web_sys::window()?.into();
+    let core = get(&window, "__TAURI__").and_then(|t| get(&t, "core"))?;
+    let convert: js_sys::Function = get(&core, "convertFileSrc")?.dyn_into().ok()?;
+    convert.call2(&core, &JsValue::from_str(key), &JsValue::from_str("parkway-media")).ok()?.as_string()
+}
+
+/// Outside the browser there is no app.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn tauri_media_src(_key: &str) -> Option<String> {
+    None
+}
+
 /// Calls an app command with `bytes` as its raw payload (a file travels without JSON) and one
 /// header beside it; returns the answer as JSON text.
 #[cfg(target_arch = "wasm32")]

@@ -37,6 +37,7 @@ impl Backend {
         let dir = tempfile::tempdir().expect("dir");
         let db = format!("sqlite://{}?mode=rwc", dir.path().join("server.db").display());
         let mut config = Config::for_database(&db);
+        config.media_dir = dir.path().join("media");
         // The outbox tests queue many unpaid bookings of one driver.
         config.max_unpaid_holds = 0;
         configure(&mut config);

@@ -83,10 +83,15 @@ impl Transport {
     }
 
     /// The address of a file the server serves at `path` (`/media/…`): the page's own origin
-    /// in a browser, the app's server inside the app.
+    /// in a browser; inside the app, the app's own scheme, which answers from the copy the app
+    /// keeps (so a driveway opened before shows its photos offline) or else from its server.
     pub fn media_url(&self, path: &str) -> String {
         match self {
-            Transport::Tauri => format!("{}{path}", crate::platform::storage_get(APP_SERVER_KEY).unwrap_or_default()),
+            Transport::Tauri => {
+                parkway_core::photo::media_key_of(path).and_then(crate::platform::tauri_media_src).unwrap_or_else(
+                    || format!("{}{path}", crate::platform::storage_get(APP_SERVER_KEY).unwrap_or_default()),
+                )
+            }
             Transport::Http { base } => format!("{base}{path}"),
         }
     }
