@@ -18,8 +18,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-/// Where the delivered ids are kept (comma-separated, oldest first).
-const SEEN: &str = "seen_notification_ids";
+/// Where the delivered ids are kept (comma-separated, oldest first); written once the first
+/// connection has caught up.
+pub const SEEN: &str = "seen_notification_ids";
 /// How many delivered ids are remembered.
 pub const WINDOW: usize = 200;
 

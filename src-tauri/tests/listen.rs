@@ -58,11 +58,16 @@ async fn history_is_not_news_and_each_notification_is_delivered_once() {
 
     // Connected: a new request arrives live, once; the history is not shown.
     let (api2, driver2, driveway2, (s, e)) = (api.clone(), driver.clone(), driveway.clone(), (hour(2), hour(3)));
+    let watched = store.clone();
     let trigger = tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        // Once the listener is connected and caught up (it then remembers what it has seen),
+        // however long that takes on a busy machine.
+        while watched.setting(parkway_app_lib::listen::SEEN).await.expect("setting").is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         api2.book(&driver2, &driveway2, s, e).await
     });
-    let live = listen_until(&client, &store, |got| !got.is_empty(), 100).await;
+    let live = listen_until(&client, &store, |got| !got.is_empty(), 600).await;
     trigger.await.expect("second booking");
     let inbox = api.get("/api/notifications?after=0", &owner).await;
     let ids: Vec<i64> = inbox["items"].as_array().expect("items").iter().filter_map(|n| n["id"].as_i64()).collect();
@@ -71,7 +76,7 @@ async fn history_is_not_news_and_each_notification_is_delivered_once() {
 
     // While the app is away, another; after a restart it is caught up, and only it.
     api.book(&driver, &driveway, hour(4), hour(5)).await;
-    let caught = listen_until(&client, &store, |got| !got.is_empty(), 100).await;
+    let caught = listen_until(&client, &store, |got| !got.is_empty(), 600).await;
     assert_eq!(caught.len(), 1, "{caught:?}");
     assert!(caught[0] > live[0]);
 

@@ -24,6 +24,8 @@ pub struct Backend {
     pub server: Server,
     /// Where the tests act as other users: register, list driveways, book directly.
     pub api: Api,
+    /// The server's clock: a test moves it on instead of sleeping (tokens expire on it).
+    pub clock: parkway_backend::Clock,
 }
 
 impl Backend {
@@ -41,9 +43,10 @@ impl Backend {
         // The outbox tests queue many unpaid bookings of one driver.
         config.max_unpaid_holds = 0;
         configure(&mut config);
-        let server = Server::start(config).await.expect("server");
+        let clock = parkway_backend::Clock::system();
+        let server = Server::start_with_clock(config, clock.clone()).await.expect("server");
         let api = Api::new(server.addr());
-        Backend { dir, db, server, api }
+        Backend { dir, db, server, api, clock }
     }
 
     /// The app's own database, in the same temporary folder so it goes with the server's.
