@@ -11,7 +11,7 @@
 use super::bookings::create::create_booking_in;
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
-use super::db::{Tx, is_exclusion_violation, is_retryable};
+use super::db::{Tx, is_exclusion_violation, is_lock_timeout, is_retryable};
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -125,9 +125,16 @@ async fn run_batch(write: &SqlitePool, batch: Vec<Job>) {
     }
 }
 
-/// How often a booking transaction that lost a race (deadlock, serialization failure) is run
-/// again before the request fails.
-const MAX_ATTEMPTS: u32 = 3;
+/// How often a booking transaction that lost a race (deadlock, serialization failure, a wait
+/// cut short) is run again before the request fails.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// The longest a new booking waits for a lock on PostgreSQL. Two inserts of overlapping slots
+/// each wait in the exclusion constraint for the other to finish, and PostgreSQL's deadlock
+/// check would only part them after a second; cut short, one of them runs again at once, reads
+/// the other's booking (or finds the slot free) and answers. An honest wait (a deletion of the
+/// driveway, a catch-up of the owner's inbox) is far shorter; one that is not is run again too.
+const BOOKING_LOCK_WAIT: &str = "50ms";
 
 impl Store {
     /// Creates a pending booking that holds its slot, or replays the answer to an earlier
@@ -152,13 +159,15 @@ impl Store {
     /// One transaction for one request (PostgreSQL). Concurrent requests for overlapping slots,
     /// on this instance or another, may all pass the conflict check; the exclusion constraint
     /// lets exactly one insert through, and the others fail with SQLSTATE 23P01 once it has
-    /// committed. A new booking then answers `slot_taken` with the conflicts read after that
+    /// committed (or, waiting on each other, one is cut short by [`BOOKING_LOCK_WAIT`] and runs
+    /// again). A new booking then answers `slot_taken` with the conflicts read after that
     /// commit; an extension runs once more, and its check finds the winner and says how far
     /// the stay can still go.
     async fn write_alone(&self, req: Request, now: DateTime<Utc>) -> AppResult<Created> {
         let mut attempt = 1;
         loop {
-            let mut tx = self.begin_write().await?;
+            let wait = matches!(req, Request::Create(_)).then_some(BOOKING_LOCK_WAIT);
+            let mut tx = self.begin_write_waiting(wait).await?;
             let result = match req.clone().run_in(&mut tx, now).await {
                 Ok(created) => tx.commit().await.map(|()| created).map_err(AppError::from),
                 Err(refused) => {
@@ -171,8 +180,12 @@ impl Store {
                     return Err(self.slot_taken(&create.driveway.to_string(), &create.slot, None).await);
                 }
                 (Err(AppError::Database(e, _)), _)
-                    if (is_retryable(&e) || is_exclusion_violation(&e)) && attempt < MAX_ATTEMPTS =>
+                    if (is_retryable(&e) || is_exclusion_violation(&e) || is_lock_timeout(&e))
+                        && attempt < MAX_ATTEMPTS =>
                 {
+                    // Apart, so that two that parted do not meet again at once.
+                    let pause = rand::random_range(0..(1u64 << attempt.min(6)));
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                     attempt += 1
                 }
                 (other, _) => return other,

@@ -25,7 +25,8 @@ pub enum Subject {
 }
 
 impl Subject {
-    fn key(self) -> i64 {
+    /// The 64-bit key PostgreSQL knows the lock by.
+    pub fn key(self) -> i64 {
         let (kind, id): (&[u8; 4], Uuid) = match self {
             Subject::Driveway(id) => (b"dway", id),
             Subject::Inbox(id) => (b"inbx", id),
@@ -36,10 +37,16 @@ impl Subject {
     }
 }
 
+/// A query taking one lock in shared mode until the transaction ends, its key the one
+/// parameter (PostgreSQL), for a statement that takes the lock on its way.
+pub fn share_sql() -> &'static str {
+    "SELECT pg_advisory_xact_lock_shared(?)::text"
+}
+
 /// Takes `subject`'s lock in shared mode until `tx` ends (PostgreSQL; nothing on SQLite).
 pub async fn share(tx: &mut Tx<'_>, subject: Subject) -> Result<(), sqlx::Error> {
     if tx.engine() == Engine::Postgres {
-        tx.execute(query("SELECT pg_advisory_xact_lock_shared(?)::text").bind(subject.key())).await?;
+        tx.execute(query(share_sql()).bind(subject.key())).await?;
     }
     Ok(())
 }

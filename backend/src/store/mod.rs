@@ -202,9 +202,18 @@ impl Store {
 
     /// A write transaction. On SQLite it holds the write lock from its first statement.
     pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
-        Ok(match &self.write {
-            Writer::Sqlite { pool, .. } => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Writer::Postgres { pool } => Tx::Postgres(pool.begin().await?),
+        self.begin_write_waiting(None).await
+    }
+
+    /// A write transaction whose lock waits (PostgreSQL) end in an error after `lock_wait` (a
+    /// duration such as `50ms`), set in the same round trip as the `BEGIN`.
+    pub async fn begin_write_waiting(&self, lock_wait: Option<&'static str>) -> Result<Tx<'static>, sqlx::Error> {
+        Ok(match (&self.write, lock_wait) {
+            (Writer::Sqlite { pool, .. }, _) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            (Writer::Postgres { pool }, None) => Tx::Postgres(pool.begin().await?),
+            (Writer::Postgres { pool }, Some(wait)) => {
+                Tx::Postgres(pool.begin_with(format!("BEGIN; SET LOCAL lock_timeout = '{wait}'")).await?)
+            }
         })
     }
 

@@ -37,22 +37,28 @@ pub struct Notice {
 /// id already handed out for that inbox is committed or gone. SQLite's single writer commits
 /// in id order already.
 pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppResult<Notice> {
-    locks::share(tx, Subject::Inbox(draft.user)).await?;
     let data = draft.data.to_string();
-    let id: i64 = tx
-        .scalar(
-            query(
-                "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(draft.user)
-            .bind(draft.kind.as_str())
-            .bind(&draft.title)
-            .bind(&draft.message)
-            .bind(data)
-            .bind(to_ms(now)),
-        )
-        .await?;
+    // On PostgreSQL the lock is taken in the statement that takes the id, one round trip instead
+    // of two: the row to insert comes out of the locking subquery, and the id's default is
+    // computed only once that row exists, so always under the lock.
+    let inbox_lock = match tx.engine() {
+        Engine::Sqlite => String::new(),
+        Engine::Postgres => format!(" FROM ({}) AS inbox", locks::share_sql()),
+    };
+    let mut insert = query(format!(
+        "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
+         SELECT ?, ?, ?, ?, ?, ?{inbox_lock} RETURNING id"
+    ))
+    .bind(draft.user)
+    .bind(draft.kind.as_str())
+    .bind(&draft.title)
+    .bind(&draft.message)
+    .bind(data)
+    .bind(to_ms(now));
+    if tx.engine() == Engine::Postgres {
+        insert = insert.bind(Subject::Inbox(draft.user).key());
+    }
+    let id: i64 = tx.scalar(insert).await?;
     Ok(Notice {
         user: draft.user,
         notification: Notification {

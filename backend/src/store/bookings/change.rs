@@ -1,5 +1,5 @@
 use super::Changed;
-use super::create::check_slot;
+use super::create::{Guard, check_slot};
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 use crate::store::db::{Tx, is_exclusion_violation, query, to_ms, uuid};
@@ -193,7 +193,7 @@ impl Store {
             trust::check_move(money, booking.status, booking.created_at, current, slot.start(), now)?;
             let driveway = booking.driveway.to_string();
             let terms = bookable_terms(&mut tx, booking.driveway).await?;
-            let total = check_slot(&mut tx, &driveway, &terms, &slot, Some(&ids)).await?;
+            let total = check_slot(&mut tx, &driveway, &terms, &slot, Some(&ids), Guard::Calendar).await?;
             trust::check_price_change(money, booking.total_cents, total)?;
             // The owner agreed to the old time only: a moved request goes back to them,
             // keeping its payment.

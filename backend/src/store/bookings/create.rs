@@ -42,14 +42,28 @@ pub(super) async fn lock_calendar(tx: &mut Tx<'_>, driveway: &str) -> AppResult<
     Ok(())
 }
 
-/// Checks opening hours and conflicts for `slot` and prices it, holding the driveway's calendar
-/// from here until `tx` ends.
+/// How a writer keeps other writers of the driveway off a slot between reading the bookings in
+/// its way and committing its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Guard {
+    /// The driveway's calendar lock, held until the transaction ends: writers of the driveway
+    /// decide one after the other. For moves and extensions, which change a stay already there.
+    Calendar,
+    /// The exclusion constraint alone, for new bookings: writers of one driveway run side by
+    /// side, and of two that reach overlapping slots at once, the constraint lets one through
+    /// and the other answers `slot_taken`. Waits on it are bounded (see `batch.rs`).
+    Constraint,
+}
+
+/// Checks opening hours and conflicts for `slot` and prices it; with [`Guard::Calendar`], the
+/// driveway's calendar is held from here until `tx` ends.
 pub(super) async fn check_slot(
     tx: &mut Tx<'_>,
     driveway: &str,
     terms: &DrivewayTerms,
     slot: &TimeSlot,
     except: Option<&str>,
+    guard: Guard,
 ) -> AppResult<Cents> {
     if !terms.schedule()?.covers(slot, terms.tz()) {
         return Err(AppError::Api(
@@ -57,7 +71,9 @@ pub(super) async fn check_slot(
             "the driveway is closed during part of that time; check its opening hours".into(),
         ));
     }
-    lock_calendar(tx, driveway).await?;
+    if guard == Guard::Calendar {
+        lock_calendar(tx, driveway).await?;
+    }
     let taken = conflicts(tx, driveway, slot, except).await?;
     if !taken.is_empty() {
         return Err(AppError::SlotTaken(taken, None));
@@ -95,7 +111,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     let driveway = req.driveway.to_string();
     let terms = bookable_terms(tx, req.driveway).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
-    let total = check_slot(tx, &driveway, &terms, &req.slot, None).await?;
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row after the calendar: the order every booking writer takes them in.
     if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
