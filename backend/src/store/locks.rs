@@ -17,10 +17,10 @@ pub enum Subject {
     /// A user's inbox: notifications being written to it (shared) against a catch-up reading it
     /// (exclusive).
     Inbox(Uuid),
-    /// A driveway's calendar: held exclusively from reading the bookings in a slot's way until
-    /// the booking that takes the slot commits, so writers of one driveway decide one after the
-    /// other instead of meeting in the exclusion constraint (where overlapping inserts wait on
-    /// each other, deadlock, and leave only PostgreSQL's one-second deadlock check to part them).
+    /// A driveway's calendar: held exclusively by a move or an extension from reading the
+    /// bookings in its way until it commits, so those decide one after the other. New bookings
+    /// do not take it: they meet in the exclusion constraint, with their lock waits bounded
+    /// (`store/batch.rs`), and run side by side.
     Slots(Uuid),
 }
 

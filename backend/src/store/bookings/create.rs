@@ -112,7 +112,8 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     let terms = bookable_terms(tx, req.driveway).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
-    // The driver's row after the calendar: the order every booking writer takes them in.
+    // The driver's row last: after the driveway's lock (and, for moves and extensions, its
+    // calendar), the order every booking writer takes them in.
     if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
     }
