@@ -55,11 +55,13 @@ struct OutboxRow {
     updated_at: i64,
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
+/// A stored instant: milliseconds since the epoch.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn at(ms: i64) -> DateTime<Utc> {
+/// The instant stored as milliseconds since the epoch.
+pub(crate) fn at(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
@@ -214,12 +216,17 @@ impl LocalStore {
             == 1)
     }
 
-    /// Items a previous run left half-sent go back to the queue (the key makes a resend safe).
+    /// Bookings and messages a previous run left half-sent go back to the queue (each one's
+    /// key makes a resend safe).
     pub async fn requeue_interrupted(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE outbox SET state = 'queued' WHERE state = 'syncing'")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        let mut requeued = 0;
+        for table in ["outbox", "replies"] {
+            requeued += sqlx::query(&format!("UPDATE {table} SET state = 'queued' WHERE state = 'syncing'"))
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(requeued)
     }
 
     /// Moves an item to `state` only if it is in `from` (a cancel and a sync never cross).

@@ -5,7 +5,7 @@
 //! when an attempt's answer was lost. A sent message leaves the table: the thread has it.
 
 use crate::error::{Error, Result};
-use crate::local::{LocalStore, OutboxState};
+use crate::local::{LocalStore, OutboxState, at, ms};
 use chrono::{DateTime, Utc};
 use parkway_core::message::Message;
 use serde::{Deserialize, Serialize};
@@ -62,14 +62,6 @@ impl ReplyRow {
 }
 
 const COLUMNS: &str = "id, booking_id, text, state, attempts, last_error, created_at, next_attempt_at";
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn at(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
 
 impl LocalStore {
     /// Keeps a message for `booking` written by `user` to send later.
@@ -189,13 +181,5 @@ impl LocalStore {
             .await?
             .rows_affected()
             == 1)
-    }
-
-    /// Messages a previous run left half-sent wait again (their key makes a resend safe).
-    pub async fn requeue_interrupted_replies(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE replies SET state = 'queued' WHERE state = 'syncing'")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
     }
 }

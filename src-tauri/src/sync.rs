@@ -284,9 +284,6 @@ impl SyncWorker {
         if let Err(e) = self.store.requeue_interrupted().await {
             tracing::warn!(error = %e, "could not requeue interrupted outbox items");
         }
-        if let Err(e) = self.store.requeue_interrupted_replies().await {
-            tracing::warn!(error = %e, "could not requeue interrupted messages");
-        }
         loop {
             match self.pass(Utc::now()).await {
                 Ok(report) if report.synced + report.conflicts + report.failed + report.expired > 0 => {
