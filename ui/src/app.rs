@@ -114,7 +114,7 @@ pub fn App() -> Html {
     }
 
     // Inside the app: the outbox of bookings and messages made offline, kept up to date by the
-    // app's events.
+    // app's events, and listed again for whoever signs in (the app lists only theirs).
     {
         let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
@@ -125,12 +125,19 @@ pub fn App() -> Html {
                         live.dispatch(Action::OutboxChanged(item));
                     }
                 });
-                let kept = dispatcher.clone();
                 platform::tauri_listen("replies-changed", move |json| {
                     if let Some(reply) = replies::parse(&json) {
-                        kept.dispatch(Action::ReplyChanged(reply));
+                        dispatcher.dispatch(Action::ReplyChanged(reply));
                     }
                 });
+            }
+        });
+    }
+    {
+        let dispatcher = state.dispatcher();
+        let user = state.session.as_ref().map(|s| s.user.id);
+        use_effect_with(user, move |_| {
+            if platform::in_tauri() {
                 yew::platform::spawn_local(async move {
                     if let Ok(items) = outbox::list().await {
                         dispatcher.dispatch(Action::Outbox(items));

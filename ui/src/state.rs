@@ -230,6 +230,15 @@ impl State {
         self.toasts.drain(..extra);
     }
 
+    /// Drops what belongs to the user who was signed in: their inbox, and what the app keeps
+    /// for them on the device (the app lists the next user's own).
+    fn forget_user(&mut self) {
+        self.notifications.clear();
+        self.inbox_loaded = false;
+        self.outbox.clear();
+        self.replies.clear();
+    }
+
     /// Adds notifications not seen before; returns the ones that were new.
     fn absorb(&mut self, items: Vec<Notification>) -> Vec<Notification> {
         let mut fresh = Vec::new();
@@ -291,8 +300,7 @@ impl State {
             Action::SignedIn(session) => {
                 let same_user = self.session.as_ref().is_some_and(|s| s.user.id == session.user.id);
                 if !same_user {
-                    self.notifications.clear();
-                    self.inbox_loaded = false;
+                    self.forget_user();
                 }
                 self.session = Some(session);
             }
@@ -303,8 +311,7 @@ impl State {
             }
             Action::SignedOut => {
                 self.session = None;
-                self.notifications.clear();
-                self.inbox_loaded = false;
+                self.forget_user();
                 self.live = Live::Off;
             }
             Action::Caught { items, toast } => {
@@ -562,6 +569,29 @@ mod tests {
         let s = s.apply(Action::Caught { items: vec![note(1, NotificationType::BookingCreated)], toast: false });
         let s = s.apply(Action::SignedIn(session(2)));
         assert!(s.notifications.is_empty() && !s.inbox_loaded);
+    }
+
+    #[test]
+    fn what_the_app_keeps_for_one_user_is_not_shown_to_the_next() {
+        let kept = Reply {
+            id: Uuid::from_u128(1),
+            booking_id: Uuid::from_u128(2),
+            text: "Which side?".into(),
+            state: OutboxState::Queued,
+            last_error: None,
+            message: None,
+        };
+        let with_items = |s: State| {
+            s.apply(Action::Outbox(vec![outbox_item(1, OutboxState::Queued, Utc::now())]))
+                .apply(Action::Replies(vec![kept.clone()]))
+        };
+        let s = with_items(State::default().apply(Action::SignedIn(session(1))));
+        let again = s.clone().apply(Action::SignedIn(session(1)));
+        assert_eq!((again.outbox.len(), again.replies.len()), (1, 1), "the same user keeps them");
+        let other = s.clone().apply(Action::SignedIn(session(2)));
+        assert!(other.outbox.is_empty() && other.replies.is_empty());
+        let out = s.apply(Action::SignedOut);
+        assert!(out.outbox.is_empty() && out.replies.is_empty());
     }
 
     #[test]
