@@ -158,6 +158,50 @@ pub fn patient(started: std::time::Instant) -> bool {
     started.elapsed() < PATIENCE
 }
 
+/// A helper server of the tests (localstripe, moto) on a free loopback port, once it answers
+/// HTTP, and its base URL. The port is free when chosen but not held until the process binds
+/// it: another test starting a server at that moment may take it first, and the process then
+/// exits at once. It is started again on a fresh port then (five tries). Otherwise the wait is
+/// on the process itself, bounded only against one that hangs: a loaded machine may take many
+/// seconds to start a Python server.
+pub async fn serve_on_free_port(
+    what: &str,
+    binary: &str,
+    args: impl Fn(u16) -> Vec<String>,
+) -> (std::process::Child, String) {
+    let client = reqwest::Client::new();
+    let mut exits = Vec::new();
+    while exits.len() < 5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let mut child = std::process::Command::new(binary)
+            .args(args(port))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {what} at {binary} ({e}); run scripts/setup.sh, which installs it into .venv")
+            });
+        let base = format!("http://127.0.0.1:{port}");
+        let started = std::time::Instant::now();
+        loop {
+            if client.get(&base).send().await.is_ok() {
+                return (child, base);
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                exits.push(format!("port {port}: {status}"));
+                break;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(180) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what} neither answered nor exited within three minutes");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    panic!("{what} exited before it was ready, five times: {exits:?}");
+}
+
 /// How many advisory locks in this test's database are being waited for. `pg_locks` spans the
 /// whole server, and other tests run beside this one in databases of their own.
 pub async fn advisory_lock_waiters(store: &parkway_backend::store::Store) -> i64 {

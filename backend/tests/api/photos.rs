@@ -253,32 +253,11 @@ impl Drop for Moto {
 }
 
 async fn start_moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let binary = std::env::var("PARKWAY_MOTO")
         .unwrap_or_else(|_| format!("{}/../.venv/bin/moto_server", env!("CARGO_MANIFEST_DIR")));
-    let child = std::process::Command::new(&binary)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {binary} ({e}); run scripts/setup.sh, which installs moto into .venv")
-        });
-    let mut moto = Moto { child, base: format!("http://127.0.0.1:{port}") };
-    let client = reqwest::Client::new();
-    // Wait on the process: it answers once up, or exits if it cannot start; the bound only stops
-    // one that hangs.
-    let started = std::time::Instant::now();
-    while crate::helpers::patient(started) {
-        if client.get(&moto.base).send().await.is_ok() {
-            return moto;
-        }
-        if let Ok(Some(status)) = moto.child.try_wait() {
-            panic!("moto exited before it was ready ({status})");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("moto neither answered nor exited in time");
+    let args = |port: u16| vec!["-H".to_owned(), "127.0.0.1".to_owned(), "-p".to_owned(), port.to_string()];
+    let (child, base) = crate::helpers::serve_on_free_port("moto", &binary, args).await;
+    Moto { child, base }
 }
 
 #[tokio::test]

@@ -14,8 +14,7 @@ use parkway_core::money::Cents;
 use parkway_core::notification::NotificationType;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 pub const SECRET_KEY: &str = "sk_test_parkway";
 pub const WEBHOOK_SECRET: &str = "whsec_parkway_test";
@@ -39,31 +38,9 @@ fn localstripe_binary() -> String {
 }
 
 async fn start_localstripe() -> LocalStripe {
-    let port = TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let binary = localstripe_binary();
-    let child = Command::new(&binary)
-        .args(["--port", &port.to_string(), "--from-scratch"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {binary} ({e}); run scripts/setup.sh, which installs localstripe into .venv")
-        });
-    let mut ls = LocalStripe { child, base: format!("http://127.0.0.1:{port}") };
-    let client = reqwest::Client::new();
-    // Wait on the process itself: it answers once it is up, or exits if it cannot start. The
-    // outer bound only stops a process that hangs; a loaded machine may take many seconds.
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(180) {
-        if client.get(format!("{}/v1/payment_intents", ls.base)).bearer_auth(SECRET_KEY).send().await.is_ok() {
-            return ls;
-        }
-        if let Ok(Some(status)) = ls.child.try_wait() {
-            panic!("localstripe exited before it was ready ({status})");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("localstripe neither answered nor exited within three minutes");
+    let args = |port: u16| vec!["--port".to_owned(), port.to_string(), "--from-scratch".to_owned()];
+    let (child, base) = crate::helpers::serve_on_free_port("localstripe", &localstripe_binary(), args).await;
+    LocalStripe { child, base }
 }
 
 /// A server taking payments through localstripe, with its webhooks registered there.
