@@ -7,7 +7,7 @@
 // The same server, users and driveways as the integration tests, from one copy (it uses part
 // of it).
 #[allow(dead_code)]
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/app/common.rs"]
 mod common;
 
 use chrono::{Duration, Utc};

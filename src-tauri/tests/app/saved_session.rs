@@ -1,13 +1,9 @@
 //! The session kept across restarts where there is no OS keychain (phones, a Linux box without
 //! a Secret Service): the refresh token lives in the app's owner-only database file, survives a
 //! restart and still renews the session on the real server, and signing out erases it from the
-//! file's bytes. The same with a real keychain is in `keychain.rs`.
+//! file's bytes. The same with a real keychain is in the `keychain` module.
 
-// Shared with the other test binaries; this one uses part of it.
-#[allow(dead_code)]
-mod common;
-
-use common::{Backend, file_holds};
+use crate::common::{Backend, file_holds};
 use parkway_app_lib::client::{BackendClient, Tokens};
 use parkway_app_lib::local::LocalStore;
 use parkway_app_lib::saved_session::{Place, SavedSession};

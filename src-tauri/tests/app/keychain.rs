@@ -7,11 +7,7 @@
 //! bus it needs; the case itself is an ignored test that only acts in that child.
 #![cfg(target_os = "linux")]
 
-// Shared with the other test binaries; this one uses part of it.
-#[allow(dead_code)]
-mod common;
-
-use common::file_holds;
+use crate::common::file_holds;
 use parkway_app_lib::client::Tokens;
 use parkway_app_lib::keychain::Keychain;
 use parkway_app_lib::local::LocalStore;
@@ -47,7 +43,7 @@ fn run_case(case: &str, secret_service: bool) {
         c
     };
     child
-        .args(["--exact", case, "--include-ignored", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &format!("keychain::{case}"), "--include-ignored", "--nocapture", "--test-threads=1"])
         .env(CASE, case)
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", home.path().join("data"))

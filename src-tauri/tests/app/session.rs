@@ -2,11 +2,7 @@
 //! refresh token, once for requests that fail together, and the new pair is reported so the
 //! app keeps it; a session ended on the server signs the app out.
 
-// Shared with the other test binaries; this one uses part of it.
-#[allow(dead_code)]
-mod common;
-
-use common::Backend;
+use crate::common::Backend;
 use parkway_app_lib::client::Tokens;
 use reqwest::Method;
 

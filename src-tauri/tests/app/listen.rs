@@ -2,12 +2,8 @@
 //! history, not news; what happens while connected is delivered once; what happened while the
 //! app was away is caught up after a restart, again once.
 
-// Shared with the other test binaries; this one uses part of it.
-#[allow(dead_code)]
-mod common;
-
+use crate::common::{self, Backend};
 use chrono::Duration;
-use common::Backend;
 use parkway_app_lib::client::BackendClient;
 use parkway_app_lib::listen;
 use parkway_app_lib::local::LocalStore;

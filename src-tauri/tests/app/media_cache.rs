@@ -2,16 +2,12 @@
 //! thumbnails, which are then answered without a network; what was never kept is not; names
 //! that are not photos are never looked up; the folder stays within its budget.
 
-// Shared with the other test binaries; this one uses part of it.
-#[allow(dead_code)]
-mod common;
-
-use common::Backend;
+use crate::common::Backend;
 use parkway_app_lib::media_cache::{DEFAULT_BUDGET_BYTES, MediaCache};
 use parkway_core::photo::media_key_of;
 
 /// An 800×600 PNG: large enough that its thumbnail is another file than its full size.
-const PHOTO: &[u8] = include_bytes!("fixtures/driveway.png");
+const PHOTO: &[u8] = include_bytes!("../fixtures/driveway.png");
 
 #[tokio::test]
 async fn a_driveways_thumbnails_are_kept_and_shown_without_a_network() {

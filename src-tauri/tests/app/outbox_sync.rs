@@ -4,12 +4,8 @@
 //! and restarted twice. Afterwards every non-conflicting booking exists on the server exactly
 //! once, every conflicting one is in state `conflict`, and nothing is lost.
 
-// Shared with the other test binaries; this one uses part of it.
-#[allow(dead_code)]
-mod common;
-
+use crate::common::{self, Api, Backend};
 use chrono::{Duration, Utc};
-use common::{Api, Backend};
 use parkway_app_lib::client::{BackendClient, user_of};
 use parkway_app_lib::local::OutboxState;
 use parkway_app_lib::sync::{Backoff, Change, SyncWorker};
