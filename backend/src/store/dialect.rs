@@ -24,6 +24,18 @@ impl Engine {
         }
     }
 
+    /// True when the database itself refuses two active bookings of one driveway that overlap
+    /// (PostgreSQL's exclusion constraint `bookings_no_overlap`). A new booking there needs no
+    /// read of the bookings in its way before its insert: the insert fails with SQLSTATE 23P01
+    /// exactly when one is, and only then are they read, for the answer. SQLite has no such
+    /// constraint; its single writer reads them first.
+    pub fn refuses_overlap(self) -> bool {
+        match self {
+            Engine::Sqlite => false,
+            Engine::Postgres => true,
+        }
+    }
+
     /// The larger of two values: SQLite's two-argument `MAX`, PostgreSQL's `GREATEST`.
     pub fn greatest(self) -> &'static str {
         match self {

@@ -2,7 +2,7 @@
 //! booking with its row locked, moving its status compare-and-swap, a driveway's booking terms,
 //! and the active bookings meeting a slot.
 
-use super::db::{Tx, from_ms, query, to_ms, uuid};
+use super::db::{Engine, Tx, from_ms, query, to_ms, uuid};
 use super::locks::{self, Subject};
 use crate::error::{AppError, AppResult};
 use crate::notices::About;
@@ -142,15 +142,38 @@ pub(crate) async fn listing(tx: &mut Tx<'_>, driveway: Uuid, fallback_title: &st
 pub(crate) async fn bookable_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult<DrivewayTerms> {
     locks::share(tx, Subject::Driveway(driveway)).await?;
     tx.fetch_optional(
-        query(
-            "SELECT owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, \
-             availability FROM driveways WHERE id = ? AND deleted_at IS NULL",
-        )
-        .bind(driveway),
+        query(format!("SELECT {TERMS_COLUMNS} FROM driveways WHERE id = ? AND deleted_at IS NULL")).bind(driveway),
     )
     .await?
     .ok_or_else(|| AppError::not_found("driveway"))
 }
+
+/// The terms of a live driveway a new booking is being made on, read by the statement that
+/// shares the driveway's lock (PostgreSQL; one round trip instead of two). That statement's
+/// snapshot is taken before the lock is granted, so it may still show a driveway whose deletion
+/// committed while it waited: the booking's insert checks again ([`LIVE_DRIVEWAY`]), and a
+/// deletion that comes later waits for this transaction and then sees its booking.
+pub(crate) async fn new_booking_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult<DrivewayTerms> {
+    let statement = match tx.engine() {
+        Engine::Sqlite => format!("SELECT {TERMS_COLUMNS} FROM driveways WHERE id = ? AND deleted_at IS NULL"),
+        Engine::Postgres => format!(
+            "SELECT {TERMS_COLUMNS} FROM ({}) AS held, driveways WHERE id = ? AND deleted_at IS NULL",
+            locks::share_sql()
+        ),
+    };
+    let mut read = query(statement);
+    if tx.engine() == Engine::Postgres {
+        read = read.bind(Subject::Driveway(driveway).key());
+    }
+    tx.fetch_optional(read.bind(driveway)).await?.ok_or_else(|| AppError::not_found("driveway"))
+}
+
+/// The condition under which a booking row is written: its driveway is still live, as read by
+/// the insert's own snapshot (see [`new_booking_terms`]). Its one parameter is the driveway.
+pub(crate) const LIVE_DRIVEWAY: &str = "EXISTS (SELECT 1 FROM driveways WHERE id = ? AND deleted_at IS NULL)";
+
+const TERMS_COLUMNS: &str =
+    "owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, availability";
 
 /// A booking and its owner, its row locked against other writers until `tx` ends.
 pub(crate) async fn booking_in(tx: &mut Tx<'_>, id: &str) -> AppResult<Option<(Booking, String)>> {

@@ -86,6 +86,49 @@ async fn a_driveway_deleted_while_it_is_booked_never_keeps_the_booking() {
     }
 }
 
+/// A new booking reads its driveway in the statement that waits for the driveway's lock, and
+/// PostgreSQL's snapshot for that statement is taken before the wait: a deletion that commits
+/// while the booking waits is not in it. Here the deletion is a transaction held open with the
+/// lock, the driveway marked deleted inside it, and committed while the booking waits; the
+/// booking must then answer 404 and leave nothing behind.
+#[tokio::test]
+async fn a_booking_that_waited_for_a_deletion_finds_the_driveway_gone() {
+    use parkway_backend::store::db::{query, to_ms};
+    use parkway_backend::store::locks::{self, Subject};
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let id: uuid::Uuid = d["id"].as_str().expect("id").parse().expect("uuid");
+    let store = app.server().state().store.clone();
+    let mut deletion = store.begin_write().await.expect("a transaction");
+    locks::exclusive(&mut deletion, Subject::Driveway(id)).await.expect("exclusive");
+    deletion
+        .execute(query("UPDATE driveways SET deleted_at = ? WHERE id = ?").bind(to_ms(chrono::Utc::now())).bind(id))
+        .await
+        .expect("marked deleted");
+
+    let s = future(2);
+    let body = json!({"driveway": id, "startTime": rfc(s), "endTime": rfc(s + Duration::hours(1))});
+    let (client, url, token) = (app.client.clone(), format!("{}/api/bookings", app.base), driver.token.clone());
+    let booking = tokio::spawn(async move {
+        let answer = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
+        answer.status()
+    });
+    let started = std::time::Instant::now();
+    while crate::helpers::advisory_lock_waiters(&store).await == 0 {
+        assert!(!booking.is_finished(), "the booking answered without waiting for the deletion");
+        assert!(crate::helpers::patient(started), "the booking never waited for the deletion");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    deletion.commit().await.expect("committed");
+    assert_eq!(booking.await.expect("task"), StatusCode::NOT_FOUND);
+    let mine = app.get("/api/bookings", Some(&driver.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(0), "a deleted driveway kept a booking");
+}
+
 /// Someone else's driveway: deleting it answers 404 at once, without waiting on (and so without
 /// holding up) the bookings being made on it. A deletion that took the driveway's lock before
 /// checking ownership let anyone stall a popular driveway's bookings. The booking in flight is a

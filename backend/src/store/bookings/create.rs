@@ -6,7 +6,7 @@ use crate::store::idempotency;
 use crate::store::locks;
 use crate::store::notifications;
 use crate::store::payments::{self, PaymentChange};
-use crate::store::rows::{DrivewayTerms, PaymentRow, SELECT_PAYMENT, bookable_terms, booking_in};
+use crate::store::rows::{DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms};
 use crate::store::vehicles;
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
@@ -51,7 +51,9 @@ pub(super) enum Guard {
     Calendar,
     /// The exclusion constraint alone, for new bookings: writers of one driveway run side by
     /// side, and of two that reach overlapping slots at once, the constraint lets one through
-    /// and the other answers `slot_taken`. Waits on it are bounded (see `batch.rs`).
+    /// and the other answers `slot_taken`. Waits on it are bounded (see `batch.rs`). Where the
+    /// engine has that constraint, the bookings in the way are read only once it has refused
+    /// the insert; SQLite reads them first.
     Constraint,
 }
 
@@ -71,8 +73,11 @@ pub(super) async fn check_slot(
             "the driveway is closed during part of that time; check its opening hours".into(),
         ));
     }
-    if guard == Guard::Calendar {
-        lock_calendar(tx, driveway).await?;
+    match guard {
+        Guard::Calendar => lock_calendar(tx, driveway).await?,
+        // The insert meets the bookings in the way; reading them first would only repeat it.
+        Guard::Constraint if tx.engine().refuses_overlap() => return Ok(terms.rate().price(slot)),
+        Guard::Constraint => {}
     }
     let taken = conflicts(tx, driveway, slot, except).await?;
     if !taken.is_empty() {
@@ -109,7 +114,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     }
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let terms = bookable_terms(tx, req.driveway).await?;
+    let terms = new_booking_terms(tx, req.driveway).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
@@ -169,36 +174,42 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     Ok(Created { booking, replayed: false, notices })
 }
 
-/// Writes a new booking row (an extension names the booking it extends).
+/// Writes a new booking row (an extension names the booking it extends), as long as its
+/// driveway is live; `404` when it was deleted meanwhile.
 pub(super) async fn insert_booking(tx: &mut Tx<'_>, booking: &Booking, owner: &str) -> AppResult<()> {
-    tx.execute(
-        query(
-            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
-             status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
-             vehicle_label, extension_of, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    let written = tx
+        .execute(
+            query(format!(
+                "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
+                 status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
+                 vehicle_label, extension_of, created_at, updated_at) \
+                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {LIVE_DRIVEWAY}"
+            ))
+            .bind(booking.id)
+            .bind(booking.driveway)
+            .bind(booking.driver)
+            .bind(owner)
+            .bind(to_ms(booking.start_time))
+            .bind(to_ms(booking.end_time))
+            .bind(booking.total_cents.0)
+            .bind(booking.currency.as_str())
+            .bind(booking.status.as_str())
+            .bind(booking.payment_status.as_str())
+            .bind(&booking.stripe_payment_id)
+            .bind(&booking.special_requests)
+            .bind(booking.driver_location.map(|l| l.lat))
+            .bind(booking.driver_location.map(|l| l.lng))
+            .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
+            .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
+            .bind(booking.extension_of)
+            .bind(to_ms(booking.created_at))
+            .bind(to_ms(booking.updated_at))
+            .bind(booking.driveway),
         )
-        .bind(booking.id)
-        .bind(booking.driveway)
-        .bind(booking.driver)
-        .bind(owner)
-        .bind(to_ms(booking.start_time))
-        .bind(to_ms(booking.end_time))
-        .bind(booking.total_cents.0)
-        .bind(booking.currency.as_str())
-        .bind(booking.status.as_str())
-        .bind(booking.payment_status.as_str())
-        .bind(&booking.stripe_payment_id)
-        .bind(&booking.special_requests)
-        .bind(booking.driver_location.map(|l| l.lat))
-        .bind(booking.driver_location.map(|l| l.lng))
-        .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
-        .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
-        .bind(booking.extension_of)
-        .bind(to_ms(booking.created_at))
-        .bind(to_ms(booking.updated_at)),
-    )
-    .await?;
+        .await?;
+    if written == 0 {
+        return Err(AppError::not_found("driveway"));
+    }
     Ok(())
 }
 
