@@ -106,6 +106,18 @@ impl Engine {
         }
     }
 
+    /// The condition "the booking (columns prefixed by `alias`, such as `b.`) meets the span
+    /// `[?, ?)`", its two parameters the span's start and end in ms. On PostgreSQL it is the
+    /// exclusion constraint's own range overlap, answered by its GiST index for the driveway and
+    /// the span together (there is no other index of a driveway's active bookings there); on
+    /// SQLite, plain comparisons that its index on `(driveway_id, end_at)` answers.
+    pub fn meets(self, alias: &str) -> String {
+        match self {
+            Engine::Postgres => format!("int8range({alias}start_at, {alias}end_at) && int8range(?, ?)"),
+            Engine::Sqlite => format!("{alias}end_at > ? AND {alias}start_at < ?"),
+        }
+    }
+
     /// Positions (and, with `priced`, hourly prices) of the live driveways in a box, straight
     /// from the spatial index, at most `limit`: `(seq, lat, lng, price)`. SQLite reads its
     /// R*Tree (single-precision, rounded outwards, so within about a metre); PostgreSQL's

@@ -232,12 +232,13 @@ impl Store {
         }
         let upcoming: i64 = tx
             .scalar(
-                query(
-                    "SELECT COUNT(*) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
-                     AND end_at > ?",
-                )
+                query(format!(
+                    "SELECT COUNT(*) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') AND {}",
+                    tx.engine().meets("")
+                ))
                 .bind(id)
-                .bind(to_ms(now)),
+                .bind(to_ms(now))
+                .bind(i64::MAX),
             )
             .await?;
         if upcoming > 0 {

@@ -87,7 +87,8 @@ impl Store {
             .fetch_all(
                 query(format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.driveway_id = ? AND b.status = 'pending' \
-                     AND b.end_at > ? AND b.start_at < ? AND b.id != ?"
+                     AND {} AND b.id != ?",
+                    tx.engine().meets("b.")
                 ))
                 .bind(&driveway)
                 .bind(to_ms(slot.start()))

@@ -66,12 +66,14 @@ async fn taken(tx: &mut Tx<'_>, driveway: &str, terms: &DrivewayTerms, wanted: &
     let in_the_way = conflicts(tx, driveway, wanted, None).await?;
     let next: Option<i64> = tx
         .scalar(
-            query(
-                "SELECT MIN(start_at) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
-                 AND end_at > ?",
-            )
+            query(format!(
+                "SELECT MIN(start_at) FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') AND {}",
+                tx.engine().meets("")
+            ))
             .bind(driveway)
-            .bind(to_ms(from)),
+            .bind(to_ms(from))
+            // No stay reaches further, so a booking starting later does not matter here.
+            .bind(to_ms(from + Duration::days(MAX_DURATION_DAYS))),
         )
         .await?;
     let open = terms.schedule()?.open_until(from, from + Duration::days(MAX_DURATION_DAYS), terms.tz());
