@@ -88,6 +88,12 @@ pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
 }
 
 impl Query {
+    /// This statement inside a larger one, between `before` and `after`. Its arguments stay
+    /// first; `before` must hold no `?`, and those of `after` are bound next.
+    pub fn within(self, before: &str, after: &str) -> Query {
+        Query { sql: format!("{before}{}{after}", self.sql).into(), args: self.args }
+    }
+
     /// Adds the argument for the next `?`.
     pub fn bind(mut self, value: impl Into<Value>) -> Query {
         self.args.push(value.into());

@@ -1,5 +1,5 @@
 use super::Store;
-use super::db::{Engine, Tx, from_ms, query, to_ms};
+use super::db::{Engine, Query, Tx, from_ms, query, to_ms};
 use super::locks::{self, Subject};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
@@ -37,29 +37,69 @@ pub struct Notice {
 /// id already handed out for that inbox is committed or gone. SQLite's single writer commits
 /// in id order already.
 pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppResult<Notice> {
-    let data = draft.data.to_string();
     // On PostgreSQL the lock is taken in the statement that takes the id, one round trip instead
     // of two: the row to insert comes out of the locking subquery, and the id's default is
     // computed only once that row exists, so always under the lock.
-    let inbox_lock = match tx.engine() {
+    let source = match tx.engine() {
         Engine::Sqlite => String::new(),
         Engine::Postgres => format!(" FROM ({}) AS inbox", locks::share_sql()),
     };
-    let mut insert = query(format!(
-        "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
-         SELECT ?, ?, ?, ?, ?, ?{inbox_lock} RETURNING id"
-    ))
-    .bind(draft.user)
-    .bind(draft.kind.as_str())
-    .bind(&draft.title)
-    .bind(&draft.message)
-    .bind(data)
-    .bind(to_ms(now));
-    if tx.engine() == Engine::Postgres {
-        insert = insert.bind(Subject::Inbox(draft.user).key());
-    }
+    let insert = with_draft(tx.engine(), query(statement(&source)), &draft, now);
     let id: i64 = tx.scalar(insert).await?;
-    Ok(Notice {
+    Ok(notice(draft, id, now))
+}
+
+/// Writes `first` (an `INSERT` with no `RETURNING`) and then, if it wrote a row, `draft`;
+/// `None` when it wrote none. On PostgreSQL both go in one statement, `first` as a
+/// data-modifying `WITH` whose row the notification's comes from, under the inbox's lock as in
+/// [`insert`]: one round trip instead of two. SQLite has no such `WITH` and runs them in turn.
+pub async fn insert_after(
+    tx: &mut Tx<'_>,
+    first: Query,
+    draft: Draft,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Notice>> {
+    match tx.engine() {
+        Engine::Sqlite => {
+            if tx.execute(first).await? == 0 {
+                return Ok(None);
+            }
+            insert(tx, draft, now).await.map(Some)
+        }
+        Engine::Postgres => {
+            let source = format!(" FROM first, ({}) AS inbox", locks::share_sql());
+            let both = first.within("WITH first AS (", &format!(" RETURNING 1) {}", statement(&source)));
+            let id: Option<i64> = tx.scalar_optional(with_draft(Engine::Postgres, both, &draft, now)).await?;
+            Ok(id.map(|id| notice(draft, id, now)))
+        }
+    }
+}
+
+/// The notification's insert, its row selected from `source` (empty, or a `FROM` clause).
+fn statement(source: &str) -> String {
+    format!(
+        "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
+         SELECT ?, ?, ?, ?, ?, ?{source} RETURNING id"
+    )
+}
+
+/// Binds the notification's columns, then (PostgreSQL) the inbox lock's key.
+fn with_draft(engine: Engine, q: Query, draft: &Draft, now: DateTime<Utc>) -> Query {
+    let q = q
+        .bind(draft.user)
+        .bind(draft.kind.as_str())
+        .bind(&draft.title)
+        .bind(&draft.message)
+        .bind(draft.data.to_string())
+        .bind(to_ms(now));
+    match engine {
+        Engine::Sqlite => q,
+        Engine::Postgres => q.bind(Subject::Inbox(draft.user).key()),
+    }
+}
+
+fn notice(draft: Draft, id: i64, now: DateTime<Utc>) -> Notice {
+    Notice {
         user: draft.user,
         notification: Notification {
             id,
@@ -70,7 +110,7 @@ pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppRes
             created_at: now,
             read_at: None,
         },
-    })
+    }
 }
 
 #[derive(sqlx::FromRow)]

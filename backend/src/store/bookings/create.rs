@@ -1,10 +1,11 @@
 use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
+use crate::notices::Draft;
 use crate::store::Store;
 use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency;
 use crate::store::locks;
-use crate::store::notifications;
+use crate::store::notifications::{self, Notice};
 use crate::store::payments::{self, PaymentChange};
 use crate::store::rows::{DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms};
 use crate::store::vehicles;
@@ -147,10 +148,9 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         created_at: now,
         updated_at: now,
     };
-    insert_booking(tx, &booking, &terms.owner_id).await?;
     let owner = uuid(&terms.owner_id)?;
-    let notice = notifications::insert(tx, terms.about(&booking).created(owner, terms.instant_book), now).await?;
-    let mut notices = vec![notice];
+    let created = terms.about(&booking).created(owner, terms.instant_book);
+    let mut notices = vec![insert_booking(tx, &booking, &terms.owner_id, created, now).await?];
     let mut booking = booking;
     if let Some(p) = prepaid {
         tx.execute(
@@ -174,43 +174,42 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     Ok(Created { booking, replayed: false, notices })
 }
 
-/// Writes a new booking row (an extension names the booking it extends), as long as its
-/// driveway is live; `404` when it was deleted meanwhile.
-pub(super) async fn insert_booking(tx: &mut Tx<'_>, booking: &Booking, owner: &str) -> AppResult<()> {
-    let written = tx
-        .execute(
-            query(format!(
-                "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
-                 status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
-                 vehicle_label, extension_of, created_at, updated_at) \
-                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {LIVE_DRIVEWAY}"
-            ))
-            .bind(booking.id)
-            .bind(booking.driveway)
-            .bind(booking.driver)
-            .bind(owner)
-            .bind(to_ms(booking.start_time))
-            .bind(to_ms(booking.end_time))
-            .bind(booking.total_cents.0)
-            .bind(booking.currency.as_str())
-            .bind(booking.status.as_str())
-            .bind(booking.payment_status.as_str())
-            .bind(&booking.stripe_payment_id)
-            .bind(&booking.special_requests)
-            .bind(booking.driver_location.map(|l| l.lat))
-            .bind(booking.driver_location.map(|l| l.lng))
-            .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
-            .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
-            .bind(booking.extension_of)
-            .bind(to_ms(booking.created_at))
-            .bind(to_ms(booking.updated_at))
-            .bind(booking.driveway),
-        )
-        .await?;
-    if written == 0 {
-        return Err(AppError::not_found("driveway"));
-    }
-    Ok(())
+/// Writes a new booking row (an extension names the booking it extends) and the notification
+/// telling its owner, as long as its driveway is live; `404` when it was deleted meanwhile.
+pub(super) async fn insert_booking(
+    tx: &mut Tx<'_>,
+    booking: &Booking,
+    owner: &str,
+    notice: Draft,
+    now: DateTime<Utc>,
+) -> AppResult<Notice> {
+    let row = query(format!(
+        "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
+         status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
+         vehicle_label, extension_of, created_at, updated_at) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {LIVE_DRIVEWAY}"
+    ))
+    .bind(booking.id)
+    .bind(booking.driveway)
+    .bind(booking.driver)
+    .bind(owner)
+    .bind(to_ms(booking.start_time))
+    .bind(to_ms(booking.end_time))
+    .bind(booking.total_cents.0)
+    .bind(booking.currency.as_str())
+    .bind(booking.status.as_str())
+    .bind(booking.payment_status.as_str())
+    .bind(&booking.stripe_payment_id)
+    .bind(&booking.special_requests)
+    .bind(booking.driver_location.map(|l| l.lat))
+    .bind(booking.driver_location.map(|l| l.lng))
+    .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
+    .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
+    .bind(booking.extension_of)
+    .bind(to_ms(booking.created_at))
+    .bind(to_ms(booking.updated_at))
+    .bind(booking.driveway);
+    notifications::insert_after(tx, row, notice, now).await?.ok_or_else(|| AppError::not_found("driveway"))
 }
 
 impl Store {

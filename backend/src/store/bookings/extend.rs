@@ -136,10 +136,9 @@ pub(crate) async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTim
         created_at: now,
         updated_at: now,
     };
-    insert_booking(tx, &extension, &owner).await?;
-    let owner = uuid(&owner)?;
     let about = terms.about(&extension);
-    let mut notices = vec![notifications::insert(tx, about.extension_requested(owner, terms.instant_book), now).await?];
+    let requested = about.extension_requested(uuid(&owner)?, terms.instant_book);
+    let mut notices = vec![insert_booking(tx, &extension, &owner, requested, now).await?];
     if extension.status == BookingStatus::Confirmed {
         notices.push(notifications::insert(tx, about.confirmed(extension.driver), now).await?);
     }
