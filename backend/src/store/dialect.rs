@@ -88,7 +88,8 @@ impl Engine {
         match self {
             Engine::Postgres => query(format!(
                 "SELECT {columns} FROM bookings WHERE driveway_id = ? AND status IN ('pending', 'confirmed') \
-                 AND int8range(start_at, end_at) && int8range(?, ?) AND id != ? ORDER BY start_at LIMIT {limit}"
+                 AND {} AND id != ? ORDER BY start_at LIMIT {limit}",
+                self.meets("")
             ))
             .bind(driveway)
             .bind(start)
@@ -164,10 +165,11 @@ impl Engine {
         let (start, end) = (to_ms(slot.start()), to_ms(slot.end()));
         match self {
             Engine::Postgres => {
-                sql.push_str(
+                sql.push_str(&format!(
                     " AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.driveway_id = d.id \
-                     AND k.status IN ('pending', 'confirmed') AND int8range(k.start_at, k.end_at) && int8range(?, ?))",
-                );
+                     AND k.status IN ('pending', 'confirmed') AND {})",
+                    self.meets("k.")
+                ));
                 args.extend([start, end]);
             }
             Engine::Sqlite => {
