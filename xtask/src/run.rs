@@ -12,6 +12,10 @@ pub fn run_server(ws: &Workspace) -> anyhow::Result<()> {
     if !ws.root.join("ui/dist/index.html").exists() || !ws.root.join("ui/dist/parkway_ui_bg.wasm").exists() {
         crate::ui::build(ws)?;
     }
+    // Place search works without them (driveways and an external geocoder still answer).
+    if let Err(e) = crate::places::ensure(ws) {
+        eprintln!("warning: the built-in places could not be prepared ({e:#}); place search has only driveways");
+    }
     run(&ws.root, &cargo(), &["build", "--release", "-p", "parkway-backend", "--bin", "parkway-server"], &[])?;
     let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let with_app = has_display && std::env::var_os("PARKWAY_NO_APP").is_none();

@@ -50,30 +50,46 @@ fn price(field: &str, cents: i64) -> AppResult<Cents> {
     Ok(Cents(cents))
 }
 
-/// Turns the fields of a new or patched driveway into checked values.
-fn fields(d: NewDriveway) -> AppResult<DrivewayFields> {
-    let timezone = d.timezone.unwrap_or_else(|| "UTC".to_owned());
-    parse_timezone(&timezone)?;
+/// Turns the fields of a new or patched driveway into checked values. A driveway given
+/// without a position is looked up by its address; one given without a time zone gets the
+/// zone at its position.
+async fn fields(state: &AppState, d: NewDriveway) -> AppResult<DrivewayFields> {
+    // Everything that needs no lookup is checked first: a bad price costs no geocoder request.
+    let title = text::required("title", &d.title, limits::TITLE)?;
+    let address = text::required("address", &d.address, limits::ADDRESS)?;
+    let rate = Rate {
+        per_hour: price("pricePerHourCents", d.price_per_hour_cents)?,
+        per_day: d.price_per_day_cents.map(|c| price("pricePerDayCents", c)).transpose()?,
+    };
     let currency = match d.currency {
         Some(c) => Currency::parse(&c).map_err(|e| AppError::validation(e.to_string()))?,
         None => Currency::usd(),
     };
+    let access_instructions =
+        text::optional("accessInstructions", d.access_instructions.as_deref(), limits::ACCESS_INSTRUCTIONS)?;
+    if let Some(zone) = &d.timezone {
+        parse_timezone(zone)?;
+    }
+    let point = match (d.lat, d.lng) {
+        (Some(lat), Some(lng)) => Point::new(lat, lng)?,
+        (None, None) => state.places.locate(&address).await.ok_or_else(|| {
+            AppError::validation("this address could not be found: place a pin on the map (give lat and lng)")
+        })?,
+        _ => return Err(AppError::validation("give both lat and lng, or neither to look the address up")),
+    };
+    let timezone = match d.timezone {
+        Some(zone) => zone,
+        None => state.places.time_zone(point).await,
+    };
     Ok(DrivewayFields {
-        title: text::required("title", &d.title, limits::TITLE)?,
-        address: text::required("address", &d.address, limits::ADDRESS)?,
-        point: Point::new(d.lat, d.lng)?,
-        rate: Rate {
-            per_hour: price("pricePerHourCents", d.price_per_hour_cents)?,
-            per_day: d.price_per_day_cents.map(|c| price("pricePerDayCents", c)).transpose()?,
-        },
+        title,
+        address,
+        point,
+        rate,
         currency,
         timezone,
         instant_book: d.instant_book.unwrap_or(false),
-        access_instructions: text::optional(
-            "accessInstructions",
-            d.access_instructions.as_deref(),
-            limits::ACCESS_INSTRUCTIONS,
-        )?,
+        access_instructions,
         availability: d.availability.unwrap_or_default(),
     })
 }
@@ -100,7 +116,7 @@ async fn create(
     Json(body): Json<NewDriveway>,
 ) -> AppResult<(StatusCode, Json<Driveway>)> {
     user.require(Role::Owner)?;
-    let f = fields(body)?;
+    let f = fields(&state, body).await?;
     let d = state.store.create_driveway(user.id(), &f, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
@@ -130,20 +146,27 @@ async fn update(
         .await?
         .filter(|d| d.owner == user.id())
         .ok_or_else(|| AppError::not_found("driveway"))?;
+    // A driveway moved without a new time zone takes the zone where it now stands.
+    let moved = patch.lat.is_some_and(|l| l != current.lat) || patch.lng.is_some_and(|l| l != current.lng);
+    let timezone = match patch.timezone {
+        Some(zone) => Some(zone),
+        None if moved => None,
+        None => Some(current.timezone),
+    };
     let merged = NewDriveway {
         title: patch.title.unwrap_or(current.title),
         address: patch.address.unwrap_or(current.address),
-        lat: patch.lat.unwrap_or(current.lat),
-        lng: patch.lng.unwrap_or(current.lng),
+        lat: Some(patch.lat.unwrap_or(current.lat)),
+        lng: Some(patch.lng.unwrap_or(current.lng)),
         price_per_hour_cents: patch.price_per_hour_cents.unwrap_or(current.price_per_hour_cents.0),
         price_per_day_cents: patch.price_per_day_cents.unwrap_or(current.price_per_day_cents.map(|c| c.0)),
         currency: Some(patch.currency.unwrap_or_else(|| current.currency.to_string())),
-        timezone: Some(patch.timezone.unwrap_or(current.timezone)),
+        timezone,
         instant_book: Some(patch.instant_book.unwrap_or(current.instant_book)),
         access_instructions: patch.access_instructions.unwrap_or(current.access_instructions),
         availability: Some(patch.availability.unwrap_or(current.availability)),
     };
-    let f = fields(merged)?;
+    let f = fields(&state, merged).await?;
     Ok(Json(state.store.update_driveway(user.id(), id, &f, state.clock.now()).await?))
 }
 

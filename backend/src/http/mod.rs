@@ -32,6 +32,8 @@ pub mod payments;
 pub mod payouts;
 /// Driveway photos and the media files.
 pub mod photos;
+/// `GET /api/places`: place search.
+pub mod places;
 /// A paid booking's receipt, as a page to print or a PDF.
 pub mod receipts;
 /// Reviews of completed stays and a driveway's reviews.
@@ -74,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(payments::router())
         .merge(payouts::router())
         .merge(photos::router())
+        .merge(places::router())
         .merge(receipts::router())
         .merge(reviews::router())
         .merge(vehicles::router())

@@ -157,6 +157,36 @@ impl Engine {
         }
     }
 
+    /// Live driveways whose title and address hold a word starting with each of `words`
+    /// (folded ASCII, letters and digits only), at most `limit`: `(title, address, lat, lng)`.
+    /// SQLite reads its FTS5 index, PostgreSQL its GIN index of the same text; both fold case
+    /// and accents themselves. No ranking: the caller scores the few it gets.
+    pub fn driveways_matching(self, words: &[&str], limit: i64) -> Query {
+        match self {
+            Engine::Sqlite => {
+                // FTS5: "word"* is a prefix query; words side by side must all match.
+                let pattern = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+                query(
+                    "SELECT d.title, d.address, d.lat, d.lng FROM driveways_text t \
+                     JOIN driveways d ON d.seq = t.rowid \
+                     WHERE driveways_text MATCH ? AND d.deleted_at IS NULL LIMIT ?",
+                )
+                .bind(pattern)
+                .bind(limit)
+            }
+            Engine::Postgres => {
+                let pattern = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+                query(
+                    "SELECT title, address, lat, lng FROM driveways \
+                     WHERE parkway_search_text(title, address) @@ to_tsquery('simple', ?) \
+                     AND deleted_at IS NULL LIMIT ?",
+                )
+                .bind(pattern)
+                .bind(limit)
+            }
+        }
+    }
+
     /// Appends to a statement over `driveways d` the condition "no active booking meets
     /// `slot`", with its arguments. The same conditions as [`Engine::meeting_slot`], for the
     /// same reasons: on SQLite the first active booking to end after the start decides (free

@@ -309,6 +309,16 @@ impl Store {
             .any(|(s, e)| trust::instructions_visible(BookingStatus::Confirmed, from_ms(s), from_ms(e), now)))
     }
 
+    /// Up to `limit` live driveways whose title and address hold a word starting with each of
+    /// `words` (folded ASCII): `(title, address, lat, lng)`, for place search.
+    pub async fn driveways_matching(&self, words: &[&str], limit: usize) -> AppResult<Vec<(String, String, f64, f64)>> {
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(self.reader().fetch_all(self.engine().driveways_matching(words, limit)).await?)
+    }
+
     /// Driveways inside the filter's box, nearest first, with at most `limit` results after
     /// `keep` (the caller's opening-hours check) accepts them.
     ///

@@ -90,6 +90,7 @@ async fn openapi_document_describes_every_route() {
         ("post", "/api/payments/webhook"),
         ("post", "/api/payments/simulated/{paymentIntentId}/confirm"),
         ("get", "/api/ws"),
+        ("get", "/api/places"),
         ("get", "/api/openapi.json"),
         ("get", "/healthz"),
         ("get", "/readyz"),

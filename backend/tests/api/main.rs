@@ -21,6 +21,7 @@ mod multi_instance;
 mod notifications;
 mod payouts;
 mod photos;
+mod places;
 mod privacy;
 mod realtime;
 mod receipts;

@@ -116,12 +116,13 @@ impl DrivewayForm {
         Ok(NewDriveway {
             title: title.to_owned(),
             address: address.to_owned(),
-            lat,
-            lng,
+            lat: Some(lat),
+            lng: Some(lng),
             price_per_hour_cents: per_hour.get(),
             price_per_day_cents: per_day.map(Cents::get),
             currency: None,
-            timezone: Some(if timezone.is_empty() { "UTC".to_owned() } else { timezone.to_owned() }),
+            // Left empty, the server takes the zone at the driveway's position.
+            timezone: (!timezone.is_empty()).then(|| timezone.to_owned()),
             instant_book: Some(self.instant_book),
             access_instructions: (!notes.is_empty()).then(|| notes.to_owned()),
             availability: Some(self.schedule()?),
@@ -134,8 +135,8 @@ impl DrivewayForm {
         Ok(DrivewayPatch {
             title: Some(n.title),
             address: Some(n.address),
-            lat: Some(n.lat),
-            lng: Some(n.lng),
+            lat: n.lat,
+            lng: n.lng,
             price_per_hour_cents: Some(n.price_per_hour_cents),
             price_per_day_cents: Some(n.price_per_day_cents),
             currency: None,

@@ -354,8 +354,8 @@ pub(super) async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result
         let body = NewDriveway {
             title: format!("Bench driveway {i}"),
             address: format!("{} Bench St", 100 + i),
-            lat: lat0 + (i / 20) as f64 * 0.001,
-            lng: lng0 + (i % 20) as f64 * 0.001,
+            lat: Some(lat0 + (i / 20) as f64 * 0.001),
+            lng: Some(lng0 + (i % 20) as f64 * 0.001),
             price_per_hour_cents: 300,
             price_per_day_cents: None,
             currency: None,

@@ -163,8 +163,8 @@ async fn stays(client: &Client, base: &str) -> anyhow::Result<ExtendPlan> {
         let body = NewDriveway {
             title: format!("Capped driveway {i}"),
             address: format!("{} Stay St", 100 + i),
-            lat: lat0 - 0.05 - (i / 15) as f64 * 0.001,
-            lng: lng0 + (i % 15) as f64 * 0.001,
+            lat: Some(lat0 - 0.05 - (i / 15) as f64 * 0.001),
+            lng: Some(lng0 + (i % 15) as f64 * 0.001),
             price_per_hour_cents: 300,
             price_per_day_cents: Some(300),
             currency: None,

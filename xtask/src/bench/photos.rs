@@ -159,8 +159,8 @@ pub async fn measure(binary: &Path, scratch: &Path, options: &Options) -> anyhow
         let body = NewDriveway {
             title: format!("Photo driveway {i}"),
             address: format!("{i} Camera St"),
-            lat: 37.77,
-            lng: -122.42,
+            lat: Some(37.77),
+            lng: Some(-122.42),
             price_per_hour_cents: 300,
             price_per_day_cents: None,
             currency: None,
