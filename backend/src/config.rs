@@ -152,6 +152,8 @@ pub struct Config {
     pub places_file: Option<PathBuf>,
     /// The external geocoder (`PARKWAY_GEOCODER_URL`, a Nominatim server), off by default.
     pub geocoder: Option<crate::places::geocoder::GeocoderSettings>,
+    /// A PMTiles archive of streets to serve at `/tiles/map.pmtiles` (`PARKWAY_TILES`).
+    pub tiles_file: Option<PathBuf>,
 }
 
 /// The shortest signing secret accepted: HS256 wants at least as many bytes as its hash.
@@ -353,6 +355,7 @@ impl Config {
                 None => Some(PathBuf::from("places/cities.tsv")).filter(|p| p.exists()),
             },
             geocoder: geocoder_settings()?,
+            tiles_file: var("PARKWAY_TILES").map(PathBuf::from),
         })
     }
 
@@ -400,6 +403,7 @@ impl Config {
             allowed_hosts: Vec::new(),
             places_file: None,
             geocoder: None,
+            tiles_file: None,
         }
     }
 }

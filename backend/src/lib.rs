@@ -128,6 +128,9 @@ impl Server {
             Some(bucket) => media::Media::s3(bucket)?,
             None => media::Media::local(&config.media_dir)?,
         };
+        if let Some(tiles) = &config.tiles_file {
+            http::tiles::check(tiles)?;
+        }
         let places = places_for(&config).await?;
         let state = AppState {
             places,

@@ -38,6 +38,8 @@ pub mod places;
 pub mod receipts;
 /// Reviews of completed stays and a driveway's reviews.
 pub mod reviews;
+/// The street map's PMTiles archive.
+pub mod tiles;
 /// A driver's vehicles.
 pub mod vehicles;
 /// Live notifications over a WebSocket.
@@ -82,7 +84,11 @@ pub fn app(state: AppState) -> Router {
         .merge(vehicles::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
-    let mut router = Router::new().nest("/api", api).merge(health::router()).merge(photos::media_router());
+    let mut router = Router::new()
+        .nest("/api", api)
+        .merge(health::router())
+        .merge(photos::media_router())
+        .merge(tiles::router(state.config.tiles_file.as_deref()));
     if let Some(dir) = &state.config.ui_dir {
         // Client-side routes (/bookings, /owner, ...) all load the app's index.html.
         let index = ServeFile::new(dir.join("index.html"));

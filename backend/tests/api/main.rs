@@ -30,5 +30,6 @@ mod search;
 mod sessions;
 mod simulated;
 mod stripe;
+mod tiles;
 mod trust;
 mod vehicles;
