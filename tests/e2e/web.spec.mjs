@@ -6,7 +6,9 @@
 // target/e2e-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, register, launchBrowser, shoot, assertAccessible, png } from './harness.mjs';
 
 // San Francisco, where the map opens by default.
@@ -17,8 +19,19 @@ let browser;
 let owner;
 const driveways = [];
 
+// The built-in places of this server: a few cities, so the place search is predictable.
+const PLACES = [
+  'name\talternates\tregion\tcountry_code\tcountry\tlat\tlng\tpopulation',
+  'Oakland\t\tCA\tUS\tUnited States\t37.80437\t-122.27080\t419267',
+  'Oakley\t\tCA\tUS\tUnited States\t37.99742\t-121.71245\t42895',
+  'Oakland\t\tTN\tUS\tUnited States\t35.22898\t-89.51508\t7488',
+  'San Francisco\t\tCA\tUS\tUnited States\t37.77493\t-122.41942\t864816',
+].join('\n');
+
 before(async () => {
-  server = await startServer();
+  const places = join(mkdtempSync(join(tmpdir(), 'parkway-places-')), 'cities.tsv');
+  writeFileSync(places, PLACES);
+  server = await startServer({ PARKWAY_PLACES: places });
   owner = await register(server.url, 'Olivia Owner', ['owner']);
   const spots = [
     { title: 'Quiet driveway on Fell St', dLat: 0.002, dLng: -0.003, cents: 350, instant: false },
@@ -434,6 +447,39 @@ test('a demo driver reviews a past stay, the owner replies, and the driveway pag
     for (const c of contexts) await c.close();
     await demo.stop();
   }
+});
+
+test('a driver finds a city by name and the map goes there', { timeout: 60_000 }, async () => {
+  const page = await newPage();
+  await page.goto('/');
+  await markersOnMap(page);
+  const box = page.getByRole('combobox', { name: 'Find a place' });
+  await box.fill('oakl');
+  const suggestions = page.getByRole('listbox', { name: 'Places' }).getByRole('option');
+  await suggestions.filter({ hasText: 'Oakland, CA, United States' }).waitFor();
+  // The nearest large Oakland first; the one in Tennessee after it.
+  const options = await suggestions.allTextContents();
+  assert.match(options[0], /^Oakland, CA, United States/);
+  await shoot(page, '12c-place-suggestions');
+  await assertAccessible(page, 'place suggestions');
+
+  // Keyboard only: down to the first suggestion, Enter picks it. The map flies there and the
+  // driveway search follows it to a box around Oakland.
+  const oakland = { lat: 37.80437, lng: -122.2708 };
+  const searched = page.waitForRequest((r) => {
+    const u = new URL(r.url());
+    const bbox = u.pathname === '/api/driveways' && u.searchParams.get('bbox');
+    if (!bbox) return false;
+    const [west, south, east, north] = bbox.split(',').map(Number);
+    return west < oakland.lng && oakland.lng < east && south < oakland.lat && oakland.lat < north;
+  }, { timeout: 30_000 });
+  await box.press('ArrowDown');
+  assert.equal(await box.getAttribute('aria-activedescendant'), 'place-0');
+  await box.press('Enter');
+  await searched;
+  assert.equal(await box.inputValue(), 'Oakland, CA, United States');
+  assert.equal(await suggestions.count(), 0, 'the suggestions close');
+  await page.context().close();
 });
 
 test('the search works on a phone screen and the owner can list a driveway', { timeout: 120_000 }, async () => {

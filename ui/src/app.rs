@@ -20,7 +20,7 @@ const SESSION_KEY: &str = "parkway.session";
 const REFRESH_EVERY_MS: u32 = 10 * 60 * 1000;
 
 fn restore_session() -> Option<Session> {
-    platform::storage_get(SESSION_KEY).and_then(|json| serde_json::from_str(&json).ok())
+    platform::storage_get(SESSION_KEY).and_then(|json| crate::api::decode(&json).ok())
 }
 
 fn switch(route: Route) -> Html {
@@ -121,7 +121,7 @@ pub fn App() -> Html {
             if platform::in_tauri() {
                 let live = dispatcher.clone();
                 platform::tauri_listen("outbox-changed", move |json| {
-                    if let Ok(item) = serde_json::from_str(&json) {
+                    if let Ok(item) = crate::api::decode(&json) {
                         live.dispatch(Action::OutboxChanged(item));
                     }
                 });

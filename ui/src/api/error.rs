@@ -30,7 +30,7 @@ pub enum ClientError {
 impl ClientError {
     /// Builds the error for a non-2xx answer from its status and body.
     pub fn from_answer(status: u16, body: &str) -> ClientError {
-        match serde_json::from_str::<ApiError>(body) {
+        match super::decode::<ApiError>(body) {
             Ok(e) => ClientError::Api {
                 status,
                 code: e.error,

@@ -23,7 +23,7 @@ use crate::map::features::coordinate;
 use chrono::{DateTime, SecondsFormat, Utc};
 use parkway_core::api::{
     AuthResponse, Booking, Busy, Driveway, DrivewayPatch, ExtendBooking, Items, LoginRequest, NewBooking, NewDriveway,
-    OwnerMetrics, RegisterRequest, SearchItem, User,
+    OwnerMetrics, Place, RegisterRequest, SearchItem, User,
 };
 use parkway_core::message::Message;
 use parkway_core::money::Cents;
@@ -177,13 +177,27 @@ struct SearchExtra {
     quote_cents: Option<Cents>,
 }
 
+/// Reads JSON text into `T`. In the browser the text is parsed by the browser's own
+/// `JSON.parse` and read with serde-wasm-bindgen: serde_json's parser, compiled again for every
+/// type read, costs far more wasm. Natively (the unit tests), serde_json reads it.
+pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ClientError> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let value = js_sys::JSON::parse(text).map_err(|_| ClientError::Decode("the answer is not JSON".into()))?;
+        serde_wasm_bindgen::from_value(value).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+}
+
 /// Reads a search answer. `SearchItem` flattens the driveway into the item, and serde's
 /// flattening buffers every field generically, which costs a lot of wasm; reading the same
 /// text twice, once as driveways and once for the two extra fields, does not.
 pub fn parse_search(text: &str) -> Result<Vec<SearchItem>, ClientError> {
-    let decode = |e: serde_json::Error| ClientError::Decode(e.to_string());
-    let driveways: Items<Driveway> = serde_json::from_str(text).map_err(decode)?;
-    let extras: Items<SearchExtra> = serde_json::from_str(text).map_err(decode)?;
+    let driveways: Items<Driveway> = decode(text)?;
+    let extras: Items<SearchExtra> = decode(text)?;
     Ok(driveways
         .items
         .into_iter()
@@ -259,7 +273,7 @@ impl Notification {
 
 /// Reads one notification (a WebSocket message).
 pub fn parse_notification(text: &str) -> Option<Notification> {
-    serde_json::from_str(text).ok()
+    decode(text).ok()
 }
 
 /// `{"card": …}`.
@@ -325,7 +339,7 @@ impl Api {
         let body =
             body.map(|b| serde_json::to_string(b)).transpose().map_err(|e| ClientError::Decode(e.to_string()))?;
         let text = self.send(method, path, body, None).await?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+        decode(&text)
     }
 
     async fn get<T: DeserializeOwned>(&self, path: String) -> Result<T, ClientError> {
@@ -363,6 +377,20 @@ impl Api {
     pub async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchItem>, ClientError> {
         let text = self.send(Method::Get, format!("/api/driveways?{}", q.query_string()), None, None).await?;
         parse_search(&text)
+    }
+
+    /// `GET /api/places?…`: places matching `q`, nearer to `near` first. While someone types
+    /// (`typing`), the server's external geocoder answers only from its cache.
+    pub async fn places(&self, q: &str, near: Option<(f64, f64)>, typing: bool) -> Result<Vec<Place>, ClientError> {
+        let mut path = format!("/api/places?limit=6&q={}", String::from(js_sys::encode_uri_component(q)));
+        if let Some((lat, lng)) = near {
+            path += &format!("&near={},{}", coordinate(lat.clamp(-90.0, 90.0)), coordinate(lng.clamp(-180.0, 180.0)));
+        }
+        if typing {
+            path += "&autocomplete=true";
+        }
+        let page: Items<Place> = self.get(path).await?;
+        Ok(page.items)
     }
 
     /// `GET /api/driveways/:id` (with access instructions for a confirmed driver or the owner).
@@ -403,7 +431,7 @@ impl Api {
             self.send(Method::Post, "/api/bookings".into(), Some(body.clone()), Some(idempotency_key.to_owned()))
         })
         .await?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+        decode(&text)
     }
 
     /// `POST /api/bookings/:id/extend`: makes the driver's stay longer. Like booking, with an
@@ -424,7 +452,7 @@ impl Api {
             )
         })
         .await?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+        decode(&text)
     }
 
     /// `GET /api/bookings/:id/messages?after=`: the stay's messages after `after`, oldest first.
@@ -480,7 +508,7 @@ impl Api {
             self.send(Method::Post, "/api/payments/create-payment-intent".into(), Some(body.clone()), None)
         })
         .await?;
-        let intent = serde_json::from_str(&json).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let intent = decode(&json)?;
         Ok(PaymentIntent { json, ..intent })
     }
 
@@ -518,7 +546,7 @@ impl Api {
     /// `POST /api/payouts/onboarding`: a fresh link to give payout details.
     pub async fn start_onboarding(&self) -> Result<parkway_core::api::OnboardingLink, ClientError> {
         let text = self.send(Method::Post, "/api/payouts/onboarding".into(), Some("{}".into()), None).await?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+        decode(&text)
     }
 
     /// `GET /api/earnings` over the server's default period (the last year and the year ahead).
@@ -599,7 +627,7 @@ impl Api {
 /// (the app's bridge carries JSON); a page or a CSV never starts with a quote, so only that
 /// wrapping is undone.
 fn plain_text(body: String) -> String {
-    if body.starts_with('"') { serde_json::from_str::<String>(&body).unwrap_or(body) } else { body }
+    if body.starts_with('"') { decode::<String>(&body).unwrap_or(body) } else { body }
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ struct ErrorStatus {
 
 /// A command's refusal as the client error the server would have given.
 pub(super) fn refusal(text: String) -> ClientError {
-    match serde_json::from_str::<ErrorStatus>(&text) {
+    match super::decode::<ErrorStatus>(&text) {
         Ok(e) if e.status == 503 => ClientError::Network,
         Ok(e) => ClientError::from_answer(e.status, &text),
         Err(_) => ClientError::Decode(text),
@@ -86,7 +86,7 @@ async fn command(name: &str, args: &str) -> Result<String, ClientError> {
 
 /// Reads the outbox as the app lists it.
 pub fn parse_items(text: &str) -> Result<Vec<OutboxItem>, ClientError> {
-    serde_json::from_str(text).map_err(|e| ClientError::Decode(e.to_string()))
+    super::decode(text)
 }
 
 impl Api {
@@ -99,7 +99,7 @@ impl Api {
         let request = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
         let args = format!(r#"{{"request":{request},"key":{},"label":{}}}"#, quote(idempotency_key), quote(label));
         let text = command("book", &args).await?;
-        let answer: BookAnswer = serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let answer: BookAnswer = super::decode(&text)?;
         match (answer.state, answer.booking, answer.item) {
             (OutboxState::Synced, Some(b), _) => Ok(Booked::Now(b)),
             (OutboxState::Queued, _, Some(item)) => Ok(Booked::Queued(item)),

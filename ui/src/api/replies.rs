@@ -61,7 +61,7 @@ impl Api {
             let body = serde_json::to_string(&NewMessage { text }).map_err(|e| ClientError::Decode(e.to_string()))?;
             let path = format!("/api/bookings/{booking}/messages");
             let answer = self.send(super::Method::Post, path, Some(body), Some(key.to_string())).await?;
-            return serde_json::from_str(&answer).map(Sent::Now).map_err(|e| ClientError::Decode(e.to_string()));
+            return super::decode(&answer).map(Sent::Now);
         }
         let args = format!(r#"{{"booking":"{booking}","text":{},"key":"{key}"}}"#, quote(&text));
         // The app answers the message as it holds it: with the server's copy when sent now.
@@ -76,7 +76,7 @@ impl Api {
 
 /// Reads the app's list or event payload.
 pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
+    super::decode(text).ok()
 }
 
 /// The messages the app has not sent yet, oldest first.

@@ -127,7 +127,7 @@ impl Transport {
         if answer.status != 200 {
             return None;
         }
-        serde_json::from_str::<parkway_core::api::TokenPair>(&answer.body).ok().map(|p| p.token)
+        super::decode::<parkway_core::api::TokenPair>(&answer.body).ok().map(|p| p.token)
     }
 
     /// Signs the session out on the server (best effort: the page forgets it either way).
@@ -157,7 +157,7 @@ async fn invoke_api(req: &RawRequest) -> Result<RawResponse, ClientError> {
     use crate::platform::{storage_get, storage_set, tauri_api, tauri_invoke};
     if storage_get(APP_SERVER_KEY).is_none()
         && let Ok(text) = tauri_invoke("server_url", "{}").await
-        && let Ok(server) = serde_json::from_str::<String>(&text)
+        && let Ok(server) = super::decode::<String>(&text)
     {
         storage_set(APP_SERVER_KEY, Some(&server));
     }

@@ -35,7 +35,7 @@ impl Api {
             }
         };
         progress(1.0);
-        serde_json::from_str(&text).map_err(|e| ClientError::Decode(e.to_string()))
+        super::decode(&text)
     }
 }
 

@@ -19,7 +19,7 @@ struct OpenBooking {
 /// Where an `open-booking` payload leads: My bookings, with the stay's extend form open for
 /// Extend (`?extend=<booking>`, read by the bookings page).
 fn query_for(payload: &str) -> Option<Option<String>> {
-    let open: OpenBooking = serde_json::from_str(payload).ok()?;
+    let open: OpenBooking = crate::api::decode(payload).ok()?;
     Some(open.extend.then(|| format!("extend={}", open.booking_id)))
 }
 

@@ -176,7 +176,7 @@ struct RawRow {
 pub fn schedule_rows(schedule: &WeeklySchedule) -> Vec<WindowRow> {
     let mut rows: Vec<WindowRow> = serde_json::to_string(schedule)
         .ok()
-        .and_then(|text| serde_json::from_str::<Vec<RawRow>>(&text).ok())
+        .and_then(|text| crate::api::decode::<Vec<RawRow>>(&text).ok())
         .unwrap_or_default()
         .into_iter()
         .map(|r| WindowRow { day: r.day, open: r.open, close: r.close })

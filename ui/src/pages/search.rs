@@ -3,6 +3,7 @@ use crate::components::driveway_card::DrivewayCard;
 use crate::components::driveway_map::DrivewayMap;
 use crate::components::empty_state::empty_state;
 use crate::components::error_banner::error_banner;
+use crate::components::place_search::{PlaceSearch, zoom_for};
 use crate::components::search_filters::{SearchFiltersProps, search_filters};
 use crate::forms::search::{max_price, min_rating, window};
 use crate::hooks::use_app;
@@ -10,7 +11,7 @@ use crate::map::{Bounds, Camera};
 use crate::platform;
 use crate::state::{Action, Filters, ToastKind};
 use chrono::Local;
-use parkway_core::api::SearchItem;
+use parkway_core::api::{Place, SearchItem};
 use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
@@ -140,21 +141,30 @@ pub fn SearchPage() -> Html {
         let app = app.clone();
         Callback::from(move |f: Filters| app.dispatch(Action::Filters(f)))
     };
+    // Moves the map to `camera`; without a map nothing reports the move, so the search goes
+    // around the point itself.
+    let fly = {
+        let (go_to, area) = (go_to.clone(), area.clone());
+        move |camera: Camera| {
+            let n = go_to.as_ref().map(|(n, _)| n + 1).unwrap_or(1);
+            go_to.set(Some((n, camera)));
+            if !matches!(*area, Some(Area::Bounds { .. })) {
+                area.set(Some(Area::Around { lat: camera.lat, lng: camera.lng, radius_m: 2000.0 }));
+            }
+        }
+    };
+    let on_place = {
+        let fly = fly.clone();
+        Callback::from(move |p: Place| fly(Camera { lat: p.lat, lng: p.lng, zoom: zoom_for(p.kind) }))
+    };
     let on_near_me = {
-        let (go_to, locating, app, area) = (go_to.clone(), locating.clone(), app.clone(), area.clone());
+        let (locating, app) = (locating.clone(), app.clone());
         Callback::from(move |()| {
-            let (go_to, locating, app, area) = (go_to.clone(), locating.clone(), app.clone(), area.clone());
+            let (locating, app, fly) = (locating.clone(), app.clone(), fly.clone());
             locating.set(true);
             yew::platform::spawn_local(async move {
                 match platform::current_position().await {
-                    Ok((lat, lng)) => {
-                        let n = go_to.as_ref().map(|(n, _)| n + 1).unwrap_or(1);
-                        go_to.set(Some((n, Camera { lat, lng, zoom: 15.0 })));
-                        // Without a map nothing reports the move, so search around the point.
-                        if !matches!(*area, Some(Area::Bounds { .. })) {
-                            area.set(Some(Area::Around { lat, lng, radius_m: 2000.0 }));
-                        }
-                    }
+                    Ok((lat, lng)) => fly(Camera { lat, lng, zoom: 15.0 }),
                     Err(e) => app.toast(ToastKind::Error, "Location unavailable", e),
                 }
                 locating.set(false);
@@ -194,6 +204,7 @@ pub fn SearchPage() -> Html {
     html! {
         <div class="search-page">
             <div class="search-map">
+                <PlaceSearch near={Some((camera.lat, camera.lng))} on_pick={on_place} />
                 <DrivewayMap items={(*items).clone()} selected={*selected} on_select={on_select_map} {on_move}
                     {camera} go_to={*go_to} style_url={app.config.map_style_url.clone().map(AttrValue::from)} />
             </div>
