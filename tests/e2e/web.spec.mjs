@@ -479,6 +479,12 @@ test('a driver finds a city by name and the map goes there', { timeout: 60_000 }
   await searched;
   assert.equal(await box.inputValue(), 'Oakland, CA, United States');
   assert.equal(await suggestions.count(), 0, 'the suggestions close');
+
+  // Back later, an empty box offers the place picked last.
+  await page.reload();
+  await box.waitFor();
+  await box.focus();
+  await suggestions.filter({ hasText: 'Oakland, CA, United States' }).waitFor();
   await page.context().close();
 });
 

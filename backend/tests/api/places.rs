@@ -36,6 +36,20 @@ async fn app_with_places(configure: impl FnOnce(&mut parkway_backend::Config)) -
     (app, dir)
 }
 
+/// A server with the places above and the Nominatim double below as its geocoder, asked at
+/// most `max_rps` times a second and waited for at most `timeout`.
+async fn app_with_geocoder(
+    max_rps: u32,
+    timeout: Duration,
+    configure: impl FnOnce(&mut parkway_backend::places::geocoder::GeocoderSettings),
+) -> (Nominatim, TestApp, tempfile::TempDir) {
+    let (double, url) = Nominatim::start().await;
+    let mut settings = parkway_backend::places::geocoder::GeocoderSettings { url, max_rps, email: None, timeout };
+    configure(&mut settings);
+    let (app, dir) = app_with_places(|c| c.geocoder = Some(settings)).await;
+    (double, app, dir)
+}
+
 fn labels(body: &Value) -> Vec<String> {
     body["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().expect("label").to_owned()).collect()
 }
@@ -199,16 +213,8 @@ async fn search(
 
 #[tokio::test]
 async fn the_geocoder_adds_addresses_and_landmarks_and_each_query_is_asked_once() {
-    let (double, base) = Nominatim::start().await;
-    let (app, _dir) = app_with_places(|c| {
-        c.geocoder = Some(parkway_backend::places::geocoder::GeocoderSettings {
-            url: base,
-            max_rps: 50,
-            email: Some("ops@parkway.example".into()),
-            timeout: Duration::from_millis(500),
-        });
-    })
-    .await;
+    let (double, app, _dir) =
+        app_with_geocoder(50, Duration::from_millis(500), |g| g.email = Some("ops@parkway.example".into())).await;
     let a = app.get("/api/places?q=Oracle%20Park&near=37.77,-122.42", None).await;
     assert_eq!(a.status, StatusCode::OK);
     let first = &a.body["items"][0];
@@ -237,16 +243,7 @@ async fn the_geocoder_adds_addresses_and_landmarks_and_each_query_is_asked_once(
 
 #[tokio::test]
 async fn a_geocoder_that_is_down_or_slow_leaves_the_built_in_places() {
-    let (double, base) = Nominatim::start().await;
-    let (app, _dir) = app_with_places(|c| {
-        c.geocoder = Some(parkway_backend::places::geocoder::GeocoderSettings {
-            url: base,
-            max_rps: 50,
-            email: None,
-            timeout: Duration::from_millis(300),
-        });
-    })
-    .await;
+    let (double, app, _dir) = app_with_geocoder(50, Duration::from_millis(300), |_| {}).await;
     double.set(Mode::Down);
     let down = app.get("/api/places?q=oakland", None).await;
     assert_eq!(down.status, StatusCode::OK);
@@ -266,16 +263,7 @@ async fn a_geocoder_that_is_down_or_slow_leaves_the_built_in_places() {
 
 #[tokio::test]
 async fn the_geocoder_is_asked_at_most_once_a_second() {
-    let (double, base) = Nominatim::start().await;
-    let (app, _dir) = app_with_places(|c| {
-        c.geocoder = Some(parkway_backend::places::geocoder::GeocoderSettings {
-            url: base,
-            max_rps: 1,
-            email: None,
-            timeout: Duration::from_secs(5),
-        });
-    })
-    .await;
+    let (double, app, _dir) = app_with_geocoder(1, Duration::from_secs(5), |_| {}).await;
     // Six different searches at once: the geocoder sees them a second apart, and the ones that
     // would wait longer than a second go without it, still answered.
     let queries = ["oakland", "springfield", "zurich", "san francisco", "oracle park", "oakland park"];
@@ -298,16 +286,7 @@ async fn the_geocoder_is_asked_at_most_once_a_second() {
 
 #[tokio::test]
 async fn a_driveway_without_a_pin_is_placed_by_its_address_and_gets_its_time_zone() {
-    let (_double, base) = Nominatim::start().await;
-    let (app, _dir) = app_with_places(|c| {
-        c.geocoder = Some(parkway_backend::places::geocoder::GeocoderSettings {
-            url: base,
-            max_rps: 50,
-            email: None,
-            timeout: Duration::from_secs(2),
-        });
-    })
-    .await;
+    let (_double, app, _dir) = app_with_geocoder(50, Duration::from_secs(2), |_| {}).await;
     let owner = app.owner().await;
     let body = |address: &str| json!({"title": "Spot", "address": address, "pricePerHourCents": 300});
     let a = app.post("/api/driveways", Some(&owner.token), body("1 Dr Carlton B Goodlett Pl, San Francisco")).await;

@@ -3,6 +3,7 @@
 //! keys move through them, Enter picks, Escape closes.
 
 use crate::hooks::use_app;
+use crate::platform;
 use parkway_core::api::{Place, PlaceKind};
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
@@ -10,6 +11,24 @@ use yew::prelude::*;
 
 /// How long typing must pause before suggestions are asked for.
 const DEBOUNCE_MS: u32 = 200;
+
+/// Where the places picked last are kept, newest first.
+const RECENT_KEY: &str = "parkway.recentPlaces";
+/// How many are kept.
+const RECENT_MAX: usize = 5;
+
+/// `list` with `place` first, once, and at most [`RECENT_MAX`] places.
+pub fn remembered(mut list: Vec<Place>, place: &Place) -> Vec<Place> {
+    list.retain(|p| p.label != place.label);
+    list.insert(0, place.clone());
+    list.truncate(RECENT_MAX);
+    list
+}
+
+/// The places picked last on this device.
+fn recent_places() -> Vec<Place> {
+    platform::storage_get(RECENT_KEY).and_then(|text| crate::api::decode(&text).ok()).unwrap_or_default()
+}
 
 /// Props of [`PlaceSearch`].
 #[derive(Properties, PartialEq)]
@@ -51,6 +70,9 @@ pub fn PlaceSearch(props: &PlaceSearchProps) -> Html {
             *generation.borrow_mut() += 1;
             text.set(place.label.clone());
             open.set(false);
+            if let Ok(json) = serde_json::to_string(&remembered(recent_places(), &place)) {
+                platform::storage_set(RECENT_KEY, Some(&json));
+            }
             on_pick.emit(place);
         })
     };
@@ -146,6 +168,18 @@ pub fn PlaceSearch(props: &PlaceSearchProps) -> Html {
             }
         })
     };
+    // An empty box offers the places picked last.
+    let on_focus = {
+        let (text, items, open, active) = (text.clone(), items.clone(), open.clone(), active.clone());
+        Callback::from(move |_: FocusEvent| {
+            if text.trim().is_empty() {
+                let recent = recent_places();
+                active.set(None);
+                open.set(!recent.is_empty());
+                items.set(Rc::new(recent));
+            }
+        })
+    };
     let on_blur = {
         let open = open.clone();
         // A click on a suggestion lands before the input loses focus (mousedown below).
@@ -176,7 +210,7 @@ pub fn PlaceSearch(props: &PlaceSearchProps) -> Html {
             <input id="place-q" type="search" role="combobox" autocomplete="off" placeholder="City, address or landmark"
                 aria-autocomplete="list" aria-controls="place-options" aria-expanded={expanded.to_string()}
                 aria-activedescendant={active.map(|i| format!("place-{i}"))}
-                value={(*text).clone()} oninput={on_input} onkeydown={on_key} onblur={on_blur} />
+                value={(*text).clone()} oninput={on_input} onkeydown={on_key} onfocus={on_focus} onblur={on_blur} />
             <ul id="place-options" role="listbox" aria-label="Places" class="place-options" hidden={!expanded}>
                 { for options }
             </ul>
@@ -191,5 +225,26 @@ fn kind_name(kind: PlaceKind) -> &'static str {
         PlaceKind::Driveway => "Driveway",
         PlaceKind::Address => "Address",
         PlaceKind::Place => "Place",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(label: &str) -> Place {
+        Place { label: label.into(), kind: PlaceKind::City, lat: 0.0, lng: 0.0, bbox: None }
+    }
+
+    #[test]
+    fn the_last_place_picked_comes_first_once_and_the_list_stays_short() {
+        let mut list = Vec::new();
+        for name in ["A", "B", "C", "D", "E", "F"] {
+            list = remembered(list, &place(name));
+        }
+        let labels = |l: &[Place]| l.iter().map(|p| p.label.clone()).collect::<Vec<_>>();
+        assert_eq!(labels(&list), ["F", "E", "D", "C", "B"]);
+        list = remembered(list, &place("C"));
+        assert_eq!(labels(&list), ["C", "F", "E", "D", "B"]);
     }
 }
