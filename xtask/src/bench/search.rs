@@ -1,7 +1,9 @@
 //! Search latency: a database seeded in-process with synthetic driveways over a square around a
-//! city, then sequential radius searches at random points, with and without a time filter. On
-//! PostgreSQL the same searches run against one server instance, then against two sharing the
-//! database (alternating between them).
+//! city, then sequential radius searches at random points, with and without a time filter, and
+//! place search as someone types (the built-in places of `places/cities.tsv` when
+//! `cargo xtask places` has written it, and the driveways' words). On PostgreSQL the same
+//! searches run against one server instance, then against two sharing the database
+//! (alternating between them).
 
 use super::runs::{SearchRun, thousands};
 use super::server::{ServerProcess, SqliteSync, sqlite_url};
@@ -74,7 +76,7 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
         std::fs::metadata(&db).with_context(|| format!("reading the size of {}", db.display()))?.len() as f64 / 1e6;
     println!("  seeded in {seed_seconds:.1} s, database file {db_mb:.0} MB");
 
-    let server = ServerProcess::start(binary, &db, SqliteSync::Full).await?;
+    let server = ServerProcess::start_with(binary, &db, SqliteSync::Full, &places_env()).await?;
     let base = server.base_url();
     println!("  server listening on {base}");
     let client = super::http_client()?;
@@ -87,6 +89,9 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
         println!("  {}", run.summary_line());
         runs.push(run);
     }
+    let typing = type_ahead(&client, &base, center, searches).await?;
+    println!("  {}", typing.summary_line());
+    runs.push(typing);
     attacks(&client, &base, slot).await?;
     let peak_rss_mb = server.peak_rss_mb()?;
     println!("  server peak RSS {peak_rss_mb:.1} MB");
@@ -215,6 +220,70 @@ async fn seed(url: &str, count: usize, center: Point) -> anyhow::Result<()> {
     seeded.context("inserting synthetic driveways")?;
     store.close().await;
     Ok(())
+}
+
+/// What people type into the place search, letter by letter: cities of every size, a landmark
+/// the built-in places do not know, and the words every synthetic driveway shares (the worst
+/// case for the driveways' full-text index).
+const TYPED: &[&str] = &[
+    "Oakland",
+    "San Francisco",
+    "Sacramento",
+    "Springfield",
+    "Paris",
+    "Zürich",
+    "Oracle Park",
+    "Driveway",
+    "Synthetic address",
+];
+
+/// `PARKWAY_PLACES` for the server when `cargo xtask places` has written the built-in places.
+fn places_env() -> Vec<(&'static str, String)> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../places/cities.tsv");
+    if file.exists() {
+        vec![("PARKWAY_PLACES", file.to_string_lossy().into_owned())]
+    } else {
+        println!("  (no places/cities.tsv: place search measured over the driveways only; run `cargo xtask places`)");
+        Vec::new()
+    }
+}
+
+/// Place search as someone types: every prefix of two letters or more of [`TYPED`], near the
+/// city, as type-ahead (`autocomplete=true`), in turn until `count` are measured.
+async fn type_ahead(client: &Client, base: &str, center: Point, count: usize) -> anyhow::Result<SearchRun> {
+    let prefixes: Vec<String> = TYPED
+        .iter()
+        .flat_map(|word| {
+            let chars: Vec<char> = word.chars().collect();
+            (2..=chars.len()).map(move |n| chars[..n].iter().collect::<String>())
+        })
+        .collect();
+    let url = format!("{base}/api/places");
+    let near = format!("{},{}", center.lat(), center.lng());
+    let mut tally = Tally::default();
+    let mut items = 0u64;
+    for i in 0..WARMUP + count {
+        let q = &prefixes[i % prefixes.len()];
+        let query = [("q", q.as_str()), ("near", near.as_str()), ("autocomplete", "true")];
+        let sent = Instant::now();
+        let answer = match client.get(&url).query(&query).send().await {
+            Ok(response) => {
+                let status = response.status();
+                response.bytes().await.map(|body| (status, body))
+            }
+            Err(e) => Err(e),
+        };
+        let latency = sent.elapsed();
+        if i < WARMUP {
+            continue;
+        }
+        if let Ok((StatusCode::OK, body)) = &answer {
+            let page: Page = serde_json::from_slice(body).context("parsing a place search answer")?;
+            items += page.items.len() as u64;
+        }
+        tally.record(latency, answer.map(|(status, _)| status), StatusCode::OK);
+    }
+    Ok(SearchRun::new("place type-ahead", tally, items))
 }
 
 /// The part of a search answer the benchmark looks at.
