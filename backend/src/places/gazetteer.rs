@@ -71,20 +71,29 @@ struct Key {
 impl Gazetteer {
     /// Reads the file at `path`; a malformed line is an error that names it.
     pub fn load(path: &Path) -> anyhow::Result<Gazetteer> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-        Gazetteer::parse(&text).with_context(|| format!("{} is not a places file", path.display()))
+        use std::io::BufRead;
+        // Line by line: the whole file (12 MB for the world) is never in memory beside the index.
+        let file = std::fs::File::open(path).with_context(|| format!("could not read {}", path.display()))?;
+        let lines = std::io::BufReader::new(file).lines();
+        Gazetteer::from_lines(lines).with_context(|| format!("{} is not a places file", path.display()))
     }
 
     /// Parses the file's text.
     pub fn parse(text: &str) -> anyhow::Result<Gazetteer> {
+        Gazetteer::from_lines(text.lines().map(|l| Ok(l.to_owned())))
+    }
+
+    fn from_lines(lines: impl Iterator<Item = std::io::Result<String>>) -> anyhow::Result<Gazetteer> {
         let mut g = Gazetteer::default();
         let mut country_index = std::collections::HashMap::<String, u16>::new();
-        let mut lines = text.lines().enumerate();
+        let mut lines = lines.enumerate();
         match lines.next() {
-            Some((_, header)) if header.starts_with("name\t") => {}
+            Some((_, Ok(header))) if header.starts_with("name\t") => {}
+            Some((_, Err(e))) => return Err(e.into()),
             _ => bail!("the first line must name the columns (name, alternates, region, country_code, ...)"),
         }
         for (n, line) in lines {
+            let line = line.with_context(|| format!("line {}", n + 1))?;
             if line.trim().is_empty() {
                 continue;
             }
