@@ -265,25 +265,44 @@ async fn type_ahead(client: &Client, base: &str, center: Point, count: usize) ->
     for i in 0..WARMUP + count {
         let q = &prefixes[i % prefixes.len()];
         let query = [("q", q.as_str()), ("near", near.as_str()), ("autocomplete", "true")];
-        let sent = Instant::now();
-        let answer = match client.get(&url).query(&query).send().await {
-            Ok(response) => {
-                let status = response.status();
-                response.bytes().await.map(|body| (status, body))
-            }
-            Err(e) => Err(e),
-        };
-        let latency = sent.elapsed();
-        if i < WARMUP {
-            continue;
+        let (latency, answer) = timed_get(client, &url, &query).await;
+        if i >= WARMUP {
+            items += counted(&mut tally, latency, answer)?;
         }
-        if let Ok((StatusCode::OK, body)) = &answer {
-            let page: Page = serde_json::from_slice(body).context("parsing a place search answer")?;
-            items += page.items.len() as u64;
-        }
-        tally.record(latency, answer.map(|(status, _)| status), StatusCode::OK);
     }
     Ok(SearchRun::new("place type-ahead", tally, items))
+}
+
+/// One GET with its query, timed from sending to the last byte of the answer.
+async fn timed_get<Q: serde::Serialize + ?Sized>(
+    client: &Client,
+    url: &str,
+    query: &Q,
+) -> (Duration, Result<(StatusCode, bytes::Bytes), reqwest::Error>) {
+    let sent = Instant::now();
+    let answer = match client.get(url).query(query).send().await {
+        Ok(response) => {
+            let status = response.status();
+            response.bytes().await.map(|body| (status, body))
+        }
+        Err(e) => Err(e),
+    };
+    (sent.elapsed(), answer)
+}
+
+/// Records a measured answer in `tally` and returns how many items a 200 answer listed.
+fn counted(
+    tally: &mut Tally,
+    latency: Duration,
+    answer: Result<(StatusCode, bytes::Bytes), reqwest::Error>,
+) -> anyhow::Result<u64> {
+    let mut items = 0;
+    if let Ok((StatusCode::OK, body)) = &answer {
+        let page: Page = serde_json::from_slice(body).context("parsing a search answer")?;
+        items = page.items.len() as u64;
+    }
+    tally.record(latency, answer.map(|(status, _)| status), StatusCode::OK);
+    Ok(items)
 }
 
 /// The part of a search answer the benchmark looks at.
@@ -315,23 +334,10 @@ async fn run_searches(
             query.push(("start", start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
             query.push(("end", end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
         }
-        let sent = Instant::now();
-        let answer = match client.get(&urls[i % urls.len()]).query(&query).send().await {
-            Ok(response) => {
-                let status = response.status();
-                response.bytes().await.map(|body| (status, body))
-            }
-            Err(e) => Err(e),
-        };
-        let latency = sent.elapsed();
-        if i < WARMUP {
-            continue;
+        let (latency, answer) = timed_get(client, &urls[i % urls.len()], &query).await;
+        if i >= WARMUP {
+            items += counted(&mut tally, latency, answer)?;
         }
-        if let Ok((StatusCode::OK, body)) = &answer {
-            let page: Page = serde_json::from_slice(body).context("parsing a search answer")?;
-            items += page.items.len() as u64;
-        }
-        tally.record(latency, answer.map(|(status, _)| status), StatusCode::OK);
     }
     let filter = if slot.is_some() { "2 h slot tomorrow" } else { "none" };
     Ok(SearchRun::new(filter, tally, items))
