@@ -21,6 +21,10 @@ use std::path::Path;
 /// cannot make a request walk the whole index.
 const MAX_EXAMINED: usize = 20_000;
 
+/// A name is read from at most this many of a query's first words: a 200-character query of
+/// a hundred short words is not read a hundred ways.
+const MAX_NAME_WORDS: usize = 8;
+
 /// Prefixes up to this long are answered from a table of their most populous places: walking
 /// every key that starts with "sa" costs milliseconds, and finds mostly villages.
 const SHORT_PREFIX: usize = 3;
@@ -171,7 +175,7 @@ impl Gazetteer {
         // Best text score per place, over every way of reading the query as a name followed
         // by qualifiers.
         let mut best: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
-        for split in (1..=words.len()).rev() {
+        for split in (1..=words.len().min(MAX_NAME_WORDS)).rev() {
             let name = words[..split].join(" ");
             if name.len() < 2 {
                 continue;
