@@ -5,6 +5,8 @@
 pub mod auth;
 /// The server's notion of "now".
 pub mod clock;
+/// The map's clusters: every live driveway's position in memory, grouped per view.
+pub mod clusters;
 /// Configuration from the environment.
 pub mod config;
 /// Demo users and driveways, and synthetic data for benchmarks.
@@ -132,7 +134,18 @@ impl Server {
             http::tiles::check(tiles)?;
         }
         let places = places_for(&config).await?;
+        let clusters = clusters::Clusters::default();
+        // Loading a large country takes seconds: begun now, so the first wide view seldom waits.
+        tokio::spawn({
+            let (clusters, store, now) = (clusters.clone(), store.clone(), clock.now());
+            async move {
+                if let Err(e) = clusters.catch_up(&store, now).await {
+                    tracing::warn!(error = %e, "the map index did not load; the first wide view will try again");
+                }
+            }
+        });
         let state = AppState {
+            clusters,
             places,
             payments,
             connect,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub image_work: Arc<tokio::sync::Semaphore>,
     /// Photo uploads being read; see `Config::max_photo_uploads`.
     pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// Every live driveway's position, for the map's clusters.
+    pub clusters: crate::clusters::Clusters,
     /// Place search and time zones.
     pub places: crate::places::Places,
     /// The configuration it started with.

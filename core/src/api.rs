@@ -314,6 +314,36 @@ pub struct Place {
     pub bbox: Option<[f64; 4]>,
 }
 
+/// One mark of `GET /api/driveways/clusters`: a group of driveways drawn as one circle, or
+/// a single driveway standing apart (`count` 1, with its id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    /// Latitude: the group's centre, or the driveway's own position.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+    /// How many driveways passing the filters it stands for.
+    pub count: u32,
+    /// The lowest hourly price among them, in cents.
+    pub min_price_cents: i64,
+    /// The driveway, when `count` is 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driveway_id: Option<Uuid>,
+    /// Its currency, when `count` is 1 (a group's driveways may charge in several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Currency>,
+}
+
+/// `GET /api/driveways/clusters`: the marks, and how many driveways they stand for in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterPage {
+    /// The marks, in no particular order.
+    pub items: Vec<Cluster>,
+    /// The sum of their counts: the driveways in the box that pass the filters.
+    pub total: u64,
+}
+
 /// A list answer: `{"items": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Items<T> {

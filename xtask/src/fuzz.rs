@@ -41,6 +41,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// there by design, so "a request the document allows is accepted" is not checked for them.
 const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "searchDriveways",
+    // bbox's edges in order and a zoom-wide box within 4,096 cells, or a 400.
+    "clusterDriveways",
     // near: a latitude within ±90 and a longitude within ±180, which its pattern cannot say.
     "searchPlaces",
     "getDrivewayAvailability",

@@ -192,7 +192,7 @@ struct SearchParams {
 
 /// A slot for searching and quoting: start before end, no longer than a booking may be, within
 /// the horizon.
-fn query_slot(
+pub(super) fn query_slot(
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
     now: DateTime<Utc>,

@@ -4,6 +4,8 @@
 pub mod auth;
 /// Bookings and their state changes.
 pub mod bookings;
+/// `GET /api/driveways/clusters`: wide views, grouped.
+pub mod clusters;
 /// `POST /api/payouts/webhook`: Stripe Connect events.
 mod connect_events;
 /// Driveways: listing, search, availability, quotes.
@@ -68,6 +70,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let api = Router::new()
         .merge(auth::router())
+        .merge(clusters::router())
         .merge(driveways::router())
         .merge(bookings::router())
         .merge(notifications::router())

@@ -168,6 +168,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.driveway_edited();
         self.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))
     }
 
@@ -207,6 +208,7 @@ impl Store {
             return Err(AppError::not_found("driveway"));
         }
         tx.commit().await?;
+        self.driveway_edited();
         self.driveway(id).await?.ok_or_else(|| AppError::not_found("driveway"))
     }
 
@@ -255,6 +257,7 @@ impl Store {
         .await?;
         let unused = super::photos::remove_all_in(&mut tx, id, now).await?;
         tx.commit().await?;
+        self.driveway_edited();
         Ok(unused)
     }
 

@@ -50,6 +50,8 @@ pub mod payments;
 pub mod payouts;
 /// Driveways' photo galleries.
 pub mod photos;
+/// Live driveways' positions for the map's clusters.
+pub mod positions;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
 /// Receipts: what a paid booking's receipt shows, and its number, issued once.
@@ -124,6 +126,8 @@ pub struct Store {
     read: Pool,
     /// Writes, as each engine wants them.
     write: Writer,
+    /// Driveway writes committed by this process ([`Store::driveway_edits`]).
+    edits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,7 +165,11 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(base.options([("statement_timeout", timeout_ms)]))
                 .await?;
-            return Ok(Store { read: Pool::Postgres(pool.clone()), write: Writer::Postgres { pool } });
+            return Ok(Store {
+                read: Pool::Postgres(pool.clone()),
+                write: Writer::Postgres { pool },
+                edits: Default::default(),
+            });
         }
         if !url.starts_with("sqlite:") {
             anyhow::bail!("DATABASE_URL must be a sqlite:// or a postgres:// URL");
@@ -192,7 +200,11 @@ impl Store {
             .connect_with(base.read_only(true).create_if_missing(false))
             .await?;
         let bookings = batch::BookingQueue::start(write.clone());
-        Ok(Store { read: Pool::Sqlite(read), write: Writer::Sqlite { pool: write, bookings } })
+        Ok(Store {
+            read: Pool::Sqlite(read),
+            write: Writer::Sqlite { pool: write, bookings },
+            edits: Default::default(),
+        })
     }
 
     /// The engine behind this store.

@@ -91,6 +91,7 @@ async fn openapi_document_describes_every_route() {
         ("post", "/api/payments/simulated/{paymentIntentId}/confirm"),
         ("get", "/api/ws"),
         ("get", "/api/places"),
+        ("get", "/api/driveways/clusters"),
         ("get", "/tiles/map.pmtiles"),
         ("get", "/api/openapi.json"),
         ("get", "/healthz"),

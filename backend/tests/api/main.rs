@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod bookings;
+mod clusters;
 mod concurrency;
 mod connect;
 mod driveways;
