@@ -488,6 +488,56 @@ test('a driver finds a city by name and the map goes there', { timeout: 60_000 }
   await page.context().close();
 });
 
+test('zoomed out over the region, the map groups driveways and a click zooms into a group', { timeout: 90_000 }, async () => {
+  // One driveway across the bay, so the wide view has more than one place to show.
+  await owner.api.post('/api/driveways', {
+    title: 'Driveway off Main St', address: '1500 N Main St, Walnut Creek', lat: 37.9063, lng: -122.065,
+    pricePerHourCents: 800, timezone: 'America/Los_Angeles',
+  });
+  const page = await newPage();
+  await page.goto('/');
+  await markersOnMap(page);
+  const zoomOut = page.getByRole('button', { name: 'Zoom out' });
+  // The app's next question about the view: a search or groups.
+  const nextAsk = () => page.waitForResponse((r) => /^\/api\/driveways(\/clusters)?$/.test(new URL(r.url()).pathname), { timeout: 30_000 });
+
+  // Zoom out one step at a time (each waits for the map to rest and the app to ask again)
+  // until the view is wider than a search: the app then asks for groups.
+  let grouped;
+  for (let step = 0; step < 8 && !grouped; step++) {
+    const next = nextAsk();
+    await zoomOut.click();
+    const r = await next;
+    if (new URL(r.url()).pathname === '/api/driveways/clusters') grouped = r;
+  }
+  assert.ok(grouped, 'zooming out far enough asks for groups');
+  const page1 = await grouped.json();
+  const total = page1.total;
+  assert.ok(total >= driveways.length + 1, `the groups stand for every driveway: ${total}`);
+  assert.equal(page1.items.reduce((n, c) => n + c.count, 0), total);
+  const zoom = Number(new URL(grouped.url()).searchParams.get('zoom'));
+  assert.ok(zoom >= 6 && zoom <= 9, `the map's zoom is sent: ${zoom}`);
+  await page.getByRole('heading', { name: new RegExp(`^${total.toLocaleString('en-US')} driveways in view: zoom in to choose one$`) }).waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('.map')?.dataset.marks ?? 0) >= 2, null, { timeout: 20_000 });
+  assert.equal(await page.locator('.result').count(), 0, 'no list of driveways for a view that wide');
+  await shoot(page, '12d-country-groups');
+  await assertAccessible(page, 'groups over the country');
+
+  // The San Francisco group sits where the map was centred: clicking it zooms in until the
+  // search takes over and its driveways are listed again.
+  const canvas = await page.locator('.map canvas').boundingBox();
+  let searched = false;
+  for (let step = 0; step < 4 && !searched; step++) {
+    const next = nextAsk();
+    await page.mouse.click(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+    searched = new URL((await next).url()).pathname === '/api/driveways';
+  }
+  assert.ok(searched, 'clicking the group zooms in until a search covers the view');
+  await page.locator('.result').first().waitFor();
+  assert.ok(await markersOnMap(page) > 0);
+  await page.context().close();
+});
+
 test('the search works on a phone screen and the owner can list a driveway', { timeout: 120_000 }, async () => {
   const page = await newPage({ width: 390, height: 844 });
   await page.goto('/');

@@ -22,8 +22,8 @@ pub use transport::{Method, RawRequest, Transport};
 use crate::map::features::coordinate;
 use chrono::{DateTime, SecondsFormat, Utc};
 use parkway_core::api::{
-    AuthResponse, Booking, Busy, Driveway, DrivewayPatch, ExtendBooking, Items, LoginRequest, NewBooking, NewDriveway,
-    OwnerMetrics, Place, RegisterRequest, SearchItem, User,
+    AuthResponse, Booking, Busy, ClusterPage, Driveway, DrivewayPatch, ExtendBooking, Items, LoginRequest, NewBooking,
+    NewDriveway, OwnerMetrics, Place, RegisterRequest, SearchItem, User,
 };
 use parkway_core::message::Message;
 use parkway_core::money::Cents;
@@ -133,18 +133,7 @@ impl SearchQuery {
     /// The query string of `GET /api/driveways`.
     pub fn query_string(&self) -> String {
         let mut parts = match self.area {
-            Area::Bounds { west, south, east, north } => {
-                // The API wants longitudes in [-180, 180]: a map panned around the world wraps.
-                let clamp_lng = |v: f64| v.clamp(-180.0, 180.0);
-                let clamp_lat = |v: f64| v.clamp(-90.0, 90.0);
-                vec![format!(
-                    "bbox={},{},{},{}",
-                    coordinate(clamp_lng(west)),
-                    coordinate(clamp_lat(south)),
-                    coordinate(clamp_lng(east)),
-                    coordinate(clamp_lat(north))
-                )]
-            }
+            Area::Bounds { .. } => vec![self.bbox()],
             Area::Around { lat, lng, radius_m } => {
                 vec![
                     format!("lat={}", coordinate(lat)),
@@ -153,6 +142,44 @@ impl SearchQuery {
                 ]
             }
         };
+        self.push_filters(&mut parts);
+        if let Some(stars) = self.min_rating {
+            parts.push(format!("minRating={}", stars.clamp(1, 5)));
+        }
+        parts.push(format!("limit={}", self.limit.clamp(1, 500)));
+        parts.join("&")
+    }
+
+    /// The query string of `GET /api/driveways/clusters` for the same view at `zoom` (the
+    /// clusters have no rating filter).
+    pub fn clusters_query_string(&self, zoom: f64) -> String {
+        let mut parts = vec![self.bbox(), format!("zoom={}", zoom.clamp(0.0, 22.0).floor() as u32)];
+        self.push_filters(&mut parts);
+        parts.join("&")
+    }
+
+    /// `bbox=…` of the area (a circle's box).
+    fn bbox(&self) -> String {
+        let (west, south, east, north) = match self.area {
+            Area::Bounds { west, south, east, north } => (west, south, east, north),
+            Area::Around { lat, lng, radius_m } => {
+                match parkway_core::geo::Point::new(lat.clamp(-90.0, 90.0), lng.clamp(-180.0, 180.0)) {
+                    Ok(p) => {
+                        let b = p.bbox_around(radius_m);
+                        (b.min_lng, b.min_lat, b.max_lng, b.max_lat)
+                    }
+                    Err(_) => (-180.0, -90.0, 180.0, 90.0),
+                }
+            }
+        };
+        // The API wants longitudes in [-180, 180]: a map panned around the world wraps.
+        let clamp_lng = |v: f64| coordinate(v.clamp(-180.0, 180.0));
+        let clamp_lat = |v: f64| coordinate(v.clamp(-90.0, 90.0));
+        format!("bbox={},{},{},{}", clamp_lng(west), clamp_lat(south), clamp_lng(east), clamp_lat(north))
+    }
+
+    /// The slot and the price, which both routes read alike.
+    fn push_filters(&self, parts: &mut Vec<String>) {
         if let Some((start, end)) = self.slot {
             parts.push(format!("start={}", rfc3339(start)));
             parts.push(format!("end={}", rfc3339(end)));
@@ -160,11 +187,6 @@ impl SearchQuery {
         if let Some(max) = self.max_price_per_hour {
             parts.push(format!("maxPricePerHourCents={}", max.get()));
         }
-        if let Some(stars) = self.min_rating {
-            parts.push(format!("minRating={}", stars.clamp(1, 5)));
-        }
-        parts.push(format!("limit={}", self.limit.clamp(1, 500)));
-        parts.join("&")
     }
 }
 
@@ -377,6 +399,12 @@ impl Api {
     pub async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchItem>, ClientError> {
         let text = self.send(Method::Get, format!("/api/driveways?{}", q.query_string()), None, None).await?;
         parse_search(&text)
+    }
+
+    /// `GET /api/driveways/clusters?…`: the driveways of a view too wide for a search, grouped
+    /// at the map's `zoom`.
+    pub async fn clusters(&self, q: &SearchQuery, zoom: f64) -> Result<ClusterPage, ClientError> {
+        self.get(format!("/api/driveways/clusters?{}", q.clusters_query_string(zoom))).await
     }
 
     /// `GET /api/places?…`: places matching `q`, nearer to `near` first. While someone types
@@ -660,6 +688,11 @@ mod tests {
         assert_eq!(
             q.query_string(),
             "bbox=-180.000000,37.700000,-122.300000,37.800000&start=2026-11-24T09:00:00Z&end=2026-11-24T11:00:00Z&maxPricePerHourCents=500&minRating=4&limit=200"
+        );
+        // The clusters of the same view: its box, the map's whole zoom, the slot and the price.
+        assert_eq!(
+            q.clusters_query_string(5.7),
+            "bbox=-180.000000,37.700000,-122.300000,37.800000&zoom=5&start=2026-11-24T09:00:00Z&end=2026-11-24T11:00:00Z&maxPricePerHourCents=500"
         );
         let q = SearchQuery {
             area: Area::Around { lat: 1.5, lng: 2.25, radius_m: 1500.0 },

@@ -1,5 +1,5 @@
 use crate::map::{Bounds, Camera};
-use parkway_core::api::SearchItem;
+use parkway_core::api::{Cluster, SearchItem};
 use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
@@ -9,6 +9,9 @@ use yew::prelude::*;
 pub struct DrivewayMapProps {
     /// The search results to show as markers.
     pub items: Rc<Vec<SearchItem>>,
+    /// A wide view's groups, drawn instead of results; a click on one zooms in.
+    #[prop_or_default]
+    pub clusters: Rc<Vec<Cluster>>,
     /// The highlighted driveway.
     pub selected: Option<Uuid>,
     /// A marker (or empty map) was clicked.
@@ -25,9 +28,10 @@ pub struct DrivewayMapProps {
     pub style_url: Option<AttrValue>,
 }
 
-/// The map of search results: MapLibre with driveways as dots and price tags. It reports
-/// `data-markers` (dots drawn) and `data-first-markers-ms` (when the first ones appeared) on its
-/// element, for tests and benchmarks.
+/// The map of search results: MapLibre with driveways as dots and price tags, or a wide view's
+/// groups. It reports `data-markers` (dots drawn), `data-marks` (groups and singles drawn) and
+/// `data-first-markers-ms` (when the first dots appeared) on its element, for tests and
+/// benchmarks.
 #[component]
 pub fn DrivewayMap(props: &DrivewayMapProps) -> Html {
     let container = use_node_ref();
@@ -79,6 +83,9 @@ mod web {
         latest: Rc<RefCell<Rc<Vec<SearchItem>>>>,
         /// The results the map last drew, to draw each once.
         shown: Shown,
+        /// The groups as last rendered, and as last drawn.
+        latest_clusters: Rc<RefCell<Rc<Vec<Cluster>>>>,
+        shown_clusters: Rc<RefCell<Option<Rc<Vec<Cluster>>>>>,
     }
 
     /// Draws these results unless the map already shows them.
@@ -89,6 +96,16 @@ mod web {
         }
         m.set_driveways(&features::driveways(items));
         *shown = Some(items.clone());
+    }
+
+    /// Draws these groups unless the map already shows them.
+    fn show_clusters(m: &Map, clusters: &Rc<Vec<Cluster>>, shown: &RefCell<Option<Rc<Vec<Cluster>>>>) {
+        let mut shown = shown.borrow_mut();
+        if shown.as_ref().is_some_and(|s| Rc::ptr_eq(s, clusters)) {
+            return;
+        }
+        m.set_clusters(&features::clusters(clusters));
+        *shown = Some(clusters.clone());
     }
 
     /// Builds the map in `element` and wires its events to the component.
@@ -106,6 +123,7 @@ mod web {
                 // Results that came first are drawn now, before the first frame, not after it
                 // in the next render.
                 show(m, &s.latest.borrow(), &s.shown);
+                show_clusters(m, &s.latest_clusters.borrow(), &s.shown_clusters);
                 // The first search uses the area the map opened on.
                 let cb = s.callbacks.borrow().on_move.clone();
                 cb.emit((m.bounds(), m.camera()));
@@ -116,6 +134,7 @@ mod web {
             let cb = cbs.borrow().on_move.clone();
             cb.emit((b, c));
         });
+        m.zoom_into_marks();
         let cbs = shared.callbacks.clone();
         m.on_driveway_click(move |id| {
             let cb = cbs.borrow().on_select.clone();
@@ -138,8 +157,11 @@ mod web {
             false
         });
         let element = element.clone();
+        let shown = shared.map.clone();
         m.watch_markers("idle", move |count| {
             let _ = element.set_attribute("data-markers", &count.to_string());
+            let marks = shown.try_borrow().ok().and_then(|m| m.as_ref().map(Map::rendered_marks)).unwrap_or(0);
+            let _ = element.set_attribute("data-marks", &marks.to_string());
             true
         });
         Ok(m)
@@ -155,9 +177,13 @@ mod web {
             callbacks: use_mut_ref(callbacks),
             latest: use_mut_ref(|| props.items.clone()),
             shown: use_mut_ref(|| None::<Rc<Vec<SearchItem>>>),
+            latest_clusters: use_mut_ref(|| props.clusters.clone()),
+            shown_clusters: use_mut_ref(|| None::<Rc<Vec<Cluster>>>),
         };
         *shared.callbacks.borrow_mut() = callbacks();
         *shared.latest.borrow_mut() = props.items.clone();
+        *shared.latest_clusters.borrow_mut() = props.clusters.clone();
+        let shown_clusters = shared.shown_clusters.clone();
         let (map, ready, shown) = (shared.map.clone(), shared.ready.clone(), shared.shown.clone());
 
         {
@@ -187,6 +213,7 @@ mod web {
         // before the map is ready are drawn by `on_ready`.
         if *ready && let Some(m) = map.borrow().as_ref() {
             show(m, &props.items, &shown);
+            show_clusters(m, &props.clusters, &shown_clusters);
         }
 
         {

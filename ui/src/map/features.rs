@@ -2,18 +2,23 @@
 //! values) and tested natively by parsing it back.
 
 use crate::format::price_tag;
-use parkway_core::api::SearchItem;
+use parkway_core::api::{Cluster, SearchItem};
+use parkway_core::money::Cents;
 use std::fmt::Write;
 
 /// The source holding the driveways (for the dots).
 pub const SOURCE: &str = "driveways";
 /// The same driveways for the price tags.
 pub const TAG_SOURCE: &str = "driveway-tags";
+/// The source holding the groups of a wide view.
+pub const CLUSTER_SOURCE: &str = "clusters";
 /// The source holding the background grid of the offline style.
 pub const GRID_SOURCE: &str = "grid";
 
 /// Prefix of the price-tag images drawn on demand.
 pub const TAG_PREFIX: &str = "price:";
+/// Prefix of the count images on groups.
+pub const COUNT_PREFIX: &str = "count:";
 /// Prefix of the highlighted price-tag images.
 pub const SELECTED_TAG_PREFIX: &str = "price-selected:";
 
@@ -58,6 +63,44 @@ pub fn driveways(items: &[SearchItem]) -> String {
             quote(&marker_label(item)),
             quote(&d.title),
             d.price_per_hour_cents.get()
+        );
+    }
+    out.push_str("]}");
+    out
+}
+
+/// A group's count as short as a circle needs: `7`, `999`, `1.2k`, `12k`.
+pub fn count_label(count: u32) -> String {
+    match count {
+        0..=999 => count.to_string(),
+        1_000..=9_999 => format!("{}.{}k", count / 1000, count % 1000 / 100),
+        _ => format!("{}k", count / 1000),
+    }
+}
+
+/// A FeatureCollection of a wide view's marks with `count` and `label` properties, and `id`
+/// for a single driveway (whose label is its price tag).
+pub fn clusters(items: &[Cluster]) -> String {
+    let mut out = String::with_capacity(64 + items.len() * 140);
+    out.push_str(r#"{"type":"FeatureCollection","features":["#);
+    for (i, c) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let (label, id) = match (c.driveway_id, &c.currency) {
+            (Some(id), Some(currency)) if c.count == 1 => {
+                (format!("{}/h", price_tag(Cents(c.min_price_cents), currency)), id.to_string())
+            }
+            _ => (count_label(c.count), String::new()),
+        };
+        let _ = write!(
+            out,
+            r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"count":{},"label":{},"id":{}}}}}"#,
+            coordinate(c.lng),
+            coordinate(c.lat),
+            c.count,
+            quote(&label),
+            quote(&id)
         );
     }
     out.push_str("]}");
@@ -138,6 +181,27 @@ mod tests {
         assert_eq!(f[1]["properties"]["label"], "$12");
         let empty: Value = serde_json::from_str(&driveways(&[])).expect("json");
         assert_eq!(empty["features"], json!([]));
+    }
+
+    #[test]
+    fn groups_carry_their_count_and_singles_their_price() {
+        let group =
+            Cluster { lat: 37.7, lng: -122.4, count: 1234, min_price_cents: 200, driveway_id: None, currency: None };
+        let single = Cluster {
+            count: 1,
+            min_price_cents: 450,
+            driveway_id: Some(Uuid::from_u128(7)),
+            currency: Some(Currency::usd()),
+            ..group.clone()
+        };
+        let fc: Value = serde_json::from_str(&clusters(&[group, single])).expect("json");
+        let f = &fc["features"];
+        assert_eq!(f[0]["properties"], json!({"count": 1234, "label": "1.2k", "id": ""}));
+        assert_eq!(f[1]["properties"]["label"], "$4.50/h");
+        assert_eq!(f[1]["properties"]["id"], Uuid::from_u128(7).to_string());
+        assert_eq!(f[1]["geometry"]["coordinates"], json!([-122.4, 37.7]));
+        let labels: Vec<String> = [1, 999, 1000, 9_950, 10_000, 123_456].into_iter().map(count_label).collect();
+        assert_eq!(labels, ["1", "999", "1.0k", "9.9k", "10k", "123k"]);
     }
 
     #[test]

@@ -23,8 +23,15 @@ fn canvas() -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
     Some((canvas, ctx))
 }
 
-/// Draws the tag for an image id such as `price:$4/h` (or the highlighted variant).
+/// Draws the tag for an image id such as `price:$4/h` (or the highlighted variant), or a
+/// group's count (`count:12`).
 pub fn draw(id: &str) -> Option<ImageData> {
+    if let Some(count) = id.strip_prefix(super::features::COUNT_PREFIX) {
+        return CANVAS.with(|c| {
+            let (canvas, ctx) = c.as_ref()?;
+            paint_count(canvas, ctx, count)
+        });
+    }
     let (selected, text) = match id.strip_prefix(SELECTED_TAG_PREFIX) {
         Some(t) => (true, t),
         None => (false, id.strip_prefix(super::features::TAG_PREFIX)?),
@@ -77,6 +84,25 @@ fn paint(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, selected: b
     ctx.set_text_align("center");
     ctx.set_text_baseline("middle");
     let _ = ctx.fill_text(text, x + w / 2.0, y + h / 2.0 + r);
+    ctx.get_image_data(0.0, 0.0, f64::from(out_w), f64::from(out_h)).ok()
+}
+
+/// A group's count in white, to sit on its circle.
+fn paint_count(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, text: &str) -> Option<ImageData> {
+    let r = PIXEL_RATIO;
+    let font = format!("700 {}px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", (12.0 * r) as u32);
+    ctx.set_font(&font);
+    let (out_w, out_h) = ((ctx.measure_text(text).ok()?.width() + 4.0 * r).ceil() as u32, (16.0 * r) as u32);
+    if canvas.width() < out_w || canvas.height() < out_h {
+        canvas.set_width(canvas.width().max(out_w));
+        canvas.set_height(canvas.height().max(out_h));
+        ctx.set_font(&font);
+    }
+    ctx.clear_rect(0.0, 0.0, f64::from(out_w), f64::from(out_h));
+    ctx.set_fill_style_str("#ffffff");
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("middle");
+    let _ = ctx.fill_text(text, f64::from(out_w) / 2.0, f64::from(out_h) / 2.0 + r);
     ctx.get_image_data(0.0, 0.0, f64::from(out_w), f64::from(out_h)).ok()
 }
 

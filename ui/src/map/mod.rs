@@ -78,7 +78,18 @@ mod web {
     }
 
     fn clickable() -> JsValue {
-        js(&format!(r#"{{"layers":["{}","{}","{}"]}}"#, layers::SELECTED_TAG, layers::TAGS, layers::DOTS))
+        js(&format!(
+            r#"{{"layers":["{}","{}","{}","{}","{}"]}}"#,
+            layers::SELECTED_TAG,
+            layers::TAGS,
+            layers::DOTS,
+            layers::GROUPS,
+            layers::SINGLES
+        ))
+    }
+
+    fn marks() -> JsValue {
+        js(&format!(r#"{{"layers":["{}","{}"]}}"#, layers::GROUPS, layers::SINGLES))
     }
 
     impl Map {
@@ -142,7 +153,9 @@ mod web {
             self.on("style.load", move |_| {
                 let _ = map.add_source(features::SOURCE, &js(style::DRIVEWAY_SOURCE));
                 let _ = map.add_source(features::TAG_SOURCE, &js(style::DRIVEWAY_SOURCE));
-                for layer in js_sys::Array::from(&js(style::DRIVEWAY_LAYERS)).iter() {
+                let _ = map.add_source(features::CLUSTER_SOURCE, &js(style::DRIVEWAY_SOURCE));
+                let all = js_sys::Array::from(&js(style::CLUSTER_LAYERS));
+                for layer in all.concat(&js_sys::Array::from(&js(style::DRIVEWAY_LAYERS))).iter() {
                     let _ = map.add_layer(&layer);
                 }
                 if offline {
@@ -178,6 +191,44 @@ mod web {
                 let over = map.query_rendered_features_at(&get(&e, "point"), &clickable()).length() > 0;
                 let _ = map.get_canvas().style().set_property("cursor", if over { "pointer" } else { "" });
             });
+        }
+
+        /// Zooms in on a wide view's mark when it is clicked: two steps on a group, so it
+        /// splits; close enough for a search on a single driveway.
+        pub fn zoom_into_marks(&mut self) {
+            let map = self.map.clone();
+            self.on("click", move |e| {
+                let hit = map.query_rendered_features_at(&get(&e, "point"), &marks()).get(0);
+                if hit.is_undefined() {
+                    return;
+                }
+                let at = js_sys::Array::from(&get(&get(&hit, "geometry"), "coordinates"));
+                let (Some(lng), Some(lat)) = (at.get(0).as_f64(), at.get(1).as_f64()) else { return };
+                let single = get(&get(&hit, "properties"), "count").as_f64() == Some(1.0);
+                let now = map.get_zoom();
+                let to = if single { now.max(15.0) } else { (now + 2.0).min(16.0) };
+                map.ease_to(&js(&format!(
+                    r#"{{"center":[{},{}],"zoom":{},"duration":500}}"#,
+                    c(lng),
+                    c(lat),
+                    zoom(to)
+                )));
+            });
+        }
+
+        /// Shows a wide view's marks (a FeatureCollection from [`features::clusters`]).
+        pub fn set_clusters(&self, geojson: &str) {
+            if let Some(source) = self.map.get_source(features::CLUSTER_SOURCE) {
+                source.set_data(&js(geojson));
+            }
+        }
+
+        /// How many of a wide view's marks are drawn on screen right now.
+        pub fn rendered_marks(&self) -> u32 {
+            if self.map.get_layer(layers::GROUPS).is_undefined() {
+                return 0;
+            }
+            self.map.query_rendered_features(&marks()).length()
         }
 
         /// Shows these driveways (a FeatureCollection from [`features::driveways`]).

@@ -11,6 +11,10 @@ pub mod layers {
     pub const SELECTED_DOT: &str = "driveway-selected-dot";
     /// The selected driveway's tag, drawn on top.
     pub const SELECTED_TAG: &str = "driveway-selected-tag";
+    /// Circles of groups in a wide view.
+    pub const GROUPS: &str = "cluster-circles";
+    /// Single driveways in a wide view.
+    pub const SINGLES: &str = "cluster-singles";
 }
 
 /// A style that needs no network: a land colour and a grid that follows the view (source
@@ -45,6 +49,23 @@ pub const DRIVEWAY_LAYERS: &str = r##"[
                 "icon-allow-overlap": true, "icon-ignore-placement": true } }
 ]"##;
 
+/// The layers of a wide view's marks (source `clusters`), under the driveway layers: a circle
+/// sized by its count with the count on it (images `count:<label>`), or a single driveway's
+/// dot with its price tag.
+pub const CLUSTER_LAYERS: &str = r##"[
+  { "id": "cluster-circles", "type": "circle", "source": "clusters", "filter": [">", ["get", "count"], 1],
+    "paint": { "circle-radius": ["step", ["get", "count"], 14, 10, 17, 100, 21, 1000, 25],
+               "circle-color": "#0f766e", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
+  { "id": "cluster-counts", "type": "symbol", "source": "clusters", "filter": [">", ["get", "count"], 1],
+    "layout": { "icon-image": ["concat", "count:", ["get", "label"]], "icon-allow-overlap": true,
+                "icon-ignore-placement": true } },
+  { "id": "cluster-singles", "type": "circle", "source": "clusters", "filter": ["==", ["get", "count"], 1],
+    "paint": { "circle-radius": 6, "circle-color": "#0f766e", "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
+  { "id": "cluster-single-tags", "type": "symbol", "source": "clusters", "filter": ["==", ["get", "count"], 1],
+    "layout": { "icon-image": ["concat", "price:", ["get", "label"]], "icon-anchor": "bottom", "icon-offset": [0, -5],
+                "icon-allow-overlap": false, "icon-padding": 1 } }
+]"##;
+
 /// A filter matching the driveway with this id (`""` matches none).
 pub fn id_filter(id: &str) -> String {
     format!(r#"["==", ["get", "id"], {}]"#, super::features::quote(id))
@@ -53,7 +74,9 @@ pub fn id_filter(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::map::features::{GRID_SOURCE, SELECTED_TAG_PREFIX, SOURCE, TAG_PREFIX, TAG_SOURCE};
+    use crate::map::features::{
+        CLUSTER_SOURCE, COUNT_PREFIX, GRID_SOURCE, SELECTED_TAG_PREFIX, SOURCE, TAG_PREFIX, TAG_SOURCE,
+    };
     use serde_json::Value;
 
     #[test]
@@ -68,6 +91,12 @@ mod tests {
         assert_eq!(sources, [SOURCE, TAG_SOURCE, SOURCE, TAG_SOURCE]);
         assert_eq!(layers[1]["layout"]["icon-image"][1], TAG_PREFIX);
         assert_eq!(layers[3]["layout"]["icon-image"][1], SELECTED_TAG_PREFIX);
+        let groups: Vec<Value> = serde_json::from_str(CLUSTER_LAYERS).expect("cluster layers");
+        assert!(groups.iter().all(|l| l["source"] == CLUSTER_SOURCE));
+        let ids: Vec<&str> = groups.iter().filter_map(|l| l["id"].as_str()).collect();
+        assert!(ids.contains(&layers::GROUPS) && ids.contains(&layers::SINGLES));
+        assert_eq!(groups[1]["layout"]["icon-image"][1], COUNT_PREFIX);
+        assert_eq!(groups[3]["layout"]["icon-image"][1], TAG_PREFIX);
         let filter: Value = serde_json::from_str(&id_filter("a\"b")).expect("filter");
         assert_eq!(filter[2], "a\"b");
     }

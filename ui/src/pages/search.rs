@@ -11,7 +11,7 @@ use crate::map::{Bounds, Camera};
 use crate::platform;
 use crate::state::{Action, Filters, ToastKind};
 use chrono::Local;
-use parkway_core::api::{Place, SearchItem};
+use parkway_core::api::{Cluster, Place, SearchItem};
 use std::rc::Rc;
 use uuid::Uuid;
 use yew::prelude::*;
@@ -37,13 +37,28 @@ fn cos(x: f64) -> f64 {
     (pi2 - 4.0 * x * x) / (pi2 + x * x)
 }
 
+/// `12,345`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 #[derive(Clone, PartialEq)]
 enum Results {
     Searching,
     Ready,
     Failed(String),
-    /// The map shows more than one search covers.
+    /// The map shows more than one search covers, with a filter the groups cannot apply.
     TooWide,
+    /// The map shows more than one search covers: groups, standing for this many driveways.
+    Grouped(u64),
 }
 
 /// The map search: filters, the list of results and the map, kept in sync.
@@ -55,6 +70,7 @@ pub fn SearchPage() -> Html {
     // the map's own bounds take over as soon as it reports them.
     let area = use_state(|| Some(initial_area(camera, platform::window_size())));
     let items = use_state(|| Rc::new(Vec::<SearchItem>::new()));
+    let clusters = use_state(|| Rc::new(Vec::<Cluster>::new()));
     let results = use_state(|| Results::Searching);
     let selected = use_state(|| None::<Uuid>);
     let go_to = use_state(|| None::<(u32, Camera)>);
@@ -70,19 +86,14 @@ pub fn SearchPage() -> Html {
         _ => None,
     };
 
-    // Search when the area or the filters change, once the map has rested.
+    // Search when the area or the filters change, once the map has rested. A view wider than
+    // one search covers asks for its driveways grouped instead.
+    let zoom = camera.zoom;
     {
-        let (items, results, app) = (items.clone(), results.clone(), app.clone());
+        let (items, clusters, results, app) = (items.clone(), clusters.clone(), results.clone(), app.clone());
         let error = filter_error.clone();
-        use_effect_with(((*area), filters.clone(), *retry), move |(area, filters, _)| {
+        use_effect_with(((*area), filters.clone(), *retry, zoom.floor() as i32), move |(area, filters, _, _)| {
             let timer = area.filter(|_| error.is_none()).and_then(|area| {
-                if area.too_wide() {
-                    // A question the server would refuse: no request, a sentence instead.
-                    *generation.borrow_mut() += 1;
-                    items.set(Rc::new(Vec::new()));
-                    results.set(Results::TooWide);
-                    return None;
-                }
                 let query = SearchQuery {
                     area,
                     slot: window(filters, &Local).ok().flatten(),
@@ -90,6 +101,16 @@ pub fn SearchPage() -> Html {
                     min_rating: min_rating(filters),
                     limit: LIMIT,
                 };
+                let grouped = area.too_wide();
+                if grouped && query.min_rating.is_some() {
+                    // The groups have no rating filter: a sentence instead of counts that
+                    // would not match it.
+                    *generation.borrow_mut() += 1;
+                    items.set(Rc::new(Vec::new()));
+                    clusters.set(Rc::new(Vec::new()));
+                    results.set(Results::TooWide);
+                    return None;
+                }
                 let first = *generation.borrow() == 0;
                 let search = move || {
                     let current = {
@@ -100,14 +121,19 @@ pub fn SearchPage() -> Html {
                     results.set(Results::Searching);
                     let api = app.api();
                     yew::platform::spawn_local(async move {
-                        let answer = api.search(&query).await;
+                        let answer = if grouped {
+                            api.clusters(&query, zoom).await.map(|page| (Vec::new(), page.items, Some(page.total)))
+                        } else {
+                            api.search(&query).await.map(|found| (found, Vec::new(), None))
+                        };
                         if *generation.borrow() != current {
                             return;
                         }
                         match answer {
-                            Ok(found) => {
+                            Ok((found, groups, total)) => {
                                 items.set(Rc::new(found));
-                                results.set(Results::Ready);
+                                clusters.set(Rc::new(groups));
+                                results.set(total.map_or(Results::Ready, Results::Grouped));
                             }
                             Err(e) => results.set(Results::Failed(e.to_string())),
                         }
@@ -185,6 +211,9 @@ pub fn SearchPage() -> Html {
         Results::Searching => "Searching…".to_owned(),
         Results::Failed(_) => "Search failed".to_owned(),
         Results::TooWide => "Zoom in to see driveways".to_owned(),
+        Results::Grouped(0) => "No driveways in this part of the map".to_owned(),
+        Results::Grouped(1) => "1 driveway in view: zoom in to choose it".to_owned(),
+        Results::Grouped(n) => format!("{} driveways in view: zoom in to choose one", thousands(*n)),
         Results::Ready if count == 0 => "No driveways here".to_owned(),
         Results::Ready if count == 1 => "1 driveway in this area".to_owned(),
         Results::Ready => format!("{count} driveways in this area"),
@@ -205,7 +234,7 @@ pub fn SearchPage() -> Html {
         <div class="search-page">
             <div class="search-map">
                 <PlaceSearch near={Some((camera.lat, camera.lng))} on_pick={on_place} />
-                <DrivewayMap items={(*items).clone()} selected={*selected} on_select={on_select_map} {on_move}
+                <DrivewayMap items={(*items).clone()} clusters={(*clusters).clone()} selected={*selected} on_select={on_select_map} {on_move}
                     {camera} go_to={*go_to} style_url={app.config.map_style_url.clone().map(AttrValue::from)} />
             </div>
             <section class="search-panel" aria-labelledby="results-heading">
@@ -239,6 +268,12 @@ pub fn SearchPage() -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let shown: Vec<String> = [0, 999, 1000, 12_345, 1_234_567].into_iter().map(thousands).collect();
+        assert_eq!(shown, ["0", "999", "1,000", "12,345", "1,234,567"]);
+    }
 
     #[test]
     fn cosine_is_close_over_every_latitude() {
