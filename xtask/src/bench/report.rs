@@ -26,6 +26,13 @@ pub const TARGET_PG_ONE_CLIENT_PER_S: f64 = 800.0;
 pub const MAX_SLOWDOWN: f64 = 0.10;
 /// Target: search p99 latency at one million driveways, in ms.
 pub const TARGET_SEARCH_P99_MS: f64 = 10.0;
+/// A wide view's groups (`GET /api/driveways/clusters`), p99 at a million driveways.
+pub const TARGET_CLUSTERS_P99_MS: f64 = 20.0;
+
+/// The p99 target of a search series: the clusters have their own.
+pub fn p99_target(run: &SearchRun) -> f64 {
+    if run.filter.starts_with("clusters") { TARGET_CLUSTERS_P99_MS } else { TARGET_SEARCH_P99_MS }
+}
 /// The dataset size the search target applies to.
 pub const TARGET_SEARCH_AT: usize = 1_000_000;
 /// Target: the server's peak resident memory, in MB.
@@ -169,9 +176,10 @@ impl Report {
         let driveways = phase.driveways;
         for run in phase.runs {
             let target = format!(
-                "search p99 at {} driveways, filter {}: ≤ {TARGET_SEARCH_P99_MS:.0} ms",
+                "search p99 at {} driveways, filter {}: ≤ {:.0} ms",
                 thousands(driveways as u64),
-                run.filter
+                run.filter,
+                p99_target(&run)
             );
             let met = self.check_search(driveways, target, &run);
             self.search.push(SearchRow { driveways, instances: None, met, run });
@@ -201,9 +209,10 @@ impl Report {
         let driveways = phase.driveways;
         for (instances, run) in phase.runs {
             let target = format!(
-                "PostgreSQL search p99 at {} driveways, {instances} instance(s), filter {}: ≤ {TARGET_SEARCH_P99_MS:.0} ms",
+                "PostgreSQL search p99 at {} driveways, {instances} instance(s), filter {}: ≤ {:.0} ms",
                 thousands(driveways as u64),
-                run.filter
+                run.filter,
+                p99_target(&run)
             );
             let met = self.check_search(driveways, target, &run);
             self.postgres_search.push(SearchRow { driveways, instances: Some(instances), met, run });
@@ -269,7 +278,7 @@ impl Report {
             self.check(Verdict {
                 target,
                 measured: run.latency.p99_ms,
-                met: run.latency.p99_ms <= TARGET_SEARCH_P99_MS && run.unexpected == 0,
+                met: run.latency.p99_ms <= p99_target(run) && run.unexpected == 0,
             })
         })
     }

@@ -3,7 +3,7 @@
 //! place search as someone types (the built-in places of `places/cities.tsv` when
 //! `cargo xtask places` has written it, and the driveways' words). On PostgreSQL the same
 //! searches run against one server instance, then against two sharing the database
-//! (alternating between them).
+//! (alternating between them). Wide views of the map (the clusters) are measured beside them.
 
 use super::runs::{SearchRun, thousands};
 use super::server::{ServerProcess, SqliteSync, sqlite_url};
@@ -92,6 +92,10 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
     let typing = type_ahead(&client, &base, center, searches).await?;
     println!("  {}", typing.summary_line());
     runs.push(typing);
+    for run in wide_views(&client, &base, center, &mut rng, slot, searches).await? {
+        println!("  {}", run.summary_line());
+        runs.push(run);
+    }
     attacks(&client, &base, slot).await?;
     let peak_rss_mb = server.peak_rss_mb()?;
     println!("  server peak RSS {peak_rss_mb:.1} MB");
@@ -179,6 +183,12 @@ pub async fn measure_postgres(
             let run = run_searches(&client, &bases, center, &mut rng, filter, searches).await?;
             println!("  {instances} instance(s): {}", run.summary_line());
             runs.push((instances, run));
+        }
+        if instances == 1 {
+            for run in wide_views(&client, &bases[0], center, &mut rng, slot, searches).await? {
+                println!("  {instances} instance(s): {}", run.summary_line());
+                runs.push((instances, run));
+            }
         }
         let peak = servers.iter().map(ServerProcess::peak_rss_mb).collect::<anyhow::Result<Vec<f64>>>()?;
         peak_rss_mb.push((instances, peak.into_iter().fold(0.0, f64::max)));
@@ -271,6 +281,68 @@ async fn type_ahead(client: &Client, base: &str, center: Point, count: usize) ->
         }
     }
     Ok(SearchRun::new("place type-ahead", tally, items))
+}
+
+/// The map zoomed out (`GET /api/driveways/clusters`): the contiguous United States at zoom 4
+/// (every driveway is scanned; they fall in a cell or two), and boxes of the seeded square's
+/// size at zoom 9 panned at random (every one of its ~250 cells holds driveways: the largest
+/// answer a screen gets), without and with a slot. The first view after the server starts
+/// waits for its copy of the driveways to load, and is printed apart.
+async fn wide_views(
+    client: &Client,
+    base: &str,
+    center: Point,
+    rng: &mut StdRng,
+    slot: (DateTime<Utc>, DateTime<Utc>),
+    count: usize,
+) -> anyhow::Result<Vec<SearchRun>> {
+    let url = format!("{base}/api/driveways/clusters");
+    let country = [("bbox", "-125,24,-66,50".to_owned()), ("zoom", "4".to_owned())];
+    let (latency, first) = timed_get(client, &url, &country).await;
+    let first = first.context("the first wide view")?;
+    anyhow::ensure!(first.0 == StatusCode::OK, "the first wide view answered {}", first.0);
+    println!("  first wide view after start (loads the map index): {:.0} ms", latency.as_secs_f64() * 1000.0);
+    let half_lat = SIDE_KM / 111.0 / 2.0;
+    let half_lng = SIDE_KM / (111.0 * center.lat().to_radians().cos()) / 2.0;
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut runs = Vec::new();
+    for (name, region, with_slot) in [
+        ("clusters: country at zoom 4", false, false),
+        ("clusters: 100 km at zoom 9", true, false),
+        ("clusters: 100 km at zoom 9, 2 h slot", true, true),
+    ] {
+        let mut tally = Tally::default();
+        let (mut items, mut bytes, mut most_bytes) = (0u64, 0usize, 0usize);
+        for i in 0..WARMUP + count {
+            let mut query = if region {
+                let lat = center.lat() + (rng.random::<f64>() - 0.5) * half_lat;
+                let lng = center.lng() + (rng.random::<f64>() - 0.5) * half_lng;
+                let bbox = format!("{},{},{},{}", lng - half_lng, lat - half_lat, lng + half_lng, lat + half_lat);
+                vec![("bbox", bbox), ("zoom", "9".to_owned())]
+            } else {
+                country.to_vec()
+            };
+            if with_slot {
+                query.push(("start", fmt(slot.0)));
+                query.push(("end", fmt(slot.1)));
+            }
+            let (latency, answer) = timed_get(client, &url, &query).await;
+            if i >= WARMUP {
+                let size = answer.as_ref().map(|(_, body)| body.len()).unwrap_or(0);
+                bytes += size;
+                most_bytes = most_bytes.max(size);
+                items += counted(&mut tally, latency, answer)?;
+            }
+        }
+        let run = SearchRun::new(name, tally, items);
+        println!(
+            "  {name}: answers {:.1} KB on average, {:.1} KB at most",
+            bytes as f64 / run.queries.max(1) as f64 / 1000.0,
+            most_bytes as f64 / 1000.0
+        );
+        runs.push(run);
+    }
+    Ok(runs)
 }
 
 /// One GET with its query, timed from sending to the last byte of the answer.
