@@ -1,4 +1,5 @@
-// Starts the app: MapLibre first (its workers warm up while the wasm compiles), then the wasm.
+// Starts the app: MapLibre first (its workers warm up while the wasm compiles), then the
+// street map when the server has one, then the wasm.
 import * as maplibregl from './maplibre-gl.mjs';
 import init from './parkway_ui.js';
 
@@ -8,11 +9,42 @@ window.maplibregl = maplibregl;
 maplibregl.setWorkerUrl(new URL('maplibre-gl-worker.mjs', document.baseURI).href);
 // Start MapLibre's workers while the wasm compiles, not once the map is created.
 maplibregl.prewarm();
-init({ module_or_path: new URL('parkway_ui_bg.wasm', document.baseURI) }).catch((e) => {
-  const app = document.getElementById('app');
-  const p = document.createElement('p');
-  p.className = 'boot';
-  p.textContent = 'Parkway could not start in this browser. Reload the page to try again.';
-  app.replaceChildren(p);
-  console.error(e);
-});
+// The wasm downloads while the street map is looked for (the preload in index.html started it).
+const wasm = fetch(new URL('parkway_ui_bg.wasm', document.baseURI));
+
+// When the server serves a PMTiles archive (PARKWAY_TILES) and nothing else chose a style,
+// the map draws its streets with the style `cargo xtask ui` made from the Protomaps basemap.
+// The style goes to the app as JSON text, in place of a style URL. Any failure (no archive,
+// an old browser, a slow answer) leaves the built-in offline map.
+async function streets() {
+  const config = window.parkwayConfig ?? {};
+  if (config.mapStyleUrl || localStorage.getItem('parkway.mapStyleUrl') || !window.pmtiles) return;
+  const base = localStorage.getItem('parkway.apiBase') || config.apiBase || '';
+  const archive = new URL(`${base.replace(/\/$/, '')}/tiles/map.pmtiles`, document.baseURI).href;
+  const signal = AbortSignal.timeout(3000);
+  // The archive's first bytes, not just a 200: a server or app shell that answers unknown
+  // paths with its page must not pass for a map.
+  const [head, style] = await Promise.all([
+    fetch(archive, { headers: { Range: 'bytes=0-6' }, signal }),
+    fetch(new URL('streets.json', document.baseURI), { signal }),
+  ]);
+  if (!head.ok || !style.ok || (await head.text()) !== 'PMTiles') return;
+  const json = await style.json();
+  json.sources.protomaps.url = `pmtiles://${archive}`;
+  // Braces stay as they are: MapLibre fills them in for each font and range.
+  json.glyphs = new URL('fonts/', document.baseURI).href + '{fontstack}/{range}.pbf';
+  maplibregl.addProtocol('pmtiles', new window.pmtiles.Protocol().tile);
+  config.mapStyleUrl = JSON.stringify(json);
+}
+
+streets()
+  .catch(() => {})
+  .then(() => init({ module_or_path: wasm }))
+  .catch((e) => {
+    const app = document.getElementById('app');
+    const p = document.createElement('p');
+    p.className = 'boot';
+    p.textContent = 'Parkway could not start in this browser. Reload the page to try again.';
+    app.replaceChildren(p);
+    console.error(e);
+  });

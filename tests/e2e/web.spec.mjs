@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, register, launchBrowser, shoot, assertAccessible, png } from './harness.mjs';
+import { streetArchive } from './street-archive.mjs';
 
 // San Francisco, where the map opens by default.
 const CENTER = { lat: 37.7749, lng: -122.4194 };
@@ -536,6 +537,39 @@ test('zoomed out over the region, the map groups driveways and a click zooms int
   await page.locator('.result').first().waitFor();
   assert.ok(await markersOnMap(page) > 0);
   await page.context().close();
+});
+
+test('with a street map archive, the map draws its streets under the driveways', { timeout: 90_000 }, async () => {
+  const archive = join(mkdtempSync(join(tmpdir(), 'parkway-tiles-')), 'city.pmtiles');
+  writeFileSync(archive, streetArchive(CENTER.lat, CENTER.lng));
+  const streets = await startServer({ PARKWAY_TILES: archive });
+  try {
+    const host = await register(streets.url, 'Stella Owner', ['owner']);
+    await host.api.post('/api/driveways', {
+      title: 'Driveway on a mapped street', address: '1 Market St, San Francisco', lat: CENTER.lat, lng: CENTER.lng,
+      pricePerHourCents: 300, timezone: 'America/Los_Angeles',
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: streets.url });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    // The archive is read in ranges, as a PMTiles reader does: the header and directory first.
+    const ranged = page.waitForRequest((r) => r.url().endsWith('/tiles/map.pmtiles') && (r.headers().range ?? '').startsWith('bytes='), { timeout: 30_000 });
+    // Street names are drawn with the glyphs the server itself serves.
+    const glyphs = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/fonts/DejaVu%20Sans/'), { timeout: 30_000 });
+    await page.goto('/');
+    await ranged;
+    const glyph = await glyphs;
+    assert.equal(glyph.status(), 200, `${glyph.url()} is served`);
+    await page.waitForFunction(() => Number(document.querySelector('.map')?.dataset.streetFeatures ?? 0) > 0, null, { timeout: 30_000 });
+    await markersOnMap(page);
+    // The street map's credit is shown, as its licence asks.
+    await page.locator('.maplibregl-ctrl-attrib').getByText('OpenStreetMap', { exact: false }).waitFor({ state: 'attached' });
+    await shoot(page, '12e-street-map');
+    await assertAccessible(page, 'search over the street map');
+    await context.close();
+  } finally {
+    await streets.stop();
+  }
 });
 
 test('the search works on a phone screen and the owner can list a driveway', { timeout: 120_000 }, async () => {

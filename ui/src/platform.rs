@@ -9,7 +9,8 @@ use std::time::Duration;
 pub struct Config {
     /// Prefix of API URLs; empty means the page's own origin.
     pub api_base: String,
-    /// A MapLibre style URL (vector or raster tiles); `None` uses the built-in offline style.
+    /// A MapLibre style URL (vector or raster tiles), or a style itself as JSON text (the street
+    /// map, which the page builds at start); `None` uses the built-in offline style.
     pub map_style_url: Option<String>,
 }
 

@@ -21,6 +21,8 @@ mod desktop;
 mod e2e;
 /// `cargo xtask fuzz`: the HTTP contract fuzzed from its OpenAPI document.
 mod fuzz;
+/// The street map's label glyphs, made for `cargo xtask ui`.
+mod glyphs;
 /// `cargo xtask places`: the built-in places file.
 mod places;
 /// `cargo xtask run`.

@@ -1,8 +1,8 @@
 //! `cargo xtask ui`: builds the Yew web UI into `ui/dist/`.
 //!
-//! The wasm32 target, the wasm-bindgen CLI at the version `Cargo.lock` pins, MapLibre GL JS and
-//! the wasm optimiser (`binaryen`) all come through rustup, crates.io and npm; nothing else is
-//! downloaded.
+//! The wasm32 target, the wasm-bindgen CLI at the version `Cargo.lock` pins, MapLibre GL JS, the
+//! PMTiles reader, the Protomaps basemap styles and the wasm optimiser (`binaryen`) all come
+//! through rustup, crates.io and npm; nothing else is downloaded.
 
 use crate::Workspace;
 use crate::cmd::{cargo, run};
@@ -30,7 +30,8 @@ pub fn dist(ws: &Workspace) -> PathBuf {
     ws.root.join("ui/dist")
 }
 
-/// Builds the UI: release wasm, wasm-bindgen, wasm-opt, MapLibre and the static files.
+/// Builds the UI: release wasm, wasm-bindgen, wasm-opt, MapLibre, the street map's reader and
+/// style, and the static files.
 pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     let ui = ws.root.join("ui");
     let dist = dist(ws);
@@ -93,6 +94,12 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     for file in ["style.css", "stripe-pay.js", "boot.js", "index.html"] {
         std::fs::copy(ui.join(file), dist.join(file)).with_context(|| format!("could not copy ui/{file}"))?;
     }
+    // The street map, for servers with a PMTiles archive: the protocol reader (a script that
+    // defines `pmtiles`) and a style made from the Protomaps basemap.
+    std::fs::copy(ui.join("node_modules/pmtiles/dist/pmtiles.js"), dist.join("pmtiles.js"))
+        .context("could not copy pmtiles.js from the pmtiles package")?;
+    run(&ui, "node", &["streets.mjs", path_str(&dist.join("streets.json"))?], &[])?;
+    crate::glyphs::write(ws, &dist)?;
     let style_url = std::env::var("PARKWAY_MAP_STYLE_URL").unwrap_or_default();
     let config = std::fs::read_to_string(ui.join("config.js"))?
         .replace("\"__PARKWAY_MAP_STYLE_URL__\"", &serde_json::to_string(&style_url)?);
@@ -179,14 +186,31 @@ fn report_sizes(dist: &Path) -> anyhow::Result<()> {
     println!("==> sizes (raw / gzip -9)");
     let mut ui = (0, 0);
     let mut maplibre = (0, 0);
+    let mut streets = (0, 0);
     let mut entries: Vec<_> = std::fs::read_dir(dist)?.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if path.is_dir() {
+            // The street map's glyphs: fetched a range at a time, only for labels on screen.
+            let (files, bytes) = dir_size(&path)?;
+            println!(
+                "    {:<28} {:>9.1} KB in {files} files, fetched as labels need them",
+                format!("{name}/"),
+                bytes as f64 / 1000.0
+            );
+            continue;
+        }
         let raw = std::fs::metadata(&path)?.len();
         let gz = gzipped(&path).unwrap_or(0);
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         println!("    {name:<28} {:>9.1} KB {:>9.1} KB", raw as f64 / 1000.0, gz as f64 / 1000.0);
-        let bucket = if name.starts_with("maplibre-gl") { &mut maplibre } else { &mut ui };
+        let bucket = if name.starts_with("maplibre-gl") {
+            &mut maplibre
+        } else if name == "pmtiles.js" || name == "streets.json" {
+            &mut streets
+        } else {
+            &mut ui
+        };
         bucket.0 += raw;
         bucket.1 += gz;
     }
@@ -202,7 +226,30 @@ fn report_sizes(dist: &Path) -> anyhow::Result<()> {
         maplibre.0 as f64 / 1000.0,
         maplibre.1 as f64 / 1000.0
     );
+    println!(
+        "    {:<28} {:>9.1} KB {:>9.1} KB",
+        "Street map (reader, style)",
+        streets.0 as f64 / 1000.0,
+        streets.1 as f64 / 1000.0
+    );
     Ok(())
+}
+
+/// Files under `dir` and their bytes.
+fn dir_size(dir: &Path) -> anyhow::Result<(u64, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            let (f, b) = dir_size(&path)?;
+            files += f;
+            bytes += b;
+        } else {
+            files += 1;
+            bytes += std::fs::metadata(&path)?.len();
+        }
+    }
+    Ok((files, bytes))
 }
 
 fn gzipped(path: &Path) -> anyhow::Result<u64> {

@@ -23,14 +23,15 @@ pub struct DrivewayMapProps {
     /// A request to move the map; the number makes repeated requests distinct.
     #[prop_or_default]
     pub go_to: Option<(u32, Camera)>,
-    /// A MapLibre style URL; `None` uses the built-in offline style.
+    /// A MapLibre style URL, or a style as JSON text; `None` uses the built-in offline style.
     #[prop_or_default]
     pub style_url: Option<AttrValue>,
 }
 
 /// The map of search results: MapLibre with driveways as dots and price tags, or a wide view's
-/// groups. It reports `data-markers` (dots drawn), `data-marks` (groups and singles drawn) and
-/// `data-first-markers-ms` (when the first dots appeared) on its element, for tests and
+/// groups, over the offline style or a street map. It reports `data-markers` (dots drawn),
+/// `data-marks` (groups and singles drawn), `data-street-features` (street map features drawn)
+/// and `data-first-markers-ms` (when the first dots appeared) on its element, for tests and
 /// benchmarks.
 #[component]
 pub fn DrivewayMap(props: &DrivewayMapProps) -> Html {
@@ -160,8 +161,14 @@ mod web {
         let shown = shared.map.clone();
         m.watch_markers("idle", move |count| {
             let _ = element.set_attribute("data-markers", &count.to_string());
-            let marks = shown.try_borrow().ok().and_then(|m| m.as_ref().map(Map::rendered_marks)).unwrap_or(0);
-            let _ = element.set_attribute("data-marks", &marks.to_string());
+            if let Ok(m) = shown.try_borrow()
+                && let Some(m) = m.as_ref()
+            {
+                let _ = element.set_attribute("data-marks", &m.rendered_marks().to_string());
+                if let Some(n) = m.rendered_street_features() {
+                    let _ = element.set_attribute("data-street-features", &n.to_string());
+                }
+            }
             true
         });
         Ok(m)

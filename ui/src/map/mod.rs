@@ -63,6 +63,8 @@ mod web {
         resolver: Option<Closure<dyn FnMut(JsValue)>>,
         popup: Option<raw::Popup>,
         offline: bool,
+        /// Drawing the server's street map (a style given whole).
+        streets: bool,
     }
 
     fn js(json: &str) -> JsValue {
@@ -97,12 +99,15 @@ mod web {
         /// the built-in offline style.
         pub fn new(container: &web_sys::HtmlElement, camera: Camera, style_url: Option<&str>) -> Result<Map, MapError> {
             let offline = style_url.is_none();
+            let streets = style_url.is_some_and(|s| s.starts_with('{'));
             let options = js_sys::Object::new();
             let set = |k: &str, v: &JsValue| {
                 let _ = js_sys::Reflect::set(&options, &JsValue::from_str(k), v);
             };
             set("container", container);
             match style_url {
+                // A style given whole (the street map), or at a URL.
+                Some(json) if json.starts_with('{') => set("style", &js(json)),
                 Some(url) => set("style", &JsValue::from_str(url)),
                 None => set("style", &js(style::OFFLINE)),
             }
@@ -133,7 +138,7 @@ mod web {
                 }
             });
             map.set_missing_style_image_resolver(Some(resolver.as_ref().unchecked_ref()));
-            let this = Map { map, listeners: Vec::new(), resolver: Some(resolver), popup: None, offline };
+            let this = Map { map, listeners: Vec::new(), resolver: Some(resolver), popup: None, offline, streets };
             Ok(this)
         }
 
@@ -221,6 +226,16 @@ mod web {
             if let Some(source) = self.map.get_source(features::CLUSTER_SOURCE) {
                 source.set_data(&js(geojson));
             }
+        }
+
+        /// How many features of the street map are drawn on screen right now (`None` without
+        /// one).
+        pub fn rendered_street_features(&self) -> Option<u32> {
+            if !self.streets {
+                return None;
+            }
+            let all = self.map.query_rendered_features(&js("{}"));
+            Some(all.iter().filter(|f| get(f, "source").as_string().as_deref() == Some("protomaps")).count() as u32)
         }
 
         /// How many of a wide view's marks are drawn on screen right now.
