@@ -12,29 +12,46 @@ maplibregl.prewarm();
 // The wasm downloads while the street map is looked for (the preload in index.html started it).
 const wasm = fetch(new URL('parkway_ui_bg.wasm', document.baseURI));
 
-// When the server serves a PMTiles archive (PARKWAY_TILES) and nothing else chose a style,
-// the map draws its streets with the style `cargo xtask ui` made from the Protomaps basemap.
-// The style goes to the app as JSON text, in place of a style URL. Any failure (no archive,
-// an old browser, a slow answer) leaves the built-in offline map.
+// When a PMTiles archive is at hand and nothing else chose a style, the map draws its streets
+// with the style `cargo xtask ui` made from the Protomaps basemap. Inside the app that is
+// `map.pmtiles` in its data folder (the app's `parkway-tiles` scheme); else, or in a browser,
+// the server's (PARKWAY_TILES). The style goes to the app as JSON text, in place of a style
+// URL. Any failure (no archive, an old browser, a slow answer) leaves the built-in offline map.
 async function streets() {
   const config = window.parkwayConfig ?? {};
   if (config.mapStyleUrl || localStorage.getItem('parkway.mapStyleUrl') || !window.pmtiles) return;
   const base = localStorage.getItem('parkway.apiBase') || config.apiBase || '';
-  const archive = new URL(`${base.replace(/\/$/, '')}/tiles/map.pmtiles`, document.baseURI).href;
+  const places = [new URL(`${base.replace(/\/$/, '')}/tiles/map.pmtiles`, document.baseURI).href];
+  const convert = window.__TAURI__?.core?.convertFileSrc;
+  if (convert) places.unshift(convert('map.pmtiles', 'parkway-tiles'));
   const signal = AbortSignal.timeout(3000);
-  // The archive's first bytes, not just a 200: a server or app shell that answers unknown
-  // paths with its page must not pass for a map.
-  const [head, style] = await Promise.all([
-    fetch(archive, { headers: { Range: 'bytes=0-6' }, signal }),
-    fetch(new URL('streets.json', document.baseURI), { signal }),
-  ]);
-  if (!head.ok || !style.ok || (await head.text()) !== 'PMTiles') return;
-  const json = await style.json();
+  const style = fetch(new URL('streets.json', document.baseURI), { signal });
+  let archive;
+  for (const place of places) {
+    if (await isArchive(place, signal)) {
+      archive = place;
+      break;
+    }
+  }
+  const answer = await style;
+  if (!archive || !answer.ok) return;
+  const json = await answer.json();
   json.sources.protomaps.url = `pmtiles://${archive}`;
   // Braces stay as they are: MapLibre fills them in for each font and range.
   json.glyphs = new URL('fonts/', document.baseURI).href + '{fontstack}/{range}.pbf';
   maplibregl.addProtocol('pmtiles', new window.pmtiles.Protocol().tile);
   config.mapStyleUrl = JSON.stringify(json);
+}
+
+// The first bytes, not just a 200: a server or app shell that answers unknown paths with its
+// page must not pass for a map.
+async function isArchive(url, signal) {
+  try {
+    const head = await fetch(url, { headers: { Range: 'bytes=0-6' }, signal });
+    return head.ok && (await head.text()) === 'PMTiles';
+  } catch {
+    return false;
+  }
 }
 
 streets()

@@ -38,6 +38,8 @@ pub mod startup;
 pub mod state;
 /// Replaying the outbox.
 pub mod sync;
+/// The street map kept on the device, on the `parkway-tiles` scheme.
+pub mod tiles;
 
 use crate::client::BackendClient;
 use crate::local::LocalStore;
@@ -85,6 +87,11 @@ pub fn run() {
                 };
                 responder.respond(media_cache::answer(&state.media, &path).await);
             });
+        })
+        .register_asynchronous_uri_scheme_protocol(tiles::SCHEME, |ctx, request, responder| {
+            let dir = ctx.app_handle().path().app_data_dir().unwrap_or_default();
+            let range = request.headers().get("range").and_then(|v| v.to_str().ok());
+            responder.respond(tiles::answer(&dir, request.method().as_str(), request.uri().path(), range));
         })
         .setup(|app| {
             let handle = app.handle().clone();

@@ -7,7 +7,8 @@
 // Then an owner adds payout details: the app hands the link to the system's browser (here a
 // fake browser, a script named xdg-open that only records the URL it was given, since the
 // display has no real one), the test finishes the form as that browser would, and the app's
-// page notices without being reloaded.
+// page notices without being reloaded. The map draws its streets from an archive kept in the
+// app's data folder.
 // Screenshots go to target/e2e-screenshots/desktop-*.png.
 //
 // Run by `cargo xtask desktop`, which builds the app and sets PARKWAY_APP_BIN, TAURI_DRIVER,
@@ -20,6 +21,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, png, register, screenshots, startServer } from './harness.mjs';
+import { streetArchive } from './street-archive.mjs';
 
 const CENTER = { lat: 37.7749, lng: -122.4194 };
 const dir = mkdtempSync(join(tmpdir(), 'parkway-desktop-'));
@@ -166,6 +168,10 @@ before(async () => {
   wdBase = `http://127.0.0.1:${wdPort}`;
   const home = join(dir, 'home');
   mkdirSync(home, { recursive: true });
+  // A street map kept on the device, in the app's data folder: the map reads it there.
+  const appData = join(home, 'data', 'app.parkway.desktop');
+  mkdirSync(appData, { recursive: true });
+  writeFileSync(join(appData, 'map.pmtiles'), streetArchive(CENTER.lat, CENTER.lng));
   // The fake browser: the app's "open in browser" finds it first on PATH.
   mkdirSync(fakeBrowserBin, { recursive: true });
   writeFileSync(join(fakeBrowserBin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${openedUrls}'\n`);
@@ -240,6 +246,9 @@ const itemOf = `const item = (title) => [...document.querySelectorAll('.outbox-i
 test('bookings made offline wait on the device, can be withdrawn, and book (or offer alternatives) once the network is back', { timeout: 240_000 }, async () => {
   // The app opens on the map, talking to the server through its commands.
   await until('the map page', `return !!window.__TAURI__ && !!document.querySelector('.map');`, 60_000);
+  // Its streets come from the archive on the device, through the app's own scheme.
+  await until('streets drawn from the device', `return Number(document.querySelector('.map')?.dataset.streetFeatures ?? 0) > 0;`, 60_000);
+  await shot('street-map');
 
   // Sign in.
   await go('/signin');
