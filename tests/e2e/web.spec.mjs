@@ -622,11 +622,39 @@ test('the search works on a phone screen and the owner can list a driveway', { t
   await page.locator('.driveway-row').first().waitFor();
   await page.getByRole('link', { name: '+ Add a driveway' }).click();
   await page.getByLabel('Title').fill('Sunny spot on Oak St');
-  await page.getByLabel('Address').fill('42 Oak St, San Francisco');
+  await page.getByLabel('Address', { exact: true }).fill('42 Oak St, San Francisco');
   await page.getByLabel('Price per hour ($)').fill('3.75');
-  // The position comes from the browser's geolocation (granted to this context).
+  // The position: found by name (the pin goes there), then dragged a little east on the map.
+  const find = page.getByRole('combobox', { name: 'Find the address on the map' });
+  await find.fill('Oakland');
+  await page.getByRole('option').filter({ hasText: 'Oakland, CA, United States' }).click();
+  await page.waitForFunction(() => document.querySelector('#d-lat')?.value === '37.804370');
+  assert.equal(await page.locator('#d-lng').inputValue(), '-122.270800');
+  // The map pans to the place it found: the pin is dragged once it is in view and still.
+  await page.locator('.pin-map').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => new Promise((done) => {
+    const marker = document.querySelector('.pin-map .maplibregl-marker');
+    const at = () => JSON.stringify(marker?.getBoundingClientRect());
+    let last = at();
+    let still = 0;
+    const frame = () => {
+      const now = at();
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= 10) done(true); else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }));
+  const pin = await page.locator('.pin-map .maplibregl-marker').boundingBox();
+  await page.mouse.move(pin.x + pin.width / 2, pin.y + pin.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(pin.x + pin.width / 2 + 60, pin.y + pin.height / 2, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForFunction(() => Number(document.querySelector('#d-lng')?.value) > -122.2708);
+  await shoot(page, '14a-phone-pin-dragged');
+  // And finally from the browser's geolocation (granted to this context), back in the city.
   await page.getByRole('button', { name: 'use my location' }).click();
-  await page.waitForFunction(() => document.querySelector('#d-lat')?.value !== '');
+  await page.waitForFunction(() => document.querySelector('#d-lat')?.value.startsWith('37.77'));
   await page.getByLabel('Only at set times').check();
   await page.locator('.window-row').first().waitFor();
   await shoot(page, '14-phone-new-driveway');

@@ -40,6 +40,8 @@ pub mod owner_driveway_row;
 pub mod payment_form;
 /// Driveway photos: card thumbnail, gallery, the owner's manager.
 pub mod photos;
+/// The owner's draggable pin on a small map.
+pub mod pin_map;
 /// The map's place search box with suggestions.
 pub mod place_search;
 /// Stars, reviews, the review form and the owner's answer.

@@ -37,6 +37,9 @@ pub struct PlaceSearchProps {
     pub near: Option<(f64, f64)>,
     /// A place was picked.
     pub on_pick: Callback<Place>,
+    /// What the box is for, for screen readers.
+    #[prop_or(AttrValue::Static("Find a place"))]
+    pub label: AttrValue,
 }
 
 /// How far to zoom in on a kind of place: a city fills the view, an address shows its street.
@@ -206,7 +209,7 @@ pub fn PlaceSearch(props: &PlaceSearchProps) -> Html {
     });
     html! {
         <div class="place-search">
-            <label for="place-q" class="sr-only">{ "Find a place" }</label>
+            <label for="place-q" class="sr-only">{ props.label.clone() }</label>
             <input id="place-q" type="search" role="combobox" autocomplete="off" placeholder="City, address or landmark"
                 aria-autocomplete="list" aria-controls="place-options" aria-expanded={expanded.to_string()}
                 aria-activedescendant={active.map(|i| format!("place-{i}"))}

@@ -195,7 +195,7 @@ fn minutes(s: &str) -> Option<u16> {
 /// `str::parse::<f64>`, whose correctly rounded algorithm brings about 20 KB of tables into
 /// the wasm; a coordinate has at most 9 decimals here (well under a millimetre), so integer
 /// digits scaled once are exact enough.
-fn parse_coordinate(s: &str, limit: f64) -> Option<f64> {
+pub fn parse_coordinate(s: &str, limit: f64) -> Option<f64> {
     let s = s.trim();
     let (negative, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),

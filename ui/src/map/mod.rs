@@ -62,6 +62,7 @@ mod web {
         // Draws price tags when the style asks for them; removed with the map.
         resolver: Option<Closure<dyn FnMut(JsValue)>>,
         popup: Option<raw::Popup>,
+        marker: Option<raw::Marker>,
         offline: bool,
         /// Drawing the server's street map (a style given whole).
         streets: bool,
@@ -138,7 +139,15 @@ mod web {
                 }
             });
             map.set_missing_style_image_resolver(Some(resolver.as_ref().unchecked_ref()));
-            let this = Map { map, listeners: Vec::new(), resolver: Some(resolver), popup: None, offline, streets };
+            let this = Map {
+                map,
+                listeners: Vec::new(),
+                resolver: Some(resolver),
+                popup: None,
+                marker: None,
+                offline,
+                streets,
+            };
             Ok(this)
         }
 
@@ -196,6 +205,35 @@ mod web {
                 let over = map.query_rendered_features_at(&get(&e, "point"), &clickable()).length() > 0;
                 let _ = map.get_canvas().style().set_property("cursor", if over { "pointer" } else { "" });
             });
+        }
+
+        /// Puts a pin at a point that can be dragged, or moved by a click on the map; `f` gets
+        /// its new place. Any earlier pin's place is simply set again.
+        pub fn pin(&mut self, lng: f64, lat: f64, f: impl Fn(f64, f64) + 'static) {
+            let at = js(&format!("[{},{}]", c(lng), c(lat)));
+            if let Some(marker) = &self.marker {
+                marker.set_lng_lat(&at);
+                return;
+            }
+            let Ok(marker) = raw::Marker::new(&js(r##"{"draggable":true,"color":"#0f766e"}"##)) else { return };
+            marker.set_lng_lat(&at).add_to(&self.map);
+            let f = std::rc::Rc::new(f);
+            let dragged = marker.clone();
+            let g = f.clone();
+            let drag = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                let p = dragged.get_lng_lat();
+                g(p.lng(), p.lat());
+            });
+            marker.on_marker("dragend", drag.as_ref().unchecked_ref());
+            self.listeners.push(Listener { event: "", closure: drag });
+            let moved = marker.clone();
+            self.on("click", move |e| {
+                let at = get(&e, "lngLat");
+                let (Some(lng), Some(lat)) = (get(&at, "lng").as_f64(), get(&at, "lat").as_f64()) else { return };
+                moved.set_lng_lat(&js(&format!("[{},{}]", c(lng), c(lat))));
+                f(lng, lat);
+            });
+            self.marker = Some(marker);
         }
 
         /// Zooms in on a wide view's mark when it is clicked: two steps on a group, so it
@@ -387,7 +425,8 @@ mod web {
             if self.resolver.take().is_some() {
                 self.map.set_missing_style_image_resolver(None);
             }
-            for l in self.listeners.drain(..) {
+            // The pin's listener (no event name) goes with the map.
+            for l in self.listeners.drain(..).filter(|l| !l.event.is_empty()) {
                 self.map.off(l.event, l.closure.as_ref().unchecked_ref());
             }
             self.map.remove();

@@ -138,6 +138,26 @@ extern "C" {
     #[wasm_bindgen(method, js_name = remove)]
     pub fn remove_popup(this: &Popup) -> Popup;
 
+    /// `maplibregl.Marker`.
+    #[wasm_bindgen(js_namespace = maplibregl)]
+    #[derive(Debug, Clone)]
+    pub type Marker;
+
+    #[wasm_bindgen(constructor, catch, js_namespace = maplibregl)]
+    pub fn new(options: &JsValue) -> Result<Marker, JsValue>;
+
+    #[wasm_bindgen(method, js_name = setLngLat)]
+    pub fn set_lng_lat(this: &Marker, lng_lat: &JsValue) -> Marker;
+
+    #[wasm_bindgen(method, js_name = getLngLat)]
+    pub fn get_lng_lat(this: &Marker) -> LngLat;
+
+    #[wasm_bindgen(method, js_name = addTo)]
+    pub fn add_to(this: &Marker, map: &Map) -> Marker;
+
+    #[wasm_bindgen(method, js_name = on)]
+    pub fn on_marker(this: &Marker, event: &str, listener: &js_sys::Function);
+
     /// `maplibregl.NavigationControl`.
     #[wasm_bindgen(js_namespace = maplibregl)]
     #[derive(Debug, Clone)]

@@ -2,13 +2,15 @@ use crate::components::availability_editor::{AvailabilityEditorProps, availabili
 use crate::components::error_banner::error_banner;
 use crate::components::loading::loading;
 use crate::components::photos::{PhotoManager, photo_manager};
-use crate::forms::driveway::{DrivewayForm, WindowRow};
+use crate::components::pin_map::PinMap;
+use crate::components::place_search::PlaceSearch;
+use crate::forms::driveway::{DrivewayForm, WindowRow, parse_coordinate};
 use crate::hooks::use_app;
 use crate::map::features::coordinate;
 use crate::platform;
 use crate::route::Route;
 use crate::state::{Action, ToastKind};
-use parkway_core::api::Role;
+use parkway_core::api::{Place, Role};
 use uuid::Uuid;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -21,8 +23,9 @@ pub struct DrivewayEditorPageProps {
     pub id: Option<Uuid>,
 }
 
-/// Listing a new driveway or editing one: title, address, position, prices, time zone,
-/// instant book, access instructions and weekly opening hours.
+/// Listing a new driveway or editing one: title, address, position (found by address, a pin
+/// on a map, or typed), prices, time zone, instant book, access instructions and weekly
+/// opening hours.
 #[component]
 pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
     let app = use_app();
@@ -180,7 +183,32 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
         })
     };
 
+    let on_pin = {
+        let form = form.clone();
+        Callback::from(move |(lat, lng): (f64, f64)| {
+            if let Some(mut f) = (*form).clone() {
+                f.lat = coordinate(lat);
+                f.lng = coordinate(lng);
+                form.set(Some(f));
+            }
+        })
+    };
+    let on_place = {
+        let form = form.clone();
+        Callback::from(move |p: Place| {
+            if let Some(mut f) = (*form).clone() {
+                f.lat = coordinate(p.lat);
+                f.lng = coordinate(p.lng);
+                if f.address.trim().is_empty() {
+                    f.address = p.label;
+                }
+                form.set(Some(f));
+            }
+        })
+    };
     let f = current;
+    let at = parse_coordinate(&f.lat, 90.0).zip(parse_coordinate(&f.lng, 180.0));
+    let camera = app.state.camera.unwrap_or(crate::map::Camera::DEFAULT);
     html! {
         <div class="page narrow">
             <Link<Route> to={Route::Owner} classes="muted small">{ "← Dashboard" }</Link<Route>>
@@ -190,6 +218,10 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                 <input id="d-title" type="text" maxlength="120" placeholder="Sunny driveway near the park" value={f.title.clone()} oninput={text(|f, v| f.title = v)} />
                 <label for="d-address">{ "Address" }</label>
                 <input id="d-address" type="text" autocomplete="street-address" value={f.address.clone()} oninput={text(|f, v| f.address = v)} />
+                <div class="pin-wrap">
+                    <PlaceSearch near={at.or(Some((camera.lat, camera.lng)))} on_pick={on_place} label="Find the address on the map" />
+                    <PinMap {at} {camera} on_move={on_pin} style_url={app.config.map_style_url.clone().map(AttrValue::from)} />
+                </div>
                 <div class="row">
                     <div>
                         <label for="d-lat">{ "Latitude" }</label>
@@ -201,7 +233,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
                     </div>
                 </div>
                 <p class="hint">
-                    { if f.lat.is_empty() { "Type the coordinates, or " } else { "Filled in from the search map's centre; adjust them, or " } }
+                    { if f.lat.is_empty() { "Find the address, drag the pin, type the coordinates, or " } else { "Find the address, drag the pin or type the coordinates, or " } }
                     <button type="button" class="link-button" onclick={use_location} disabled={*locating}>
                         { if *locating { "finding you…" } else { "use my location" } }
                     </button>
