@@ -74,14 +74,11 @@ impl Store {
     /// `slot`, at most `limit`, ascending. Two halves because each status has its own index by
     /// time: confirmed bookings by their end, pending holds (few, they expire) by status.
     pub async fn busy_during(&self, slot: &TimeSlot, bbox: &BoundingBox, limit: i64) -> AppResult<Vec<i64>> {
-        let half = |status: &str| {
-            format!(
-                "SELECT d.seq FROM bookings b JOIN driveways d ON d.id = b.driveway_id \
-                 WHERE b.status = '{status}' AND b.end_at > ? AND b.start_at < ? \
-                 AND d.lat BETWEEN ? AND ? AND d.lng BETWEEN ? AND ?"
-            )
-        };
-        let mut q = query(format!("{} UNION {} ORDER BY 1 LIMIT ?", half("confirmed"), half("pending")));
+        const HELD: &str = "SELECT d.seq FROM bookings b JOIN driveways d ON d.id = b.driveway_id \
+             WHERE b.end_at > ? AND b.start_at < ? AND d.lat BETWEEN ? AND ? AND d.lng BETWEEN ? AND ?";
+        let mut q = query(format!(
+            "{HELD} AND b.status = 'confirmed' UNION {HELD} AND b.status = 'pending' ORDER BY 1 LIMIT ?"
+        ));
         for _ in 0..2 {
             q = q
                 .bind(to_ms(slot.start()))
