@@ -1,7 +1,8 @@
 //! What the app keeps from API answers so that it is useful without a network: searches around
-//! the last places searched, the driveways opened (so one can still be booked offline), the
-//! driver's vehicles (so that booking can name the car), the driver's bookings, and the
-//! receipts opened (to show at the office's expense desk, which may have no signal).
+//! the last places searched, the places found by name (so the search box still finds them),
+//! the driveways opened (so one can still be booked offline), the driver's vehicles (so that
+//! booking can name the car), the driver's bookings, and the receipts opened (to show at the
+//! office's expense desk, which may have no signal).
 
 use crate::local::LocalStore;
 use chrono::Utc;
@@ -21,6 +22,34 @@ fn search_center(path: &str) -> Option<(f64, f64)> {
     let bbox = query.split('&').find_map(|p| p.strip_prefix("bbox="))?;
     let v: Vec<f64> = bbox.split(',').filter_map(|x| x.parse().ok()).collect();
     (v.len() == 4).then(|| ((v[1] + v[3]) / 2.0, (v[0] + v[2]) / 2.0))
+}
+
+/// The words of a place search (`GET /api/places?q=…`), folded to lower case.
+fn place_query(path: &str) -> Option<String> {
+    let (route, query) = path.split_once('?')?;
+    if route != "/api/places" {
+        return None;
+    }
+    let q = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "q")?.1;
+    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Places from earlier answers whose label holds every word of `query`, each once, at most
+/// `limit`, in the order they were found (newest answer first).
+fn places_matching(answers: &[Value], query: &str, limit: usize) -> Vec<Value> {
+    let words: Vec<&str> = query.split(' ').collect();
+    let mut seen = std::collections::HashSet::new();
+    answers
+        .iter()
+        .flat_map(|a| a["items"].as_array().into_iter().flatten())
+        .filter(|p| {
+            let label = p["label"].as_str().unwrap_or_default().to_lowercase();
+            words.iter().all(|w| label.contains(w)) && seen.insert(label)
+        })
+        .take(limit)
+        .cloned()
+        .collect()
 }
 
 fn is_search(path: &str) -> bool {
@@ -75,6 +104,8 @@ pub async fn remember(store: &LocalStore, user: Option<uuid::Uuid>, path: &str, 
             Some((lat, lng)) => store.cache_search(path, lat, lng, answer, now).await,
             None => Ok(()),
         }
+    } else if let Some(query) = place_query(path) {
+        store.cache_places(&query, answer, now).await
     } else if let Some(id) = driveway_id(path) {
         store.cache_driveway(id, answer, now).await
     } else if let Some(user) = user.filter(|_| is_my_vehicles(path)) {
@@ -105,6 +136,11 @@ pub async fn recall(store: &LocalStore, user: Option<uuid::Uuid>, path: &str) ->
         answer["offline"] = Value::Bool(true);
         answer["fetchedAt"] = Value::String(fetched.to_rfc3339());
         return Some(answer);
+    }
+    if let Some(query) = place_query(path) {
+        let limit = query_value(path, "limit").map_or(8, |l| l.clamp(1.0, 20.0) as usize);
+        let items = places_matching(&store.cached_places().await.ok()?, &query, limit);
+        return Some(serde_json::json!({"items": items, "offline": true}));
     }
     if let Some(id) = driveway_id(path) {
         let mut answer = store.cached_driveway(id).await.ok()??;
@@ -149,6 +185,39 @@ mod tests {
         assert_eq!(receipt_of(&format!("/api/bookings/{id}/receipt")), uuid::Uuid::parse_str(id).ok());
         assert_eq!(receipt_of(&format!("/api/bookings/{id}/receipt?format=pdf")), None, "the page only");
         assert_eq!(receipt_of("/api/bookings/mine/receipt"), None);
+    }
+
+    #[tokio::test]
+    async fn places_found_online_are_found_again_offline_by_any_of_their_words() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = LocalStore::open(&dir.path().join("app.db")).await.expect("the local store");
+        let answer = |labels: &[&str]| serde_json::json!({"items": labels.iter().map(|l| serde_json::json!({"label": l, "kind": "city", "lat": 1.0, "lng": 2.0})).collect::<Vec<_>>()});
+        assert_eq!(place_query("/api/places?limit=6&q=San%20Jos%C3%A9&near=1,2").as_deref(), Some("san josé"));
+        assert_eq!(place_query("/api/places?q=%20"), None);
+        assert_eq!(place_query("/api/placesx?q=a"), None);
+        remember(
+            &store,
+            None,
+            "/api/places?q=oakl",
+            &answer(&["Oakland, CA, United States", "Oakley, CA, United States"]),
+        )
+        .await;
+        remember(
+            &store,
+            None,
+            "/api/places?q=oakland",
+            &answer(&["Oakland, CA, United States", "Oakland, TN, United States"]),
+        )
+        .await;
+        let offline = recall(&store, None, "/api/places?limit=6&q=Oakland%20ca").await.expect("an answer");
+        assert_eq!(offline["offline"], true);
+        let labels: Vec<&str> =
+            offline["items"].as_array().expect("items").iter().filter_map(|p| p["label"].as_str()).collect();
+        assert_eq!(labels, ["Oakland, CA, United States"], "every word, each place once");
+        let some = recall(&store, None, "/api/places?limit=2&q=oak").await.expect("an answer");
+        assert_eq!(some["items"].as_array().map(Vec::len), Some(2), "at most the limit");
+        let none = recall(&store, None, "/api/places?q=paris").await.expect("an answer");
+        assert_eq!(none["items"], serde_json::json!([]), "an empty list, not an error");
     }
 
     #[tokio::test]

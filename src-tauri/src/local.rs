@@ -364,6 +364,32 @@ impl LocalStore {
         Ok(row.and_then(|(a, t)| Some((serde_json::from_str(&a).ok()?, at(t)))))
     }
 
+    /// Stores a place search's answer under its folded query (the most recent 300 are kept).
+    pub async fn cache_places(&self, query: &str, answer: &Value, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO place_cache (query, answer, fetched_at) VALUES (?, ?, ?) \
+             ON CONFLICT (query) DO UPDATE SET answer = excluded.answer, fetched_at = excluded.fetched_at",
+        )
+        .bind(query)
+        .bind(answer.to_string())
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "DELETE FROM place_cache WHERE query NOT IN (SELECT query FROM place_cache ORDER BY fetched_at DESC LIMIT 300)",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every kept place search's answer, newest first.
+    pub async fn cached_places(&self) -> Result<Vec<Value>> {
+        let answers: Vec<String> =
+            sqlx::query_scalar("SELECT answer FROM place_cache ORDER BY fetched_at DESC").fetch_all(&self.pool).await?;
+        Ok(answers.iter().filter_map(|a| serde_json::from_str(a).ok()).collect())
+    }
+
     /// Remembers a driveway's page (the most recent 200 are kept).
     pub async fn cache_driveway(&self, id: &str, answer: &Value, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
