@@ -120,9 +120,10 @@ impl Grid {
     }
 
     fn cell_of(&self, s: &Spot) -> usize {
-        let last = self.per_side as i64 - 1;
-        let col = ((f64::from(s.x) * self.per_side).floor() as i64).clamp(0, last) - self.first_col;
-        let row = ((f64::from(s.y) * self.per_side).floor() as i64).clamp(0, last) - self.first_row;
+        // Positions are never negative, so truncating is flooring, without a call to libm's
+        // `floor` for each of a million driveways.
+        let col = (f64::from(s.x) * self.per_side) as i64 - self.first_col;
+        let row = (f64::from(s.y) * self.per_side) as i64 - self.first_row;
         let col = col.clamp(0, self.cols as i64 - 1) as usize;
         let row = row.clamp(0, self.rows as i64 - 1) as usize;
         row * self.cols + col

@@ -27,6 +27,7 @@ use parkway_core::geo::BoundingBox;
 use parkway_core::money::Currency;
 use parkway_core::slot::TimeSlot;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,8 @@ pub struct View {
 pub struct Clusters {
     map: Arc<RwLock<Map>>,
     sync: Arc<tokio::sync::Mutex<Cursor>>,
+    /// [`Store::driveway_edits`] at the last catch-up, readable while one runs.
+    caught_up_to: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -142,8 +145,15 @@ impl Clusters {
 
     /// Brings the copy up to date with the database as described in the module's comment.
     pub async fn catch_up(&self, store: &Store, now: DateTime<Utc>) -> AppResult<()> {
-        let mut sync = self.sync.lock().await;
         let edits = store.driveway_edits();
+        let mut sync = match self.sync.try_lock() {
+            Ok(sync) => sync,
+            // Another view is catching up (or reading everything again, which takes seconds at a
+            // million driveways): the copy as it stands will do, unless this process changed a
+            // driveway since it was last brought up to date.
+            Err(_) if self.caught_up_to.load(Ordering::Acquire) == edits && !self.is_empty() => return Ok(()),
+            Err(_) => self.sync.lock().await,
+        };
         let fresh = sync.at.is_some_and(|at| at.elapsed() < STALE_AFTER) && sync.edits == edits;
         if fresh {
             return Ok(());
@@ -173,6 +183,7 @@ impl Clusters {
         sync.since = Some(began);
         sync.edits = edits;
         sync.at = Some(Instant::now());
+        self.caught_up_to.store(edits, Ordering::Release);
         Ok(())
     }
 

@@ -63,7 +63,9 @@ impl Store {
         Ok(self
             .reader()
             .fetch_all(
-                query(format!("SELECT {POSITION} FROM driveways WHERE updated_at >= ? ORDER BY seq LIMIT ?"))
+                // In the order of the index on `updated_at`: ordered by row, SQLite would walk
+                // the whole table (0.4 s at a million driveways) rather than the recent changes.
+                query(format!("SELECT {POSITION} FROM driveways WHERE updated_at >= ? ORDER BY updated_at LIMIT ?"))
                     .bind(since_ms)
                     .bind(limit),
             )
