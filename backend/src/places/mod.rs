@@ -80,8 +80,16 @@ impl Places {
         let folded = fold(&q.text);
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
         let mut all = self.gazetteer.search(&folded, q.near, q.limit);
-        for (title, address, lat, lng) in store.driveways_matching(&words, q.limit).await? {
-            let text = text_match(&folded, &fold(&title), &fold(&format!("{title} {address}")));
+        // More candidates than needed: the store may match words by their first letters only.
+        let candidates = store.driveways_matching(&words, q.limit * 4).await?;
+        let mut kept = 0;
+        for (title, address, lat, lng) in candidates {
+            let whole = fold(&format!("{title} {address}"));
+            if kept == q.limit || !words.iter().all(|w| whole.split(' ').any(|t| t.starts_with(w))) {
+                continue;
+            }
+            kept += 1;
+            let text = text_match(&folded, &fold(&title), &whole);
             all.push(Scored {
                 score: score(text, DRIVEWAY_IMPORTANCE, lat, lng, q.near),
                 place: Place { label: format!("{title}, {address}"), kind: PlaceKind::Driveway, lat, lng, bbox: None },

@@ -13,6 +13,9 @@ use super::db::{Engine, Query, query, to_ms};
 use parkway_core::geo::BoundingBox;
 use parkway_core::slot::TimeSlot;
 
+/// The longest prefix SQLite's full-text index of driveways holds (its `prefix` option).
+pub const FTS_PREFIX: usize = 6;
+
 impl Engine {
     /// What a read that precedes a write in the same transaction appends to lock the rows it
     /// read: `FOR UPDATE` on PostgreSQL, where other instances write concurrently; nothing on
@@ -159,13 +162,20 @@ impl Engine {
 
     /// Live driveways whose title and address hold a word starting with each of `words`
     /// (folded ASCII, letters and digits only), at most `limit`: `(title, address, lat, lng)`.
+    /// On SQLite each word is cut to [`FTS_PREFIX`] letters, so callers check whole words.
     /// SQLite reads its FTS5 index, PostgreSQL its GIN index of the same text; both fold case
     /// and accents themselves. No ranking: the caller scores the few it gets.
     pub fn driveways_matching(self, words: &[&str], limit: i64) -> Query {
         match self {
             Engine::Sqlite => {
-                // FTS5: "word"* is a prefix query; words side by side must all match.
-                let pattern = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+                // FTS5: "word"* is a prefix query; words side by side must all match. Its index
+                // holds prefixes of up to FTS_PREFIX letters: a longer word is asked by those,
+                // and the caller checks the rest.
+                let pattern = words
+                    .iter()
+                    .map(|w| format!("\"{}\"*", w.get(..FTS_PREFIX).unwrap_or(w)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 query(
                     "SELECT d.title, d.address, d.lat, d.lng FROM driveways_text t \
                      JOIN driveways d ON d.seq = t.rowid \

@@ -127,6 +127,11 @@ async fn driveways_are_found_by_their_words_while_they_are_listed() {
     // Word starts, any order, accents folded.
     assert_eq!(find("orac%20gar").await["items"][0]["kind"], "driveway");
     assert_eq!(find("%C3%B6racle").await["items"][0]["kind"], "driveway");
+    // Words longer than the index's prefixes are checked whole: "garages" shares "garage"'s
+    // first six letters but is not in the driveway.
+    assert_eq!(find("garage%20oracle").await["items"][0]["kind"], "driveway");
+    let longer = find("garages").await;
+    assert!(longer["items"].as_array().expect("items").iter().all(|p| p["kind"] != "driveway"), "{longer}");
     // An edited address is found by its new words, not its old ones.
     let edited = app.put(&format!("/api/driveways/{id}"), Some(&owner.token), json!({"address": "1 Market St"})).await;
     assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
