@@ -80,6 +80,7 @@ pub async fn measure(binary: &Path, scratch: &Path, count: usize, searches: usiz
     let base = server.base_url();
     println!("  server listening on {base}");
     let client = super::http_client()?;
+    map_index_loaded(&client, &base).await?;
     let mut rng = StdRng::seed_from_u64(2026);
     let tomorrow = (Utc::now() + TimeDelta::days(1)).duration_trunc(TimeDelta::days(1))?;
     let slot = (tomorrow + TimeDelta::hours(10), tomorrow + TimeDelta::hours(12));
@@ -177,6 +178,9 @@ pub async fn measure_postgres(
         }
         let bases: Vec<String> = servers.iter().map(ServerProcess::base_url).collect();
         println!("  {instances} instance(s) listening on {}", bases.join(", "));
+        for base in &bases {
+            map_index_loaded(&client, base).await?;
+        }
         // The same points as every other series.
         let mut rng = StdRng::seed_from_u64(2026);
         for filter in [None, Some(slot)] {
@@ -283,11 +287,25 @@ async fn type_ahead(client: &Client, base: &str, center: Point, count: usize) ->
     Ok(SearchRun::new("place type-ahead", tally, items))
 }
 
+/// The contiguous United States.
+const COUNTRY: &str = "-125,24,-66,50";
+
+/// Waits for the server's copy of every driveway's position (which it loads at start, on the
+/// side), so that no series measures that load: asks for the first wide view and prints how
+/// long it took.
+async fn map_index_loaded(client: &Client, base: &str) -> anyhow::Result<()> {
+    let url = format!("{base}/api/driveways/clusters");
+    let (latency, first) = timed_get(client, &url, &[("bbox", COUNTRY), ("zoom", "4")]).await;
+    let first = first.context("the first wide view")?;
+    anyhow::ensure!(first.0 == StatusCode::OK, "the first wide view answered {}", first.0);
+    println!("  first wide view after start (waits for the map index): {:.0} ms", latency.as_secs_f64() * 1000.0);
+    Ok(())
+}
+
 /// The map zoomed out (`GET /api/driveways/clusters`): the contiguous United States at zoom 4
 /// (every driveway is scanned; they fall in a cell or two), and boxes of the seeded square's
 /// size at zoom 9 panned at random (every one of its ~250 cells holds driveways: the largest
-/// answer a screen gets), without and with a slot. The first view after the server starts
-/// waits for its copy of the driveways to load, and is printed apart.
+/// answer a screen gets), without and with a slot.
 async fn wide_views(
     client: &Client,
     base: &str,
@@ -297,11 +315,7 @@ async fn wide_views(
     count: usize,
 ) -> anyhow::Result<Vec<SearchRun>> {
     let url = format!("{base}/api/driveways/clusters");
-    let country = [("bbox", "-125,24,-66,50".to_owned()), ("zoom", "4".to_owned())];
-    let (latency, first) = timed_get(client, &url, &country).await;
-    let first = first.context("the first wide view")?;
-    anyhow::ensure!(first.0 == StatusCode::OK, "the first wide view answered {}", first.0);
-    println!("  first wide view after start (loads the map index): {:.0} ms", latency.as_secs_f64() * 1000.0);
+    let country = [("bbox", COUNTRY.to_owned()), ("zoom", "4".to_owned())];
     let half_lat = SIDE_KM / 111.0 / 2.0;
     let half_lng = SIDE_KM / (111.0 * center.lat().to_radians().cos()) / 2.0;
     let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
