@@ -80,8 +80,11 @@ impl Places {
         let folded = fold(&q.text);
         let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
         let mut all = self.gazetteer.search(&folded, q.near, q.limit);
-        // More candidates than needed: the store may match words by their first letters only.
-        let candidates = store.driveways_matching(&words, q.limit * 4).await?;
+        // More candidates than needed: the store may match words by their first letters only,
+        // and a single letter (the start of a word being typed) is left to the check below, since
+        // no index holds one-letter prefixes and "a"* would gather every row with an "address".
+        let indexed: Vec<&str> = words.iter().copied().filter(|w| w.len() > 1).collect();
+        let candidates = store.driveways_matching(&indexed, q.limit * 4).await?;
         let mut kept = 0;
         for (title, address, lat, lng) in candidates {
             let whole = fold(&format!("{title} {address}"));

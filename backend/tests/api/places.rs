@@ -130,6 +130,9 @@ async fn driveways_are_found_by_their_words_while_they_are_listed() {
     // Words longer than the index's prefixes are checked whole: "garages" shares "garage"'s
     // first six letters but is not in the driveway.
     assert_eq!(find("garage%20oracle").await["items"][0]["kind"], "driveway");
+    // A word just begun, one letter, still counts.
+    assert_eq!(find("garage%20o").await["items"][0]["kind"], "driveway");
+    assert!(find("garage%20x").await["items"].as_array().expect("items").is_empty());
     let longer = find("garages").await;
     assert!(longer["items"].as_array().expect("items").iter().all(|p| p["kind"] != "driveway"), "{longer}");
     // An edited address is found by its new words, not its old ones.
