@@ -174,7 +174,9 @@ pub async fn measure_postgres(
     for instances in [1, 2] {
         let mut servers = Vec::with_capacity(instances);
         for _ in 0..instances {
-            servers.push(ServerProcess::start_on(binary, &url, std::slice::from_ref(&secret)).await?);
+            let mut env = places_env();
+            env.push(secret.clone());
+            servers.push(ServerProcess::start_on(binary, &url, &env).await?);
         }
         let bases: Vec<String> = servers.iter().map(ServerProcess::base_url).collect();
         println!("  {instances} instance(s) listening on {}", bases.join(", "));
@@ -189,6 +191,9 @@ pub async fn measure_postgres(
             runs.push((instances, run));
         }
         if instances == 1 {
+            let typing = type_ahead(&client, &bases[0], center, searches).await?;
+            println!("  {instances} instance(s): {}", typing.summary_line());
+            runs.push((instances, typing));
             for run in wide_views(&client, &bases[0], center, &mut rng, slot, searches).await? {
                 println!("  {instances} instance(s): {}", run.summary_line());
                 runs.push((instances, run));
