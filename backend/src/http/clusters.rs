@@ -1,6 +1,6 @@
 //! `GET /api/driveways/clusters`: the driveways of a view too wide for a search, grouped.
 
-use super::driveways::query_slot;
+use super::driveways::{price_cap, query_slot};
 use super::extract::{Json, Query};
 use crate::clusters::View;
 use crate::error::{AppError, AppResult};
@@ -35,9 +35,6 @@ async fn clusters(State(state): State<AppState>, Query(p): Query<Params>) -> App
     let zoom = p.zoom.ok_or_else(|| AppError::validation("zoom is required: the map's zoom, 0 to 22"))?;
     let now = state.clock.now();
     let free_during = query_slot(p.start, p.end, now)?;
-    if p.max_price_per_hour_cents.is_some_and(|max| max < 0) {
-        return Err(AppError::validation("maxPricePerHourCents must not be negative"));
-    }
-    let view = View { bbox, zoom, free_during, max_price_per_hour: p.max_price_per_hour_cents };
+    let view = View { bbox, zoom, free_during, max_price_per_hour: price_cap(p.max_price_per_hour_cents)? };
     Ok(Json(state.clusters.view(&state.store, &view, now).await?))
 }

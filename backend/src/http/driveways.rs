@@ -190,6 +190,14 @@ struct SearchParams {
     limit: Option<usize>,
 }
 
+/// `maxPricePerHourCents` of a search or a wide view: never negative.
+pub(super) fn price_cap(cents: Option<i64>) -> AppResult<Option<i64>> {
+    match cents {
+        Some(max) if max < 0 => Err(AppError::validation("maxPricePerHourCents must not be negative")),
+        cap => Ok(cap),
+    }
+}
+
 /// A slot for searching and quoting: start before end, no longer than a booking may be, within
 /// the horizon.
 pub(super) fn query_slot(
@@ -233,11 +241,7 @@ async fn search(
         _ => return Err(AppError::validation("give either lat and lng (with an optional radiusM) or bbox")),
     };
     let slot = query_slot(p.start, p.end, state.clock.now())?;
-    if let Some(max) = p.max_price_per_hour_cents
-        && max < 0
-    {
-        return Err(AppError::validation("maxPricePerHourCents must not be negative"));
-    }
+    let max_price_per_hour_cents = price_cap(p.max_price_per_hour_cents)?;
     let min_rating = p
         .min_rating
         .map(Rating::try_from)
@@ -249,7 +253,7 @@ async fn search(
         center,
         radius_m,
         free_during: slot,
-        max_price_per_hour: p.max_price_per_hour_cents,
+        max_price_per_hour: max_price_per_hour_cents,
         min_rating,
     };
     let found = state

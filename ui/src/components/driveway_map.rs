@@ -30,7 +30,8 @@ pub struct DrivewayMapProps {
 
 /// The map of search results: MapLibre with driveways as dots and price tags, or a wide view's
 /// groups, over the offline style or a street map. It reports `data-markers` (dots drawn),
-/// `data-marks` (groups and singles drawn), `data-street-features` (street map features drawn)
+/// `data-marks` (groups and singles drawn), `data-street-features` (street map features drawn,
+/// until some are)
 /// and `data-first-markers-ms` (when the first dots appeared) on its element, for tests and
 /// benchmarks.
 #[component]
@@ -159,13 +160,17 @@ mod web {
         });
         let element = element.clone();
         let shown = shared.map.clone();
+        // Reading every feature on screen costs milliseconds on a real street map: the street
+        // count is taken until the streets first show, not after every move.
+        let mut streets_seen = false;
         m.watch_markers("idle", move |count| {
             let _ = element.set_attribute("data-markers", &count.to_string());
             if let Ok(m) = shown.try_borrow()
                 && let Some(m) = m.as_ref()
             {
                 let _ = element.set_attribute("data-marks", &m.rendered_marks().to_string());
-                if let Some(n) = m.rendered_street_features() {
+                if !streets_seen && let Some(n) = m.rendered_street_features() {
+                    streets_seen = n > 0;
                     let _ = element.set_attribute("data-street-features", &n.to_string());
                 }
             }
