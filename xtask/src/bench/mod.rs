@@ -31,6 +31,8 @@ mod settlement;
 mod stats;
 /// Plain-text tables with aligned columns, for the printed report.
 mod table;
+/// Street map serving: range requests of a PMTiles archive.
+mod tiles;
 
 pub(crate) use server::listening_address;
 
@@ -73,11 +75,12 @@ pub enum Part {
     Extension,
     /// Photo uploads of a 12-megapixel JPEG and photo serving.
     Photos,
+    /// Street map tiles read from a PMTiles archive with range requests.
+    Tiles,
 }
 
 /// The names `--only` takes.
-const PART_NAMES: &str =
-    "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts, extension or photos";
+const PART_NAMES: &str = "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts, extension, photos or tiles";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -109,6 +112,7 @@ impl Options {
                 "receipts" => Part::Receipts,
                 "extension" => Part::Extension,
                 "photos" => Part::Photos,
+                "tiles" => Part::Tiles,
                 other => bail!("--only takes {PART_NAMES}, not {other:?}"),
             });
         }
@@ -244,6 +248,9 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
     let photos =
         if options.runs(Part::Photos) { Some(photos::measure(&binary, scratch.path(), options).await?) } else { None };
 
+    let tiles =
+        if options.runs(Part::Tiles) { Some(tiles::measure(&binary, scratch.path(), options).await?) } else { None };
+
     let settlement = if options.runs(Part::Settlement) {
         Some(settlement::measure(&binary, scratch.path(), &options.settlement_shapes()).await?)
     } else {
@@ -285,6 +292,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         p.print();
         let path = bench_dir.join("photos.json");
         std::fs::write(&path, serde_json::to_vec_pretty(p)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(t) = &tiles {
+        t.print();
+        let path = bench_dir.join("tiles.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(t)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     if let Some(r) = &receipts {
