@@ -85,13 +85,16 @@ impl Places {
         // no index holds one-letter prefixes and "a"* would gather every row with an "address".
         let indexed: Vec<&str> = words.iter().copied().filter(|w| w.len() > 1).collect();
         let candidates = store.driveways_matching(&indexed, q.limit * 4).await?;
-        let mut kept = 0;
+        let mut kept: Vec<(String, String, f64, f64)> = Vec::new();
         for (title, address, lat, lng) in candidates {
             let whole = fold(&format!("{title} {address}"));
-            if kept == q.limit || !words.iter().all(|w| whole.split(' ').any(|t| t.starts_with(w))) {
+            if kept.len() == q.limit
+                || !words.iter().all(|w| whole.split(' ').any(|t| t.starts_with(w)))
+                || kept.iter().any(|k| (&k.0, &k.1, k.2, k.3) == (&title, &address, lat, lng))
+            {
                 continue;
             }
-            kept += 1;
+            kept.push((title.clone(), address.clone(), lat, lng));
             let text = text_match(&folded, &fold(&title), &whole);
             all.push(Scored {
                 score: score(text, DRIVEWAY_IMPORTANCE, lat, lng, q.near),

@@ -16,6 +16,21 @@ use parkway_core::slot::TimeSlot;
 /// The longest prefix SQLite's full-text index of driveways holds (its `prefix` option).
 pub const FTS_PREFIX: usize = 6;
 
+/// The most rows of PostgreSQL's word index one place search reads: the bound on its work
+/// when the longest word typed is shared by many driveways and the others rule most out.
+pub const WORD_CANDIDATES: i64 = 2_000;
+
+/// The first string after every string that starts with `prefix`, in byte order ("C"
+/// collation): `prefix` with its last byte raised. Folded words are ASCII letters and digits,
+/// so the raised byte is still ASCII.
+fn prefix_end(prefix: &str) -> String {
+    let mut end = prefix.as_bytes().to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    String::from_utf8_lossy(&end).into_owned()
+}
+
 impl Engine {
     /// What a read that precedes a write in the same transaction appends to lock the rows it
     /// read: `FOR UPDATE` on PostgreSQL, where other instances write concurrently; nothing on
@@ -163,8 +178,9 @@ impl Engine {
     /// Live driveways whose title and address hold a word starting with each of `words`
     /// (folded ASCII, letters and digits only), at most `limit`: `(title, address, lat, lng)`.
     /// On SQLite each word is cut to [`FTS_PREFIX`] letters, so callers check whole words.
-    /// SQLite reads its FTS5 index, PostgreSQL its GIN index of the same text; both fold case
-    /// and accents themselves. No ranking: the caller scores the few it gets.
+    /// SQLite reads its FTS5 index, PostgreSQL its b-tree of the same words; both fold case
+    /// and accents themselves. On PostgreSQL a driveway may come twice (two of its words start
+    /// with the longest word). No ranking: the caller scores the few it gets.
     pub fn driveways_matching(self, words: &[&str], limit: i64) -> Query {
         match self {
             Engine::Sqlite => {
@@ -185,14 +201,30 @@ impl Engine {
                 .bind(limit)
             }
             Engine::Postgres => {
-                let pattern = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-                query(
-                    "SELECT title, address, lat, lng FROM driveways \
-                     WHERE parkway_search_text(title, address) @@ to_tsquery('simple', ?) \
-                     AND deleted_at IS NULL LIMIT ?",
-                )
-                .bind(pattern)
-                .bind(limit)
+                // The words' b-tree (`driveway_words`), read in order from the longest word's
+                // prefix: the likeliest to be rare. Reading stops once `limit` driveways are
+                // found, and after WORD_CANDIDATES rows whatever happens, so a word every
+                // driveway shares costs as little as one none has. The other words are checked
+                // on those candidates.
+                let Some(driver) = words.iter().rev().max_by_key(|w| w.len()) else {
+                    return query("SELECT title, address, lat, lng FROM driveways WHERE false");
+                };
+                let others: Vec<String> = words.iter().filter(|w| *w != driver).map(|w| format!("{w}:*")).collect();
+                let check = if others.is_empty() {
+                    ""
+                } else {
+                    " AND parkway_search_text(d.title, d.address) @@ to_tsquery('simple', ?)"
+                };
+                let q = query(format!(
+                    "SELECT d.title, d.address, d.lat, d.lng FROM \
+                     (SELECT seq FROM driveway_words WHERE word >= ? AND word < ? ORDER BY word, seq LIMIT ?) w \
+                     JOIN driveways d ON d.seq = w.seq WHERE d.deleted_at IS NULL{check} LIMIT ?"
+                ))
+                .bind(driver.to_string())
+                .bind(prefix_end(driver))
+                .bind(WORD_CANDIDATES);
+                let q = if others.is_empty() { q } else { q.bind(others.join(" & ")) };
+                q.bind(limit)
             }
         }
     }
