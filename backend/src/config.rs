@@ -154,6 +154,10 @@ pub struct Config {
     pub geocoder: Option<crate::places::geocoder::GeocoderSettings>,
     /// A PMTiles archive of streets to serve at `/tiles/map.pmtiles` (`PARKWAY_TILES`).
     pub tiles_file: Option<PathBuf>,
+    /// Origins accepted as Web Push endpoints besides the browsers' push services
+    /// (`PARKWAY_WEB_PUSH_ORIGINS`, comma-separated, such as `http://127.0.0.1:9000`): a
+    /// self-hosted push service, or a test's.
+    pub web_push_origins: Vec<String>,
 }
 
 /// The shortest signing secret accepted: HS256 wants at least as many bytes as its hash.
@@ -356,6 +360,11 @@ impl Config {
             },
             geocoder: geocoder_settings()?,
             tiles_file: var("PARKWAY_TILES").map(PathBuf::from),
+            web_push_origins: var("PARKWAY_WEB_PUSH_ORIGINS")
+                .map(|v| {
+                    v.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
+                })
+                .unwrap_or_default(),
         })
     }
 
@@ -404,6 +413,7 @@ impl Config {
             places_file: None,
             geocoder: None,
             tiles_file: None,
+            web_push_origins: Vec::new(),
         }
     }
 }

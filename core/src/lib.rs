@@ -9,6 +9,8 @@ pub mod api;
 pub mod availability;
 /// The booking and payment state machines.
 pub mod booking;
+/// Devices notifications are pushed to, and which kinds are.
+pub mod device;
 /// An owner's earnings: the platform's fee, the net, and where the money stands.
 pub mod earnings;
 /// Error codes of the HTTP contract and the body that carries them.

@@ -58,6 +58,8 @@ const CROSS_FIELD_OPERATIONS: &[&str] = &[
     "connectWebhook",
     "addVehicle",
     "updateVehicle",
+    // A token or a subscription as the platform needs, and an endpoint at a push service.
+    "registerDevice",
     "connectWebSocket",
     // Any bytes fit the schema's binary; only an image is a photo.
     "uploadDrivewayPhoto",

@@ -8,6 +8,8 @@ pub mod bookings;
 pub mod clusters;
 /// `POST /api/payouts/webhook`: Stripe Connect events.
 mod connect_events;
+/// Devices notifications are pushed to, and which kinds are.
+pub mod devices;
 /// Driveways: listing, search, availability, quotes.
 pub mod driveways;
 /// An owner's earnings: fees, nets and where the money stands; JSON or CSV.
@@ -85,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .merge(receipts::router())
         .merge(reviews::router())
         .merge(vehicles::router())
+        .merge(devices::router())
         .merge(ws::router())
         .fallback(|| async { AppError::not_found("route") });
     let mut router = Router::new()

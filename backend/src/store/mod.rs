@@ -23,6 +23,8 @@ pub mod batch;
 pub mod bookings;
 /// Running statements on either engine.
 pub mod db;
+/// Devices notifications are pushed to, and muted kinds.
+pub mod devices;
 /// Where SQLite and PostgreSQL differ.
 pub mod dialect;
 /// Driveways: create, change, search.

@@ -8,6 +8,7 @@ mod bookings;
 mod clusters;
 mod concurrency;
 mod connect;
+mod devices;
 mod driveways;
 mod durability;
 mod earnings;
