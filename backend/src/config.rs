@@ -158,6 +158,8 @@ pub struct Config {
     /// (`PARKWAY_WEB_PUSH_ORIGINS`, comma-separated, such as `http://127.0.0.1:9000`): a
     /// self-hosted push service, or a test's.
     pub web_push_origins: Vec<String>,
+    /// The push services: Web Push with `PARKWAY_VAPID_PRIVATE_KEY` and `PARKWAY_VAPID_SUBJECT`.
+    pub push: crate::push::PushSettings,
 }
 
 /// The shortest signing secret accepted: HS256 wants at least as many bytes as its hash.
@@ -365,6 +367,7 @@ impl Config {
                     v.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect()
                 })
                 .unwrap_or_default(),
+            push: push_settings()?,
         })
     }
 
@@ -414,8 +417,27 @@ impl Config {
             geocoder: None,
             tiles_file: None,
             web_push_origins: Vec::new(),
+            push: crate::push::PushSettings::default(),
         }
     }
+}
+
+/// The push services the environment configures; each is off without its variables.
+fn push_settings() -> Result<crate::push::PushSettings, ConfigError> {
+    let vapid = match (var("PARKWAY_VAPID_PRIVATE_KEY"), var("PARKWAY_VAPID_SUBJECT")) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ConfigError {
+                name: "PARKWAY_VAPID_SUBJECT",
+                problem: "Web Push needs a contact for push services (mailto: or https:)".into(),
+            });
+        }
+        (Some(key), Some(subject)) => Some(
+            crate::push::webpush::Vapid::new(&key, &subject)
+                .map_err(|e| ConfigError { name: "PARKWAY_VAPID_PRIVATE_KEY", problem: e.to_string() })?,
+        ),
+    };
+    Ok(crate::push::PushSettings { vapid })
 }
 
 /// The external geocoder, when `PARKWAY_GEOCODER_URL` is set.

@@ -10,7 +10,40 @@ use tokio::sync::watch;
 /// of its own: a backlog of transfers takes as long as Stripe's request rate says, and holds,
 /// reminders and refunds must not wait for it.
 pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
-    tokio::join!(upkeep_loop(&state, stop.clone()), owners_loop(&state, stop));
+    tokio::join!(upkeep_loop(&state, stop.clone()), owners_loop(&state, stop.clone()), push_loop(&state, stop));
+}
+
+/// How often the push queue is looked at when nothing here woke it: for retries coming due
+/// and notifications written by other instances.
+const PUSH_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Sends pushes: again at once while a batch was full, else when a notification is published
+/// here or after [`PUSH_POLL`].
+async fn push_loop(state: &AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let more = send_pushes(state).await;
+        if *stop.borrow() {
+            break;
+        }
+        if !more {
+            tokio::select! {
+                _ = state.push_wake.notified() => {}
+                _ = tokio::time::sleep(PUSH_POLL) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }
+}
+
+/// One batch of due pushes; true when it was full (more may be waiting).
+async fn send_pushes(state: &AppState) -> bool {
+    match state.push.send_due(&state.store, state.clock.now()).await {
+        Ok(claimed) => claimed as i64 == crate::push::BATCH,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not send pushes; will try again");
+            false
+        }
+    }
 }
 
 async fn upkeep_loop(state: &AppState, mut stop: watch::Receiver<bool>) {
@@ -48,6 +81,7 @@ async fn owners_loop(state: &AppState, mut stop: watch::Receiver<bool>) {
 pub async fn run_once(state: &AppState) {
     upkeep(state).await;
     pay_owners(state).await;
+    while send_pushes(state).await {}
 }
 
 /// Holds, completions, reminders, refunds and housekeeping.

@@ -29,6 +29,8 @@ pub mod notices;
 pub mod payments;
 /// Place search (built-in cities, driveways, an external geocoder) and time zones.
 pub mod places;
+/// Notifications pushed to phones and browsers through their push services.
+pub mod push;
 /// Per-key limits: login attempts per address, messages per sender.
 pub mod ratelimit;
 /// Receipts of paid bookings, as a page to print or a PDF.
@@ -161,6 +163,8 @@ impl Server {
                 std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(2),
             )),
             upload_slots: Arc::new(tokio::sync::Semaphore::new(config.max_photo_uploads)),
+            push: push::Push::new(config.push.clone())?,
+            push_wake: Arc::new(tokio::sync::Notify::new()),
             config: Arc::new(config),
         };
         let addr = listener.local_addr()?;

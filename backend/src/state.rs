@@ -42,6 +42,10 @@ pub struct AppState {
     pub clusters: crate::clusters::Clusters,
     /// Place search and time zones.
     pub places: crate::places::Places,
+    /// The push services.
+    pub push: crate::push::Push,
+    /// Woken when notifications are published, so their pushes go at once.
+    pub push_wake: Arc<tokio::sync::Notify>,
     /// The configuration it started with.
     pub config: Arc<Config>,
 }
@@ -50,6 +54,9 @@ impl AppState {
     /// Pushes committed notifications to connected clients. Call only after the commit: the
     /// inbox row is the truth, this is the fast path.
     pub fn publish(&self, notices: Vec<Notice>) {
+        if !notices.is_empty() {
+            self.push_wake.notify_one();
+        }
         for notice in notices {
             self.hub.publish(notice);
         }

@@ -5,6 +5,10 @@
 /// signed Connect events) on loopback, because Stripe's emulator has no Connect API.
 pub mod connect;
 
+/// A Web Push service double: checks the VAPID signature and decrypts each push as the
+/// browser would (RFC 8291).
+pub mod webpush;
+
 /// A throwaway PostgreSQL server for tests and benchmarks (Unix only: it runs Debian's
 /// PostgreSQL programs through `sh`).
 #[cfg(unix)]

@@ -33,6 +33,19 @@ pub fn router() -> Router<AppState> {
         .route("/devices", get(list).post(register))
         .route("/devices/{id}", delete(remove))
         .route("/me/notification-settings", get(settings).put(change_settings))
+        .route("/push/web-key", get(web_key))
+}
+
+/// `GET /api/push/web-key`: the key a browser subscribes with (`applicationServerKey`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebKey {
+    public_key: String,
+}
+
+async fn web_key(State(state): State<AppState>) -> AppResult<Json<WebKey>> {
+    let key = state.push.web_public_key().ok_or_else(|| AppError::not_found("Web Push"))?;
+    Ok(Json(WebKey { public_key: key.to_owned() }))
 }
 
 /// What `body` asks to register, checked: the token or subscription its platform needs, and

@@ -118,10 +118,7 @@ impl Store {
     pub async fn devices(&self, user: Uuid) -> AppResult<Vec<Device>> {
         let rows: Vec<Row> = self
             .reader()
-            .fetch_all(
-                query(format!("SELECT {COLUMNS} FROM devices WHERE user_id = ? ORDER BY turn DESC"))
-                    .bind(user),
-            )
+            .fetch_all(query(format!("SELECT {COLUMNS} FROM devices WHERE user_id = ? ORDER BY turn DESC")).bind(user))
             .await?;
         rows.into_iter().map(Device::try_from).collect()
     }

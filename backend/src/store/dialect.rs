@@ -42,6 +42,16 @@ impl Engine {
         }
     }
 
+    /// What a queue's claiming read appends: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
+    /// instances claiming at once each take other rows instead of waiting for one another;
+    /// nothing on SQLite, whose single writer claims one batch at a time.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "",
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// True when the database itself refuses two active bookings of one driveway that overlap
     /// (PostgreSQL's exclusion constraint `bookings_no_overlap`). A new booking there needs no
     /// read of the bookings in its way before its insert: the insert fails with SQLSTATE 23P01

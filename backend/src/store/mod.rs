@@ -54,6 +54,8 @@ pub mod payouts;
 pub mod photos;
 /// Live driveways' positions for the map's clusters.
 pub mod positions;
+/// Pushes waiting to go, claimed by senders.
+pub mod push_queue;
 /// Login and register attempts shared by every instance (PostgreSQL).
 pub mod ratelimit;
 /// Receipts: what a paid booking's receipt shows, and its number, issued once.

@@ -96,6 +96,7 @@ async fn openapi_document_describes_every_route() {
         ("delete", "/api/devices/{id}"),
         ("get", "/api/me/notification-settings"),
         ("put", "/api/me/notification-settings"),
+        ("get", "/api/push/web-key"),
         ("get", "/api/driveways/clusters"),
         ("get", "/tiles/map.pmtiles"),
         ("get", "/api/openapi.json"),

@@ -25,6 +25,7 @@ mod payouts;
 mod photos;
 mod places;
 mod privacy;
+mod push;
 mod realtime;
 mod receipts;
 mod reviews;

@@ -1,0 +1,195 @@
+//! Pushes to browsers through a Web Push service double that checks the VAPID signature and
+//! decrypts each push as the browser would: every device of a user is told once, a device its
+//! service says is gone is dropped, a refused attempt is tried again, and muted kinds stay
+//! quiet.
+
+use crate::helpers::{Session, TestApp, future, spawn_app_with};
+use parkway_backend::push::webpush::Vapid;
+use parkway_core::api::Items;
+use parkway_core::device::Device;
+use parkway_testkit::webpush::{Received, Subscriber, WebPushDouble};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+/// A VAPID key for these tests only (RFC 8291's example browser key, which is public).
+const TEST_VAPID_KEY: &str = "q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94";
+/// The longest a push may take to arrive before the test fails (it usually takes milliseconds).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+async fn app_pushing_to(service: &WebPushDouble) -> TestApp {
+    let origin = service.origin().to_owned();
+    spawn_app_with(move |c| {
+        c.web_push_origins = vec![origin];
+        c.push.vapid = Some(Vapid::new(TEST_VAPID_KEY, "mailto:ops@parkway.test").expect("a VAPID key"));
+    })
+    .await
+}
+
+async fn subscribe(app: &TestApp, user: &Session, service: &WebPushDouble) -> (Device, String, Subscriber) {
+    let (endpoint, browser) = service.subscribe();
+    let body = json!({"platform": "web", "subscription": {"endpoint": endpoint, "keys": {"p256dh": browser.p256dh(), "auth": browser.auth()}}});
+    let a = app.post("/api/devices", Some(&user.token), body).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    (a.json(), endpoint, browser)
+}
+
+/// A driver's booking, paid (the driver is told `payment_succeeded`).
+async fn paid_booking(app: &TestApp, owner: &Session, driver: &Session) -> String {
+    let d = app.driveway(owner, json!({"title": "Sunny spot"})).await;
+    let b = app.book(driver, d["id"].as_str().expect("id"), future(1), 60).await.str("id");
+    app.pay(driver, &b).await;
+    b
+}
+
+/// The owner confirms it: the driver is told `booking_confirmed`.
+async fn confirm(app: &TestApp, owner: &Session, booking: &str) {
+    let a = app.put(&format!("/api/bookings/{booking}/confirm"), Some(&owner.token), json!({})).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+}
+
+/// A driver's booking, paid and then confirmed.
+async fn confirmed_booking(app: &TestApp, owner: &Session, driver: &Session) -> String {
+    let b = paid_booking(app, owner, driver).await;
+    confirm(app, owner, &b).await;
+    b
+}
+
+async fn arrived(service: &WebPushDouble, count: usize) -> Vec<Received> {
+    tokio::time::timeout(PATIENCE, service.wait_for(count))
+        .await
+        .unwrap_or_else(|_| panic!("{count} pushes did not arrive; refused: {:?}", service.refused()))
+}
+
+fn of_kind<'a>(received: &'a [Received], kind: &str) -> Vec<&'a Received> {
+    received.iter().filter(|r| r.payload["type"] == kind).collect()
+}
+
+#[tokio::test]
+async fn a_confirmation_reaches_every_device_of_the_driver_once() {
+    let service = WebPushDouble::start().await;
+    let app = app_pushing_to(&service).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let (_, laptop, _) = subscribe(&app, &driver, &service).await;
+    let (_, phone, _) = subscribe(&app, &driver, &service).await;
+    let booking = confirmed_booking(&app, &owner, &driver).await;
+
+    arrived(&service, 4).await;
+    // Give a duplicate the time to show: the queue is empty once every push was taken.
+    let store = &app.server().state().store;
+    tokio::time::timeout(PATIENCE, async {
+        while store.pushes_waiting().await.expect("a count") > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the queue empties");
+    let received = service.received();
+    let confirmations = of_kind(&received, "booking_confirmed");
+    let mut endpoints: Vec<usize> = confirmations.iter().map(|r| r.subscription).collect();
+    endpoints.sort_unstable();
+    let ids = |e: &str| e.rsplit('/').next().and_then(|n| n.parse::<usize>().ok()).expect("n");
+    assert_eq!(endpoints, vec![ids(&laptop), ids(&phone)], "each device once: {received:?}");
+    for push in confirmations {
+        assert_eq!(push.payload["data"]["bookingId"], booking.as_str());
+        assert!(push.payload["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert_eq!(push.topic.as_deref(), Some(booking.replace('-', "").as_str()), "one booking's pushes collapse");
+        assert_eq!((push.urgency.as_deref(), push.ttl), (Some("normal"), 86_400));
+    }
+    assert!(service.refused().is_empty(), "{:?}", service.refused());
+    // Nobody else's device heard of it.
+    assert!(received.iter().all(|r| r.payload["data"]["bookingId"] == booking.as_str()));
+}
+
+#[tokio::test]
+async fn a_device_its_service_says_is_gone_is_dropped() {
+    let service = WebPushDouble::start().await;
+    let app = app_pushing_to(&service).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let (gone, gone_endpoint, _) = subscribe(&app, &driver, &service).await;
+    let (kept, _, _) = subscribe(&app, &driver, &service).await;
+    service.unsubscribe(&gone_endpoint);
+    confirmed_booking(&app, &owner, &driver).await;
+    arrived(&service, 1).await;
+    let devices = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let devices = app.get("/api/devices", Some(&driver.token)).await.json::<Items<Device>>().items;
+            if devices.len() == 1 {
+                return devices;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the gone device is dropped");
+    assert_eq!(devices[0].id, kept.id);
+    assert_ne!(devices[0].id, gone.id);
+}
+
+#[tokio::test]
+async fn a_push_the_service_refuses_for_a_while_is_sent_again_later() {
+    let service = WebPushDouble::start().await;
+    let app = app_pushing_to(&service).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    // Only the confirmation is pushed (the payment's notice may come after the payment's answer).
+    let muted = json!({"push": {"payment_succeeded": false}});
+    app.put("/api/me/notification-settings", Some(&driver.token), muted).await;
+    let booking = paid_booking(&app, &owner, &driver).await;
+    subscribe(&app, &driver, &service).await;
+    service.fail_next(1);
+    confirm(&app, &owner, &booking).await;
+    let store = &app.server().state().store;
+    // The refused attempt goes back to the queue to wait its back-off.
+    tokio::time::timeout(PATIENCE, async {
+        while service.attempts() == 0
+            || app.numbers("SELECT COUNT(*) FROM push_queue WHERE claimed_until IS NULL AND attempts = 1").await != [1]
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the push waits in the queue");
+    assert!(service.received().is_empty(), "the refused push was not taken");
+    // From a minute on, it is due again.
+    let later = app.server().state().clock.now() + chrono::Duration::minutes(1);
+    app.server().state().push.send_due(store, later).await.expect("sent");
+    let received = arrived(&service, 1).await;
+    assert_eq!(of_kind(&received, "booking_confirmed").len(), 1);
+}
+
+#[tokio::test]
+async fn muted_kinds_are_not_pushed_but_reach_the_inbox() {
+    let service = WebPushDouble::start().await;
+    let app = app_pushing_to(&service).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    subscribe(&app, &driver, &service).await;
+    let a = app
+        .put(
+            "/api/me/notification-settings",
+            Some(&driver.token),
+            json!({"push": {"booking_confirmed": false, "payment_succeeded": false}}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    confirmed_booking(&app, &owner, &driver).await;
+    app.server().run_jobs_now().await;
+    assert!(service.received().is_empty(), "{:?}", service.received());
+    assert_eq!(app.server().state().store.pushes_waiting().await.expect("a count"), 0, "nothing was queued");
+    let inbox = app.get("/api/notifications", Some(&driver.token)).await;
+    let kinds: Vec<&str> =
+        inbox.body["items"].as_array().expect("items").iter().filter_map(|n| n["type"].as_str()).collect();
+    assert!(kinds.contains(&"booking_confirmed"), "the inbox still has it: {kinds:?}");
+}
+
+#[tokio::test]
+async fn the_web_key_is_published_only_when_web_push_is_on() {
+    let service = WebPushDouble::start().await;
+    let app = app_pushing_to(&service).await;
+    let a = app.get("/api/push/web-key", None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    // The public half of the test key (RFC 8291's example browser key).
+    let public = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
+    assert_eq!(a.str("publicKey"), public);
+    let off = crate::helpers::spawn_app().await;
+    assert_eq!(off.get("/api/push/web-key", None).await.status, StatusCode::NOT_FOUND);
+}
