@@ -158,7 +158,8 @@ pub struct Config {
     /// (`PARKWAY_WEB_PUSH_ORIGINS`, comma-separated, such as `http://127.0.0.1:9000`): a
     /// self-hosted push service, or a test's.
     pub web_push_origins: Vec<String>,
-    /// The push services: Web Push with `PARKWAY_VAPID_PRIVATE_KEY` and `PARKWAY_VAPID_SUBJECT`.
+    /// The push services: Web Push with `PARKWAY_VAPID_PRIVATE_KEY` and `PARKWAY_VAPID_SUBJECT`,
+    /// Firebase with `PARKWAY_FCM_SERVICE_ACCOUNT` (a service account's JSON key file).
     pub push: crate::push::PushSettings,
 }
 
@@ -437,7 +438,16 @@ fn push_settings() -> Result<crate::push::PushSettings, ConfigError> {
                 .map_err(|e| ConfigError { name: "PARKWAY_VAPID_PRIVATE_KEY", problem: e.to_string() })?,
         ),
     };
-    Ok(crate::push::PushSettings { vapid })
+    let fcm = match var("PARKWAY_FCM_SERVICE_ACCOUNT") {
+        None => None,
+        Some(path) => {
+            let problem = |problem: String| ConfigError { name: "PARKWAY_FCM_SERVICE_ACCOUNT", problem };
+            let json = std::fs::read_to_string(&path).map_err(|e| problem(format!("cannot read {path}: {e}")))?;
+            let base = var("PARKWAY_FCM_API_BASE").unwrap_or_else(|| "https://fcm.googleapis.com".to_owned());
+            Some(crate::push::fcm::Fcm::new(&json, &base).map_err(|e| problem(e.to_string()))?)
+        }
+    };
+    Ok(crate::push::PushSettings { vapid, fcm })
 }
 
 /// The external geocoder, when `PARKWAY_GEOCODER_URL` is set.

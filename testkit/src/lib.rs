@@ -5,6 +5,9 @@
 /// signed Connect events) on loopback, because Stripe's emulator has no Connect API.
 pub mod connect;
 
+/// A Firebase Cloud Messaging (HTTP v1) and Google sign-in double.
+pub mod fcm;
+
 /// A Web Push service double: checks the VAPID signature and decrypts each push as the
 /// browser would (RFC 8291).
 pub mod webpush;

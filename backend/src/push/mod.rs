@@ -7,6 +7,7 @@
 //! service says the device is gone. Each push service is configured by environment variables
 //! and off without them; a push for a service that is off is dropped.
 
+pub mod fcm;
 pub mod webpush;
 
 use crate::error::AppResult;
@@ -36,6 +37,19 @@ const MAX_BODY_CHARS: usize = 1_000;
 pub struct PushSettings {
     /// Web Push: the server's VAPID key.
     pub vapid: Option<webpush::Vapid>,
+    /// Android: Firebase, signed in as a service account.
+    pub fcm: Option<fcm::Fcm>,
+}
+
+/// How a push is to be delivered, whatever the service.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Pushes with the same key replace each other on a device that was off: a booking's.
+    pub collapse_key: Option<String>,
+    /// Wake the device now (a reminder) rather than when convenient.
+    pub urgent: bool,
+    /// How long the service keeps it for a device that is off.
+    pub ttl: Duration,
 }
 
 /// The push services configured, and the HTTP client that reaches them.
@@ -108,13 +122,18 @@ impl Push {
             body: due.message.chars().take(MAX_BODY_CHARS).collect(),
             data: &due.data,
         };
-        let sent = match device.platform {
-            Platform::Web => match &self.settings.vapid {
-                Some(vapid) => self.web_push(vapid, device, due, &payload, now).await,
-                None => Sent::Off,
-            },
-            // Firebase and APNs are not configured in this version.
-            Platform::Android | Platform::Ios => Sent::Off,
+        let delivery = Delivery {
+            collapse_key: collapse_key(&due.data),
+            urgent: due.kind == NotificationType::BookingReminder,
+            ttl: ttl(due.kind),
+        };
+        let sent = match (device.platform, &self.settings.vapid, &self.settings.fcm) {
+            (Platform::Web, Some(vapid), _) => self.web_push(vapid, device, &payload, &delivery, now).await,
+            (Platform::Android, _, Some(fcm)) => {
+                fcm.send(&self.client, &device.address, &payload, &delivery, now).await
+            }
+            // APNs is not configured in this version.
+            _ => Sent::Off,
         };
         match sent {
             Sent::Taken | Sent::Off => Outcome::Done,
@@ -138,8 +157,8 @@ impl Push {
         &self,
         vapid: &webpush::Vapid,
         device: &Target,
-        due: &Due,
         payload: &Payload<'_>,
+        delivery: &Delivery,
         now: DateTime<Utc>,
     ) -> Sent {
         let Some((p256dh, auth)) = &device.keys else { return Sent::Refused("a subscription without keys".into()) };
@@ -158,18 +177,16 @@ impl Push {
             Ok(a) => a,
             Err(e) => return Sent::Failed(format!("signing: {e}")),
         };
-        let urgent = due.kind == NotificationType::BookingReminder;
         let mut request = self
             .client
             .post(endpoint)
             .header("Authorization", authorization)
             .header("Content-Encoding", "aes128gcm")
             .header("Content-Type", "application/octet-stream")
-            .header("TTL", ttl(due.kind).num_seconds().to_string())
-            .header("Urgency", if urgent { "high" } else { "normal" })
+            .header("TTL", delivery.ttl.num_seconds().to_string())
+            .header("Urgency", if delivery.urgent { "high" } else { "normal" })
             .body(body);
-        // One booking's pushes replace each other while a browser is offline.
-        if let Some(topic) = collapse_key(&due.data) {
+        if let Some(topic) = &delivery.collapse_key {
             request = request.header("Topic", topic);
         }
         match request.send().await {
@@ -185,7 +202,7 @@ impl Push {
 }
 
 /// What a push service did with one push.
-enum Sent {
+pub(crate) enum Sent {
     /// Taken for delivery.
     Taken,
     /// Its service is not configured.

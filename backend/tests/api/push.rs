@@ -1,12 +1,15 @@
 //! Pushes to browsers through a Web Push service double that checks the VAPID signature and
-//! decrypts each push as the browser would: every device of a user is told once, a device its
-//! service says is gone is dropped, a refused attempt is tried again, and muted kinds stay
-//! quiet.
+//! decrypts each push as the browser would, and to Android phones through a Firebase double
+//! that checks the service account's sign-in and each message's shape: every device of a user
+//! is told once, a device its service says is gone is dropped, a refused attempt is tried
+//! again, and muted kinds stay quiet.
 
 use crate::helpers::{Session, TestApp, future, spawn_app_with};
+use parkway_backend::push::fcm::Fcm;
 use parkway_backend::push::webpush::Vapid;
 use parkway_core::api::Items;
 use parkway_core::device::Device;
+use parkway_testkit::fcm::FcmDouble;
 use parkway_testkit::webpush::{Received, Subscriber, WebPushDouble};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -192,4 +195,60 @@ async fn the_web_key_is_published_only_when_web_push_is_on() {
     assert_eq!(a.str("publicKey"), public);
     let off = crate::helpers::spawn_app().await;
     assert_eq!(off.get("/api/push/web-key", None).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn app_with_firebase(firebase: &FcmDouble) -> TestApp {
+    let fcm = Fcm::new(&firebase.service_account_json(), firebase.api_base()).expect("a service account");
+    spawn_app_with(move |c| c.push.fcm = Some(fcm)).await
+}
+
+async fn register_phone(app: &TestApp, user: &Session, token: &str) -> Device {
+    let a = app.post("/api/devices", Some(&user.token), json!({"platform": "android", "token": token})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    a.json()
+}
+
+#[tokio::test]
+async fn an_android_phone_is_told_through_firebase_signed_in_once() {
+    let firebase = FcmDouble::start().await;
+    let app = app_with_firebase(&firebase).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    register_phone(&app, &driver, "phone-token:APA91b-1").await;
+    let booking = confirmed_booking(&app, &owner, &driver).await;
+    let messages = tokio::time::timeout(PATIENCE, firebase.wait_for(2))
+        .await
+        .unwrap_or_else(|_| panic!("no messages; refused: {:?}", firebase.refused()));
+    let confirmed: Vec<_> = messages.iter().filter(|m| m.message["data"]["type"] == "booking_confirmed").collect();
+    assert_eq!(confirmed.len(), 1, "{messages:?}");
+    let m = &confirmed[0].message;
+    assert_eq!(confirmed[0].token, "phone-token:APA91b-1");
+    assert!(m["notification"]["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(m["android"]["collapse_key"], booking.replace('-', ""));
+    let data: serde_json::Value = serde_json::from_str(m["data"]["data"].as_str().expect("data")).expect("json");
+    assert_eq!(data["bookingId"], booking.as_str());
+    assert_eq!(firebase.sign_ins(), 1, "the access token is kept between messages");
+    assert!(firebase.refused().is_empty(), "{:?}", firebase.refused());
+}
+
+#[tokio::test]
+async fn a_phone_firebase_says_is_uninstalled_is_dropped() {
+    let firebase = FcmDouble::start().await;
+    let app = app_with_firebase(&firebase).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    register_phone(&app, &driver, "old-phone").await;
+    let kept = register_phone(&app, &driver, "new-phone").await;
+    firebase.uninstall("old-phone");
+    confirmed_booking(&app, &owner, &driver).await;
+    let devices = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let devices = app.get("/api/devices", Some(&driver.token)).await.json::<Items<Device>>().items;
+            if devices.len() == 1 {
+                return devices;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the uninstalled phone is dropped");
+    assert_eq!(devices[0].id, kept.id);
 }
