@@ -159,7 +159,8 @@ pub struct Config {
     /// self-hosted push service, or a test's.
     pub web_push_origins: Vec<String>,
     /// The push services: Web Push with `PARKWAY_VAPID_PRIVATE_KEY` and `PARKWAY_VAPID_SUBJECT`,
-    /// Firebase with `PARKWAY_FCM_SERVICE_ACCOUNT` (a service account's JSON key file).
+    /// Firebase with `PARKWAY_FCM_SERVICE_ACCOUNT` (a service account's JSON key file), APNs with
+    /// `PARKWAY_APNS_KEY` (a `.p8` file) and its key id, team id and topic.
     pub push: crate::push::PushSettings,
 }
 
@@ -447,7 +448,28 @@ fn push_settings() -> Result<crate::push::PushSettings, ConfigError> {
             Some(crate::push::fcm::Fcm::new(&json, &base).map_err(|e| problem(e.to_string()))?)
         }
     };
-    Ok(crate::push::PushSettings { vapid, fcm })
+    let apns = match var("PARKWAY_APNS_KEY") {
+        None => None,
+        Some(path) => {
+            let problem = |name, problem: String| ConfigError { name, problem };
+            let key_pem = std::fs::read_to_string(&path)
+                .map_err(|e| problem("PARKWAY_APNS_KEY", format!("cannot read {path}: {e}")))?;
+            let needed =
+                |name: &'static str| var(name).ok_or_else(|| problem(name, "needed with PARKWAY_APNS_KEY".into()));
+            let (key_id, team_id, topic) =
+                (needed("PARKWAY_APNS_KEY_ID")?, needed("PARKWAY_APNS_TEAM_ID")?, needed("PARKWAY_APNS_TOPIC")?);
+            let api_base = var("PARKWAY_APNS_API_BASE").unwrap_or_else(|| "https://api.push.apple.com".to_owned());
+            let settings = crate::push::apns::ApnsSettings {
+                key_pem: &key_pem,
+                key_id: &key_id,
+                team_id: &team_id,
+                topic: &topic,
+                api_base: &api_base,
+            };
+            Some(crate::push::apns::Apns::new(&settings).map_err(|e| problem("PARKWAY_APNS_KEY", e.to_string()))?)
+        }
+    };
+    Ok(crate::push::PushSettings { vapid, fcm, apns })
 }
 
 /// The external geocoder, when `PARKWAY_GEOCODER_URL` is set.

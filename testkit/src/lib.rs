@@ -5,6 +5,9 @@
 /// signed Connect events) on loopback, because Stripe's emulator has no Connect API.
 pub mod connect;
 
+/// An Apple Push Notification service double, HTTP/2 only.
+pub mod apns;
+
 /// A Firebase Cloud Messaging (HTTP v1) and Google sign-in double.
 pub mod fcm;
 

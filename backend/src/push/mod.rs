@@ -7,6 +7,7 @@
 //! service says the device is gone. Each push service is configured by environment variables
 //! and off without them; a push for a service that is off is dropped.
 
+pub mod apns;
 pub mod fcm;
 pub mod webpush;
 
@@ -39,6 +40,8 @@ pub struct PushSettings {
     pub vapid: Option<webpush::Vapid>,
     /// Android: Firebase, signed in as a service account.
     pub fcm: Option<fcm::Fcm>,
+    /// iOS: APNs with the team's key.
+    pub apns: Option<apns::Apns>,
 }
 
 /// How a push is to be delivered, whatever the service.
@@ -127,13 +130,20 @@ impl Push {
             urgent: due.kind == NotificationType::BookingReminder,
             ttl: ttl(due.kind),
         };
-        let sent = match (device.platform, &self.settings.vapid, &self.settings.fcm) {
-            (Platform::Web, Some(vapid), _) => self.web_push(vapid, device, &payload, &delivery, now).await,
-            (Platform::Android, _, Some(fcm)) => {
-                fcm.send(&self.client, &device.address, &payload, &delivery, now).await
-            }
-            // APNs is not configured in this version.
-            _ => Sent::Off,
+        let settings = &self.settings;
+        let sent = match device.platform {
+            Platform::Web => match &settings.vapid {
+                Some(vapid) => self.web_push(vapid, device, &payload, &delivery, now).await,
+                None => Sent::Off,
+            },
+            Platform::Android => match &settings.fcm {
+                Some(fcm) => fcm.send(&self.client, &device.address, &payload, &delivery, now).await,
+                None => Sent::Off,
+            },
+            Platform::Ios => match &settings.apns {
+                Some(apns) => apns.send(&device.address, &payload, &delivery, now).await,
+                None => Sent::Off,
+            },
         };
         match sent {
             Sent::Taken | Sent::Off => Outcome::Done,

@@ -1,14 +1,17 @@
 //! Pushes to browsers through a Web Push service double that checks the VAPID signature and
-//! decrypts each push as the browser would, and to Android phones through a Firebase double
-//! that checks the service account's sign-in and each message's shape: every device of a user
+//! decrypts each push as the browser would, to Android phones through a Firebase double that
+//! checks the service account's sign-in and each message's shape, and to iPhones through an
+//! HTTP/2 APNs double that verifies the provider token's signature: every device of a user
 //! is told once, a device its service says is gone is dropped, a refused attempt is tried
 //! again, and muted kinds stay quiet.
 
 use crate::helpers::{Session, TestApp, future, spawn_app_with};
+use parkway_backend::push::apns::{Apns, ApnsSettings};
 use parkway_backend::push::fcm::Fcm;
 use parkway_backend::push::webpush::Vapid;
 use parkway_core::api::Items;
 use parkway_core::device::Device;
+use parkway_testkit::apns::ApnsDouble;
 use parkway_testkit::fcm::FcmDouble;
 use parkway_testkit::webpush::{Received, Subscriber, WebPushDouble};
 use reqwest::StatusCode;
@@ -250,5 +253,63 @@ async fn a_phone_firebase_says_is_uninstalled_is_dropped() {
     })
     .await
     .expect("the uninstalled phone is dropped");
+    assert_eq!(devices[0].id, kept.id);
+}
+
+async fn app_with_apns(apple: &ApnsDouble) -> TestApp {
+    let (key_pem, key_id, team_id, topic) = apple.credentials();
+    let settings = ApnsSettings { key_pem, key_id, team_id, topic, api_base: apple.api_base() };
+    let apns = Apns::new(&settings).expect("APNs settings");
+    spawn_app_with(move |c| c.push.apns = Some(apns)).await
+}
+
+async fn register_iphone(app: &TestApp, user: &Session, token: &str) -> Device {
+    let a = app.post("/api/devices", Some(&user.token), json!({"platform": "ios", "token": token})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    a.json()
+}
+
+#[tokio::test]
+async fn an_iphone_is_told_through_apns_over_http2() {
+    let apple = ApnsDouble::start().await;
+    let app = app_with_apns(&apple).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let token = "ab".repeat(32);
+    register_iphone(&app, &driver, &token.to_uppercase()).await;
+    let booking = confirmed_booking(&app, &owner, &driver).await;
+    let taken = tokio::time::timeout(PATIENCE, apple.wait_for(2))
+        .await
+        .unwrap_or_else(|_| panic!("nothing taken; refused: {:?}", apple.refused()));
+    let confirmed: Vec<_> = taken.iter().filter(|n| n.payload["type"] == "booking_confirmed").collect();
+    assert_eq!(confirmed.len(), 1, "{taken:?}");
+    let n = confirmed[0];
+    assert_eq!(n.token, token, "the token as registered, in lower case");
+    assert_eq!(n.header("apns-collapse-id"), Some(booking.replace('-', "").as_str()));
+    assert_eq!(n.header("apns-priority"), Some("5"), "a confirmation is not urgent");
+    assert_eq!(n.payload["data"]["bookingId"], booking.as_str());
+    assert!(n.payload["aps"]["alert"]["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(apple.refused().is_empty(), "{:?}", apple.refused());
+}
+
+#[tokio::test]
+async fn an_iphone_whose_app_was_removed_is_dropped() {
+    let apple = ApnsDouble::start().await;
+    let app = app_with_apns(&apple).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    register_iphone(&app, &driver, &"0a".repeat(32)).await;
+    let kept = register_iphone(&app, &driver, &"0b".repeat(32)).await;
+    apple.remove_app(&"0a".repeat(32));
+    confirmed_booking(&app, &owner, &driver).await;
+    let devices = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let devices = app.get("/api/devices", Some(&driver.token)).await.json::<Items<Device>>().items;
+            if devices.len() == 1 {
+                return devices;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the removed app's device is dropped");
     assert_eq!(devices[0].id, kept.id);
 }
