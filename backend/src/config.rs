@@ -469,7 +469,8 @@ fn push_settings() -> Result<crate::push::PushSettings, ConfigError> {
             Some(crate::push::apns::Apns::new(&settings).map_err(|e| problem("PARKWAY_APNS_KEY", e.to_string()))?)
         }
     };
-    Ok(crate::push::PushSettings { vapid, fcm, apns })
+    let claim = chrono::Duration::seconds(i64::from(parse::<u32>("PARKWAY_PUSH_CLAIM_SECS", 120)?.max(1)));
+    Ok(crate::push::PushSettings { vapid, fcm, apns, claim })
 }
 
 /// The external geocoder, when `PARKWAY_GEOCODER_URL` is set.

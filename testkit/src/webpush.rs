@@ -6,8 +6,10 @@
 //! browser would: decrypts the body with the subscription's private key and secret (RFC 8291,
 //! independently of the server's code, and tested here against the RFC's own example).
 //!
-//! The test decides what the service answers: `410 Gone` for a subscription marked gone, and a
-//! number of `500`s before it takes pushes again.
+//! The test decides what the service answers: `410 Gone` for a subscription marked gone, a
+//! number of `500`s before it takes pushes again, and how long it takes to answer. A push is
+//! taken when it has arrived whole and checked, before the answer goes back, as with a real
+//! service: a sender that dies before reading the answer has still delivered it.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use axum::Router;
@@ -114,6 +116,10 @@ struct Shared {
     world: Arc<Mutex<World>>,
     origin: String,
     arrived: Arc<Notify>,
+    /// Answers wait while this is true.
+    paused: Arc<tokio::sync::watch::Sender<bool>>,
+    /// How long each answer takes, in milliseconds.
+    answer_after_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The push service double, serving until dropped.
@@ -127,7 +133,13 @@ impl WebPushDouble {
     pub async fn start() -> WebPushDouble {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let origin = format!("http://{}", listener.local_addr().expect("an address"));
-        let shared = Shared { world: Default::default(), origin, arrived: Arc::new(Notify::new()) };
+        let shared = Shared {
+            world: Default::default(),
+            origin,
+            arrived: Arc::new(Notify::new()),
+            paused: Arc::new(tokio::sync::watch::channel(false).0),
+            answer_after_ms: Default::default(),
+        };
         let app = Router::new().route("/push/{n}", post(push)).with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -153,6 +165,22 @@ impl WebPushDouble {
         if let Some(n) = endpoint.rsplit('/').next().and_then(|n| n.parse().ok()) {
             self.world().gone.insert(n);
         }
+    }
+
+    /// Pushes that arrive from now on wait, not yet taken, until [`WebPushDouble::resume`].
+    pub fn pause(&self) {
+        self.shared.paused.send_replace(true);
+    }
+
+    /// Lets waiting pushes in.
+    pub fn resume(&self) {
+        self.shared.paused.send_replace(false);
+    }
+
+    /// Each answer goes back `delay` after its push was taken.
+    pub fn answer_after(&self, delay: std::time::Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.answer_after_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The next `n` pushes answer `500`, and are not taken.
@@ -199,6 +227,17 @@ impl Drop for WebPushDouble {
 }
 
 async fn push(State(shared): State<Shared>, Path(n): Path<usize>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let _ = shared.paused.subscribe().wait_for(|paused| !paused).await;
+    let status = take(&shared, n, &headers, &body);
+    let delay = shared.answer_after_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    status
+}
+
+/// Checks a push and takes it, or says why not.
+fn take(shared: &Shared, n: usize, headers: &HeaderMap, body: &[u8]) -> StatusCode {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let checked = (|| -> Result<(u64, Subscriber), (StatusCode, String)> {
         let vapid = header("authorization").ok_or((StatusCode::UNAUTHORIZED, "no Authorization".into()))?;
@@ -229,7 +268,7 @@ async fn push(State(shared): State<Shared>, Path(n): Path<usize>, headers: Heade
         world.fail_next -= 1;
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
-    let Some(payload) = subscriber.decrypt(&body).and_then(|p| serde_json::from_slice(&p).ok()) else {
+    let Some(payload) = subscriber.decrypt(body).and_then(|p| serde_json::from_slice(&p).ok()) else {
         world.refused.push("the body does not decrypt to JSON".into());
         return StatusCode::BAD_REQUEST;
     };

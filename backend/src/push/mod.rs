@@ -22,8 +22,9 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use std::time::Duration as StdDuration;
 
-/// Pushes claimed in one batch.
-pub const BATCH: i64 = 200;
+/// Pushes claimed in one batch: sent [`AT_ONCE`] at a time, each within [`REQUEST_TIMEOUT`], a
+/// batch ends well within the default claim of two minutes.
+pub const BATCH: i64 = 64;
 /// Requests to push services in flight at once.
 pub const AT_ONCE: usize = 16;
 /// Sends tried before a push is given up.
@@ -34,7 +35,7 @@ const REQUEST_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 const MAX_BODY_CHARS: usize = 1_000;
 
 /// What the push services need, from the environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PushSettings {
     /// Web Push: the server's VAPID key.
     pub vapid: Option<webpush::Vapid>,
@@ -42,6 +43,16 @@ pub struct PushSettings {
     pub fcm: Option<fcm::Fcm>,
     /// iOS: APNs with the team's key.
     pub apns: Option<apns::Apns>,
+    /// How long a sender holds the pushes it claimed (`PARKWAY_PUSH_CLAIM_SECS`): a sender
+    /// that dies holds them that long, after which another instance, or this one restarted,
+    /// sends them.
+    pub claim: Duration,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings { vapid: None, fcm: None, apns: None, claim: Duration::minutes(2) }
+    }
 }
 
 /// How a push is to be delivered, whatever the service.
@@ -99,20 +110,24 @@ impl Push {
     /// Sends one batch of the pushes due at `now`; the number claimed (a full batch means more
     /// may be waiting).
     pub async fn send_due(&self, store: &Store, now: DateTime<Utc>) -> AppResult<usize> {
-        let due = store.claim_pushes(now, BATCH).await?;
-        // Each send owns what it uses (the client is shared inside), so the batch's futures
-        // borrow nothing from this call.
-        let sent: Vec<(usize, Outcome)> = futures_util::stream::iter(due.iter().cloned().enumerate())
-            .map(|(i, d)| {
-                let push = self.clone();
-                async move { (i, push.send(&d, now).await) }
+        let due = store.claim_pushes(now, BATCH, self.settings.claim).await?;
+        let claimed = due.len();
+        // Each push's outcome is written as soon as its service answers, not with the batch's:
+        // a sender that dies then sends again only the pushes it was waiting on. Each send owns
+        // what it uses (the client is shared inside), so the futures borrow nothing from here.
+        let written: Vec<AppResult<()>> = futures_util::stream::iter(due)
+            .map(|d| {
+                let (push, store) = (self.clone(), store.clone());
+                async move {
+                    let outcome = push.send(&d, now).await;
+                    store.finish_pushes(&[(&d, outcome)]).await
+                }
             })
             .buffer_unordered(AT_ONCE)
             .collect()
             .await;
-        let outcomes: Vec<(&Due, Outcome)> = sent.into_iter().map(|(i, outcome)| (&due[i], outcome)).collect();
-        store.finish_pushes(&outcomes).await?;
-        Ok(due.len())
+        written.into_iter().collect::<AppResult<Vec<()>>>()?;
+        Ok(claimed)
     }
 
     /// One push, and what became of it.

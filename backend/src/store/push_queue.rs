@@ -1,5 +1,5 @@
 //! The push queue: one row per notification and device, written by the notification's insert
-//! (a trigger, see the migration), claimed by a sender for [`CLAIM`] and deleted once its push
+//! (a trigger, see the migration), claimed by a sender for a while and deleted once its push
 //! service has taken it. A sender that dies leaves its claim to run out, and the row is sent
 //! again: nothing is lost, and only a push whose answer was lost with the sender goes twice
 //! (carrying the same notification id, by which the apps drop a repeat).
@@ -11,9 +11,6 @@ use chrono::{DateTime, Duration, Utc};
 use parkway_core::device::Platform;
 use parkway_core::notification::NotificationType;
 use uuid::Uuid;
-
-/// How long a claim lasts: longer than a sender's every request together may take.
-pub const CLAIM: Duration = Duration::seconds(120);
 
 /// A claimed push with what it needs: the notification and where it goes.
 #[derive(Debug, Clone)]
@@ -104,8 +101,9 @@ pub enum Outcome {
 }
 
 impl Store {
-    /// Claims up to `limit` pushes due at `now`, oldest first, for [`CLAIM`].
-    pub async fn claim_pushes(&self, now: DateTime<Utc>, limit: i64) -> AppResult<Vec<Due>> {
+    /// Claims up to `limit` pushes due at `now`, oldest first, for `claim`: after that, another
+    /// sender may take the ones not finished.
+    pub async fn claim_pushes(&self, now: DateTime<Utc>, limit: i64, claim: Duration) -> AppResult<Vec<Due>> {
         let mut tx = self.begin_write().await?;
         let skip = tx.engine().skip_locked();
         let ids: Vec<i64> = tx
@@ -115,7 +113,7 @@ impl Store {
                      (SELECT id FROM push_queue WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) \
                      ORDER BY due_at, id LIMIT ?{skip}) RETURNING id"
                 ))
-                .bind(to_ms(now + CLAIM))
+                .bind(to_ms(now + claim))
                 .bind(to_ms(now))
                 .bind(to_ms(now))
                 .bind(limit),

@@ -11,7 +11,14 @@ use std::sync::{Arc, Mutex};
 const SECRET: &str = "durability-test-secret-0123456789";
 
 fn start_server(db_url: &str) -> (Child, String) {
+    start_server_with(db_url, &[])
+}
+
+/// The server binary on `db_url` with `env` besides the defaults, once it listens: its process
+/// and base URL.
+pub fn start_server_with(db_url: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_parkway-server"))
+        .envs(env.iter().copied())
         .env("DATABASE_URL", db_url)
         .env("PARKWAY_BIND", "127.0.0.1:0")
         .env("PARKWAY_JWT_SECRET", SECRET)
@@ -29,7 +36,7 @@ fn start_server(db_url: &str) -> (Child, String) {
     (child, addr)
 }
 
-async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> (StatusCode, Value) {
     let mut req = client.post(url).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);

@@ -10,7 +10,7 @@ mod concurrency;
 mod connect;
 mod devices;
 mod driveways;
-mod durability;
+pub mod durability;
 mod earnings;
 mod extensions;
 mod health;

@@ -313,3 +313,82 @@ async fn an_iphone_whose_app_was_removed_is_dropped() {
     .expect("the removed app's device is dropped");
     assert_eq!(devices[0].id, kept.id);
 }
+
+/// A server killed in the middle of its queue: the pushes it had claimed wait out their claim
+/// and go from the restarted server. None is lost; the only ones that go twice are those the
+/// push service had taken when the kill came, before their answer was read, and each repeat
+/// carries the notification's id, by which a device shows it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_mid_queue_loses_no_push_and_repeats_only_those_in_flight() {
+    use crate::durability::{post, start_server_with};
+    let service = WebPushDouble::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let db_url = crate::helpers::fresh_database(dir.path()).await;
+    let env = [
+        ("PARKWAY_VAPID_PRIVATE_KEY", TEST_VAPID_KEY),
+        ("PARKWAY_VAPID_SUBJECT", "mailto:ops@parkway.test"),
+        ("PARKWAY_WEB_PUSH_ORIGINS", service.origin()),
+        ("PARKWAY_PUSH_CLAIM_SECS", "1"),
+    ];
+    let (mut server, base) = start_server_with(&db_url, &env);
+    let client = reqwest::Client::new();
+    let register =
+        |email: &str, role: &str| json!({"email": email, "password": "correct horse", "name": "N", "roles": [role]});
+    let (_, owner) = post(&client, format!("{base}/api/auth/register"), None, register("o@example.com", "owner")).await;
+    let (_, driver) =
+        post(&client, format!("{base}/api/auth/register"), None, register("d@example.com", "driver")).await;
+    let (owner, driver) = (owner["token"].as_str().expect("token"), driver["token"].as_str().expect("token"));
+    let mut devices = Vec::new();
+    for _ in 0..2 {
+        let (endpoint, browser) = service.subscribe();
+        let body = json!({"platform": "web", "subscription": {"endpoint": endpoint, "keys": {"p256dh": browser.p256dh(), "auth": browser.auth()}}});
+        let (status, _) = post(&client, format!("{base}/api/devices"), Some(owner), body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        devices.push(endpoint.rsplit('/').next().and_then(|n| n.parse::<usize>().ok()).expect("n"));
+    }
+    let body = json!({"title": "D", "address": "A", "lat": 37.0, "lng": -122.0, "pricePerHourCents": 100});
+    let (_, driveway) = post(&client, format!("{base}/api/driveways"), Some(owner), body).await;
+    // The push service holds every push at its door while forty bookings are made: each tells
+    // the owner, on two devices.
+    service.pause();
+    const BOOKINGS: usize = 40;
+    for i in 0..BOOKINGS {
+        let start = future(1) + chrono::Duration::hours(i as i64);
+        let body = json!({"driveway": driveway["id"], "startTime": crate::helpers::rfc(start), "endTime": crate::helpers::rfc(start + chrono::Duration::minutes(30))});
+        let (status, b) = post(&client, format!("{base}/api/bookings"), Some(driver), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{b}");
+    }
+    // Then it takes them slowly, and the server is killed once some are through.
+    service.answer_after(Duration::from_millis(150));
+    service.resume();
+    arrived(&service, 20).await;
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    let at_kill = service.received().len();
+    service.answer_after(Duration::ZERO);
+
+    let (mut restarted, _) = start_server_with(&db_url, &env);
+    let expected = BOOKINGS * devices.len();
+    let received = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let received = service.received();
+            let pairs: std::collections::BTreeSet<(i64, usize)> =
+                received.iter().map(|r| (r.payload["id"].as_i64().expect("id"), r.subscription)).collect();
+            if pairs.len() == expected {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("pushes were lost: {} of {expected} arrived", service.received().len()));
+    let _ = restarted.kill();
+    let _ = restarted.wait();
+    let repeats = received.len() - expected;
+    assert!(
+        repeats <= parkway_backend::push::AT_ONCE,
+        "{repeats} pushes went twice; at most the {} in flight may (taken before the kill: {at_kill})",
+        parkway_backend::push::AT_ONCE
+    );
+    assert!(received.iter().all(|r| r.payload["type"] == "booking_created"));
+}
