@@ -99,6 +99,11 @@ impl ApnsDouble {
         self.shared.world().gone.insert(token.to_owned());
     }
 
+    /// How many notifications were taken.
+    pub fn taken_count(&self) -> usize {
+        self.shared.world().taken.len()
+    }
+
     /// Every notification taken, in order.
     pub fn taken(&self) -> Vec<Notification> {
         self.shared.world().taken.clone()

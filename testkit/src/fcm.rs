@@ -105,6 +105,11 @@ impl FcmDouble {
         self.shared.world().gone.insert(token.to_owned());
     }
 
+    /// How many messages were taken.
+    pub fn message_count(&self) -> usize {
+        self.shared.world().messages.len()
+    }
+
     /// Every message taken, in order.
     pub fn messages(&self) -> Vec<Message> {
         self.shared.world().messages.clone()

@@ -193,6 +193,11 @@ impl WebPushDouble {
         self.world().attempts
     }
 
+    /// How many pushes were taken so far.
+    pub fn received_count(&self) -> usize {
+        self.world().received.len()
+    }
+
     /// Every push taken so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.world().received.clone()

@@ -24,9 +24,9 @@ use std::time::Duration as StdDuration;
 
 /// Pushes claimed in one batch: sent [`AT_ONCE`] at a time, each within [`REQUEST_TIMEOUT`], a
 /// batch ends well within the default claim of two minutes.
-pub const BATCH: i64 = 64;
+pub const BATCH: i64 = 256;
 /// Requests to push services in flight at once.
-pub const AT_ONCE: usize = 16;
+pub const AT_ONCE: usize = 64;
 /// Sends tried before a push is given up.
 pub const MAX_ATTEMPTS: i64 = 10;
 /// How long a push service may take to answer.
@@ -112,21 +112,25 @@ impl Push {
     pub async fn send_due(&self, store: &Store, now: DateTime<Utc>) -> AppResult<usize> {
         let due = store.claim_pushes(now, BATCH, self.settings.claim).await?;
         let claimed = due.len();
-        // Each push's outcome is written as soon as its service answers, not with the batch's:
-        // a sender that dies then sends again only the pushes it was waiting on. Each send owns
-        // what it uses (the client is shared inside), so the futures borrow nothing from here.
-        let written: Vec<AppResult<()>> = futures_util::stream::iter(due)
+        // Outcomes are written as they come, not with the batch: each write takes every outcome
+        // that came in meanwhile (one transaction, not one per push, so pushes do not crowd
+        // bookings out of the database's writer). A sender that dies then sends again only what
+        // it was waiting on or writing: at most twice AT_ONCE pushes. Each send owns what it
+        // uses (the client is shared inside), so the futures borrow nothing from here.
+        let mut outcomes = futures_util::stream::iter(due)
             .map(|d| {
-                let (push, store) = (self.clone(), store.clone());
+                let push = self.clone();
                 async move {
                     let outcome = push.send(&d, now).await;
-                    store.finish_pushes(&[(&d, outcome)]).await
+                    (d, outcome)
                 }
             })
             .buffer_unordered(AT_ONCE)
-            .collect()
-            .await;
-        written.into_iter().collect::<AppResult<Vec<()>>>()?;
+            .ready_chunks(AT_ONCE);
+        while let Some(ready) = outcomes.next().await {
+            let written: Vec<(&Due, Outcome)> = ready.iter().map(|(d, o)| (d, *o)).collect();
+            store.finish_pushes(&written).await?;
+        }
         Ok(claimed)
     }
 

@@ -250,6 +250,10 @@ pub(super) trait Request: Send + Sync + 'static {
     fn expected(&self) -> StatusCode;
     /// Sends one request and reads the whole answer.
     fn send(&self, client: &Client) -> impl std::future::Future<Output = Result<StatusCode, reqwest::Error>> + Send;
+    /// True once the workload has sent all it means to, before the run's time is up.
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 /// This part's requests.
@@ -294,6 +298,8 @@ impl Request for Workload {
 /// conflict check. Request `i` goes to server `i % urls.len()`.
 #[derive(Debug)]
 pub(super) struct BookingPlan {
+    /// The owner of every driveway.
+    pub(super) owner_token: String,
     urls: Vec<String>,
     driver_tokens: Vec<String>,
     driveways: Vec<Uuid>,
@@ -311,6 +317,7 @@ impl BookingPlan {
             Shape::Hot => self.driveways[DRIVEWAYS..].to_vec(),
         };
         BookingPlan {
+            owner_token: self.owner_token.clone(),
             urls: self.urls.clone(),
             driver_tokens: self.driver_tokens.clone(),
             driveways,
@@ -377,6 +384,7 @@ pub(super) async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result
     // Whole minutes, a day ahead: far from the "not in the past" rule, whatever the run length.
     let first_start = (Utc::now() + TimeDelta::days(1)).duration_trunc(TimeDelta::minutes(1))?;
     Ok(BookingPlan {
+        owner_token: owner,
         urls: bases.iter().map(|b| format!("{b}/api/bookings")).collect(),
         driver_tokens,
         driveways,
@@ -431,7 +439,7 @@ pub(super) async fn run_load<W: Request>(
         let workload = Arc::clone(workload);
         tasks.spawn(async move {
             let mut tally = Tally::default();
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && !workload.done() {
                 let sent = Instant::now();
                 let outcome = workload.send(&client).await;
                 tally.record(sent.elapsed(), outcome, expected);

@@ -13,6 +13,8 @@ mod payments;
 mod pg_insight;
 /// Photo uploads (alone and four at once) and serving.
 mod photos;
+/// Push fan-out through the push service doubles, and its cost on bookings.
+mod push;
 /// WebSocket connections: memory per connection and delivery latency.
 mod realtime;
 /// Receipts rendered as PDF and HTML per second, on one thread in this process.
@@ -77,10 +79,12 @@ pub enum Part {
     Photos,
     /// Street map tiles read from a PMTiles archive with range requests.
     Tiles,
+    /// Notifications pushed to three devices each through the push service doubles.
+    Push,
 }
 
 /// The names `--only` takes.
-const PART_NAMES: &str = "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts, extension, photos or tiles";
+const PART_NAMES: &str = "booking, search, realtime, payments, settlement, postgres, postgres-booking, app, receipts, extension, photos, tiles or push";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -113,6 +117,7 @@ impl Options {
                 "extension" => Part::Extension,
                 "photos" => Part::Photos,
                 "tiles" => Part::Tiles,
+                "push" => Part::Push,
                 other => bail!("--only takes {PART_NAMES}, not {other:?}"),
             });
         }
@@ -251,6 +256,9 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
     let tiles =
         if options.runs(Part::Tiles) { Some(tiles::measure(&binary, scratch.path(), options).await?) } else { None };
 
+    let push =
+        if options.runs(Part::Push) { Some(push::measure(&binary, scratch.path(), options).await?) } else { None };
+
     let settlement = if options.runs(Part::Settlement) {
         Some(settlement::measure(&binary, scratch.path(), &options.settlement_shapes()).await?)
     } else {
@@ -298,6 +306,12 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         t.print();
         let path = bench_dir.join("tiles.json");
         std::fs::write(&path, serde_json::to_vec_pretty(t)?).with_context(|| format!("writing {}", path.display()))?;
+        println!("report written to {}", path.display());
+    }
+    if let Some(p) = &push {
+        p.print();
+        let path = bench_dir.join("push.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(p)?).with_context(|| format!("writing {}", path.display()))?;
         println!("report written to {}", path.display());
     }
     if let Some(r) = &receipts {
