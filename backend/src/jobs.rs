@@ -16,6 +16,9 @@ pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
 /// How often the push queue is looked at when nothing here woke it: for retries coming due
 /// and notifications written by other instances.
 const PUSH_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The least time between two looks: the notifications published meanwhile are sent together,
+/// instead of one look at the queue for each booking.
+const PUSH_GAP: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Sends pushes: again at once while a batch was full, else when a notification is published
 /// here or after [`PUSH_POLL`].
@@ -29,6 +32,10 @@ async fn push_loop(state: &AppState, mut stop: watch::Receiver<bool>) {
             tokio::select! {
                 _ = state.push_wake.notified() => {}
                 _ = tokio::time::sleep(PUSH_POLL) => {}
+                _ = stop.changed() => break,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(PUSH_GAP) => {}
                 _ = stop.changed() => break,
             }
         }

@@ -104,6 +104,20 @@ impl Store {
     /// Claims up to `limit` pushes due at `now`, oldest first, for `claim`: after that, another
     /// sender may take the ones not finished.
     pub async fn claim_pushes(&self, now: DateTime<Utc>, limit: i64, claim: Duration) -> AppResult<Vec<Due>> {
+        // Most looks find nothing due: a read says so without a write transaction.
+        let any: Option<i64> = self
+            .reader()
+            .scalar_optional(
+                query(
+                    "SELECT id FROM push_queue WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) LIMIT 1",
+                )
+                .bind(to_ms(now))
+                .bind(to_ms(now)),
+            )
+            .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let skip = tx.engine().skip_locked();
         let ids: Vec<i64> = tx
