@@ -74,13 +74,13 @@ impl ApnsDouble {
     /// Starts on a free loopback port (HTTP/2 without TLS: the client must speak it from the
     /// first byte).
     pub async fn start() -> ApnsDouble {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let origin = format!("http://{}", listener.local_addr().expect("an address"));
         let shared = Shared { world: Default::default(), arrived: Arc::new(Notify::new()) };
-        let app = Router::new().route("/3/device/{token}", post(push)).with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let mut origin = String::new();
+        let task = crate::serve_on_loopback(|o| {
+            origin = o.to_owned();
+            Router::new().route("/3/device/{token}", post(push)).with_state(shared.clone())
+        })
+        .await;
         ApnsDouble { shared, origin, task }
     }
 

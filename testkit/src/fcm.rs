@@ -68,17 +68,18 @@ pub struct FcmDouble {
 impl FcmDouble {
     /// Starts on a free loopback port.
     pub async fn start() -> FcmDouble {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let origin = format!("http://{}", listener.local_addr().expect("an address"));
-        let shared = Shared { world: Default::default(), origin, arrived: Arc::new(Notify::new()) };
-        let app = Router::new()
-            .route("/token", post(token))
-            .route("/v1/projects/{project}/messages:send", post(send))
-            .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FcmDouble { shared, task }
+        let mut shared = None;
+        let task = crate::serve_on_loopback(|origin| {
+            let state =
+                Shared { world: Default::default(), origin: origin.to_owned(), arrived: Arc::new(Notify::new()) };
+            shared = Some(state.clone());
+            Router::new()
+                .route("/token", post(token))
+                .route("/v1/projects/{project}/messages:send", post(send))
+                .with_state(state)
+        })
+        .await;
+        FcmDouble { shared: shared.expect("the router was made"), task }
     }
 
     /// The service account's JSON key, as Google's console gives it, signing in here.

@@ -19,3 +19,15 @@ pub mod webpush;
 /// PostgreSQL programs through `sh`).
 #[cfg(unix)]
 pub mod pgtemp;
+
+/// Serves the router `app` makes for its origin (`http://127.0.0.1:port`) on a free loopback
+/// port until the returned task is aborted: HTTP/1.1, and HTTP/2 for a client that speaks it
+/// from the first byte.
+pub(crate) async fn serve_on_loopback(app: impl FnOnce(&str) -> axum::Router) -> tokio::task::JoinHandle<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let origin = format!("http://{}", listener.local_addr().expect("an address"));
+    let app = app(&origin);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
+}

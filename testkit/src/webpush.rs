@@ -131,20 +131,20 @@ pub struct WebPushDouble {
 impl WebPushDouble {
     /// Starts on a free loopback port.
     pub async fn start() -> WebPushDouble {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let origin = format!("http://{}", listener.local_addr().expect("an address"));
-        let shared = Shared {
-            world: Default::default(),
-            origin,
-            arrived: Arc::new(Notify::new()),
-            paused: Arc::new(tokio::sync::watch::channel(false).0),
-            answer_after_ms: Default::default(),
-        };
-        let app = Router::new().route("/push/{n}", post(push)).with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        WebPushDouble { shared, task }
+        let mut shared = None;
+        let task = crate::serve_on_loopback(|origin| {
+            let state = Shared {
+                world: Default::default(),
+                origin: origin.to_owned(),
+                arrived: Arc::new(Notify::new()),
+                paused: Arc::new(tokio::sync::watch::channel(false).0),
+                answer_after_ms: Default::default(),
+            };
+            shared = Some(state.clone());
+            Router::new().route("/push/{n}", post(push)).with_state(state)
+        })
+        .await;
+        WebPushDouble { shared: shared.expect("the router was made"), task }
     }
 
     /// `http://127.0.0.1:port`: the origin the server must be told to accept.

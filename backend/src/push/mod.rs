@@ -69,7 +69,8 @@ pub struct Delivery {
 /// The push services configured, and the HTTP client that reaches them.
 #[derive(Debug, Clone)]
 pub struct Push {
-    settings: PushSettings,
+    /// Shared: each send holds a copy of this handle.
+    settings: std::sync::Arc<PushSettings>,
     client: reqwest::Client,
 }
 
@@ -99,7 +100,7 @@ impl Push {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Parkway/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Push { settings, client })
+        Ok(Push { settings: std::sync::Arc::new(settings), client })
     }
 
     /// The VAPID public key browsers subscribe with, when Web Push is on.

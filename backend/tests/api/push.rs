@@ -117,19 +117,9 @@ async fn a_device_its_service_says_is_gone_is_dropped() {
     service.unsubscribe(&gone_endpoint);
     confirmed_booking(&app, &owner, &driver).await;
     arrived(&service, 1).await;
-    let devices = tokio::time::timeout(PATIENCE, async {
-        loop {
-            let devices = app.get("/api/devices", Some(&driver.token)).await.json::<Items<Device>>().items;
-            if devices.len() == 1 {
-                return devices;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the gone device is dropped");
-    assert_eq!(devices[0].id, kept.id);
-    assert_ne!(devices[0].id, gone.id);
+    let left = the_one_device_left(&app, &driver).await;
+    assert_eq!(left.id, kept.id);
+    assert_ne!(left.id, gone.id);
 }
 
 #[tokio::test]
@@ -205,10 +195,26 @@ async fn app_with_firebase(firebase: &FcmDouble) -> TestApp {
     spawn_app_with(move |c| c.push.fcm = Some(fcm)).await
 }
 
-async fn register_phone(app: &TestApp, user: &Session, token: &str) -> Device {
-    let a = app.post("/api/devices", Some(&user.token), json!({"platform": "android", "token": token})).await;
+/// Registers a phone of `platform` ("android" or "ios") with its push token.
+async fn register_phone(app: &TestApp, user: &Session, platform: &str, token: &str) -> Device {
+    let a = app.post("/api/devices", Some(&user.token), json!({"platform": platform, "token": token})).await;
     assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
     a.json()
+}
+
+/// The user's devices once only one is left (a gone one was dropped).
+async fn the_one_device_left(app: &TestApp, user: &Session) -> Device {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let mut devices = app.get("/api/devices", Some(&user.token)).await.json::<Items<Device>>().items;
+            if devices.len() == 1 {
+                return devices.remove(0);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the gone device is dropped")
 }
 
 #[tokio::test]
@@ -216,7 +222,7 @@ async fn an_android_phone_is_told_through_firebase_signed_in_once() {
     let firebase = FcmDouble::start().await;
     let app = app_with_firebase(&firebase).await;
     let (owner, driver) = (app.owner().await, app.driver().await);
-    register_phone(&app, &driver, "phone-token:APA91b-1").await;
+    register_phone(&app, &driver, "android", "phone-token:APA91b-1").await;
     let booking = confirmed_booking(&app, &owner, &driver).await;
     let messages = tokio::time::timeout(PATIENCE, firebase.wait_for(2))
         .await
@@ -238,22 +244,12 @@ async fn a_phone_firebase_says_is_uninstalled_is_dropped() {
     let firebase = FcmDouble::start().await;
     let app = app_with_firebase(&firebase).await;
     let (owner, driver) = (app.owner().await, app.driver().await);
-    register_phone(&app, &driver, "old-phone").await;
-    let kept = register_phone(&app, &driver, "new-phone").await;
+    register_phone(&app, &driver, "android", "old-phone").await;
+    let kept = register_phone(&app, &driver, "android", "new-phone").await;
     firebase.uninstall("old-phone");
     confirmed_booking(&app, &owner, &driver).await;
-    let devices = tokio::time::timeout(PATIENCE, async {
-        loop {
-            let devices = app.get("/api/devices", Some(&driver.token)).await.json::<Items<Device>>().items;
-            if devices.len() == 1 {
-                return devices;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the uninstalled phone is dropped");
-    assert_eq!(devices[0].id, kept.id);
+    let left = the_one_device_left(&app, &driver).await;
+    assert_eq!(left.id, kept.id);
 }
 
 async fn app_with_apns(apple: &ApnsDouble) -> TestApp {
@@ -263,19 +259,13 @@ async fn app_with_apns(apple: &ApnsDouble) -> TestApp {
     spawn_app_with(move |c| c.push.apns = Some(apns)).await
 }
 
-async fn register_iphone(app: &TestApp, user: &Session, token: &str) -> Device {
-    let a = app.post("/api/devices", Some(&user.token), json!({"platform": "ios", "token": token})).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
-    a.json()
-}
-
 #[tokio::test]
 async fn an_iphone_is_told_through_apns_over_http2() {
     let apple = ApnsDouble::start().await;
     let app = app_with_apns(&apple).await;
     let (owner, driver) = (app.owner().await, app.driver().await);
     let token = "ab".repeat(32);
-    register_iphone(&app, &driver, &token.to_uppercase()).await;
+    register_phone(&app, &driver, "ios", &token.to_uppercase()).await;
     let booking = confirmed_booking(&app, &owner, &driver).await;
     let taken = tokio::time::timeout(PATIENCE, apple.wait_for(2))
         .await
@@ -296,22 +286,12 @@ async fn an_iphone_whose_app_was_removed_is_dropped() {
     let apple = ApnsDouble::start().await;
     let app = app_with_apns(&apple).await;
     let (owner, driver) = (app.owner().await, app.driver().await);
-    register_iphone(&app, &driver, &"0a".repeat(32)).await;
-    let kept = register_iphone(&app, &driver, &"0b".repeat(32)).await;
+    register_phone(&app, &driver, "ios", &"0a".repeat(32)).await;
+    let kept = register_phone(&app, &driver, "ios", &"0b".repeat(32)).await;
     apple.remove_app(&"0a".repeat(32));
     confirmed_booking(&app, &owner, &driver).await;
-    let devices = tokio::time::timeout(PATIENCE, async {
-        loop {
-            let devices = app.get("/api/devices", Some(&driver.token)).await.json::<Items<Device>>().items;
-            if devices.len() == 1 {
-                return devices;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the removed app's device is dropped");
-    assert_eq!(devices[0].id, kept.id);
+    let left = the_one_device_left(&app, &driver).await;
+    assert_eq!(left.id, kept.id);
 }
 
 /// A server killed in the middle of its queue: the pushes it had claimed wait out their claim

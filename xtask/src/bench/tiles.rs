@@ -8,7 +8,7 @@
 //! place, of 4 to 64 KB, the span of a city's vector tiles.
 
 use super::Options;
-use super::booking::{Request, run_load};
+use super::booking::{Request, Workload, run_load};
 use super::runs::LoadRun;
 use super::server::{ServerProcess, SqliteSync};
 use anyhow::Context;
@@ -116,28 +116,6 @@ impl Request for TileRead {
     }
 }
 
-/// `GET /healthz`.
-struct Health {
-    url: String,
-}
-
-impl Request for Health {
-    fn name(&self) -> &'static str {
-        "GET /healthz"
-    }
-
-    fn expected(&self) -> StatusCode {
-        StatusCode::OK
-    }
-
-    async fn send(&self, client: &Client) -> Result<StatusCode, reqwest::Error> {
-        let response = client.get(&self.url).send().await?;
-        let status = response.status();
-        response.bytes().await?;
-        Ok(status)
-    }
-}
-
 /// Runs the part on a fresh server.
 pub async fn measure(binary: &Path, scratch: &Path, options: &Options) -> anyhow::Result<TilesReport> {
     let archive = scratch.join("map.pmtiles");
@@ -153,7 +131,7 @@ pub async fn measure(binary: &Path, scratch: &Path, options: &Options) -> anyhow
     let base = server.base_url();
     let client = super::http_client()?;
 
-    let health = Arc::new(Health { url: format!("{base}/healthz") });
+    let health = Arc::new(Workload::Health { url: format!("{base}/healthz") });
     run_load(&client, &health, CLIENTS, options.warmup_duration()).await?;
     let baseline = run_load(&client, &health, CLIENTS, options.load_duration()).await?;
 
