@@ -9,6 +9,7 @@
 //! A device token marked gone answers `410` with `Unregistered`, as APNs does once the app is
 //! removed.
 
+use crate::taken::Taken;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,7 +19,6 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
 
 const PRIVATE_KEY: &str = include_str!("../keys/apns-test-private.p8");
 const PUBLIC_KEY: &str = include_str!("../keys/apns-test-public.pem");
@@ -47,14 +47,13 @@ impl Notification {
 #[derive(Default)]
 struct World {
     gone: BTreeSet<String>,
-    taken: Vec<Notification>,
     refused: Vec<String>,
 }
 
 #[derive(Clone)]
 struct Shared {
     world: Arc<Mutex<World>>,
-    arrived: Arc<Notify>,
+    taken: Arc<Taken<Notification>>,
 }
 
 impl Shared {
@@ -74,7 +73,7 @@ impl ApnsDouble {
     /// Starts on a free loopback port (HTTP/2 without TLS: the client must speak it from the
     /// first byte).
     pub async fn start() -> ApnsDouble {
-        let shared = Shared { world: Default::default(), arrived: Arc::new(Notify::new()) };
+        let shared = Shared { world: Default::default(), taken: Arc::default() };
         let mut origin = String::new();
         let task = crate::serve_on_loopback(|o| {
             origin = o.to_owned();
@@ -101,12 +100,12 @@ impl ApnsDouble {
 
     /// How many notifications were taken.
     pub fn taken_count(&self) -> usize {
-        self.shared.world().taken.len()
+        self.shared.taken.len()
     }
 
     /// Every notification taken, in order.
     pub fn taken(&self) -> Vec<Notification> {
-        self.shared.world().taken.clone()
+        self.shared.taken.all()
     }
 
     /// Why requests were refused.
@@ -116,14 +115,7 @@ impl ApnsDouble {
 
     /// Waits until at least `count` notifications were taken (the caller bounds the wait).
     pub async fn wait_for(&self, count: usize) -> Vec<Notification> {
-        loop {
-            let arrived = self.shared.arrived.notified();
-            let taken = self.taken();
-            if taken.len() >= count {
-                return taken;
-            }
-            arrived.await;
-        }
+        self.shared.taken.wait_for(count).await
     }
 }
 
@@ -171,8 +163,7 @@ async fn push(
     if !(alert["title"].is_string() && alert["body"].is_string()) {
         return refuse(&shared, StatusCode::BAD_REQUEST, "PayloadEmpty", "no aps.alert title and body".into());
     }
-    let mut world = shared.world();
-    if world.gone.contains(&token) {
+    if shared.world().gone.contains(&token) {
         return (StatusCode::GONE, axum::Json(json!({"reason": "Unregistered", "timestamp": 0}))).into_response();
     }
     let headers = headers
@@ -180,9 +171,7 @@ async fn push(
         .filter(|(n, _)| n.as_str().starts_with("apns-"))
         .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
         .collect();
-    world.taken.push(Notification { token, headers, payload });
-    drop(world);
-    shared.arrived.notify_waiters();
+    shared.taken.push(Notification { token, headers, payload });
     StatusCode::OK.into_response()
 }
 

@@ -12,6 +12,7 @@
 //! A device token marked gone answers `404 NOT_FOUND` with `UNREGISTERED`, as Firebase does
 //! once an app is uninstalled.
 
+use crate::taken::Taken;
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -20,7 +21,6 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
 
 const PROJECT: &str = "parkway-test";
 const CLIENT_EMAIL: &str = "push@parkway-test.iam.gserviceaccount.com";
@@ -42,7 +42,6 @@ struct World {
     access_tokens: BTreeSet<String>,
     sign_ins: usize,
     gone: BTreeSet<String>,
-    messages: Vec<Message>,
     refused: Vec<String>,
 }
 
@@ -50,7 +49,7 @@ struct World {
 struct Shared {
     world: Arc<Mutex<World>>,
     origin: String,
-    arrived: Arc<Notify>,
+    messages: Arc<Taken<Message>>,
 }
 
 impl Shared {
@@ -70,8 +69,7 @@ impl FcmDouble {
     pub async fn start() -> FcmDouble {
         let mut shared = None;
         let task = crate::serve_on_loopback(|origin| {
-            let state =
-                Shared { world: Default::default(), origin: origin.to_owned(), arrived: Arc::new(Notify::new()) };
+            let state = Shared { world: Default::default(), origin: origin.to_owned(), messages: Arc::default() };
             shared = Some(state.clone());
             Router::new()
                 .route("/token", post(token))
@@ -108,12 +106,12 @@ impl FcmDouble {
 
     /// How many messages were taken.
     pub fn message_count(&self) -> usize {
-        self.shared.world().messages.len()
+        self.shared.messages.len()
     }
 
     /// Every message taken, in order.
     pub fn messages(&self) -> Vec<Message> {
-        self.shared.world().messages.clone()
+        self.shared.messages.all()
     }
 
     /// How many times the server signed in.
@@ -128,14 +126,7 @@ impl FcmDouble {
 
     /// Waits until at least `count` messages were taken (the caller bounds the wait).
     pub async fn wait_for(&self, count: usize) -> Vec<Message> {
-        loop {
-            let arrived = self.shared.arrived.notified();
-            let messages = self.messages();
-            if messages.len() >= count {
-                return messages;
-            }
-            arrived.await;
-        }
+        self.shared.messages.wait_for(count).await
     }
 }
 
@@ -215,15 +206,12 @@ async fn send(
     if let Some((_, what)) = problems.iter().find(|(bad, _)| *bad) {
         return refuse(&shared, StatusCode::BAD_REQUEST, format!("invalid {what}"));
     }
-    let mut world = shared.world();
-    if world.gone.contains(token) {
+    if shared.world().gone.contains(token) {
         let error = json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND",
             "details": [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED"}]}});
         return (StatusCode::NOT_FOUND, axum::Json(error)).into_response();
     }
-    world.messages.push(Message { token: token.to_owned(), message: message.clone() });
-    let name = format!("projects/{PROJECT}/messages/{}", world.messages.len());
-    drop(world);
-    shared.arrived.notify_waiters();
+    let count = shared.messages.push(Message { token: token.to_owned(), message: message.clone() });
+    let name = format!("projects/{PROJECT}/messages/{count}");
     axum::Json(json!({"name": name})).into_response()
 }

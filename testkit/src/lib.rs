@@ -15,6 +15,9 @@ pub mod fcm;
 /// browser would (RFC 8291).
 pub mod webpush;
 
+/// What a push service double took, and a wait for it.
+mod taken;
+
 /// A throwaway PostgreSQL server for tests and benchmarks (Unix only: it runs Debian's
 /// PostgreSQL programs through `sh`).
 #[cfg(unix)]

@@ -11,6 +11,7 @@
 //! taken when it has arrived whole and checked, before the answer goes back, as with a real
 //! service: a sender that dies before reading the answer has still delivered it.
 
+use crate::taken::Taken;
 use aes_gcm::aead::{Aead, KeyInit};
 use axum::Router;
 use axum::body::Bytes;
@@ -25,7 +26,6 @@ use serde_json::Value;
 use sha2::Sha256;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
 
 /// A browser's side of one subscription: its key pair and authentication secret.
 #[derive(Clone)]
@@ -107,7 +107,6 @@ struct World {
     gone: BTreeSet<usize>,
     fail_next: usize,
     attempts: usize,
-    received: Vec<Received>,
     refused: Vec<String>,
 }
 
@@ -115,7 +114,7 @@ struct World {
 struct Shared {
     world: Arc<Mutex<World>>,
     origin: String,
-    arrived: Arc<Notify>,
+    received: Arc<Taken<Received>>,
     /// Answers wait while this is true.
     paused: Arc<tokio::sync::watch::Sender<bool>>,
     /// How long each answer takes, in milliseconds.
@@ -136,7 +135,7 @@ impl WebPushDouble {
             let state = Shared {
                 world: Default::default(),
                 origin: origin.to_owned(),
-                arrived: Arc::new(Notify::new()),
+                received: Arc::default(),
                 paused: Arc::new(tokio::sync::watch::channel(false).0),
                 answer_after_ms: Default::default(),
             };
@@ -195,12 +194,12 @@ impl WebPushDouble {
 
     /// How many pushes were taken so far.
     pub fn received_count(&self) -> usize {
-        self.world().received.len()
+        self.shared.received.len()
     }
 
     /// Every push taken so far, in order.
     pub fn received(&self) -> Vec<Received> {
-        self.world().received.clone()
+        self.shared.received.all()
     }
 
     /// Why pushes were refused (a bad signature, say), so a test can show it.
@@ -210,14 +209,7 @@ impl WebPushDouble {
 
     /// Waits until at least `count` pushes were taken (the caller bounds the wait).
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
-        loop {
-            let arrived = self.shared.arrived.notified();
-            let received = self.received();
-            if received.len() >= count {
-                return received;
-            }
-            arrived.await;
-        }
+        self.shared.received.wait_for(count).await
     }
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
@@ -277,8 +269,14 @@ fn take(shared: &Shared, n: usize, headers: &HeaderMap, body: &[u8]) -> StatusCo
         world.refused.push("the body does not decrypt to JSON".into());
         return StatusCode::BAD_REQUEST;
     };
-    world.received.push(Received { subscription: n, payload, topic: header("topic"), urgency: header("urgency"), ttl });
-    shared.arrived.notify_waiters();
+    drop(world);
+    shared.received.push(Received {
+        subscription: n,
+        payload,
+        topic: header("topic"),
+        urgency: header("urgency"),
+        ttl,
+    });
     StatusCode::CREATED
 }
 
