@@ -1,7 +1,92 @@
-//! The offline booking outbox's states, shared by the app that keeps the outbox and the UI
-//! that shows it.
+//! The offline booking outbox: its states and the rules of sending what waits, shared by the
+//! app (which keeps its outbox in SQLite) and the web UI (which keeps the browser's in
+//! IndexedDB), so that a booking made offline fares the same on both.
+//!
+//! The rules: requests go out oldest first, each under its own id as the idempotency key, so a
+//! replay after a lost answer never books twice. What an answer means is [`Verdict::of`]. A
+//! request that may yet go waits [`Backoff::delay`] and holds back those after it (the network
+//! is down; order is kept). A request older than [`MAX_AGE_DAYS`] expires.
 
+use crate::ErrorCode;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// How long a request may wait on the device before it expires.
+pub const MAX_AGE_DAYS: i64 = 7;
+
+/// Free driveways offered after a conflict.
+pub const ALTERNATIVES: usize = 3;
+
+/// What an expired request says.
+pub const EXPIRED: &str = "this booking request was saved more than 7 days ago and has expired; please book again";
+
+/// True when a request saved at `created_at` is too old to send at `now`.
+pub fn is_expired(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - created_at > chrono::Duration::days(MAX_AGE_DAYS)
+}
+
+/// What the server's answer to a sent request means for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The booking exists (made now, or by an earlier send whose answer was lost).
+    Booked,
+    /// The slot was taken or closed meanwhile: the driver chooses again.
+    Conflict,
+    /// No answer, too many requests or a server error: it waits and goes again.
+    Retry,
+    /// Refused for good, with the server's sentence.
+    Refused,
+}
+
+impl Verdict {
+    /// The verdict on an answer with HTTP `status` and API error `code`; no status means no
+    /// answer came (no network, a timeout).
+    pub fn of(status: Option<u16>, code: Option<ErrorCode>) -> Verdict {
+        match (status, code) {
+            (None, _) => Verdict::Retry,
+            (Some(200..=299), _) => Verdict::Booked,
+            (_, Some(ErrorCode::SlotTaken | ErrorCode::Unavailable)) => Verdict::Conflict,
+            (Some(429 | 500..), _) => Verdict::Retry,
+            _ => Verdict::Refused,
+        }
+    }
+
+    /// The state the request is in after it.
+    pub fn state(self) -> OutboxState {
+        match self {
+            Verdict::Booked => OutboxState::Synced,
+            Verdict::Conflict => OutboxState::Conflict,
+            Verdict::Retry => OutboxState::Queued,
+            Verdict::Refused => OutboxState::Failed,
+        }
+    }
+}
+
+/// Retry timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first retry's delay.
+    pub base: std::time::Duration,
+    /// The longest delay.
+    pub max: std::time::Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { base: std::time::Duration::from_secs(2), max: std::time::Duration::from_secs(5 * 60) }
+    }
+}
+
+impl Backoff {
+    /// The delay before attempt `attempts + 1`: doubling from `base`, capped at `max`, times
+    /// `jitter` (the caller's random draw in 0.5..1.5), so that many phones coming back online
+    /// do not retry in step.
+    pub fn delay(&self, attempts: i64, jitter: f64) -> chrono::Duration {
+        let exp = self.base.as_millis() as f64 * 2f64.powi(attempts.clamp(0, 30) as i32);
+        let capped = exp.min(self.max.as_millis() as f64);
+        chrono::Duration::milliseconds((capped * jitter.clamp(0.5, 1.5)).min(self.max.as_millis() as f64) as i64)
+    }
+}
 
 /// Where a booking request made on the device stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +180,31 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", state.as_str()));
         }
         assert_eq!(OutboxState::parse("booked"), None);
+    }
+
+    #[test]
+    fn answers_decide_the_state() {
+        assert_eq!(Verdict::of(Some(201), None).state(), OutboxState::Synced);
+        assert_eq!(Verdict::of(Some(409), Some(ErrorCode::SlotTaken)), Verdict::Conflict);
+        assert_eq!(Verdict::of(Some(409), Some(ErrorCode::Unavailable)), Verdict::Conflict);
+        for status in [429, 500, 502, 503] {
+            assert_eq!(Verdict::of(Some(status), Some(ErrorCode::Internal)), Verdict::Retry, "{status}");
+        }
+        assert_eq!(Verdict::of(None, None).state(), OutboxState::Queued);
+        assert_eq!(Verdict::of(Some(404), Some(ErrorCode::NotFound)).state(), OutboxState::Failed);
+        assert_eq!(Verdict::of(Some(400), Some(ErrorCode::ValidationFailed)), Verdict::Refused);
+    }
+
+    #[test]
+    fn retries_back_off_within_bounds_and_requests_expire_after_a_week() {
+        let b = Backoff::default();
+        assert_eq!(b.delay(0, 1.0).num_seconds(), 2);
+        assert_eq!(b.delay(3, 1.0).num_seconds(), 16);
+        assert_eq!(b.delay(30, 1.5).num_seconds(), 300, "capped at the maximum");
+        assert_eq!(b.delay(0, 0.0).num_milliseconds(), 1_000, "jitter is at least half");
+        let saved = Utc::now();
+        assert!(!is_expired(saved, saved + chrono::Duration::days(MAX_AGE_DAYS)));
+        assert!(is_expired(saved, saved + chrono::Duration::days(MAX_AGE_DAYS) + chrono::Duration::seconds(1)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `status` it stands for, so the UI handles an error from a command exactly like one from the server.
 
 use parkway_core::ErrorCode;
+use parkway_core::outbox::Verdict;
 use serde::ser::SerializeStruct;
 
 /// Everything an app command can fail with.
@@ -53,11 +54,22 @@ impl Error {
 
     /// True when trying again later may succeed: no network, 429 or a server error.
     pub fn is_retryable(&self) -> bool {
+        self.verdict() == Verdict::Retry
+    }
+
+    /// What the outbox makes of this error (the rules in `parkway_core::outbox`); the app's own
+    /// failures refuse for good.
+    pub fn verdict(&self) -> Verdict {
         match self {
-            Error::Offline(_) => true,
-            Error::Api { status, .. } => *status == 429 || *status >= 500,
-            Error::Local(_) | Error::Keychain(_) | Error::Other(_) => false,
+            Error::Offline(_) => Verdict::of(None, None),
+            Error::Api { status, code, .. } => Verdict::of(Some(*status), Some(*code)),
+            Error::Local(_) | Error::Keychain(_) | Error::Other(_) => Verdict::Refused,
         }
+    }
+
+    /// What the outbox makes of an answer: a booking, or [`Error::verdict`].
+    pub fn verdict_of<T>(answer: &Result<T>) -> Verdict {
+        answer.as_ref().map_or_else(Error::verdict, |_| Verdict::Booked)
     }
 }
 

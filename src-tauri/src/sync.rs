@@ -16,42 +16,19 @@ use crate::error::Error;
 use crate::local::{LocalStore, OutboxItem, OutboxState};
 use crate::replies::Reply;
 use chrono::{DateTime, Duration, Utc};
-use parkway_core::ErrorCode;
+use parkway_core::outbox::{self, Verdict};
 use parkway_core::slot::TimeSlot;
 use rand::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, Notify};
 
-/// How long a request may wait in the outbox.
-pub const MAX_AGE_DAYS: i64 = 7;
-/// Free driveways offered after a conflict.
-pub const ALTERNATIVES: usize = 3;
+// The rules of sending live in `parkway_core::outbox`, shared with the web UI's outbox.
+pub use parkway_core::outbox::{ALTERNATIVES, Backoff, MAX_AGE_DAYS};
 
-/// Retry timing.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    /// The first retry's delay.
-    pub base: std::time::Duration,
-    /// The longest delay.
-    pub max: std::time::Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff { base: std::time::Duration::from_secs(2), max: std::time::Duration::from_secs(5 * 60) }
-    }
-}
-
-impl Backoff {
-    /// The delay before attempt `attempts + 1`: doubling from `base`, capped at `max`, with
-    /// ±50 % jitter so that many phones coming back online do not retry in step.
-    pub fn delay(&self, attempts: i64) -> Duration {
-        let exp = self.base.as_millis() as f64 * 2f64.powi(attempts.clamp(0, 30) as i32);
-        let capped = exp.min(self.max.as_millis() as f64);
-        let jitter = rand::rng().random_range(0.5..1.5);
-        Duration::milliseconds((capped * jitter).min(self.max.as_millis() as f64) as i64)
-    }
+/// The delay before an item's next attempt, with fresh jitter.
+fn retry_delay(backoff: &Backoff, attempts: i64) -> Duration {
+    backoff.delay(attempts, rand::rng().random_range(0.5..1.5))
 }
 
 /// What a pass did.
@@ -150,14 +127,13 @@ impl SyncWorker {
         };
         let mut network_down = false;
         for (item, due) in self.store.pending(user).await? {
-            if now - item.created_at > Duration::days(MAX_AGE_DAYS) {
+            if outbox::is_expired(item.created_at, now) {
                 if self
                     .store
                     .transition(item.id, &[OutboxState::Queued, OutboxState::Syncing], OutboxState::Syncing, now)
                     .await?
                 {
-                    let why = "this booking request was saved more than 7 days ago and has expired; please book again";
-                    self.store.finish(item.id, OutboxState::Expired, Some(why), None, None, now).await?;
+                    self.store.finish(item.id, OutboxState::Expired, Some(outbox::EXPIRED), None, None, now).await?;
                     report.expired += 1;
                     self.emit(item.id).await;
                 }
@@ -176,27 +152,28 @@ impl SyncWorker {
                 continue;
             }
             self.emit(item.id).await;
-            match self.client.create_booking(&item.request, item.id).await {
-                Ok(booking) => {
+            let answer = self.client.create_booking(&item.request, item.id).await;
+            match (Error::verdict_of(&answer), answer) {
+                (_, Ok(booking)) => {
                     self.store.finish(item.id, OutboxState::Synced, None, Some(&booking), None, now).await?;
                     self.store.cache_booking(user, &booking, None, now).await?;
                     report.synced += 1;
                 }
-                Err(Error::Api { code: ErrorCode::SlotTaken | ErrorCode::Unavailable, message, .. }) => {
+                (Verdict::Conflict, Err(e)) => {
                     let alternatives = self.alternatives(&item).await;
                     self.store
-                        .finish(item.id, OutboxState::Conflict, Some(&message), None, alternatives.as_ref(), now)
+                        .finish(item.id, OutboxState::Conflict, Some(&e.to_string()), None, alternatives.as_ref(), now)
                         .await?;
                     report.conflicts += 1;
                 }
-                Err(e) if e.is_retryable() => {
-                    let next = now + self.backoff.delay(item.attempts);
+                (Verdict::Retry, Err(e)) => {
+                    let next = now + retry_delay(&self.backoff, item.attempts);
                     self.store.retry_later(item.id, &e.to_string(), next, now).await?;
                     report.waiting += 1;
                     // Keep the order: nothing after this item goes out before it.
                     network_down = true;
                 }
-                Err(e) => {
+                (_, Err(e)) => {
                     self.store.finish(item.id, OutboxState::Failed, Some(&e.to_string()), None, None, now).await?;
                     report.failed += 1;
                 }
@@ -222,7 +199,7 @@ impl SyncWorker {
     ) -> crate::error::Result<()> {
         let mut held = false;
         for (reply, due) in self.store.pending_replies(user).await? {
-            if now - reply.created_at > Duration::days(MAX_AGE_DAYS) {
+            if outbox::is_expired(reply.created_at, now) {
                 let why = "this message was written more than 7 days ago and was not sent";
                 self.store.give_up_reply(reply.id, OutboxState::Expired, why, now).await?;
                 report.expired += 1;
@@ -248,7 +225,7 @@ impl SyncWorker {
                     continue;
                 }
                 Err(e) if e.is_retryable() => {
-                    let next = now + self.backoff.delay(reply.attempts);
+                    let next = now + retry_delay(&self.backoff, reply.attempts);
                     self.store.retry_reply_later(reply.id, &e.to_string(), next, now).await?;
                     report.waiting += 1;
                     held = true;
