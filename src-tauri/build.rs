@@ -34,6 +34,7 @@ fn main() {
         "send_message",
         "replies_list",
         "reply_dismiss",
+        "push_opened_pending",
     ]);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("the app's Tauri build step failed: {e:#}");

@@ -24,19 +24,27 @@ pub fn server_url(state: State<'_, AppState>) -> String {
     state.client.base()
 }
 
-/// Signs out (`null`): the server ends the session, the app forgets it, and the notification
-/// listener and the outbox stop acting for that user (the outbox keeps their requests for their
+/// Signs out (`null`): this phone stops being the user's push target, the server ends the
+/// session, the app forgets it, and the notification listener and the outbox stop acting for that user (the outbox keeps their requests for their
 /// return). A token adopts an access token alone (older UIs).
 #[tauri::command]
 pub async fn session_set(state: State<'_, AppState>, token: Option<String>) -> Result<()> {
-    if token.is_none() && state.client.token().is_some() {
-        // Best effort: offline, the session simply runs out on the server.
-        let _ = state.client.request(Method::POST, "/api/auth/logout", None, None).await;
+    match token {
+        // This phone stops being a push target first, while the session can still say so.
+        None => crate::sign_out::sign_out(&state.client, &state.store).await,
+        Some(token) => state.client.set_token(Some(token)),
     }
-    state.client.set_token(token);
     state.session_changed.notify_one();
     state.sync.wake();
     Ok(())
+}
+
+/// The booking of a tapped push that came before the UI listened for `push-opened` (the tap
+/// that launched the app), once: `{"bookingId": "<uuid>"}` or `null`. The UI calls it right
+/// after it starts listening.
+#[tauri::command]
+pub fn push_opened_pending(held: State<'_, crate::push_opened::HeldTap>) -> Option<tauri_plugin_parkway_push::Opened> {
+    held.take()
 }
 
 /// The sign-in routes whose answer opens a session.

@@ -26,12 +26,18 @@ pub mod local;
 pub mod location;
 /// Photos kept on the device.
 pub mod media_cache;
+/// This phone as a push target: registered after sign-in, removed at sign-out.
+pub mod push_device;
+/// Bookings opened by tapping a push, sent to the UI.
+pub mod push_opened;
 /// Booking reminders scheduled on the phone.
 pub mod reminders;
 /// Messages written offline, waiting to be sent.
 pub mod replies;
 /// The session kept across restarts (the refresh token in the OS keychain where there is one).
 pub mod saved_session;
+/// Signing out.
+pub mod sign_out;
 /// How long the app took to show its map.
 pub mod startup;
 /// Shared state of the commands.
@@ -72,10 +78,14 @@ pub fn run() {
         .try_init();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        // After the notification plugin: on iOS it takes over the notification delegate and
+        // passes the local notifications on to the one it found (see the plugin's docs).
+        .plugin(tauri_plugin_parkway_push::init())
         .plugin(tauri_plugin_geolocation::init())
         // Used from Rust only (`open_in_browser`): the webview is granted none of its commands.
         .plugin(tauri_plugin_opener::init())
         .manage(startup)
+        .manage(push_opened::HeldTap::default())
         // Photos, from the device's copies when there are any (see `media_cache`).
         .register_asynchronous_uri_scheme_protocol(media_cache::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
@@ -116,6 +126,7 @@ pub fn run() {
             commands::send_message,
             commands::replies_list,
             commands::reply_dismiss,
+            commands::push_opened_pending,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = app {
@@ -192,10 +203,41 @@ async fn setup(app: tauri::AppHandle) -> anyhow::Result<()> {
         let user = client.user();
         tauri::async_runtime::spawn(async move { reminders::reschedule(&app, &store, user).await });
     }
+    #[cfg(mobile)]
+    start_push(&app, &client, &store);
     let media =
         media_cache::MediaCache::new(data_dir.join("photos"), client.clone(), media_cache::DEFAULT_BUDGET_BYTES);
     app.manage(AppState { store, client, sync, session_changed, app: app.clone(), media });
     Ok(())
+}
+
+/// Registers the phone for pushes now and after each sign-in, registers each new token, and
+/// sends each tapped push's booking to the UI (see [`push_opened`]).
+#[cfg(mobile)]
+fn start_push(app: &tauri::AppHandle, client: &BackendClient, store: &LocalStore) {
+    use tauri_plugin_parkway_push::PushExt;
+    tauri::async_runtime::spawn(push_device::keep(client.clone(), store.clone(), app.clone()));
+    let (renewing, kept) = (client.clone(), store.clone());
+    let new_token = app.push().on_new_token(move |token| {
+        let (client, store) = (renewing.clone(), kept.clone());
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = push_device::register(&client, &store, &token).await {
+                tracing::warn!(error = %e, "the phone's new push token was not registered; trying again at the next start");
+            }
+        });
+    });
+    let events = app.clone();
+    let opened = app.push().on_opened(move |opened| {
+        events.state::<push_opened::HeldTap>().tapped(opened);
+        if let Err(e) = events.emit(push_opened::EVENT, opened) {
+            tracing::warn!(error = %e, "could not tell the UI about a tapped push");
+        }
+    });
+    for (what, result) in [("new tokens", new_token), ("tapped pushes", opened)] {
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "the push plugin will not report {what}");
+        }
+    }
 }
 
 async fn ask_notification_permission_once(app: &tauri::AppHandle, store: &LocalStore) {

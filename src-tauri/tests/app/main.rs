@@ -6,5 +6,6 @@ mod keychain;
 mod listen;
 mod media_cache;
 mod outbox_sync;
+mod push_device;
 mod saved_session;
 mod session;
