@@ -25,6 +25,8 @@ packages=(
   postgresql
   # the API tests read the text of receipts' PDFs with pdftotext
   poppler-utils
+  # the Android check compiles the push plugin's Kotlin against stubs (no Android SDK here)
+  kotlin
 )
 # Node runs the UI build's npm tools (MapLibre, binaryen's wasm-opt) and the browser tests; a
 # Node already installed from elsewhere is kept.

@@ -286,7 +286,44 @@ fn webdriver(ws: &Workspace, display: &str) -> anyhow::Result<()> {
 /// `cargo check` of the app for Android. The NDK's C compiler cannot be had here, so C code
 /// (bundled SQLite, the TLS library) goes through `scripts/check-only-cc`, which answers like
 /// GCC and produces empty objects: enough to type-check every line of Rust for the target.
+/// Then the push plugin's Kotlin is compiled (see [`check_push_kotlin`]).
 pub fn check_android(ws: &Workspace) -> anyhow::Result<()> {
+    check_android_rust(ws)?;
+    check_push_kotlin(ws)
+}
+
+/// The push plugin's Kotlin compiled with Debian's `kotlinc` (installed by `scripts/setup.sh`)
+/// against stubs of the Android, Firebase and Tauri classes it uses, since neither the Android
+/// SDK nor a Maven registry can be had here: it catches a misspelt call or a wrong type, not
+/// what happens on a phone.
+fn check_push_kotlin(ws: &Workspace) -> anyhow::Result<()> {
+    let plugin = ws.root.join("src-tauri/plugins/push");
+    let mut sources = Vec::new();
+    for dir in ["android/src/main/java", "android-check-stubs"] {
+        collect_sources(&plugin.join(dir), &mut sources)?;
+    }
+    let out = ws.target.join("android/push-kotlin-check");
+    let out = out.display().to_string();
+    let mut args = vec!["-nowarn", "-d", out.as_str()];
+    let sources: Vec<String> = sources.iter().map(|s| s.display().to_string()).collect();
+    args.extend(sources.iter().map(String::as_str));
+    run(&plugin, "kotlinc", &args, &[]).context("the push plugin's Kotlin check (kotlinc comes from scripts/setup.sh)")
+}
+
+/// The `.kt` and `.java` files under `dir`.
+fn collect_sources(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_sources(&path, into)?;
+        } else if path.extension().is_some_and(|e| e == "kt" || e == "java") {
+            into.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn check_android_rust(ws: &Workspace) -> anyhow::Result<()> {
     const TARGET: &str = "aarch64-linux-android";
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output()?;
     if !String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == TARGET) {
