@@ -54,9 +54,20 @@ async function isArchive(url, signal) {
   }
 }
 
+// In a browser, the service worker keeps the app usable offline and receives Web Push (the
+// Parkway app has its own offline store and notifications). Registered once the app has
+// started, so it never competes with the first load.
+function registerServiceWorker() {
+  if (window.__TAURI__ || !('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' }).catch((e) => {
+    console.warn('the service worker could not be registered; the app works online only', e);
+  });
+}
+
 streets()
   .catch(() => {})
   .then(() => init({ module_or_path: wasm }))
+  .then(registerServiceWorker)
   .catch((e) => {
     const app = document.getElementById('app');
     const p = document.createElement('p');

@@ -90,24 +90,42 @@ export async function register(base, name, roles) {
   return { ...answer, email, password: 'parkway-e2e', api: api(base, answer.token) };
 }
 
-/** Debian's Chromium, headless, with the flags that make WebGL work through SwiftShader.
- * Playwright gives each launch a fresh profile directory of its own. */
+/** Debian's Chromium's launch options: headless, with the flags that make WebGL work through
+ * SwiftShader and that keep it off the network it cannot reach. */
+const CHROMIUM_OPTIONS = {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+/** Debian's Chromium. Playwright gives each launch a fresh profile directory of its own, and
+ * each context is like an incognito window. */
 export async function launchBrowser() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+  return chromium.launch(CHROMIUM_OPTIONS);
+}
+
+/** Debian's Chromium with an ordinary profile in a new directory (not incognito: Chromium
+ * installs apps only there). Returns the context; closing it ends the browser. */
+export async function launchProfile(options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'parkway-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { ...CHROMIUM_OPTIONS, ...options });
+  context.on('close', () => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    } catch {
+      // Chromium may still be writing its profile as it exits; the directory is scratch.
+    }
   });
-  return browser;
+  return context;
 }
 
 /** Runs axe-core on the page as it is and fails with every violation it names (WCAG 2 A and

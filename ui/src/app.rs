@@ -1,7 +1,7 @@
 //! The root component: the shared state and configuration, the router, the navigation bar,
 //! toasts, the live connection for the signed-in user and, in the app, its outbox.
 
-use crate::api::{self, outbox, replies};
+use crate::api::{self, outbox, replies, web_outbox};
 use crate::components::nav_bar::NavBar;
 use crate::components::open_booking::OpenBookingListener;
 use crate::components::toasts::Toasts;
@@ -136,16 +136,41 @@ pub fn App() -> Html {
     {
         let dispatcher = state.dispatcher();
         let user = state.session.as_ref().map(|s| s.user.id);
-        use_effect_with(user, move |_| {
-            if platform::in_tauri() {
+        use_effect_with(user, move |user| {
+            if let (true, Some(user)) = (platform::in_tauri(), *user) {
                 yew::platform::spawn_local(async move {
-                    if let Ok(items) = outbox::list().await {
+                    if let Ok(items) = outbox::list(user).await {
                         dispatcher.dispatch(Action::Outbox(items));
                     }
                     if let Ok(kept) = replies::list().await {
                         dispatcher.dispatch(Action::Replies(kept));
                     }
                 });
+            }
+        });
+    }
+
+    // In a browser, this page sends the bookings the browser kept: at once (the next visit),
+    // and whenever the network comes back. A renewed token makes a new sender, which replaces
+    // the last one.
+    {
+        let session = state.session.as_ref().map(|s| (s.user.id, s.token.clone()));
+        let context = context.clone();
+        use_effect_with(session, move |session| {
+            if let (false, Some((user, _))) = (platform::in_tauri(), session) {
+                let (user, dispatcher) = (*user, context.state.dispatcher());
+                let send = move || {
+                    let (api, dispatcher) = (context.api(), dispatcher.clone());
+                    yew::platform::spawn_local(async move {
+                        if let Ok(items) = outbox::list(user).await {
+                            dispatcher.dispatch(Action::Outbox(items));
+                        }
+                        let changed = |item| dispatcher.dispatch(Action::OutboxChanged(item));
+                        let _ = web_outbox::send_waiting(&api, user, false, &changed).await;
+                    });
+                };
+                send();
+                web_outbox::on_wake(send);
             }
         });
     }

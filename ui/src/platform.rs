@@ -265,6 +265,19 @@ pub fn browser_timezone() -> String {
     "UTC".to_owned()
 }
 
+/// False when the browser knows it has no network (`navigator.onLine`); true can still mean a
+/// network that reaches nothing.
+pub fn online() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().is_none_or(|w| w.navigator().on_line())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        true
+    }
+}
+
 /// True inside the Parkway app (Tauri injects `window.__TAURI__`).
 pub fn in_tauri() -> bool {
     #[cfg(target_arch = "wasm32")]

@@ -39,7 +39,7 @@ pub fn run_web_with(ws: &Workspace, bench: bool) -> anyhow::Result<()> {
     run_within(
         &e2e,
         "node",
-        &["--test", "--test-concurrency=1", "--test-force-exit", "web.spec.mjs"],
+        &["--test", "--test-concurrency=1", "--test-force-exit", "web.spec.mjs", "installable.spec.mjs"],
         &[
             ("PARKWAY_SERVER_BIN", &server),
             ("PARKWAY_UI_DIR", &dist),

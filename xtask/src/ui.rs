@@ -91,8 +91,15 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     // stripe-pay.js does the Stripe card form's work in plain JS (see the file), beside the wasm.
     // The page has no inline script (the Content-Security-Policy allows files only): boot.js
     // starts the app, config.js carries the build's settings.
-    for file in ["style.css", "stripe-pay.js", "boot.js", "index.html"] {
+    for file in ["style.css", "stripe-pay.js", "browser-outbox.js", "boot.js", "index.html", "manifest.webmanifest"] {
         std::fs::copy(ui.join(file), dist.join(file)).with_context(|| format!("could not copy ui/{file}"))?;
+    }
+    // The installed app's icons (the manifest names them).
+    let icons = dist.join("icons");
+    std::fs::create_dir_all(&icons)?;
+    for (from, to) in [("192x192.png", "192x192.png"), ("icon.png", "512x512.png")] {
+        std::fs::copy(ws.root.join("icons").join(from), icons.join(to))
+            .with_context(|| format!("could not copy icons/{from}"))?;
     }
     // The street map, for servers with a PMTiles archive: the protocol reader (a script that
     // defines `pmtiles`) and a style made from the Protomaps basemap.
@@ -104,6 +111,7 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     let config = std::fs::read_to_string(ui.join("config.js"))?
         .replace("\"__PARKWAY_MAP_STYLE_URL__\"", &serde_json::to_string(&style_url)?);
     std::fs::write(dist.join("config.js"), config)?;
+    write_service_worker(&ui, &dist)?;
     report_sizes(&dist)?;
     println!("UI built in {}", dist.display());
     Ok(())
@@ -178,6 +186,38 @@ pub fn npm_ci(dir: &Path) -> anyhow::Result<()> {
     if stale {
         run(dir, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
     }
+    Ok(())
+}
+
+/// Writes `sw.js` with the app shell it caches: every file at the top of `dist` and the icons
+/// (the map's glyphs are cached as they are fetched), and a version made from their contents,
+/// so that a new build replaces the cache of the last one.
+fn write_service_worker(ui: &Path, dist: &Path) -> anyhow::Result<()> {
+    use sha2::{Digest, Sha256};
+    let mut shell = Vec::new();
+    for dir in [dist.to_path_buf(), dist.join("icons")] {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("could not list {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_file() {
+                shell.push(path);
+            }
+        }
+    }
+    shell.sort();
+    let mut hash = Sha256::new();
+    let mut names = Vec::with_capacity(shell.len());
+    for path in &shell {
+        let name = path.strip_prefix(dist)?.to_str().context("a UI file name is not UTF-8")?.replace('\\', "/");
+        hash.update(name.as_bytes());
+        hash.update(std::fs::read(path)?);
+        names.push(name);
+    }
+    let version = hex::encode(&hash.finalize()[..8]);
+    let worker = std::fs::read_to_string(ui.join("sw.js"))
+        .context("could not read ui/sw.js")?
+        .replace("__PARKWAY_BUILD__", &version)
+        .replace("__PARKWAY_SHELL__", &serde_json::to_string(&names)?);
+    std::fs::write(dist.join("sw.js"), worker)?;
     Ok(())
 }
 

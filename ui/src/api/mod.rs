@@ -15,6 +15,8 @@ pub mod session;
 pub mod transport;
 /// Uploading a driveway photo, with its progress.
 mod upload;
+/// The browser's booking outbox, in IndexedDB.
+pub mod web_outbox;
 
 pub use error::ClientError;
 pub use transport::{Method, RawRequest, Transport};

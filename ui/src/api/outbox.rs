@@ -1,17 +1,36 @@
-//! The app's offline booking outbox, seen from the UI. Only the Parkway app has one: there a
-//! booking goes through its `book` command, which books at once when the server answers and
-//! otherwise keeps the request on the device and sends it when the network is back. In a
-//! browser a booking is simply `POST /api/bookings`.
+//! The offline booking outbox, seen from the UI. In the Parkway app a booking goes through its
+//! `book` command, which books at once when the server answers and otherwise keeps the request
+//! on the device and sends it when the network is back. In a browser a booking is
+//! `POST /api/bookings`, and one the network cannot take is kept in the browser
+//! ([`super::web_outbox`]) under the same rules.
 
-use super::{Api, ClientError, Transport};
+use super::{Api, ClientError, Transport, web_outbox};
 use crate::map::features::quote;
-use crate::platform::tauri_invoke;
+use crate::platform::{in_tauri, tauri_invoke};
 use chrono::{DateTime, Utc};
-use parkway_core::api::{Booking, Driveway, NewBooking};
+use parkway_core::api::{Booking, NewBooking};
+use parkway_core::money::{Cents, Currency};
 use parkway_core::outbox::OutboxState;
 use parkway_core::slot::TimeSlot;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// A free driveway offered after a conflict: what the outbox list shows of it (a search item or
+/// a driveway reads as one; the rest of their fields is not kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alternative {
+    /// The driveway.
+    pub id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Its address.
+    pub address: String,
+    /// Its hourly price.
+    pub price_per_hour_cents: Cents,
+    /// In this currency.
+    pub currency: Currency,
+}
 
 /// One booking request kept on the device.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -31,10 +50,9 @@ pub struct OutboxItem {
     /// The last problem, in a sentence.
     #[serde(default)]
     pub last_error: Option<String>,
-    /// Free driveways near the one that was taken, for the same time (search items carry
-    /// every driveway field, so they read as driveways).
+    /// Free driveways near the one that was taken, for the same time.
     #[serde(default)]
-    pub alternatives: Option<Vec<Driveway>>,
+    pub alternatives: Option<Vec<Alternative>>,
     /// When it was saved.
     #[serde(deserialize_with = "parkway_core::time::utc")]
     pub created_at: DateTime<Utc>,
@@ -90,11 +108,28 @@ pub fn parse_items(text: &str) -> Result<Vec<OutboxItem>, ClientError> {
 }
 
 impl Api {
-    /// Books: in the app through its outbox (so a booking made offline is kept and sent later),
-    /// in a browser with `POST /api/bookings`. `label` names the driveway for the outbox list.
-    pub async fn book(&self, req: &NewBooking, idempotency_key: &str, label: &str) -> Result<Booked, ClientError> {
+    /// Books through the outbox, so that a booking made offline is kept and sent later: the
+    /// app's, or in a browser `POST /api/bookings` and, when the network cannot take it, the
+    /// browser's. `label` names the driveway for the outbox list; `user` is who books.
+    pub async fn book(
+        &self,
+        req: &NewBooking,
+        idempotency_key: &str,
+        label: &str,
+        user: Uuid,
+    ) -> Result<Booked, ClientError> {
         if self.transport != Transport::Tauri {
-            return self.create_booking(req, idempotency_key).await.map(Booked::Now);
+            // Known to be offline: kept at once, not after the retries of a request that
+            // cannot leave.
+            if !crate::platform::online() {
+                return web_outbox::keep(user, req, idempotency_key, label).await.map(Booked::Queued);
+            }
+            return match self.create_booking(req, idempotency_key).await {
+                Err(ClientError::Network) => {
+                    web_outbox::keep(user, req, idempotency_key, label).await.map(Booked::Queued)
+                }
+                answer => answer.map(Booked::Now),
+            };
         }
         let request = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
         let args = format!(r#"{{"request":{request},"key":{},"label":{}}}"#, quote(idempotency_key), quote(label));
@@ -108,23 +143,37 @@ impl Api {
     }
 }
 
-/// The outbox, newest first.
-pub async fn list() -> Result<Vec<OutboxItem>, ClientError> {
+/// `user`'s outbox, newest first (the app lists only its signed-in user's).
+pub async fn list(user: Uuid) -> Result<Vec<OutboxItem>, ClientError> {
+    if !in_tauri() {
+        return web_outbox::list(user).await;
+    }
     parse_items(&command("outbox_list", "{}").await?)
 }
 
-/// Withdraws a request that has not been sent yet.
-pub async fn cancel(id: Uuid) -> Result<(), ClientError> {
-    command("outbox_cancel", &format!(r#"{{"id":"{id}"}}"#)).await.map(drop)
+/// Withdraws a request that has not been sent yet. The browser's answers the item as it is now;
+/// the app tells its change with an event.
+pub async fn cancel(id: Uuid) -> Result<Option<OutboxItem>, ClientError> {
+    if !in_tauri() {
+        return web_outbox::cancel(id).await.map(Some);
+    }
+    command("outbox_cancel", &format!(r#"{{"id":"{id}"}}"#)).await.map(|_| None)
 }
 
 /// Clears a finished request from the list.
 pub async fn dismiss(id: Uuid) -> Result<(), ClientError> {
+    if !in_tauri() {
+        return web_outbox::dismiss(id).await;
+    }
     command("outbox_dismiss", &format!(r#"{{"id":"{id}"}}"#)).await.map(drop)
 }
 
-/// Asks the app to send what waits now.
-pub async fn sync_now() -> Result<(), ClientError> {
+/// Sends what waits now, backoff or not: the app's worker, or in a browser this page, which
+/// tells `changed` each new state (the app tells its changes with events).
+pub async fn sync_now(api: &Api, user: Uuid, changed: &dyn Fn(OutboxItem)) -> Result<(), ClientError> {
+    if !in_tauri() {
+        return web_outbox::send_waiting(api, user, true, changed).await;
+    }
     command("sync_now", "{}").await.map(drop)
 }
 

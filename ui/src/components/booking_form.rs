@@ -117,9 +117,10 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
             // One key per attempt: retries of this attempt replay it, a new attempt gets a new one.
             let key = Uuid::new_v4().to_string();
             let label = format!("{}, {}", d.title, d.address);
+            let Some(user) = app.state.session.as_ref().map(|s| s.user.id) else { return };
             let (phase, error, app, on_stale) = (phase.clone(), error.clone(), app.clone(), on_stale.clone());
             yew::platform::spawn_local(async move {
-                match app.api().book(&req, &key, &label).await {
+                match app.api().book(&req, &key, &label, user).await {
                     Ok(Booked::Now(b)) => {
                         app.dispatch(Action::Changed);
                         phase.set(Phase::Paying(b));

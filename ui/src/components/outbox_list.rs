@@ -39,7 +39,7 @@ fn detail(item: &OutboxItem) -> String {
     }
 }
 
-/// The booking requests kept on this device (the app only), live: saved offline, being sent,
+/// The booking requests kept on this device (the app's outbox, or this browser's), live: saved offline, being sent,
 /// booked, taken meanwhile (with free driveways nearby), refused or expired. A request not yet
 /// sent can be cancelled; a finished one can be cleared.
 #[component]
@@ -56,10 +56,15 @@ pub fn OutboxList() -> Html {
             let (app, busy) = (app.clone(), busy.clone());
             busy.set(true);
             yew::platform::spawn_local(async move {
-                let done = if cancel { outbox::cancel(id).await } else { outbox::dismiss(id).await };
+                let done = if cancel { outbox::cancel(id).await } else { outbox::dismiss(id).await.map(|()| None) };
                 match done {
-                    Ok(()) if cancel => app.toast(ToastKind::Info, "Request cancelled", "It will not be sent."),
-                    Ok(()) => app.dispatch(Action::OutboxDismissed(id)),
+                    Ok(now) if cancel => {
+                        if let Some(item) = now {
+                            app.dispatch(Action::OutboxChanged(item));
+                        }
+                        app.toast(ToastKind::Info, "Request cancelled", "It will not be sent.")
+                    }
+                    Ok(_) => app.dispatch(Action::OutboxDismissed(id)),
                     Err(e) => app.report(if cancel { "Could not cancel" } else { "Could not clear" }, &e),
                 }
                 busy.set(false);
@@ -70,8 +75,11 @@ pub fn OutboxList() -> Html {
         let app = app.clone();
         Callback::from(move |_| {
             let app = app.clone();
+            let Some(user) = app.state.session.as_ref().map(|s| s.user.id) else { return };
             yew::platform::spawn_local(async move {
-                if let Err(e) = outbox::sync_now().await {
+                let dispatcher = app.state.dispatcher();
+                let changed = move |item| dispatcher.dispatch(Action::OutboxChanged(item));
+                if let Err(e) = outbox::sync_now(&app.api(), user, &changed).await {
                     app.report("Could not send", &e);
                 }
             });

@@ -1,0 +1,159 @@
+// The web UI as an installable app, in headless Chromium against the real server: a booking
+// made with the network off is kept in the browser and booked exactly once when the network is
+// back; the manifest and the service worker pass Chromium's installability checks; and once
+// visited, the app starts with its server gone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, register, launchBrowser, launchProfile, shoot, assertAccessible } from './harness.mjs';
+
+let server;
+let browser;
+let owner;
+let driveway;
+
+before(async () => {
+  server = await startServer();
+  owner = await register(server.url, 'Olivia Owner', ['owner']);
+  driveway = await owner.api.post('/api/driveways', {
+    title: 'Quiet driveway on Fell St',
+    address: '100 Fell St, San Francisco',
+    lat: 37.776,
+    lng: -122.42,
+    pricePerHourCents: 350,
+    instantBook: false,
+    timezone: 'America/Los_Angeles',
+  });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signedIn(driver) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    baseURL: server.url,
+    timezoneId: 'America/Los_Angeles',
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(driver.email);
+  await page.getByLabel('Password').fill(driver.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return { context, page };
+}
+
+async function bookingsOn(driver, id) {
+  const { items } = await driver.api.get('/api/bookings?limit=200');
+  return items.filter((b) => b.driveway === id);
+}
+
+test('a booking made offline is kept in the browser and booked exactly once when the network is back', {
+  timeout: 120_000,
+}, async () => {
+  const driver = await register(server.url, 'Dana Driver', ['driver']);
+  const { context, page } = await signedIn(driver);
+  try {
+    await page.goto(`/driveways/${driveway.id}`);
+    await page.getByRole('heading', { name: driveway.title }).waitFor();
+    await page.getByRole('button', { name: '2 h', exact: true }).click();
+
+    // The network goes; the request is kept in IndexedDB under its idempotency key.
+    await context.setOffline(true);
+    await page.getByRole('button', { name: 'Request to book' }).click();
+    await page.getByRole('heading', { name: /Saved offline/ }).waitFor();
+    const kept = await page.evaluate(async () => JSON.parse(await window.parkwayOutbox.all()).map((r) => JSON.parse(r)));
+    assert.equal(kept.length, 1);
+    assert.equal(kept[0].state, 'queued');
+    assert.equal(kept[0].request.driveway, driveway.id);
+    assert.deepEqual(await bookingsOn(driver, driveway.id), [], 'nothing reached the server');
+
+    // My bookings lists it with the app's states.
+    await page.getByRole('link', { name: 'See my bookings' }).click();
+    const item = page.locator('.outbox-item');
+    await item.locator('.badge', { hasText: 'Saved offline' }).waitFor();
+    assert.equal(await item.getAttribute('data-state'), 'queued');
+    await shoot(page, 'pwa-01-saved-offline');
+    await assertAccessible(page, 'my bookings with a request saved offline');
+
+    // The network is back: the page sends it by itself and shows it booked.
+    await context.setOffline(false);
+    await page.locator('.outbox-item[data-state="synced"]').waitFor({ timeout: 30_000 });
+    await item.locator('.badge', { hasText: 'Booked' }).waitFor();
+    let booked = await bookingsOn(driver, driveway.id);
+    assert.equal(booked.length, 1, 'booked once');
+    assert.equal(booked[0].status, 'pending');
+    await shoot(page, 'pwa-02-booked-when-online');
+
+    // A reload (the next visit) sends nothing again.
+    await page.reload();
+    await page.locator('.outbox-item[data-state="synced"]').waitFor();
+    booked = await bookingsOn(driver, driveway.id);
+    assert.equal(booked.length, 1, 'still booked once after the next visit');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a request kept while offline goes at the next visit when the page was closed', { timeout: 120_000 }, async () => {
+  const driver = await register(server.url, 'Sam Driver', ['driver']);
+  const { context, page } = await signedIn(driver);
+  try {
+    await page.goto(`/driveways/${driveway.id}`);
+    await page.getByRole('heading', { name: driveway.title }).waitFor();
+    // Later than the other test's booking, which took the form's first slot.
+    await page.getByLabel('Start', { exact: true }).fill('18:00');
+    await page.getByRole('button', { name: '1 h', exact: true }).click();
+    await context.setOffline(true);
+    await page.getByRole('button', { name: 'Request to book' }).click();
+    await page.getByRole('heading', { name: /Saved offline/ }).waitFor();
+    await page.close();
+    assert.deepEqual(await bookingsOn(driver, driveway.id), []);
+
+    await context.setOffline(false);
+    const again = await context.newPage();
+    await again.goto('/bookings');
+    await again.locator('.outbox-item[data-state="synced"]').waitFor({ timeout: 30_000 });
+    assert.equal((await bookingsOn(driver, driveway.id)).length, 1);
+  } finally {
+    await context.close();
+  }
+});
+
+// Last: it stops the server.
+test('the page is installable, and once visited it starts with the server gone', { timeout: 120_000 }, async () => {
+  // A profile of its own: Chromium offers to install apps only outside incognito windows.
+  const context = await launchProfile({ viewport: { width: 1280, height: 900 }, baseURL: server.url });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  try {
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Find parking' }).waitFor();
+    // The service worker installs (the shell cached) and takes the page over.
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 60_000 });
+
+    const cdp = await context.newCDPSession(page);
+    const manifest = await cdp.send('Page.getAppManifest');
+    assert.deepEqual(manifest.errors, [], 'the manifest parses');
+    assert.match(manifest.url, /manifest\.webmanifest$/);
+    const parsed = JSON.parse(manifest.data);
+    assert.equal(parsed.display, 'standalone');
+    assert.deepEqual(parsed.icons.map((i) => i.sizes).sort(), ['192x192', '512x512']);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(installabilityErrors, [], 'Chromium finds nothing that stops installing it');
+
+    // No server at all now: a reload still starts the app from the service worker's cache.
+    await server.stop();
+    server = null;
+    await page.reload();
+    await page.getByRole('link', { name: 'Find parking' }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByText('Parkway could not start').count(), 0);
+    await shoot(page, 'pwa-03-offline-start');
+  } finally {
+    await context.close();
+  }
+});
