@@ -12,7 +12,13 @@ let owner;
 let driveway;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({
+    // Web Push on, with RFC 8291's example key (public, for tests only), and the made-up push
+    // service the fake subscription below points at.
+    PARKWAY_VAPID_PRIVATE_KEY: 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94',
+    PARKWAY_VAPID_SUBJECT: 'mailto:ops@parkway.test',
+    PARKWAY_WEB_PUSH_ORIGINS: 'https://push.example.test',
+  });
   owner = await register(server.url, 'Olivia Owner', ['owner']);
   driveway = await owner.api.post('/api/driveways', {
     title: 'Quiet driveway on Fell St',
@@ -31,11 +37,12 @@ after(async () => {
   await server?.stop();
 });
 
-async function signedIn(driver) {
+async function signedIn(driver, options = {}) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 },
     baseURL: server.url,
     timezoneId: 'America/Los_Angeles',
+    ...options,
   });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -45,6 +52,20 @@ async function signedIn(driver) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   return { context, page };
+}
+
+/** Tomorrow's date in San Francisco, as a date input takes it. */
+function tomorrow() {
+  const day = new Date(Date.now() + 24 * 3600 * 1000);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Los_Angeles' }).format(day);
+}
+
+/** Fills the booking form: tomorrow at `start` for `hours` (each test its own time, so that
+ * none takes another's slot, whenever the suite runs). */
+async function chooseSlot(page, start, hours) {
+  await page.getByLabel('Date', { exact: true }).fill(tomorrow());
+  await page.getByLabel('Start', { exact: true }).fill(start);
+  await page.getByRole('button', { name: `${hours} h`, exact: true }).click();
 }
 
 async function bookingsOn(driver, id) {
@@ -60,7 +81,7 @@ test('a booking made offline is kept in the browser and booked exactly once when
   try {
     await page.goto(`/driveways/${driveway.id}`);
     await page.getByRole('heading', { name: driveway.title }).waitFor();
-    await page.getByRole('button', { name: '2 h', exact: true }).click();
+    await chooseSlot(page, '08:00', 2);
 
     // The network goes; the request is kept in IndexedDB under its idempotency key.
     await context.setOffline(true);
@@ -105,9 +126,7 @@ test('a request kept while offline goes at the next visit when the page was clos
   try {
     await page.goto(`/driveways/${driveway.id}`);
     await page.getByRole('heading', { name: driveway.title }).waitFor();
-    // Later than the other test's booking, which took the form's first slot.
-    await page.getByLabel('Start', { exact: true }).fill('18:00');
-    await page.getByRole('button', { name: '1 h', exact: true }).click();
+    await chooseSlot(page, '11:00', 1);
     await context.setOffline(true);
     await page.getByRole('button', { name: 'Request to book' }).click();
     await page.getByRole('heading', { name: /Saved offline/ }).waitFor();
@@ -123,6 +142,81 @@ test('a request kept while offline goes at the next visit when the page was clos
     await context.close();
   }
 });
+
+test('after a booking the driver turns on notifications: the browser is registered, a push shows, sign-out removes it', {
+  timeout: 120_000,
+}, async () => {
+  const driver = await register(server.url, 'Pia Driver', ['driver']);
+  const { context, page } = await signedIn(driver, { permissions: ['notifications'] });
+  // A FAKE subscription: Chromium's real one needs Google's push service, which this machine
+  // cannot reach. Its keys are RFC 8291's example browser's.
+  await context.addInitScript(() => {
+    PushManager.prototype.subscribe = async () => ({
+      toJSON: () => ({
+        endpoint: 'https://push.example.test/send/e2e',
+        expirationTime: null,
+        keys: {
+          p256dh: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
+          auth: 'BTBZMqHH6r4Tts7J_aSIgg',
+        },
+      }),
+      unsubscribe: async () => true,
+    });
+  });
+  try {
+    await page.goto(`/driveways/${driveway.id}`);
+    await page.getByRole('heading', { name: driveway.title }).waitFor();
+    // Never asked on load.
+    assert.equal(await page.getByRole('button', { name: 'Turn on notifications' }).count(), 0);
+    await chooseSlot(page, '13:00', 1);
+    await page.getByRole('button', { name: 'Request to book' }).click();
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByRole('button', { name: /^(Pay|Authorise) \$3\.50$/ }).click();
+    await page.getByRole('heading', { name: /^(Payment received|Card authorised)$/ }).waitFor();
+
+    await page.getByRole('button', { name: 'Turn on notifications' }).click();
+    await page.getByText('Notifications are on for this device.').waitFor();
+    await assertAccessible(page, 'booked, with notifications on');
+    const devices = await driver.api.get('/api/devices');
+    assert.deepEqual(devices.items.map((d) => d.platform), ['web']);
+
+    // A push to the service worker shows its notification, one per booking.
+    const cdp = await context.newCDPSession(page);
+    const registered = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const ours = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
+      if (ours) resolve(ours.registrationId);
+    }));
+    await cdp.send('ServiceWorker.enable');
+    const registrationId = await registered;
+    const bookingId = '5f0c6f1e-8d2a-4b7e-9c1d-2a3b4c5d6e7f';
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: new URL(server.url).origin,
+      registrationId,
+      data: JSON.stringify({ id: 7, type: 'booking_confirmed', title: 'Booking confirmed', body: 'See you at 13:00', data: { bookingId } }),
+    });
+    const shown = await page.waitForFunction(async () => {
+      const all = await (await navigator.serviceWorker.ready).getNotifications();
+      return all.length > 0 && all.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
+    }, null, { timeout: 20_000 });
+    assert.deepEqual(await shown.jsonValue(), [{ title: 'Booking confirmed', body: 'See you at 13:00', tag: `booking-${bookingId}` }]);
+
+    // Signing out removes this browser from the driver's devices.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    const again = await driver.api.post('/api/auth/login', { email: driver.email, password: driver.password });
+    await waitFor(async () => (await driver.api.withToken(again.token).get('/api/devices')).items.length === 0);
+  } finally {
+    await context.close();
+  }
+});
+
+async function waitFor(check, ms = 20_000) {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 // Last: it stops the server.
 test('the page is installable, and once visited it starts with the server gone', { timeout: 120_000 }, async () => {

@@ -31,6 +31,8 @@ pub mod route;
 pub mod state;
 /// Stripe's card form, through the page's small `stripe-pay.js` helper.
 pub mod stripe;
+/// Web Push in a browser, through the page's small `web-push.js` helper.
+pub mod web_push;
 
 /// Starts the app when the wasm module is instantiated.
 #[cfg(target_arch = "wasm32")]

@@ -91,7 +91,15 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     // stripe-pay.js does the Stripe card form's work in plain JS (see the file), beside the wasm.
     // The page has no inline script (the Content-Security-Policy allows files only): boot.js
     // starts the app, config.js carries the build's settings.
-    for file in ["style.css", "stripe-pay.js", "browser-outbox.js", "boot.js", "index.html", "manifest.webmanifest"] {
+    for file in [
+        "style.css",
+        "stripe-pay.js",
+        "browser-outbox.js",
+        "web-push.js",
+        "boot.js",
+        "index.html",
+        "manifest.webmanifest",
+    ] {
         std::fs::copy(ui.join(file), dist.join(file)).with_context(|| format!("could not copy ui/{file}"))?;
     }
     // The installed app's icons (the manifest names them).

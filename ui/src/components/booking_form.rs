@@ -1,6 +1,7 @@
 use crate::api::outbox::{Booked, OutboxItem};
 use crate::components::error_banner::error_banner;
 use crate::components::payment_form::PaymentForm;
+use crate::components::push_offer::PushOffer;
 use crate::format;
 use crate::forms::auth::sentence;
 use crate::forms::booking::{BookingForm as Form, QuickDuration};
@@ -198,6 +199,7 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                     <h2>{ heading }</h2>
                     <p>{ format!("{} at {}", format::slot(b.start_time, b.end_time), d.title) }</p>
                     <p class="muted">{ next }</p>
+                    <PushOffer />
                     <Link<Route> to={Route::Bookings} classes="button">{ "See my bookings" }</Link<Route>>
                 </section>
             };
@@ -212,6 +214,7 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
                         { "Parkway could not be reached, so this request waits on your device and is sent as soon as the network is back. " }
                         { "You will be told whether it went through; until it is sent you can still cancel it in My bookings." }
                     </p>
+                    <PushOffer />
                     <Link<Route> to={Route::Bookings} classes="button">{ "See my bookings" }</Link<Route>>
                 </section>
             };

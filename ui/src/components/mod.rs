@@ -44,6 +44,8 @@ pub mod photos;
 pub mod pin_map;
 /// The map's place search box with suggestions.
 pub mod place_search;
+/// The offer to turn on Web Push after a booking request.
+pub mod push_offer;
 /// Stars, reviews, the review form and the owner's answer.
 pub mod review;
 /// Date, time window and price filters of the search.

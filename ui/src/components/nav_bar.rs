@@ -22,9 +22,16 @@ pub fn NavBar() -> Html {
     let sign_out = {
         let app = app.clone();
         Callback::from(move |_| {
-            // The server ends the session (its tokens stop working everywhere at once).
+            // The server ends the session (its tokens stop working everywhere at once), after
+            // this browser's push registration is removed, while the session still allows it.
             let api = app.api();
-            wasm_bindgen_futures::spawn_local(async move { api.logout().await });
+            let token = app.state.session.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+            wasm_bindgen_futures::spawn_local(async move {
+                if crate::web_push::state() == crate::web_push::PushState::On {
+                    crate::web_push::disable(&token).await;
+                }
+                api.logout().await
+            });
             app.dispatch(Action::SignedOut);
             // Inside the app, its notification listener and outbox stop acting for this user.
             if crate::platform::in_tauri() {

@@ -30,13 +30,23 @@ pub fn OpenBookingListener() -> Html {
     let navigator = use_navigator();
     use_effect_with((), move |_| {
         if let (true, Some(navigator)) = (platform::in_tauri(), navigator) {
-            // Registered once for the page's life, as the app's other events are.
-            platform::tauri_listen("open-booking", move |json| match query_for(&json) {
+            let open = move |json: String| match query_for(&json) {
                 Some(Some(query)) => {
                     let _ = navigator.push_with_query(&Route::Bookings, Raw(query));
                 }
                 Some(None) => navigator.push(&Route::Bookings),
                 None => {}
+            };
+            // Registered once for the page's life, as the app's other events are. A tapped
+            // push (`push-opened`, on phones) says `{bookingId}` too.
+            let (opened, pending) = (open.clone(), open.clone());
+            platform::tauri_listen("open-booking", open);
+            platform::tauri_listen("push-opened", opened);
+            // The push whose tap started the app came before this page listened: the app kept it.
+            yew::platform::spawn_local(async move {
+                if let Ok(json) = platform::tauri_invoke("push_opened_pending", "{}").await {
+                    pending(json);
+                }
             });
         }
     });

@@ -1,0 +1,44 @@
+use crate::hooks::use_app;
+use crate::web_push::{self, PushState};
+use yew::prelude::*;
+
+/// After a booking request: an offer to be told of the owner's answer with Parkway closed
+/// (Web Push). Permission is asked only when the button is pressed; nothing shows where push
+/// cannot work, once it is on, or inside the app (which has its own notifications).
+#[component]
+pub fn PushOffer() -> Html {
+    let app = use_app();
+    let state = use_state(web_push::state);
+    let problem = use_state(|| None::<String>);
+    let Some(token) = app.state.session.as_ref().map(|s| s.token.clone()) else { return html! {} };
+    let enable = {
+        let (state, problem) = (state.clone(), problem.clone());
+        Callback::from(move |_| {
+            let (state, problem, token) = (state.clone(), problem.clone(), token.clone());
+            yew::platform::spawn_local(async move {
+                match web_push::enable(&token).await {
+                    Ok(now) => state.set(now),
+                    Err(why) => problem.set(Some(why)),
+                }
+            });
+        })
+    };
+    match *state {
+        PushState::Off => html! {
+            <div class="push-offer" role="group" aria-label="Notifications">
+                <p>{ "Get told on this device when the owner answers, even with Parkway closed." }</p>
+                <button type="button" class="button secondary" onclick={enable}>{ "Turn on notifications" }</button>
+                if let Some(why) = &*problem {
+                    <p class="error" role="alert">{ why }</p>
+                }
+            </div>
+        },
+        PushState::On => {
+            html! { <p class="push-offer muted" role="status">{ "Notifications are on for this device." }</p> }
+        }
+        PushState::Denied => html! {
+            <p class="push-offer muted">{ "Notifications are blocked for Parkway in this browser's settings." }</p>
+        },
+        PushState::Unavailable => html! {},
+    }
+}
