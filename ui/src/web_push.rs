@@ -15,7 +15,8 @@ pub enum PushState {
 }
 
 impl PushState {
-    fn parse(s: &str) -> PushState {
+    /// The state `web-push.js` names; anything else is `Unavailable`.
+    pub fn parse(s: &str) -> PushState {
         match s {
             "on" => PushState::On,
             "off" => PushState::Off,
@@ -71,4 +72,18 @@ pub async fn disable(token: &str) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = token;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_helpers_words_are_the_states() {
+        assert_eq!(PushState::parse("on"), PushState::On);
+        assert_eq!(PushState::parse("off"), PushState::Off);
+        assert_eq!(PushState::parse("denied"), PushState::Denied);
+        assert_eq!(PushState::parse("unavailable"), PushState::Unavailable);
+        assert_eq!(PushState::parse(""), PushState::Unavailable);
+    }
 }
