@@ -18,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parkway_core::api::Items;
 use parkway_core::device::{
-    Device, MAX_ENDPOINT_CHARS, MAX_TOKEN_CHARS, NewDevice, NotificationSettings, Platform, WebPushSubscription,
+    Device, InvalidToken, MAX_ENDPOINT_CHARS, NewDevice, NotificationSettings, Platform, PushToken, WebPushSubscription,
 };
 use uuid::Uuid;
 
@@ -52,31 +52,17 @@ async fn web_key(State(state): State<AppState>) -> AppResult<Json<WebKey>> {
 /// nothing else.
 fn checked(body: NewDevice, extra_origins: &[String]) -> AppResult<PushAddress> {
     match (body.platform, body.token, body.subscription) {
-        (Platform::Android, Some(token), None) => Ok(PushAddress::Fcm(fcm_token(&token)?)),
-        (Platform::Ios, Some(token), None) => Ok(PushAddress::Apns(apns_token(&token)?)),
+        (Platform::Android, Some(token), None) => Ok(PushAddress::Fcm(phone_token(PushToken::fcm(&token))?)),
+        (Platform::Ios, Some(token), None) => Ok(PushAddress::Apns(phone_token(PushToken::apns(&token))?)),
         (Platform::Web, None, Some(subscription)) => web_subscription(subscription, extra_origins),
         (Platform::Web, _, _) => Err(AppError::validation("a web device gives its subscription, and no token")),
         (_, _, _) => Err(AppError::validation("a phone gives its push token, and no subscription")),
     }
 }
 
-/// A Firebase registration token: printable ASCII without spaces.
-fn fcm_token(token: &str) -> AppResult<String> {
-    if token.is_empty() || token.len() > MAX_TOKEN_CHARS || !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::validation(format!(
-            "token: a Firebase token is 1 to {MAX_TOKEN_CHARS} printable characters without spaces"
-        )));
-    }
-    Ok(token.to_owned())
-}
-
-/// An APNs device token: hex (32 bytes today; Apple says not to count on the length).
-fn apns_token(token: &str) -> AppResult<String> {
-    let hex = token.len() >= 64 && token.len() <= 200 && token.len().is_multiple_of(2);
-    if !hex || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::validation("token: an APNs device token is 64 to 200 hexadecimal digits"));
-    }
-    Ok(token.to_ascii_lowercase())
+/// A phone's token, checked by the rules core keeps for server and app alike.
+fn phone_token(checked: Result<PushToken, InvalidToken>) -> AppResult<String> {
+    checked.map(|t| t.as_str().to_owned()).map_err(|e| AppError::validation(format!("token: {e}")))
 }
 
 /// A Web Push subscription: an endpoint at a push service and well-formed keys.

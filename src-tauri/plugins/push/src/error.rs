@@ -13,7 +13,7 @@ pub enum Error {
     Native(#[from] tauri::plugin::mobile::PluginInvokeError),
     /// The native side gave a token the server would refuse.
     #[error(transparent)]
-    Token(#[from] crate::token::InvalidToken),
+    Token(#[from] crate::InvalidToken),
 }
 
 /// Shorthand for the plugin's results.

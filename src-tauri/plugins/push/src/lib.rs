@@ -69,12 +69,11 @@ mod error;
 mod mobile;
 /// The booking a tapped push opens.
 mod opened;
-/// A device's push token, checked.
-mod token;
 
 pub use error::{Error, Result};
 pub use opened::Opened;
-pub use token::{InvalidToken, PushToken};
+// A device's push token, checked by the server's own rules (they live in core).
+pub use parkway_core::device::{InvalidToken, PushToken};
 
 #[cfg(desktop)]
 pub use desktop::Push;
