@@ -36,8 +36,13 @@
   }
 
   window.parkwayOutbox = {
-    // Each record as its own JSON text, so that one the page cannot read spoils no other.
-    all: async () => JSON.stringify(((await run('readonly', (s) => s.getAll())) ?? []).map((r) => JSON.stringify(r))),
+    // Oldest first, each record as its own JSON text, so that one the page cannot read spoils
+    // no other.
+    all: async () => {
+      const records = (await run('readonly', (s) => s.getAll())) ?? [];
+      records.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+      return JSON.stringify(records.map((r) => JSON.stringify(r)));
+    },
     put: (json) => run('readwrite', (s) => s.put(JSON.parse(json))),
     remove: (id) => run('readwrite', (s) => s.delete(id)),
     // Asks the service worker to wake a Parkway page when the network is back, where the

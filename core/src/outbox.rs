@@ -17,6 +17,9 @@ pub const MAX_AGE_DAYS: i64 = 7;
 /// Free driveways offered after a conflict.
 pub const ALTERNATIVES: usize = 3;
 
+/// How far from the taken driveway free ones are looked for, in metres.
+pub const ALTERNATIVES_WITHIN_M: u32 = 3_000;
+
 /// What an expired request says.
 pub const EXPIRED: &str = "this booking request was saved more than 7 days ago and has expired; please book again";
 

@@ -303,7 +303,8 @@ impl BackendClient {
     pub async fn free_near(&self, lat: f64, lng: f64, slot: &TimeSlot, limit: usize) -> Result<Vec<SearchItem>> {
         let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let path = format!(
-            "/api/driveways?lat={lat}&lng={lng}&radiusM=3000&start={}&end={}&limit={limit}",
+            "/api/driveways?lat={lat}&lng={lng}&radiusM={}&start={}&end={}&limit={limit}",
+            parkway_core::outbox::ALTERNATIVES_WITHIN_M,
             fmt(slot.start()),
             fmt(slot.end())
         );

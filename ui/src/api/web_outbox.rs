@@ -18,9 +18,6 @@ use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use uuid::Uuid;
 
-/// How far from the taken driveway free ones are looked for.
-const NEARBY_M: f64 = 3_000.0;
-
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -83,15 +80,17 @@ impl Kept {
     }
 }
 
-fn store_error(e: impl std::fmt::Debug) -> ClientError {
-    ClientError::Decode(format!("this browser could not keep the booking request: {e:?}"))
+fn store_error(why: &str) -> ClientError {
+    ClientError::Decode(format!("this browser could not keep the booking request: {why}"))
 }
 
 #[cfg(target_arch = "wasm32")]
 async fn settle(promise: Result<js_sys::Promise, wasm_bindgen::JsValue>) -> Result<wasm_bindgen::JsValue, ClientError> {
-    wasm_bindgen_futures::JsFuture::from(promise.map_err(store_error)?).await.map_err(store_error)
+    let refused = |_| store_error("its storage (IndexedDB) refused");
+    wasm_bindgen_futures::JsFuture::from(promise.map_err(refused)?).await.map_err(refused)
 }
 
+/// Every record, oldest first (the store sorts them).
 #[cfg(target_arch = "wasm32")]
 async fn all() -> Result<Vec<Kept>, ClientError> {
     let text = settle(all_js()).await?.as_string().unwrap_or_else(|| "[]".into());
@@ -108,7 +107,7 @@ async fn all() -> Result<Vec<Kept>, ClientError> {
 
 #[cfg(target_arch = "wasm32")]
 async fn put(kept: &Kept) -> Result<(), ClientError> {
-    let json = serde_json::to_string(kept).map_err(store_error)?;
+    let json = serde_json::to_string(kept).map_err(|_| store_error("it could not be written down"))?;
     settle(put_js(&json)).await.map(drop)
 }
 
@@ -120,7 +119,7 @@ async fn put(_kept: &Kept) -> Result<(), ClientError> {
 /// Keeps a booking the network could not take; it goes when the network is back.
 pub async fn keep(user: Uuid, request: &NewBooking, key: &str, label: &str) -> Result<OutboxItem, ClientError> {
     let now = Utc::now();
-    let id = Uuid::parse_str(key).map_err(store_error)?;
+    let id = Uuid::parse_str(key).map_err(|_| store_error("its key is not an id"))?;
     let kept = Kept {
         id,
         user,
@@ -142,9 +141,7 @@ pub async fn keep(user: Uuid, request: &NewBooking, key: &str, label: &str) -> R
 
 /// `user`'s requests, newest first.
 pub async fn list(user: Uuid) -> Result<Vec<OutboxItem>, ClientError> {
-    let mut items: Vec<OutboxItem> = all().await?.iter().filter(|k| k.user == user).filter_map(Kept::item).collect();
-    items.sort_by_key(|i| std::cmp::Reverse(i.created_at));
-    Ok(items)
+    Ok(all().await?.iter().rev().filter(|k| k.user == user).filter_map(Kept::item).collect())
 }
 
 async fn find(id: Uuid) -> Result<Kept, ClientError> {
@@ -188,8 +185,7 @@ pub async fn send_waiting(api: &Api, user: Uuid, force: bool, changed: &dyn Fn(O
 }
 
 async fn pass(api: &Api, user: Uuid, force: bool, changed: &dyn Fn(OutboxItem)) -> Result<(), ClientError> {
-    let mut waiting: Vec<Kept> = all().await?.into_iter().filter(|k| k.user == user && k.state.is_open()).collect();
-    waiting.sort_by_key(|k| k.created_at);
+    let waiting = all().await?.into_iter().filter(|k| k.user == user && k.state.is_open());
     let tell = |kept: &Kept| {
         if let Some(item) = kept.item() {
             changed(item);
@@ -258,7 +254,7 @@ fn js_random() -> f64 {
 async fn alternatives(api: &Api, kept: &Kept) -> Option<Vec<Alternative>> {
     let taken = api.driveway(kept.request.driveway).await.ok()?;
     let query = SearchQuery {
-        area: Area::Around { lat: taken.lat, lng: taken.lng, radius_m: NEARBY_M },
+        area: Area::Around { lat: taken.lat, lng: taken.lng, radius_m: f64::from(outbox::ALTERNATIVES_WITHIN_M) },
         slot: Some((kept.request.start_time, kept.request.end_time)),
         max_price_per_hour: None,
         min_rating: None,
