@@ -56,12 +56,17 @@ async function isArchive(url, signal) {
 
 // In a browser, the service worker keeps the app usable offline and receives Web Push (the
 // Parkway app has its own offline store and notifications). Registered once the app has
-// started, so it never competes with the first load.
+// started and the page has loaded, when the browser is idle, so that caching the shell never
+// competes with the first map.
 function registerServiceWorker() {
   if (window.__TAURI__ || !('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' }).catch((e) => {
-    console.warn('the service worker could not be registered; the app works online only', e);
-  });
+  const register = () =>
+    navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' }).catch((e) => {
+      console.warn('the service worker could not be registered; the app works online only', e);
+    });
+  const whenIdle = () => (window.requestIdleCallback ? requestIdleCallback(register) : setTimeout(register));
+  if (document.readyState === 'complete') whenIdle();
+  else window.addEventListener('load', whenIdle, { once: true });
 }
 
 streets()

@@ -23,8 +23,10 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE);
-      // `reload`: the files of this build, not what the HTTP cache kept of the last one.
-      await cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' })));
+      // `no-cache`: asked again of the server, which answers 304 for a file the browser holds
+      // already (the page just loaded it), so only what changed is downloaded, never a stale
+      // file of the last build.
+      await cache.addAll(SHELL.map((path) => new Request(path, { cache: 'no-cache' })));
       await self.skipWaiting();
     })(),
   );
