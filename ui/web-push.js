@@ -24,6 +24,12 @@
     return Uint8Array.from(text, (c) => c.charCodeAt(0));
   }
 
+  async function unsubscribe() {
+    const registration = await navigator.serviceWorker?.getRegistration();
+    const subscription = await registration?.pushManager?.getSubscription();
+    await subscription?.unsubscribe();
+  }
+
   function supported() {
     return 'PushManager' in window && 'Notification' in window && !!navigator.serviceWorker;
   }
@@ -57,14 +63,20 @@
       return 'on';
     },
     // At sign-out, while the session still works: the server forgets this browser, and the
-    // browser its subscription, so the next person here is not told someone else's news.
-    disable: async (token) => {
+    // browser its subscription, so the next person here is not told someone else's news. The
+    // device is read at once, before anything else can run.
+    disable: (token) => {
       const id = localStorage.getItem(KEPT);
       localStorage.removeItem(KEPT);
-      if (id && token) await call('DELETE', `/api/devices/${id}`, token).catch(() => {});
-      const registration = await navigator.serviceWorker?.getRegistration();
-      const subscription = await registration?.pushManager?.getSubscription();
-      await subscription?.unsubscribe();
+      const deleted = id && token ? call('DELETE', `/api/devices/${id}`, token).catch(() => {}) : null;
+      return Promise.all([deleted, unsubscribe()]);
+    },
+    // Signed out without the session (it expired or was ended elsewhere): the browser drops its
+    // subscription, and the server drops the device when its push service answers it is gone.
+    forget: () => {
+      if (!localStorage.getItem(KEPT)) return Promise.resolve();
+      localStorage.removeItem(KEPT);
+      return unsubscribe();
     },
   };
 })();

@@ -148,31 +148,13 @@ test('after a booking the driver turns on notifications: the browser is register
 }, async () => {
   const driver = await register(server.url, 'Pia Driver', ['driver']);
   const { context, page } = await signedIn(driver, { permissions: ['notifications'] });
-  // A FAKE subscription: Chromium's real one needs Google's push service, which this machine
-  // cannot reach. Its keys are RFC 8291's example browser's.
-  await context.addInitScript(() => {
-    PushManager.prototype.subscribe = async () => ({
-      toJSON: () => ({
-        endpoint: 'https://push.example.test/send/e2e',
-        expirationTime: null,
-        keys: {
-          p256dh: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
-          auth: 'BTBZMqHH6r4Tts7J_aSIgg',
-        },
-      }),
-      unsubscribe: async () => true,
-    });
-  });
+  await fakePushSubscription(context);
   try {
     await page.goto(`/driveways/${driveway.id}`);
     await page.getByRole('heading', { name: driveway.title }).waitFor();
     // Never asked on load.
     assert.equal(await page.getByRole('button', { name: 'Turn on notifications' }).count(), 0);
-    await chooseSlot(page, '13:00', 1);
-    await page.getByRole('button', { name: 'Request to book' }).click();
-    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-    await page.getByRole('button', { name: /^(Pay|Authorise) \$3\.50$/ }).click();
-    await page.getByRole('heading', { name: /^(Payment received|Card authorised)$/ }).waitFor();
+    await bookAndPay(page, '13:00');
 
     await page.getByRole('button', { name: 'Turn on notifications' }).click();
     await page.getByText('Notifications are on for this device.').waitFor();
@@ -210,6 +192,39 @@ test('after a booking the driver turns on notifications: the browser is register
   }
 });
 
+/** A FAKE push subscription in every page of `context`: Chromium's real one needs Google's
+ * push service, which this machine cannot reach. Its keys are RFC 8291's example browser's;
+ * `window.pushUnsubscribed` says whether the page gave it up. */
+async function fakePushSubscription(context) {
+  await context.addInitScript(() => {
+    const subscription = {
+      toJSON: () => ({
+        endpoint: 'https://push.example.test/send/e2e',
+        expirationTime: null,
+        keys: {
+          p256dh: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
+          auth: 'BTBZMqHH6r4Tts7J_aSIgg',
+        },
+      }),
+      unsubscribe: async () => {
+        localStorage.setItem('e2e.pushUnsubscribed', 'yes');
+        return true;
+      },
+    };
+    PushManager.prototype.subscribe = async () => subscription;
+    PushManager.prototype.getSubscription = async () => subscription;
+  });
+}
+
+/** Books tomorrow at `start` for an hour on the test driveway, and pays with the simulated card. */
+async function bookAndPay(page, start) {
+  await chooseSlot(page, start, 1);
+  await page.getByRole('button', { name: 'Request to book' }).click();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^(Pay|Authorise) \$3\.50$/ }).click();
+  await page.getByRole('heading', { name: /^(Payment received|Card authorised)$/ }).waitFor();
+}
+
 async function waitFor(check, ms = 20_000) {
   const until = Date.now() + ms;
   while (!(await check())) {
@@ -217,6 +232,29 @@ async function waitFor(check, ms = 20_000) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+test('a browser whose session ended elsewhere stops taking that user\'s pushes', { timeout: 120_000 }, async () => {
+  const driver = await register(server.url, 'Lee Driver', ['driver']);
+  const { context, page } = await signedIn(driver, { permissions: ['notifications'] });
+  await fakePushSubscription(context);
+  try {
+    await page.goto(`/driveways/${driveway.id}`);
+    await page.getByRole('heading', { name: driveway.title }).waitFor();
+    await bookAndPay(page, '15:00');
+    await page.getByRole('button', { name: 'Turn on notifications' }).click();
+    await page.getByText('Notifications are on for this device.').waitFor();
+
+    // The session is ended from elsewhere (another device, a stolen token revoked).
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('parkway.session')).token);
+    await driver.api.withToken(token).post('/api/auth/logout');
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.waitForFunction(() => localStorage.getItem('e2e.pushUnsubscribed') === 'yes');
+    assert.equal(await page.evaluate(() => localStorage.getItem('parkway.pushDevice')), null);
+  } finally {
+    await context.close();
+  }
+});
 
 // Last: it stops the server.
 test('the page is installable, and once visited it starts with the server gone', { timeout: 120_000 }, async () => {

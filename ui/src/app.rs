@@ -150,6 +150,17 @@ pub fn App() -> Html {
         });
     }
 
+    // Nobody signed in (signed out, or the session ended elsewhere): this browser stops taking
+    // pushes meant for the last user.
+    {
+        let signed_in = state.session.is_some();
+        use_effect_with(signed_in, move |signed_in| {
+            if !*signed_in && !platform::in_tauri() {
+                crate::web_push::forget();
+            }
+        });
+    }
+
     // In a browser, this page sends the bookings the browser kept: at once (the next visit),
     // and whenever the network comes back. A renewed token makes a new sender, which replaces
     // the last one.

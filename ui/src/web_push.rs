@@ -35,6 +35,8 @@ extern "C" {
     fn enable_js(token: &str) -> Result<js_sys::Promise, wasm_bindgen::JsValue>;
     #[wasm_bindgen(catch, js_namespace = parkwayPush, js_name = disable)]
     fn disable_js(token: &str) -> Result<js_sys::Promise, wasm_bindgen::JsValue>;
+    #[wasm_bindgen(catch, js_namespace = parkwayPush, js_name = forget)]
+    fn forget_js() -> Result<js_sys::Promise, wasm_bindgen::JsValue>;
 }
 
 /// This browser's push state now.
@@ -64,14 +66,33 @@ pub async fn enable(token: &str) -> Result<PushState, String> {
     }
 }
 
-/// Unregisters this browser while `token` still works (before the session ends).
-pub async fn disable(token: &str) {
+/// Unregisters this browser while `token` still works (before the session ends). Which device
+/// to remove is read when this is called, so a sign-out that follows at once cannot lose it.
+pub fn disable(token: &str) -> impl std::future::Future<Output = ()> + 'static {
     #[cfg(target_arch = "wasm32")]
-    if let Ok(promise) = disable_js(token) {
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
+    let removing = disable_js(token).ok().map(wasm_bindgen_futures::JsFuture::from);
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = token;
+    let removing: Option<std::future::Ready<()>> = {
+        let _ = token;
+        None
+    };
+    async move {
+        if let Some(removing) = removing {
+            let _ = removing.await;
+        }
+    }
+}
+
+/// Signed out without a working session: this browser drops its subscription (the server drops
+/// the device when its push service says it is gone), so the next person here is not told the
+/// last one's news.
+pub fn forget() {
+    #[cfg(target_arch = "wasm32")]
+    if let Ok(promise) = forget_js() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
 }
 
 #[cfg(test)]

@@ -26,10 +26,9 @@ pub fn NavBar() -> Html {
             // this browser's push registration is removed, while the session still allows it.
             let api = app.api();
             let token = app.state.session.as_ref().map(|s| s.token.clone()).unwrap_or_default();
+            let unregistered = crate::web_push::disable(&token);
             wasm_bindgen_futures::spawn_local(async move {
-                if crate::web_push::state() == crate::web_push::PushState::On {
-                    crate::web_push::disable(&token).await;
-                }
+                unregistered.await;
                 api.logout().await
             });
             app.dispatch(Action::SignedOut);
