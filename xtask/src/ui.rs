@@ -38,6 +38,7 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     // The shared release profile is tuned for the server's speed; for the wasm, size matters
     // more, so this one build overrides it (other release builds are unaffected).
+    let rustflags = dependency_path_remaps();
     run(
         &ws.root,
         &cargo(),
@@ -47,6 +48,7 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
             ("CARGO_PROFILE_RELEASE_LTO", "fat"),
             ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
             ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
+            ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", &rustflags),
         ],
     )?;
     let version = locked_wasm_bindgen(&ws.root.join("Cargo.lock"))?;
@@ -124,6 +126,24 @@ pub fn build(ws: &Workspace) -> anyhow::Result<()> {
     report_sizes(&dist)?;
     println!("UI built in {}", dist.display());
     Ok(())
+}
+
+/// Rust flags that name the dependencies' sources `/deps/…` in the wasm instead of the build
+/// machine's cargo folder (panic locations carry file names): shorter, and no machine's paths
+/// ship to browsers.
+fn dependency_path_remaps() -> String {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let Some(sources) = cargo_home.map(|home| home.join("registry/src")) else { return String::new() };
+    let Ok(entries) = std::fs::read_dir(&sources) else { return String::new() };
+    entries
+        .filter_map(|e| e.ok()?.path().to_str().map(str::to_owned))
+        // The flags are split on spaces.
+        .filter(|dir| !dir.contains(' '))
+        .map(|dir| format!("--remap-path-prefix={dir}=/deps"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn path_str(p: &Path) -> anyhow::Result<&str> {
