@@ -162,7 +162,11 @@ test('after a booking the driver turns on notifications: the browser is register
     const devices = await driver.api.get('/api/devices');
     assert.deepEqual(devices.items.map((d) => d.platform), ['web']);
 
-    // A push to the service worker shows its notification, one per booking.
+    // A push to the service worker shows its notification, one per booking. The worker must be
+    // active to take it (it registers once the page is idle, and installs the shell first).
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
     const cdp = await context.newCDPSession(page);
     const registered = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
       const ours = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);

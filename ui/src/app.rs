@@ -70,7 +70,7 @@ pub fn App() -> Html {
             let timer = (signed_in.is_some() && !platform::in_tauri()).then(|| {
                 gloo_timers::callback::Interval::new(REFRESH_EVERY_MS, move || {
                     let api = context.api();
-                    yew::platform::spawn_local(async move {
+                    crate::platform::spawn(async move {
                         let _ = api.refresh().await;
                     });
                 })
@@ -85,7 +85,7 @@ pub fn App() -> Html {
         use_effect_with((), move |_| {
             if context.state.session.is_some() {
                 let api = context.api();
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     if let Err(e) = api.me().await
                         && e.status() == Some(401)
                     {
@@ -138,7 +138,7 @@ pub fn App() -> Html {
         let user = state.session.as_ref().map(|s| s.user.id);
         use_effect_with(user, move |user| {
             if let (true, Some(user)) = (platform::in_tauri(), *user) {
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     if let Ok(items) = outbox::list(user).await {
                         dispatcher.dispatch(Action::Outbox(items));
                     }
@@ -172,7 +172,7 @@ pub fn App() -> Html {
                 let (user, dispatcher) = (*user, context.state.dispatcher());
                 let send = move || {
                     let (api, dispatcher) = (context.api(), dispatcher.clone());
-                    yew::platform::spawn_local(async move {
+                    crate::platform::spawn(async move {
                         if let Ok(items) = outbox::list(user).await {
                             dispatcher.dispatch(Action::Outbox(items));
                         }

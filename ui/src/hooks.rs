@@ -3,7 +3,9 @@
 use crate::api::{Api, ClientError, Transport};
 use crate::platform::Config;
 use crate::state::{Action, State, ToastKind};
+use std::any::Any;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -51,7 +53,7 @@ pub fn use_app() -> AppContext {
 
 /// Data being loaded.
 #[derive(Debug, PartialEq)]
-pub enum Load<T> {
+pub enum Load<T: ?Sized> {
     /// Waiting for the first answer.
     Loading,
     /// Here it is.
@@ -60,7 +62,7 @@ pub enum Load<T> {
     Failed(String),
 }
 
-impl<T> Clone for Load<T> {
+impl<T: ?Sized> Clone for Load<T> {
     fn clone(&self) -> Self {
         match self {
             Load::Loading => Load::Loading,
@@ -80,7 +82,34 @@ where
     F: FnOnce(D) -> Fut + 'static,
     Fut: Future<Output = Result<T, ClientError>> + 'static,
 {
-    let state = use_state(|| Load::<T>::Loading);
+    let start: Start<D> = Box::new(move |deps| {
+        let answer = load(deps);
+        Box::pin(async move { answer.await.map(|v| Rc::new(v) as Rc<dyn Any>).map_err(failure) })
+    });
+    let (state, reload) = use_load_erased(deps, start);
+    let state = match state {
+        Load::Loading => Load::Loading,
+        Load::Failed(e) => Load::Failed(e),
+        // Always a `T`: this hook made it.
+        Load::Ready(v) => v.downcast::<T>().map_or(Load::Loading, Load::Ready),
+    };
+    (state, reload)
+}
+
+/// What a failed load shows (once in the wasm, not once for every type loaded).
+#[inline(never)]
+fn failure(e: ClientError) -> String {
+    e.to_string()
+}
+
+/// A load of any type, started for `D`.
+type Start<D> = Box<dyn FnOnce(D) -> Pin<Box<dyn Future<Output = Result<Rc<dyn Any>, String>>>>>;
+
+/// [`use_load`]'s work with the loaded type erased, so that the wasm holds it once for each
+/// kind of `deps` rather than once for every page that loads something.
+#[hook]
+fn use_load_erased<D: PartialEq + Clone + 'static>(deps: D, start: Start<D>) -> (Load<dyn Any>, Callback<()>) {
+    let state = use_state(|| Load::<dyn Any>::Loading);
     let nonce = use_state(|| 0u32);
     let generation = use_mut_ref(|| 0u32);
     {
@@ -91,13 +120,13 @@ where
                 *g += 1;
                 *g
             };
-            let future = load(deps.clone());
-            yew::platform::spawn_local(async move {
-                let result = future.await;
+            let answer = start(deps.clone());
+            crate::platform::spawn(async move {
+                let result = answer.await;
                 if *generation.borrow() == current {
                     state.set(match result {
-                        Ok(v) => Load::Ready(Rc::new(v)),
-                        Err(e) => Load::Failed(e.to_string()),
+                        Ok(v) => Load::Ready(v),
+                        Err(e) => Load::Failed(e),
                     });
                 }
             });

@@ -156,7 +156,7 @@ mod web {
             (i.api.clone(), i.recent.after(i.last_id), i.dispatch.clone())
         };
         drop(inner);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             match catch_up(&api, after).await {
                 Ok(items) => {
                     if let Some(inner) = weak.upgrade() {

@@ -89,7 +89,7 @@ pub fn disable(token: &str) -> impl std::future::Future<Output = ()> + 'static {
 pub fn forget() {
     #[cfg(target_arch = "wasm32")]
     if let Ok(promise) = forget_js() {
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
         });
     }

@@ -201,14 +201,34 @@ struct SearchExtra {
     quote_cents: Option<Cents>,
 }
 
+/// The browser's `JSON.parse`: once in the wasm, not once for every type read.
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn parse_json(text: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
+    js_sys::JSON::parse(text).map_err(|_| ClientError::Decode("the answer is not JSON".into()))
+}
+
+/// An answer of the wrong shape, as a client error (once in the wasm, like [`parse_json`]).
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn not_readable(e: serde_wasm_bindgen::Error) -> ClientError {
+    ClientError::Decode(e.to_string())
+}
+
+/// A request body that could not be written as JSON, as a client error (once in the wasm, not
+/// once for every kind of body).
+#[inline(never)]
+pub(crate) fn not_writable(e: serde_json::Error) -> ClientError {
+    ClientError::Decode(e.to_string())
+}
+
 /// Reads JSON text into `T`. In the browser the text is parsed by the browser's own
 /// `JSON.parse` and read with serde-wasm-bindgen: serde_json's parser, compiled again for every
 /// type read, costs far more wasm. Natively (the unit tests), serde_json reads it.
 pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ClientError> {
     #[cfg(target_arch = "wasm32")]
     {
-        let value = js_sys::JSON::parse(text).map_err(|_| ClientError::Decode("the answer is not JSON".into()))?;
-        serde_wasm_bindgen::from_value(value).map_err(|e| ClientError::Decode(e.to_string()))
+        serde_wasm_bindgen::from_value(parse_json(text)?).map_err(not_readable)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -360,8 +380,7 @@ impl Api {
         path: String,
         body: Option<&impl Serialize>,
     ) -> Result<T, ClientError> {
-        let body =
-            body.map(|b| serde_json::to_string(b)).transpose().map_err(|e| ClientError::Decode(e.to_string()))?;
+        let body = body.map(|b| serde_json::to_string(b)).transpose().map_err(not_writable)?;
         let text = self.send(method, path, body, None).await?;
         decode(&text)
     }
@@ -456,7 +475,7 @@ impl Api {
     /// `POST /api/bookings` with an `Idempotency-Key`, retried with backoff on network errors
     /// and 5xx answers; every retry carries the same key, so at most one booking is made.
     pub async fn create_booking(&self, req: &NewBooking, idempotency_key: &str) -> Result<Booking, ClientError> {
-        let body = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let body = serde_json::to_string(req).map_err(not_writable)?;
         let text = retry::with_retries(retry::Backoff::STANDARD, || {
             self.send(Method::Post, "/api/bookings".into(), Some(body.clone()), Some(idempotency_key.to_owned()))
         })
@@ -472,7 +491,7 @@ impl Api {
         req: &ExtendBooking,
         idempotency_key: &str,
     ) -> Result<Booking, ClientError> {
-        let body = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let body = serde_json::to_string(req).map_err(not_writable)?;
         let text = retry::with_retries(retry::Backoff::STANDARD, || {
             self.send(
                 Method::Post,
@@ -544,7 +563,7 @@ impl Api {
 
     /// `POST /api/payments/simulated/:id/confirm`: the simulated provider's card form.
     pub async fn pay_simulated(&self, intent: &str, card: &str) -> Result<(), ClientError> {
-        let body = serde_json::to_string(&Card { card }).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let body = serde_json::to_string(&Card { card }).map_err(not_writable)?;
         self.send(Method::Post, format!("/api/payments/simulated/{intent}/confirm"), Some(body), None).await.map(drop)
     }
 

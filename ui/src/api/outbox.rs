@@ -131,14 +131,16 @@ impl Api {
                 answer => answer.map(Booked::Now),
             };
         }
-        let request = serde_json::to_string(req).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let request = serde_json::to_string(req).map_err(super::not_writable)?;
         let args = format!(r#"{{"request":{request},"key":{},"label":{}}}"#, quote(idempotency_key), quote(label));
         let text = command("book", &args).await?;
         let answer: BookAnswer = super::decode(&text)?;
         match (answer.state, answer.booking, answer.item) {
             (OutboxState::Synced, Some(b), _) => Ok(Booked::Now(b)),
             (OutboxState::Queued, _, Some(item)) => Ok(Booked::Queued(item)),
-            (state, ..) => Err(ClientError::Decode(format!("the app answered {state:?} without what goes with it"))),
+            (state, ..) => {
+                Err(ClientError::Decode(format!("the app answered {} without what goes with it", state.as_str())))
+            }
         }
     }
 }

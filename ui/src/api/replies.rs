@@ -58,7 +58,7 @@ impl Api {
     /// server cannot be reached.
     pub async fn send_message(&self, booking: Uuid, text: String, key: Uuid) -> Result<Sent, ClientError> {
         if self.transport != Transport::Tauri {
-            let body = serde_json::to_string(&NewMessage { text }).map_err(|e| ClientError::Decode(e.to_string()))?;
+            let body = serde_json::to_string(&NewMessage { text }).map_err(super::not_writable)?;
             let path = format!("/api/bookings/{booking}/messages");
             let answer = self.send(super::Method::Post, path, Some(body), Some(key.to_string())).await?;
             return super::decode(&answer).map(Sent::Now);

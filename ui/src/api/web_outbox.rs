@@ -107,7 +107,7 @@ async fn all() -> Result<Vec<Kept>, ClientError> {
 
 #[cfg(target_arch = "wasm32")]
 async fn put(kept: &Kept) -> Result<(), ClientError> {
-    let json = serde_json::to_string(kept).map_err(|_| store_error("it could not be written down"))?;
+    let json = serde_json::to_string(kept).map_err(super::not_writable)?;
     settle(put_js(&json)).await.map(drop)
 }
 

@@ -111,7 +111,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
         let intent = (b.status == BookingStatus::Pending && unpaid).then(|| b.stripe_payment_id.clone()).flatten();
         use_effect_with(intent, move |intent| {
             if let Some(id) = intent.clone() {
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     if let Ok(p) = app.api().payment_state(&id).await {
                         authorised.set(p.status == parkway_core::payment::IntentStatus::RequiresCapture);
                     }
@@ -152,7 +152,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
             error.set(None);
             let (app, busy, error, open, on_changed) =
                 (app.clone(), busy.clone(), error.clone(), open.clone(), on_changed.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let api = app.api();
                 let result = if confirm { api.confirm_booking(id).await } else { api.cancel_booking(id).await };
                 busy.set(false);
@@ -179,7 +179,7 @@ pub fn BookingCard(props: &BookingCardProps) -> Html {
         let (app, error, id) = (app.clone(), error.clone(), b.id);
         Callback::from(move |_| {
             let (app, error) = (app.clone(), error.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match app.api().receipt_html(id).await {
                     Ok(html) => {
                         if !platform::open_page(&html)

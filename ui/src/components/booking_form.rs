@@ -120,7 +120,7 @@ pub fn BookingForm(props: &BookingFormProps) -> Html {
             let label = format!("{}, {}", d.title, d.address);
             let Some(user) = app.state.session.as_ref().map(|s| s.user.id) else { return };
             let (phase, error, app, on_stale) = (phase.clone(), error.clone(), app.clone(), on_stale.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match app.api().book(&req, &key, &label, user).await {
                     Ok(Booked::Now(b)) => {
                         app.dispatch(Action::Changed);

@@ -152,7 +152,7 @@ mod web {
             let ms = crate::platform::page_millis().round() as i64;
             let _ = first.set_attribute("data-first-markers-ms", &ms.to_string());
             if crate::platform::in_tauri() {
-                yew::platform::spawn_local(async {
+                crate::platform::spawn(async {
                     let _ = crate::platform::tauri_invoke("map_drawn", "{}").await;
                 });
             }

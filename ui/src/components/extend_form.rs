@@ -96,7 +96,7 @@ pub fn ExtendForm(props: &ExtendFormProps) -> Html {
             let req = ExtendBooking { end_time: extra.end, expected_extra_cents: Some(extra.price) };
             let (app, sending, free_until) = (app.clone(), sending.clone(), free_until.clone());
             let (on_extended, on_error, on_stale) = (on_extended.clone(), on_error.clone(), on_stale.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let result = app.api().extend_booking(id, &req, &key).await;
                 sending.set(false);
                 match result {

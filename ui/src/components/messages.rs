@@ -98,7 +98,7 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
         let (app, thread, loaded, error) = (app.clone(), thread.clone(), loaded.clone(), error.clone());
         use_effect_with((id, live), move |_| {
             let after = thread.0.last().map_or(0, |m| m.id);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let api = app.api();
                 match api.messages(id, after).await {
                     Ok(new) => {
@@ -134,7 +134,7 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
             error.set(None);
             let (app, thread, text, busy, error) =
                 (app.clone(), thread.clone(), text.clone(), busy.clone(), error.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let result = app.api().send_message(id, words, Uuid::new_v4()).await;
                 busy.set(false);
                 match result {
@@ -169,7 +169,7 @@ pub fn MessageThread(props: &MessageThreadProps) -> Html {
             let (app, reply) = (app.clone(), r.id);
             Callback::from(move |_| {
                 let app = app.clone();
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     if replies::dismiss(reply).await.is_ok() {
                         app.dispatch(Action::ReplyDismissed(reply));
                     }

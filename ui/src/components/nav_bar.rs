@@ -27,14 +27,14 @@ pub fn NavBar() -> Html {
             let api = app.api();
             let token = app.state.session.as_ref().map(|s| s.token.clone()).unwrap_or_default();
             let unregistered = crate::web_push::disable(&token);
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::platform::spawn(async move {
                 unregistered.await;
                 api.logout().await
             });
             app.dispatch(Action::SignedOut);
             // Inside the app, its notification listener and outbox stop acting for this user.
             if crate::platform::in_tauri() {
-                wasm_bindgen_futures::spawn_local(async {
+                crate::platform::spawn(async {
                     let _ = crate::platform::tauri_invoke("session_set", r#"{"token":null}"#).await;
                 });
             }

@@ -28,7 +28,7 @@ pub fn NotificationBell() -> Html {
             }
             app.dispatch(Action::MarkedRead(ids.clone(), Utc::now()));
             let api = app.api();
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 for id in ids {
                     // Best effort: the inbox is already shown as read; a failure only means it
                     // shows unread again after a reload.
@@ -54,7 +54,7 @@ pub fn NotificationBell() -> Html {
             Callback::from(move |_| {
                 app.dispatch(Action::MarkedRead(vec![id], Utc::now()));
                 let api = app.api();
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     let _ = api.mark_read(id).await;
                 });
                 open.set(false);

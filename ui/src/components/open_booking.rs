@@ -43,7 +43,7 @@ pub fn OpenBookingListener() -> Html {
             platform::tauri_listen("open-booking", open);
             platform::tauri_listen("push-opened", opened);
             // The push whose tap started the app came before this page listened: the app kept it.
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 if let Ok(json) = platform::tauri_invoke("push_opened_pending", "{}").await {
                     pending(json);
                 }

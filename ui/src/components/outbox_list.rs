@@ -55,7 +55,7 @@ pub fn OutboxList() -> Html {
         Callback::from(move |_| {
             let (app, busy) = (app.clone(), busy.clone());
             busy.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let done = if cancel { outbox::cancel(id).await } else { outbox::dismiss(id).await.map(|()| None) };
                 match done {
                     Ok(now) if cancel => {
@@ -76,7 +76,7 @@ pub fn OutboxList() -> Html {
         Callback::from(move |_| {
             let app = app.clone();
             let Some(user) = app.state.session.as_ref().map(|s| s.user.id) else { return };
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let dispatcher = app.state.dispatcher();
                 let changed = move |item| dispatcher.dispatch(Action::OutboxChanged(item));
                 if let Err(e) = outbox::sync_now(&app.api(), user, &changed).await {

@@ -34,7 +34,7 @@ pub fn OwnerDrivewayRow(props: &OwnerDrivewayRowProps) -> Html {
             let on = e.target_unchecked_into::<HtmlInputElement>().checked();
             let (app, busy, error, on_changed) = (app.clone(), busy.clone(), error.clone(), on_changed.clone());
             busy.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let patch = DrivewayPatch { instant_book: Some(on), ..DrivewayPatch::default() };
                 match app.api().update_driveway(id, &patch).await {
                     Ok(_) => {
@@ -56,7 +56,7 @@ pub fn OwnerDrivewayRow(props: &OwnerDrivewayRowProps) -> Html {
             let (app, busy, error, on_changed, confirm_delete) =
                 (app.clone(), busy.clone(), error.clone(), on_changed.clone(), confirm_delete.clone());
             busy.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match app.api().delete_driveway(id).await {
                     Ok(()) => {
                         app.toast(ToastKind::Success, "Driveway deleted", "");

@@ -48,7 +48,7 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
         use_effect_with((booking_id, *attempt), move |(id, _)| {
             let id = *id;
             intent.set(Intent::Loading);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 intent.set(match app.api().create_payment_intent(id).await {
                     Ok(i) => Intent::Ready(i),
                     Err(e) => Intent::Failed(e.to_string()),
@@ -69,7 +69,7 @@ pub fn PaymentForm(props: &PaymentFormProps) -> Html {
             busy.set(true);
             error.set(None);
             let (app, busy, error, on_paid) = (app.clone(), busy.clone(), error.clone(), on_paid.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let api = app.api();
                 // After a decline the server hands out a fresh intent for the next card; while
                 // the first one is usable it answers with the same one.

@@ -88,7 +88,7 @@ pub fn photo_manager(m: &PhotoManager) -> Html {
             let (api, ids, apply, photo, list) = (m.api.clone(), ids.clone(), apply.clone(), p.id, list.clone());
             Callback::from(move |_: MouseEvent| {
                 let (api, ids, apply, list) = (api.clone(), ids.clone(), apply.clone(), list.clone());
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     apply(match to {
                         Some(to) => api.order_photos(id, moved(&ids, i, to)).await,
                         None => api.delete_photo(id, photo).await.map(|()| list.into_iter().filter(|p| p.id != photo).collect()),
@@ -116,7 +116,7 @@ pub fn photo_manager(m: &PhotoManager) -> Html {
             input.set_value("");
             let (api, sending, apply, mut list) = (api.clone(), sending.clone(), apply.clone(), list.clone());
             sending.set(Some(0));
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let report = {
                     let sending = sending.clone();
                     Rc::new(move |share: f64| sending.set(Some((share * 100.0).round() as u32))) as Rc<dyn Fn(f64)>

@@ -93,7 +93,7 @@ pub fn PlaceSearch(props: &PlaceSearchProps) -> Html {
             };
             let (items, open, active, api, generation) =
                 (items.clone(), open.clone(), active.clone(), app.api(), generation.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let found = api.places(&q, near, typing).await.unwrap_or_default();
                 if *generation.borrow() != current {
                     return;

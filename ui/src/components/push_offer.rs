@@ -15,7 +15,7 @@ pub fn PushOffer() -> Html {
         let (state, problem) = (state.clone(), problem.clone());
         Callback::from(move |_| {
             let (state, problem, token) = (state.clone(), problem.clone(), token.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match web_push::enable(&token).await {
                     Ok(now) => state.set(now),
                     Err(why) => problem.set(Some(why)),
@@ -23,22 +23,23 @@ pub fn PushOffer() -> Html {
             });
         })
     };
-    match *state {
-        PushState::Off => html! {
-            <div class="push-offer" role="group" aria-label="Notifications">
+    let said = match *state {
+        PushState::Off => None,
+        PushState::On => Some("Notifications are on for this device."),
+        PushState::Denied => Some("Notifications are blocked for Parkway in this browser's settings."),
+        PushState::Unavailable => return html! {},
+    };
+    html! {
+        <div class="push-offer" role="status">
+            if let Some(said) = said {
+                <p class="muted">{ said }</p>
+            } else {
                 <p>{ "Get told on this device when the owner answers, even with Parkway closed." }</p>
                 <button type="button" class="button secondary" onclick={enable}>{ "Turn on notifications" }</button>
                 if let Some(why) = &*problem {
-                    <p class="error" role="alert">{ why }</p>
+                    <p class="error">{ why }</p>
                 }
-            </div>
-        },
-        PushState::On => {
-            html! { <p class="push-offer muted" role="status">{ "Notifications are on for this device." }</p> }
-        }
-        PushState::Denied => html! {
-            <p class="push-offer muted">{ "Notifications are blocked for Parkway in this browser's settings." }</p>
-        },
-        PushState::Unavailable => html! {},
+            }
+        </div>
     }
 }

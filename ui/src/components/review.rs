@@ -89,7 +89,7 @@ pub fn ReviewForm(props: &ReviewFormProps) -> Html {
             busy.set(true);
             error.set(None);
             let (app, busy, error, on_saved) = (app.clone(), busy.clone(), error.clone(), on_saved.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let result = app.api().save_review(id, &fields, edit).await;
                 busy.set(false);
                 match result {
@@ -183,7 +183,7 @@ pub fn ReplyForm(props: &ReplyFormProps) -> Html {
             busy.set(true);
             error.set(None);
             let (app, busy, error, on_saved) = (app.clone(), busy.clone(), error.clone(), on_saved.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let result = app.api().reply_review(id, &answer).await;
                 busy.set(false);
                 match result {
@@ -318,7 +318,7 @@ pub fn DrivewayReviews(props: &DrivewayReviewsProps) -> Html {
             let offset = if first { 0 } else { u32::try_from(items.len()).unwrap_or(u32::MAX) };
             busy.set(true);
             error.set(None);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let result = app.api().driveway_reviews(id, PAGE, offset).await;
                 busy.set(false);
                 match result {

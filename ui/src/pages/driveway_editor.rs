@@ -54,7 +54,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
             }
             Some(id) => {
                 form.set(None);
-                yew::platform::spawn_local(async move {
+                crate::platform::spawn(async move {
                     match app.api().driveway(id).await {
                         Ok(d) => {
                             form.set(Some(DrivewayForm::from_driveway(&d)));
@@ -123,7 +123,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
         Callback::from(move |_| {
             let (form, locating, app) = (form.clone(), locating.clone(), app.clone());
             locating.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match platform::current_position().await {
                     Ok((lat, lng)) => {
                         if let Some(mut f) = (*form).clone() {
@@ -157,7 +157,7 @@ pub fn DrivewayEditorPage(props: &DrivewayEditorPageProps) -> Html {
             };
             error.set(None);
             busy.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let api = app.api();
                 let result = match (id, new, patch) {
                     (Some(id), _, Some(p)) => api.update_driveway(id, &p).await,

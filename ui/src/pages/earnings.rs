@@ -131,7 +131,7 @@ fn PayoutBanner(props: &PayoutBannerProps) -> Html {
             busy.set(true);
             let (app, busy, error, shown, on_opened) =
                 (app.clone(), busy.clone(), error.clone(), shown.clone(), on_opened.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match app.api().start_onboarding().await {
                     // The app's window keeps Parkway's own pages: the provider's page opens in
                     // the system's browser, and this page waits for the owner to come back.
@@ -198,7 +198,7 @@ fn CsvDownload() -> Html {
         Callback::from(move |_| {
             let (app, state) = (app.clone(), state.clone());
             state.set(Some("Preparing the file…".to_owned()));
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 let note = match app.api().earnings_csv().await {
                     Ok(text) if platform::save_file("parkway-earnings.csv", "text/csv", &text) => {
                         "Downloaded parkway-earnings.csv.".to_owned()

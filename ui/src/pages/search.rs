@@ -120,7 +120,7 @@ pub fn SearchPage() -> Html {
                     };
                     results.set(Results::Searching);
                     let api = app.api();
-                    yew::platform::spawn_local(async move {
+                    crate::platform::spawn(async move {
                         let answer = if grouped {
                             api.clusters(&query, zoom).await.map(|page| (Vec::new(), page.items, Some(page.total)))
                         } else {
@@ -188,7 +188,7 @@ pub fn SearchPage() -> Html {
         Callback::from(move |()| {
             let (locating, app, fly) = (locating.clone(), app.clone(), fly.clone());
             locating.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match platform::current_position().await {
                     Ok((lat, lng)) => fly(Camera { lat, lng, zoom: 15.0 }),
                     Err(e) => app.toast(ToastKind::Error, "Location unavailable", e),

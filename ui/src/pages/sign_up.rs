@@ -40,7 +40,7 @@ pub fn SignUpPage() -> Html {
             error.set(None);
             busy.set(true);
             let (error, busy, app, navigator) = (error.clone(), busy.clone(), app.clone(), navigator.clone());
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match app.api().register(&req).await {
                     Ok(answer) => {
                         let owner_only = !answer.user.roles.contains(&Role::Driver);

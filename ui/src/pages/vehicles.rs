@@ -48,7 +48,7 @@ pub fn VehiclesPage() -> Html {
         Rc::new(move |work: Work| {
             let (busy, error, reload) = (busy.clone(), error.clone(), reload.clone());
             busy.set(true);
-            yew::platform::spawn_local(async move {
+            crate::platform::spawn(async move {
                 match work.await {
                     Ok(()) => {
                         error.set(None);
