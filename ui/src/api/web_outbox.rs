@@ -59,6 +59,23 @@ struct Kept {
 }
 
 impl Kept {
+    /// A request just saved: queued, due at once.
+    fn new(id: Uuid, user: Uuid, request: NewBooking, label: String, now: DateTime<Utc>) -> Kept {
+        Kept {
+            id,
+            user,
+            request,
+            label,
+            state: OutboxState::Queued,
+            attempts: 0,
+            last_error: None,
+            alternatives: None,
+            created_at: now,
+            updated_at: now,
+            due_at: now,
+        }
+    }
+
     fn item(&self) -> Option<OutboxItem> {
         Some(OutboxItem {
             id: self.id,
@@ -120,19 +137,7 @@ async fn put(_kept: &Kept) -> Result<(), ClientError> {
 pub async fn keep(user: Uuid, request: &NewBooking, key: &str, label: &str) -> Result<OutboxItem, ClientError> {
     let now = Utc::now();
     let id = Uuid::parse_str(key).map_err(|_| store_error("its key is not an id"))?;
-    let kept = Kept {
-        id,
-        user,
-        request: request.clone(),
-        label: label.to_owned(),
-        state: OutboxState::Queued,
-        attempts: 0,
-        last_error: None,
-        alternatives: None,
-        created_at: now,
-        updated_at: now,
-        due_at: now,
-    };
+    let kept = Kept::new(id, user, request.clone(), label.to_owned(), now);
     put(&kept).await?;
     #[cfg(target_arch = "wasm32")]
     let _ = settle(wake_when_online_js()).await;
@@ -299,28 +304,17 @@ mod tests {
     fn a_kept_request_lists_as_the_apps_items_do() {
         let now = Utc::now();
         let start = now + chrono::Duration::hours(2);
-        let kept = Kept {
-            id: Uuid::from_u128(1),
-            user: Uuid::from_u128(2),
-            request: NewBooking {
-                driveway: Uuid::from_u128(3),
-                start_time: start,
-                end_time: start + chrono::Duration::hours(2),
-                special_requests: None,
-                driver_location: None,
-                expected_total_cents: Some(800),
-                stripe_payment_id: None,
-                vehicle_id: None,
-            },
-            label: "Sunny driveway, 1 Main St".into(),
-            state: OutboxState::Queued,
-            attempts: 0,
-            last_error: None,
-            alternatives: None,
-            created_at: now,
-            updated_at: now,
-            due_at: now,
+        let request = NewBooking {
+            driveway: Uuid::from_u128(3),
+            start_time: start,
+            end_time: start + chrono::Duration::hours(2),
+            special_requests: None,
+            driver_location: None,
+            expected_total_cents: Some(800),
+            stripe_payment_id: None,
+            vehicle_id: None,
         };
+        let kept = Kept::new(Uuid::from_u128(1), Uuid::from_u128(2), request, "Sunny driveway, 1 Main St".into(), now);
         // Stored as JSON and read back, as IndexedDB keeps it.
         let back: Kept = serde_json::from_str(&serde_json::to_string(&kept).expect("json")).expect("read back");
         let item = back.item().expect("an item");
