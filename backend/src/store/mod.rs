@@ -135,15 +135,17 @@ pub struct Store {
     read: Pool,
     /// Writes, as each engine wants them.
     write: Writer,
+    /// New bookings (and, on SQLite, extensions), committed in groups.
+    bookings: batch::BookingQueue,
     /// Driveway writes committed by this process ([`Store::driveway_edits`]).
     edits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Debug, Clone)]
 enum Writer {
-    /// The single write connection, and the queue that creates bookings with group commit.
-    Sqlite { pool: SqlitePool, bookings: batch::BookingQueue },
-    /// The shared pool: one transaction per request.
+    /// The single write connection.
+    Sqlite { pool: SqlitePool },
+    /// The shared pool.
     Postgres { pool: PgPool },
 }
 
@@ -174,9 +176,14 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(base.options([("statement_timeout", timeout_ms)]))
                 .await?;
+            // Enough booking writers to keep the database's CPUs busy while a batch waits for
+            // its commit, few enough that their batches are worth it.
+            let writers = (cpus as usize * 2).clamp(2, 8);
+            let bookings = batch::BookingQueue::start(batch::Database::Postgres(pool.clone()), writers);
             return Ok(Store {
                 read: Pool::Postgres(pool.clone()),
                 write: Writer::Postgres { pool },
+                bookings,
                 edits: Default::default(),
             });
         }
@@ -209,10 +216,11 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true).create_if_missing(false).pragma("cache_size", READER_CACHE))
             .await?;
-        let bookings = batch::BookingQueue::start(write.clone());
+        let bookings = batch::BookingQueue::start(batch::Database::Sqlite(write.clone()), 1);
         Ok(Store {
             read: Pool::Sqlite(read),
-            write: Writer::Sqlite { pool: write, bookings },
+            write: Writer::Sqlite { pool: write },
+            bookings,
             edits: Default::default(),
         })
     }
@@ -224,18 +232,9 @@ impl Store {
 
     /// A write transaction. On SQLite it holds the write lock from its first statement.
     pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
-        self.begin_write_waiting(None).await
-    }
-
-    /// A write transaction whose lock waits (PostgreSQL) end in an error after `lock_wait` (a
-    /// duration such as `50ms`), set in the same round trip as the `BEGIN`.
-    pub async fn begin_write_waiting(&self, lock_wait: Option<&'static str>) -> Result<Tx<'static>, sqlx::Error> {
-        Ok(match (&self.write, lock_wait) {
-            (Writer::Sqlite { pool, .. }, _) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            (Writer::Postgres { pool }, None) => Tx::Postgres(pool.begin().await?),
-            (Writer::Postgres { pool }, Some(wait)) => {
-                Tx::Postgres(pool.begin_with(format!("BEGIN; SET LOCAL lock_timeout = '{wait}'")).await?)
-            }
+        Ok(match &self.write {
+            Writer::Sqlite { pool } => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Writer::Postgres { pool } => Tx::Postgres(pool.begin().await?),
         })
     }
 
@@ -263,7 +262,7 @@ impl Store {
     pub async fn close(&self) {
         self.read.close().await;
         match &self.write {
-            Writer::Sqlite { pool, .. } => pool.close().await,
+            Writer::Sqlite { pool } => pool.close().await,
             Writer::Postgres { pool } => pool.close().await,
         }
     }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 const MAX_CONFLICTS: usize = 20;
 
 /// Active bookings of `driveway` overlapping `slot`, other than `except`.
-pub(super) async fn conflicts(
+pub(crate) async fn conflicts(
     tx: &mut Tx<'_>,
     driveway: &str,
     slot: &TimeSlot,
