@@ -14,7 +14,7 @@ use parkway_core::booking::BookingStatus;
 use parkway_core::money::{Cents, Currency};
 use parkway_core::payment::{CaptureMethod, IntentStatus};
 use parkway_core::pricing::Rate;
-use parkway_core::vehicle::VehicleSnapshot;
+use parkway_core::vehicle::{Plate, VehicleSnapshot};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -148,24 +148,48 @@ pub(crate) async fn bookable_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult
     .ok_or_else(|| AppError::not_found("driveway"))
 }
 
-/// The terms of a live driveway a new booking is being made on, read by the statement that
-/// shares the driveway's lock (PostgreSQL; one round trip instead of two). That statement's
-/// snapshot is taken before the lock is granted, so it may still show a driveway whose deletion
-/// committed while it waited: the booking's insert checks again ([`LIVE_DRIVEWAY`]), and a
-/// deletion that comes later waits for this transaction and then sees its booking.
-pub(crate) async fn new_booking_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult<DrivewayTerms> {
-    let statement = match tx.engine() {
-        Engine::Sqlite => format!("SELECT {TERMS_COLUMNS} FROM driveways WHERE id = ? AND deleted_at IS NULL"),
-        Engine::Postgres => format!(
-            "SELECT {TERMS_COLUMNS} FROM ({}) AS held, driveways WHERE id = ? AND deleted_at IS NULL",
-            locks::share_sql()
-        ),
+/// The terms of a live driveway a new booking is being made on, with the driver's default
+/// vehicle (`None` when they have none), read by the statement that shares the driveway's lock
+/// (PostgreSQL): one round trip instead of three. That statement's snapshot is taken before the
+/// lock is granted, so it may still show a driveway whose deletion committed while it waited:
+/// the booking's insert checks again ([`LIVE_DRIVEWAY`]), and a deletion that comes later waits
+/// for this transaction and then sees its booking.
+pub(crate) async fn new_booking_terms(
+    tx: &mut Tx<'_>,
+    driveway: Uuid,
+    driver: Uuid,
+) -> AppResult<(DrivewayTerms, Option<VehicleSnapshot>)> {
+    #[derive(sqlx::FromRow)]
+    struct Read {
+        #[sqlx(flatten)]
+        terms: DrivewayTerms,
+        default_plate: Option<String>,
+        default_label: Option<String>,
+    }
+    let held = match tx.engine() {
+        Engine::Sqlite => String::new(),
+        Engine::Postgres => format!("({}) AS held, ", locks::share_sql()),
     };
-    let mut read = query(statement);
+    let mut read = query(format!(
+        "SELECT {TERMS_COLUMNS}, v.plate AS default_plate, v.label AS default_label \
+         FROM {held}driveways d LEFT JOIN vehicles v ON v.user_id = ? AND v.is_default = ? \
+         WHERE d.id = ? AND d.deleted_at IS NULL"
+    ));
     if tx.engine() == Engine::Postgres {
         read = read.bind(Subject::Driveway(driveway).key());
     }
-    tx.fetch_optional(read.bind(driveway)).await?.ok_or_else(|| AppError::not_found("driveway"))
+    let row: Read = tx
+        .fetch_optional(read.bind(driver).bind(true).bind(driveway))
+        .await?
+        .ok_or_else(|| AppError::not_found("driveway"))?;
+    let vehicle = match row.default_plate {
+        None => None,
+        Some(plate) => Some(VehicleSnapshot {
+            plate: Plate::parse(&plate).map_err(|e| anyhow::anyhow!("stored plate: {e}"))?.to_string(),
+            label: row.default_label,
+        }),
+    };
+    Ok((row.terms, vehicle))
 }
 
 /// The condition under which a booking row is written: its driveway is still live, as read by

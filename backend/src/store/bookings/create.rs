@@ -115,7 +115,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     }
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let terms = new_booking_terms(tx, req.driveway).await?;
+    let (terms, default_vehicle) = new_booking_terms(tx, req.driveway, req.driver).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
@@ -129,7 +129,10 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
         None => None,
         Some(intent) => Some(check_prepayment(tx, intent, &req, &driveway, total).await?),
     };
-    let vehicle = vehicles::snapshot_for(tx, req.driver, req.vehicle_id).await?;
+    let vehicle = match req.vehicle_id {
+        None => default_vehicle,
+        named => vehicles::snapshot_for(tx, req.driver, named).await?,
+    };
     let booking = Booking {
         id: Uuid::new_v4(),
         driveway: req.driveway,
