@@ -167,22 +167,45 @@ fn take_waiting(queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max: usiz
 
 /// Runs `batch` in one transaction and answers it; returns the requests to run again.
 async fn run_batch(database: &Database, batch: Vec<Job>) -> Vec<Job> {
-    let mut tx = match database.begin().await {
-        Ok(tx) => tx,
-        Err(e) => {
-            let message = format!("could not start a write transaction: {e}");
-            for job in batch {
-                let _ = job.reply.send(Err(AppError::Internal(anyhow::anyhow!(message.clone()))));
-            }
-            return Vec::new();
-        }
-    };
+    let mut tx: Option<Tx<'static>> = None;
+    // Whether `tx` holds a request's booking, which a later refusal must not undo.
+    let mut holds = false;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in &batch {
-        let result = run_job(&mut tx, job).await;
-        outcomes.push(settle(&mut tx, job, result).await);
+        if tx.is_none() {
+            match database.begin().await {
+                Ok(opened) => tx = Some(opened),
+                Err(e) => {
+                    outcomes.push(Some(Err(AppError::Internal(anyhow::anyhow!(
+                        "could not start a write transaction: {e}"
+                    )))));
+                    continue;
+                }
+            }
+        }
+        let Some(open) = tx.as_mut() else { continue };
+        let result = if holds {
+            in_savepoint(open, job).await
+        } else {
+            // Nothing in the transaction to protect yet, so no savepoint: a refusal rolls the
+            // whole transaction back instead. That saves a round trip whenever a batch is one
+            // request, as every batch is with one client.
+            let result = job.req.clone().run_in(open, job.now).await;
+            if result.is_err()
+                && let Some(refused) = tx.take()
+            {
+                let _ = refused.rollback().await;
+                tx = database.begin().await.ok();
+            }
+            result
+        };
+        holds |= result.is_ok();
+        outcomes.push(settle(tx.as_mut(), job, result).await);
     }
-    let committed = tx.commit().await;
+    let committed = match tx {
+        Some(tx) => tx.commit().await,
+        None => Ok(()),
+    };
     let mut again = Vec::new();
     for (job, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match (&committed, outcome) {
@@ -201,7 +224,7 @@ async fn run_batch(database: &Database, batch: Vec<Job>) -> Vec<Job> {
 }
 
 /// Runs one request of a batch in a savepoint of its own, which its refusal rolls back.
-async fn run_job(tx: &mut Tx<'_>, job: &Job) -> AppResult<Created> {
+async fn in_savepoint(tx: &mut Tx<'_>, job: &Job) -> AppResult<Created> {
     if tx.engine() == Engine::Sqlite {
         let mut savepoint = tx.savepoint().await?;
         return match job.req.clone().run_in(&mut savepoint, job.now).await {
@@ -230,12 +253,12 @@ async fn run_job(tx: &mut Tx<'_>, job: &Job) -> AppResult<Created> {
 /// answers `slot_taken` with the bookings now in its way. A wait cut short, a deadlock, or an
 /// extension refused by the constraint (its own check finds the winner next time, and says how
 /// far the stay can go) runs again: `None`.
-async fn settle(tx: &mut Tx<'_>, job: &Job, result: AppResult<Created>) -> Option<AppResult<Created>> {
+async fn settle(tx: Option<&mut Tx<'_>>, job: &Job, result: AppResult<Created>) -> Option<AppResult<Created>> {
     let e = match &result {
         Err(AppError::Database(e, _)) => e,
         _ => return Some(result),
     };
-    if let (true, Request::Create(create)) = (is_exclusion_violation(e), &job.req) {
+    if let (true, Request::Create(create), Some(tx)) = (is_exclusion_violation(e), &job.req, tx) {
         let taken = conflicts(tx, &create.driveway.to_string(), &create.slot, None).await;
         return Some(taken.and_then(|taken| Err(AppError::SlotTaken(taken, None))));
     }
