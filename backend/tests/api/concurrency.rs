@@ -129,6 +129,47 @@ async fn a_booking_that_waited_for_a_deletion_finds_the_driveway_gone() {
     assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(0), "a deleted driveway kept a booking");
 }
 
+/// A booking transaction's lock waits end after 50 ms (so that two batches waiting on each
+/// other part at once), and the request that waited runs again in its writer's next batch. A
+/// driveway's lock held longer than that, as a slow deletion that is then given up would hold
+/// it, must only delay the booking: it still books once the lock is free, and exactly once.
+#[tokio::test]
+async fn a_booking_held_up_longer_than_a_lock_wait_runs_again_and_books() {
+    use parkway_backend::store::locks::{self, Subject};
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let id: uuid::Uuid = d["id"].as_str().expect("id").parse().expect("uuid");
+    let store = app.server().state().store.clone();
+    let mut holder = store.begin_write().await.expect("a transaction");
+    locks::exclusive(&mut holder, Subject::Driveway(id)).await.expect("exclusive");
+
+    let s = future(2);
+    let body = json!({"driveway": id, "startTime": rfc(s), "endTime": rfc(s + Duration::hours(1))});
+    let (client, url, token) = (app.client.clone(), format!("{}/api/bookings", app.base), driver.token.clone());
+    let booking = tokio::spawn(async move {
+        let answer = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
+        answer.status()
+    });
+    let started = std::time::Instant::now();
+    while crate::helpers::advisory_lock_waiters(&store).await == 0 {
+        assert!(!booking.is_finished(), "the booking answered without waiting for the lock");
+        assert!(crate::helpers::patient(started), "the booking never waited for the lock");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // Held past one lock wait (which began before it was seen): the first run's wait has been
+    // cut short by now, and the request runs again while the lock is still held.
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    assert!(!booking.is_finished(), "the booking gave up while the lock was held");
+    holder.rollback().await.expect("released");
+    assert_eq!(booking.await.expect("task"), StatusCode::CREATED);
+    let mine = app.get("/api/bookings", Some(&driver.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1), "booked exactly once");
+}
+
 /// Someone else's driveway: deleting it answers 404 at once, without waiting on (and so without
 /// holding up) the bookings being made on it. A deletion that took the driveway's lock before
 /// checking ownership let anyone stall a popular driveway's bookings. The booking in flight is a
