@@ -177,8 +177,9 @@ impl Store {
                 .connect_with(base.options([("statement_timeout", timeout_ms)]))
                 .await?;
             // Enough booking writers to keep the database's CPUs busy while a batch waits for
-            // its commit, few enough that their batches are worth it.
-            let writers = (cpus as usize * 2).clamp(2, 8);
+            // its commit, few enough that their batches are worth it; never more than half the
+            // pool, so that the other requests always find connections.
+            let writers = (cpus as usize * 2).clamp(2, 8).min((size as usize / 2).max(1));
             let bookings = batch::BookingQueue::start(batch::Database::Postgres(pool.clone()), writers);
             return Ok(Store {
                 read: Pool::Postgres(pool.clone()),
