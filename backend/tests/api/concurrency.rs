@@ -1,4 +1,4 @@
-use crate::helpers::{future, rfc, spawn_app, spawn_app_with};
+use crate::helpers::{Session, TestApp, future, rfc, spawn_app, spawn_app_with};
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -86,6 +86,61 @@ async fn a_driveway_deleted_while_it_is_booked_never_keeps_the_booking() {
     }
 }
 
+/// A driveway of a PostgreSQL test whose lock `holder` holds exclusively in an open
+/// transaction, as a deletion holds it, and a driver to book it.
+struct Held {
+    app: TestApp,
+    driver: Session,
+    id: uuid::Uuid,
+    holder: Option<parkway_backend::store::db::Tx<'static>>,
+}
+
+impl Held {
+    async fn new() -> Held {
+        use parkway_backend::store::locks::{self, Subject};
+        let app = spawn_app().await;
+        let (owner, driver) = (app.owner().await, app.driver().await);
+        let d = app.driveway(&owner, json!({})).await;
+        let id: uuid::Uuid = d["id"].as_str().expect("id").parse().expect("uuid");
+        let mut holder = app.server().state().store.begin_write().await.expect("a transaction");
+        locks::exclusive(&mut holder, Subject::Driveway(id)).await.expect("exclusive");
+        Held { app, driver, id, holder: Some(holder) }
+    }
+
+    /// Sends a booking of the driveway and returns once it waits for the driveway's lock.
+    async fn book_and_wait(&self) -> tokio::task::JoinHandle<StatusCode> {
+        let s = future(2);
+        let body = json!({"driveway": self.id, "startTime": rfc(s), "endTime": rfc(s + Duration::hours(1))});
+        let app = &self.app;
+        let (client, url, token) =
+            (app.client.clone(), format!("{}/api/bookings", app.base), self.driver.token.clone());
+        let booking = tokio::spawn(async move {
+            let answer = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
+            answer.status()
+        });
+        let store = app.server().state().store.clone();
+        let started = std::time::Instant::now();
+        while crate::helpers::advisory_lock_waiters(&store).await == 0 {
+            assert!(!booking.is_finished(), "the booking answered without waiting for the lock");
+            assert!(crate::helpers::patient(started), "the booking never waited for the lock");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        booking
+    }
+
+    /// Ends the holder's transaction, committed or rolled back, which lets the booking go on.
+    async fn release(&mut self, commit: bool) {
+        let holder = self.holder.take().expect("the lock is held");
+        if commit { holder.commit().await.expect("committed") } else { holder.rollback().await.expect("rolled back") }
+    }
+
+    /// How many bookings the driver has.
+    async fn bookings(&self) -> Option<usize> {
+        let mine = self.app.get("/api/bookings", Some(&self.driver.token)).await;
+        mine.body["items"].as_array().map(Vec::len)
+    }
+}
+
 /// A new booking reads its driveway in the statement that waits for the driveway's lock, and
 /// PostgreSQL's snapshot for that statement is taken before the wait: a deletion that commits
 /// while the booking waits is not in it. Here the deletion is a transaction held open with the
@@ -94,39 +149,17 @@ async fn a_driveway_deleted_while_it_is_booked_never_keeps_the_booking() {
 #[tokio::test]
 async fn a_booking_that_waited_for_a_deletion_finds_the_driveway_gone() {
     use parkway_backend::store::db::{query, to_ms};
-    use parkway_backend::store::locks::{self, Subject};
     if !crate::helpers::on_postgres() {
         return;
     }
-    let app = spawn_app().await;
-    let (owner, driver) = (app.owner().await, app.driver().await);
-    let d = app.driveway(&owner, json!({})).await;
-    let id: uuid::Uuid = d["id"].as_str().expect("id").parse().expect("uuid");
-    let store = app.server().state().store.clone();
-    let mut deletion = store.begin_write().await.expect("a transaction");
-    locks::exclusive(&mut deletion, Subject::Driveway(id)).await.expect("exclusive");
-    deletion
-        .execute(query("UPDATE driveways SET deleted_at = ? WHERE id = ?").bind(to_ms(chrono::Utc::now())).bind(id))
-        .await
-        .expect("marked deleted");
-
-    let s = future(2);
-    let body = json!({"driveway": id, "startTime": rfc(s), "endTime": rfc(s + Duration::hours(1))});
-    let (client, url, token) = (app.client.clone(), format!("{}/api/bookings", app.base), driver.token.clone());
-    let booking = tokio::spawn(async move {
-        let answer = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
-        answer.status()
-    });
-    let started = std::time::Instant::now();
-    while crate::helpers::advisory_lock_waiters(&store).await == 0 {
-        assert!(!booking.is_finished(), "the booking answered without waiting for the deletion");
-        assert!(crate::helpers::patient(started), "the booking never waited for the deletion");
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
-    deletion.commit().await.expect("committed");
+    let mut held = Held::new().await;
+    let deleted =
+        query("UPDATE driveways SET deleted_at = ? WHERE id = ?").bind(to_ms(chrono::Utc::now())).bind(held.id);
+    held.holder.as_mut().expect("held").execute(deleted).await.expect("marked deleted");
+    let booking = held.book_and_wait().await;
+    held.release(true).await;
     assert_eq!(booking.await.expect("task"), StatusCode::NOT_FOUND);
-    let mine = app.get("/api/bookings", Some(&driver.token)).await;
-    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(0), "a deleted driveway kept a booking");
+    assert_eq!(held.bookings().await, Some(0), "a deleted driveway kept a booking");
 }
 
 /// A booking transaction's lock waits end after 50 ms (so that two batches waiting on each
@@ -135,39 +168,18 @@ async fn a_booking_that_waited_for_a_deletion_finds_the_driveway_gone() {
 /// it, must only delay the booking: it still books once the lock is free, and exactly once.
 #[tokio::test]
 async fn a_booking_held_up_longer_than_a_lock_wait_runs_again_and_books() {
-    use parkway_backend::store::locks::{self, Subject};
     if !crate::helpers::on_postgres() {
         return;
     }
-    let app = spawn_app().await;
-    let (owner, driver) = (app.owner().await, app.driver().await);
-    let d = app.driveway(&owner, json!({})).await;
-    let id: uuid::Uuid = d["id"].as_str().expect("id").parse().expect("uuid");
-    let store = app.server().state().store.clone();
-    let mut holder = store.begin_write().await.expect("a transaction");
-    locks::exclusive(&mut holder, Subject::Driveway(id)).await.expect("exclusive");
-
-    let s = future(2);
-    let body = json!({"driveway": id, "startTime": rfc(s), "endTime": rfc(s + Duration::hours(1))});
-    let (client, url, token) = (app.client.clone(), format!("{}/api/bookings", app.base), driver.token.clone());
-    let booking = tokio::spawn(async move {
-        let answer = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
-        answer.status()
-    });
-    let started = std::time::Instant::now();
-    while crate::helpers::advisory_lock_waiters(&store).await == 0 {
-        assert!(!booking.is_finished(), "the booking answered without waiting for the lock");
-        assert!(crate::helpers::patient(started), "the booking never waited for the lock");
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
+    let mut held = Held::new().await;
+    let booking = held.book_and_wait().await;
     // Held past one lock wait (which began before it was seen): the first run's wait has been
     // cut short by now, and the request runs again while the lock is still held.
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     assert!(!booking.is_finished(), "the booking gave up while the lock was held");
-    holder.rollback().await.expect("released");
+    held.release(false).await;
     assert_eq!(booking.await.expect("task"), StatusCode::CREATED);
-    let mine = app.get("/api/bookings", Some(&driver.token)).await;
-    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1), "booked exactly once");
+    assert_eq!(held.bookings().await, Some(1), "booked exactly once");
 }
 
 /// Someone else's driveway: deleting it answers 404 at once, without waiting on (and so without
