@@ -173,10 +173,25 @@ async fn a_booking_held_up_longer_than_a_lock_wait_runs_again_and_books() {
     }
     let mut held = Held::new().await;
     let booking = held.book_and_wait().await;
-    // Held past one lock wait (which began before it was seen): the first run's wait has been
-    // cut short by now, and the request runs again while the lock is still held.
-    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
-    assert!(!booking.is_finished(), "the booking gave up while the lock was held");
+    // Held until the first run's wait has been cut short and the request waits again in a
+    // statement of its next run (a later start), still with the lock held.
+    let store = held.app.server().state().store.clone();
+    let waiting_since = || async {
+        use parkway_backend::store::db::query;
+        let q = query(
+            "SELECT CAST(COALESCE(MAX(EXTRACT(EPOCH FROM query_start) * 1000000), 0) AS BIGINT) \
+             FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' \
+             AND datname = current_database()",
+        );
+        store.reader().scalar::<i64>(q).await.expect("pg_stat_activity read")
+    };
+    let first = waiting_since().await;
+    let started = std::time::Instant::now();
+    while waiting_since().await <= first {
+        assert!(!booking.is_finished(), "the booking gave up while the lock was held");
+        assert!(crate::helpers::patient(started), "the booking never ran again");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
     held.release(false).await;
     assert_eq!(booking.await.expect("task"), StatusCode::CREATED);
     assert_eq!(held.bookings().await, Some(1), "booked exactly once");
