@@ -1,4 +1,4 @@
-use super::extract::{AuthUser, Json, Path, Query};
+use super::extract::{AuthUser, Json, Path, Query, SignedUser};
 use super::idempotent::{created_answer, idempotency};
 use crate::error::{AppError, AppResult};
 use crate::payments::settle::reconcile;
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 
 async fn create(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: SignedUser,
     headers: HeaderMap,
     Json(body): Json<NewBooking>,
 ) -> AppResult<Response> {
@@ -46,8 +46,10 @@ async fn create(
     {
         return Err(AppError::validation("stripePaymentId must be 1 to 255 characters"));
     }
+    let token = user.session();
     let req = BookingRequest {
-        driver: user.id(),
+        driver: token.user,
+        session: token.session,
         driveway: body.driveway,
         slot: TimeSlot::new(body.start_time, body.end_time)?,
         special_requests,

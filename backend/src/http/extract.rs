@@ -3,6 +3,7 @@
 use crate::auth::Claims;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::sessions::{self, TokenSession};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
@@ -116,11 +117,11 @@ fn bearer(parts: &Parts) -> Option<Result<&str, AppError>> {
 async fn verify(state: &AppState, token: &str) -> Result<Claims, AppError> {
     let now = state.clock.now();
     let claims = state.tokens.verify(token, now.timestamp())?;
-    if state.store.session_open(claims.sub, claims.sid, now).await? {
-        Ok(claims)
-    } else {
-        Err(AppError::unauthorized("your session has ended; please sign in again"))
-    }
+    if state.store.session_open(claims.sub, claims.sid, now).await? { Ok(claims) } else { Err(sessions::refused()) }
+}
+
+fn require(claims: &Claims, role: Role) -> Result<(), AppError> {
+    if claims.has(role) { Ok(()) } else { Err(AppError::forbidden(format!("this needs a {} account", role.as_str()))) }
 }
 
 /// The signed-in user; `401 unauthorized` without a valid token.
@@ -130,11 +131,7 @@ pub struct AuthUser(pub Claims);
 impl AuthUser {
     /// Refuses with `403 forbidden` unless the user has `role`.
     pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.0.has(role) {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(format!("this needs a {} account", role.as_str())))
-        }
+        require(&self.0, role)
     }
 
     /// The user's id.
@@ -149,6 +146,34 @@ impl FromRequestParts<AppState> for AuthUser {
         match bearer(parts) {
             None => Err(AppError::unauthorized("sign in first: this needs an Authorization: Bearer token")),
             Some(token) => Ok(AuthUser(verify(state, token?).await?)),
+        }
+    }
+}
+
+/// The holder of a validly signed token whose session is **not yet checked**: for a write that
+/// checks it inside its own transaction (a new booking), which saves the request a round trip.
+/// Every other route takes [`AuthUser`].
+#[derive(Debug, Clone)]
+pub struct SignedUser(Claims);
+
+impl SignedUser {
+    /// Refuses with `403 forbidden` unless the token carries `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        require(&self.0, role)
+    }
+
+    /// The session the store must find open before it acts.
+    pub fn session(&self) -> TokenSession {
+        TokenSession { user: self.0.sub, session: self.0.sid }
+    }
+}
+
+impl FromRequestParts<AppState> for SignedUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match bearer(parts) {
+            None => Err(AppError::unauthorized("sign in first: this needs an Authorization: Bearer token")),
+            Some(token) => Ok(SignedUser(state.tokens.verify(token?, state.clock.now().timestamp())?)),
         }
     }
 }

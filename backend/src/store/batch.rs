@@ -46,6 +46,9 @@ const MAX_ATTEMPTS: u32 = 8;
 /// the owner's inbox) is far shorter; one that is not is run again too.
 const BOOKING_LOCK_WAIT: &str = "50ms";
 
+/// How long a PostgreSQL writer keeps a transaction open for work that has not come.
+const READY_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What the writer is asked to do: both make a booking row under the same rules.
 #[derive(Debug, Clone)]
 pub enum Request {
@@ -98,6 +101,12 @@ impl Database {
         })
     }
 
+    /// Whether a writer opens its next transaction before work comes (see [`write_batches`]).
+    /// Not SQLite's: its `BEGIN IMMEDIATE` takes the write lock, and costs no round trip.
+    fn begins_ahead(&self) -> bool {
+        matches!(self, Database::Postgres(_))
+    }
+
     fn max_batch(&self) -> usize {
         match self {
             Database::Sqlite(_) => MAX_BATCH,
@@ -136,13 +145,35 @@ impl BookingQueue {
 
 /// One writer: takes what waits in the queue (one writer at a time takes), runs it as a batch,
 /// and carries the requests that lost a race into its next batch.
+///
+/// On PostgreSQL a writer that runs out of work opens its next transaction at once, so that a
+/// request that comes finds it begun: with one client, that takes the `BEGIN` off every
+/// booking's path. The transaction has no id and no snapshot until its first statement, so
+/// waiting open holds nothing back; after [`READY_FOR`] without work it is closed anyway.
 async fn write_batches(database: Database, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let max = database.max_batch();
     let mut batch: Vec<Job> = Vec::new();
+    let mut ready: Option<Tx<'static>> = None;
     loop {
         if batch.is_empty() {
+            if database.begins_ahead() && ready.is_none() {
+                ready = database.begin().await.ok();
+            }
             let mut queue = queue.lock().await;
-            match queue.recv().await {
+            let first = match ready.take() {
+                None => queue.recv().await,
+                Some(open) => match tokio::time::timeout(READY_FOR, queue.recv()).await {
+                    Ok(first) => {
+                        ready = Some(open);
+                        first
+                    }
+                    Err(_) => {
+                        let _ = open.rollback().await;
+                        queue.recv().await
+                    }
+                },
+            };
+            match first {
                 Some(job) => batch.push(job),
                 None => return,
             }
@@ -152,7 +183,7 @@ async fn write_batches(database: Database, queue: Arc<Mutex<mpsc::Receiver<Job>>
             // waiting on an empty queue must not hold them up.
             take_waiting(&mut queue, &mut batch, max);
         }
-        batch = run_batch(&database, batch).await;
+        batch = run_batch(&database, ready.take(), batch).await;
     }
 }
 
@@ -165,9 +196,10 @@ fn take_waiting(queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max: usiz
     }
 }
 
-/// Runs `batch` in one transaction and answers it; returns the requests to run again.
-async fn run_batch(database: &Database, batch: Vec<Job>) -> Vec<Job> {
-    let mut tx: Option<Tx<'static>> = None;
+/// Runs `batch` in one transaction (`ready`, if one is open already) and answers it; returns
+/// the requests to run again.
+async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
+    let mut tx = ready;
     // Whether `tx` holds a request's booking, which a later refusal must not undo.
     let mut holds = false;
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -263,7 +295,10 @@ async fn settle(tx: Option<&mut Tx<'_>>, job: &Job, result: AppResult<Created>) 
         let taken = conflicts(tx, &create.driveway.to_string(), &create.slot, None).await;
         return Some(taken.and_then(|taken| Err(AppError::SlotTaken(taken, None))));
     }
-    let lost_race = is_retryable(e) || is_exclusion_violation(e) || is_lock_timeout(e);
+    // A connection lost before the commit (one opened ahead and closed by the server while it
+    // waited) took nothing with it: the request runs again on another.
+    let lost_race =
+        is_retryable(e) || is_exclusion_violation(e) || is_lock_timeout(e) || matches!(e, sqlx::Error::Io(_));
     (!lost_race || job.attempts >= MAX_ATTEMPTS).then_some(result)
 }
 

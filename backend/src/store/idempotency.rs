@@ -11,6 +11,7 @@
 //! already orders them; the claim works the same way.
 
 use super::db::{Tx, query, to_ms};
+use super::sessions::{SESSION_OPEN, TokenSession};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
@@ -34,20 +35,49 @@ pub async fn claim(
     idem: &Idempotency,
     now: DateTime<Utc>,
 ) -> AppResult<Option<(u16, String)>> {
-    let claimed = tx
-        .execute(
-            query(
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
-                 VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (user_id, key) DO NOTHING",
-            )
-            .bind(user)
-            .bind(&idem.key)
-            .bind(&idem.request_hash)
-            .bind(to_ms(now)),
-        )
-        .await?;
-    if claimed == 1 {
+    claim_as(tx, Claimant::Checked(user), idem, now).await
+}
+
+/// Who claims a key.
+#[derive(Debug, Clone, Copy)]
+pub enum Claimant {
+    /// A user whose session was checked already.
+    Checked(Uuid),
+    /// A token's session, checked by the claim itself: an ended session claims nothing and
+    /// replays nothing (`401`).
+    Token(TokenSession),
+}
+
+/// [`claim`], for a [`Claimant`].
+pub async fn claim_as(
+    tx: &mut Tx<'_>,
+    claimant: Claimant,
+    idem: &Idempotency,
+    now: DateTime<Utc>,
+) -> AppResult<Option<(u16, String)>> {
+    let (user, open) = match claimant {
+        Claimant::Checked(user) => (user, None),
+        Claimant::Token(token) => (token.user, Some(token)),
+    };
+    let condition = if open.is_some() { SESSION_OPEN } else { "1 = 1" };
+    let insert = query(format!(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
+         SELECT ?, ?, ?, 0, '', ? WHERE {condition} ON CONFLICT (user_id, key) DO NOTHING"
+    ))
+    .bind(user)
+    .bind(&idem.key)
+    .bind(&idem.request_hash)
+    .bind(to_ms(now));
+    let insert = match &open {
+        Some(token) => token.bind(insert, now),
+        None => insert,
+    };
+    if tx.execute(insert).await? == 1 {
         return Ok(None);
+    }
+    // Nothing claimed: the key was taken, or the session has ended.
+    if let Some(token) = open {
+        token.check_in(tx, now).await?;
     }
     let (hash, status, body): (String, i64, String) = tx
         .fetch_one(

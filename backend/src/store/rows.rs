@@ -4,6 +4,7 @@
 
 use super::db::{Engine, Tx, from_ms, query, to_ms, uuid};
 use super::locks::{self, Subject};
+use super::sessions::{SESSION_OPEN, TokenSession};
 use crate::error::{AppError, AppResult};
 use crate::notices::About;
 use chrono::{DateTime, Utc};
@@ -150,14 +151,15 @@ pub(crate) async fn bookable_terms(tx: &mut Tx<'_>, driveway: Uuid) -> AppResult
 
 /// The terms of a live driveway a new booking is being made on, with the driver's default
 /// vehicle (`None` when they have none), read by the statement that shares the driveway's lock
-/// (PostgreSQL): one round trip instead of three. That statement's snapshot is taken before the
+/// (PostgreSQL) and checks that the driver's session is open: one round trip instead of four. That statement's snapshot is taken before the
 /// lock is granted, so it may still show a driveway whose deletion committed while it waited:
 /// the booking's insert checks again ([`LIVE_DRIVEWAY`]), and a deletion that comes later waits
 /// for this transaction and then sees its booking.
 pub(crate) async fn new_booking_terms(
     tx: &mut Tx<'_>,
     driveway: Uuid,
-    driver: Uuid,
+    driver: TokenSession,
+    now: DateTime<Utc>,
 ) -> AppResult<(DrivewayTerms, Option<VehicleSnapshot>)> {
     #[derive(sqlx::FromRow)]
     struct Read {
@@ -173,15 +175,17 @@ pub(crate) async fn new_booking_terms(
     let mut read = query(format!(
         "SELECT {TERMS_COLUMNS}, v.plate AS default_plate, v.label AS default_label \
          FROM {held}driveways d LEFT JOIN vehicles v ON v.user_id = ? AND v.is_default = ? \
-         WHERE d.id = ? AND d.deleted_at IS NULL"
+         WHERE d.id = ? AND d.deleted_at IS NULL AND {SESSION_OPEN}"
     ));
     if tx.engine() == Engine::Postgres {
         read = read.bind(Subject::Driveway(driveway).key());
     }
-    let row: Read = tx
-        .fetch_optional(read.bind(driver).bind(true).bind(driveway))
-        .await?
-        .ok_or_else(|| AppError::not_found("driveway"))?;
+    let read = driver.bind(read.bind(driver.user).bind(true).bind(driveway), now);
+    let Some(row) = tx.fetch_optional::<Read>(read).await? else {
+        // An ended session answers before a driveway that is not there.
+        driver.check_in(tx, now).await?;
+        return Err(AppError::not_found("driveway"));
+    };
     let vehicle = match row.default_plate {
         None => None,
         Some(plate) => Some(VehicleSnapshot {

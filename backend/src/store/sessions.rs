@@ -6,7 +6,7 @@
 //! token presented again means it was copied, and the whole session ends.
 
 use super::Store;
-use super::db::{from_ms, query, to_ms, uuid};
+use super::db::{Query, Tx, from_ms, query, to_ms, uuid};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
 use parkway_core::api::SessionInfo;
@@ -49,9 +49,37 @@ pub(crate) fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn refused() -> AppError {
+pub(crate) fn refused() -> AppError {
     AppError::unauthorized("your session has ended; please sign in again")
 }
+
+/// The session an access token names, not yet checked: a write that acts on it checks it in
+/// its own transaction ([`SESSION_OPEN`]), which saves the request a round trip of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSession {
+    /// The user the token is for.
+    pub user: Uuid,
+    /// The session it belongs to.
+    pub session: Uuid,
+}
+
+impl TokenSession {
+    /// Binds [`SESSION_OPEN`]'s parameters.
+    pub(crate) fn bind(&self, q: Query, now: DateTime<Utc>) -> Query {
+        q.bind(self.session).bind(self.user).bind(to_ms(now))
+    }
+
+    /// Whether the session is open, read inside `tx`; for when a statement that checked it
+    /// found nothing and must tell an ended session from what else it looked for.
+    pub(crate) async fn check_in(&self, tx: &mut Tx<'_>, now: DateTime<Utc>) -> AppResult<()> {
+        let open: bool = tx.scalar(self.bind(query(format!("SELECT {SESSION_OPEN}")), now)).await?;
+        if open { Ok(()) } else { Err(refused()) }
+    }
+}
+
+/// True while a session is open; its parameters are the session, the user and now (ms).
+pub(crate) const SESSION_OPEN: &str =
+    "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?)";
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
@@ -152,19 +180,8 @@ impl Store {
 
     /// True while `session` of `user` is open: the check behind every access token.
     pub async fn session_open(&self, user: Uuid, session: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
-        // COUNT(*) is a 64-bit integer on both engines (a bare `1` is 32-bit on PostgreSQL).
-        let open: i64 = self
-            .reader()
-            .scalar(
-                query(
-                    "SELECT COUNT(*) FROM sessions WHERE id = ? AND user_id = ? AND ended_at IS NULL AND expires_at > ?",
-                )
-                .bind(session)
-                .bind(user)
-                .bind(to_ms(now)),
-            )
-            .await?;
-        Ok(open > 0)
+        let open = TokenSession { user, session }.bind(query(format!("SELECT {SESSION_OPEN}")), now);
+        Ok(self.reader().scalar(open).await?)
     }
 
     /// Ends one session of `user`; `404` when it is not theirs or already ended.

@@ -279,3 +279,40 @@ async fn past_the_inflight_limit_requests_are_turned_away_with_retry_after() {
     }
     assert!(ok, "the place is free again once the slow request is gone");
 }
+
+/// A booking checks its token's session inside its own transaction, not in a read before it:
+/// a signed-out token books nothing, replays nothing under a key it used, and is told to sign
+/// in before it is told anything about the driveway.
+#[tokio::test]
+async fn a_signed_out_token_books_nothing_and_replays_nothing() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let d = app.driveway(&owner, json!({})).await["id"].as_str().expect("id").to_owned();
+    let start = crate::helpers::future(2);
+    let body = |hours: i64| {
+        json!({"driveway": d, "startTime": crate::helpers::rfc(start + chrono::Duration::hours(hours)),
+               "endTime": crate::helpers::rfc(start + chrono::Duration::hours(hours + 1))})
+    };
+    let send = |token: String, key: &'static str, body: serde_json::Value| {
+        let req =
+            app.client.post(format!("{}/api/bookings", app.base)).bearer_auth(token).header("Idempotency-Key", key);
+        async move { req.json(&body).send().await.expect("sent").status() }
+    };
+    assert_eq!(send(driver.token.clone(), "first", body(0)).await, StatusCode::CREATED);
+    assert_eq!(send(driver.token.clone(), "first", body(0)).await, StatusCode::CREATED, "a replay while signed in");
+
+    assert_eq!(app.post("/api/auth/logout", Some(&driver.token), json!({})).await.status, StatusCode::NO_CONTENT);
+    // Without a key, with a key it used, with a new key, and for a driveway that is not there.
+    assert_eq!(app.book(&driver, &d, start + chrono::Duration::hours(3), 60).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(driver.token.clone(), "first", body(0)).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(driver.token.clone(), "second", body(5)).await, StatusCode::UNAUTHORIZED);
+    let nowhere = app.book(&driver, &uuid::Uuid::new_v4().to_string(), start, 60).await;
+    assert_eq!(nowhere.status, StatusCode::UNAUTHORIZED, "{:?}", nowhere.body);
+
+    let token = app.sign_in_again(&driver).await;
+    let mine = app.get("/api/bookings", Some(&token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1), "{:?}", mine.body);
+    // The key the signed-out request tried was not claimed: it is still free to book with.
+    assert_eq!(send(token, "second", body(5)).await, StatusCode::CREATED);
+}

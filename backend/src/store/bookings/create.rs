@@ -3,11 +3,12 @@ use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
 use crate::store::Store;
 use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
-use crate::store::idempotency;
+use crate::store::idempotency::{self, Claimant};
 use crate::store::locks;
 use crate::store::notifications::{self, Notice};
 use crate::store::payments::{self, PaymentChange};
 use crate::store::rows::{DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms};
+use crate::store::sessions::TokenSession;
 use crate::store::vehicles;
 use chrono::{DateTime, Utc};
 use parkway_core::ErrorCode;
@@ -107,15 +108,16 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
 /// Creates a booking inside `tx` (one savepoint of a group commit): the idempotency lookup,
 /// every rule, the insert, the owner's notification and the stored answer.
 pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+    let token = TokenSession { user: req.driver, session: req.session };
     if let Some(idem) = &req.idempotency
-        && let Some((_, body)) = idempotency::claim(tx, req.driver, idem, now).await?
+        && let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), idem, now).await?
     {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
         return Ok(Created { booking, replayed: true, notices: Vec::new() });
     }
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let (terms, default_vehicle) = new_booking_terms(tx, req.driveway, req.driver).await?;
+    let (terms, default_vehicle) = new_booking_terms(tx, req.driveway, token, now).await?;
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its

@@ -33,6 +33,8 @@ pub const MAX_PAGE: i64 = 200;
 pub struct BookingRequest {
     /// Who books.
     pub driver: Uuid,
+    /// The session of the driver's token, which the booking's transaction checks is open.
+    pub session: Uuid,
     /// Which driveway.
     pub driveway: Uuid,
     /// When (already checked against the slot rules).
