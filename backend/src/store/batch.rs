@@ -1,14 +1,14 @@
 //! How a new booking (or an extension of a stay) reaches the database: through a group-commit
-//! queue, whose writers each take every request waiting (up to a batch's size), run each in its
-//! own savepoint of one transaction, and commit once.
+//! queue, whose writers each take every request waiting (up to a batch's size), run them one
+//! after another in one transaction, and commit once.
 //!
 //! A commit that waits for the disk is the dearest part of a booking on either engine: SQLite's
 //! `synchronous=FULL` and PostgreSQL's `fsync` each make every commit wait for it (on the
 //! machines measured, the flush and the wake-ups around it were a third of PostgreSQL's CPU per
 //! booking). Under load, bookings queue for the disk anyway, so the queue is made explicit. Each
 //! request still sees the ones before it in the batch, so overlap checks and idempotency keys
-//! behave exactly as with one transaction per request; a refused request rolls back only its
-//! savepoint, and its neighbours commit. With a single client a batch is one request.
+//! behave exactly as with one transaction per request; a refused request leaves nothing behind,
+//! and its neighbours commit (see [`run_batch`]). With a single client a batch is one request.
 //!
 //! SQLite has one writer. PostgreSQL has a few, each on its own connection, so that both the
 //! database's CPUs work: two batches that reach overlapping slots meet in the exclusion
@@ -17,13 +17,14 @@
 //! and answers. Extensions on PostgreSQL keep a transaction of their own: they take the
 //! driveway's calendar lock and wait for it honestly.
 
-use super::bookings::create::{conflicts, create_booking_in};
+use super::bookings::create::create_booking_in;
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
 use super::db::{Engine, Tx, is_exclusion_violation, is_lock_timeout, is_retryable, query};
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
+use parkway_core::ErrorCode;
 use sqlx::{PgPool, SqlitePool};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -59,6 +60,16 @@ pub enum Request {
 }
 
 impl Request {
+    /// Whether the request can be refused after writing something it cannot give back itself,
+    /// so that it needs a savepoint of its own.
+    fn writes_before_refusing(&self) -> bool {
+        match self {
+            Request::Create(req) => req.writes_before_refusing(),
+            // Extensions run in a batch only on SQLite, where every request has a savepoint.
+            Request::Extend(_) => true,
+        }
+    }
+
     /// Runs the request inside `tx` (a savepoint of a batch, or a transaction of its own).
     async fn run_in(self, tx: &mut Tx<'_>, now: DateTime<Utc>) -> AppResult<Created> {
         match self {
@@ -196,63 +207,81 @@ fn take_waiting(queue: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max: usiz
     }
 }
 
+/// What becomes of one request of a batch. (A batch holds a few dozen at most: the size of an
+/// answer is no concern.)
+#[allow(clippy::large_enum_variant)]
+enum Outcome {
+    /// Its answer, given once the batch's commit is known.
+    Answer(AppResult<Created>),
+    /// It runs again in the writer's next batch: it lost a race (`lost`), or a neighbour's
+    /// failure on PostgreSQL took the transaction it had written in.
+    Again { lost: bool },
+}
+
 /// Runs `batch` in one transaction (`ready`, if one is open already) and answers it; returns
 /// the requests to run again.
+///
+/// On SQLite every request takes a savepoint, which costs no round trip there. On PostgreSQL
+/// one would, so a request takes one only if it can be refused after writing
+/// ([`Request::writes_before_refusing`]); the others write last, and a refusal leaves nothing
+/// behind. A failed statement there aborts the whole transaction, though: what had succeeded in
+/// it runs again, and the rest of the batch goes on in a new one.
 async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
     let mut tx = ready;
-    // Whether `tx` holds a request's booking, which a later refusal must not undo.
-    let mut holds = false;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in &batch {
         if tx.is_none() {
             match database.begin().await {
                 Ok(opened) => tx = Some(opened),
                 Err(e) => {
-                    outcomes.push(Some(Err(AppError::Internal(anyhow::anyhow!(
-                        "could not start a write transaction: {e}"
-                    )))));
+                    let failed = anyhow::anyhow!("could not start a write transaction: {e}");
+                    outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
                     continue;
                 }
             }
         }
         let Some(open) = tx.as_mut() else { continue };
-        // SQLite's savepoints cost no round trip: every request there takes one.
-        let result = if holds || open.engine() == Engine::Sqlite {
-            in_savepoint(open, job).await
-        } else {
-            // Nothing in the transaction to protect yet, so no savepoint: a refusal rolls the
-            // whole transaction back instead. That saves a round trip on PostgreSQL whenever a
-            // batch is one request, as every batch is with one client.
-            let result = job.req.clone().run_in(open, job.now).await;
-            if result.is_err()
-                && let Some(refused) = tx.take()
-            {
-                let _ = refused.rollback().await;
-                tx = database.begin().await.ok();
+        let alone = open.engine() == Engine::Sqlite || job.req.writes_before_refusing();
+        let result = if alone { in_savepoint(open, job).await } else { job.req.clone().run_in(open, job.now).await };
+        let aborted = !alone && matches!(result, Err(AppError::Database(..)));
+        outcomes.push(settle(job, result));
+        if aborted && let Some(lost) = tx.take() {
+            let _ = lost.rollback().await;
+            for outcome in outcomes.iter_mut().filter(|o| matches!(o, Outcome::Answer(Ok(_)))) {
+                *outcome = Outcome::Again { lost: false };
             }
-            result
-        };
-        holds |= result.is_ok();
-        outcomes.push(settle(tx.as_mut(), job, result).await);
+        }
     }
     let committed = match tx {
         Some(tx) => tx.commit().await,
         None => Ok(()),
     };
-    let mut again = Vec::new();
+    // The requests that lost a race go first in the next batch, so that if one fails again,
+    // nothing that succeeded before it in that transaction is undone with it.
+    let (mut again, mut undone) = (Vec::new(), Vec::new());
     for (job, outcome) in batch.into_iter().zip(outcomes) {
         let answer = match (&committed, outcome) {
-            (_, None) => {
-                again.push(Job { attempts: job.attempts + 1, ..job });
+            (_, Outcome::Again { lost }) if job.attempts < MAX_ATTEMPTS => {
+                let rerun = Job { attempts: job.attempts + 1, ..job };
+                if lost {
+                    again.push(rerun)
+                } else {
+                    undone.push(rerun)
+                }
                 continue;
             }
-            (Ok(()), Some(result)) => result,
+            (_, Outcome::Again { .. }) => Err(AppError::Api(
+                ErrorCode::Unavailable503,
+                "the booking could not be written in a busy moment; try again".into(),
+            )),
+            (Ok(()), Outcome::Answer(result)) => result,
             // Nothing of the batch is stored: a success must not be reported.
-            (Err(e), Some(Ok(_))) => Err(AppError::Internal(anyhow::anyhow!("commit failed: {e}"))),
-            (Err(_), Some(Err(refused))) => Err(refused),
+            (Err(e), Outcome::Answer(Ok(_))) => Err(AppError::Internal(anyhow::anyhow!("commit failed: {e}"))),
+            (Err(_), Outcome::Answer(Err(refused))) => Err(refused),
         };
         let _ = job.reply.send(answer);
     }
+    again.append(&mut undone);
     again
 }
 
@@ -281,25 +310,20 @@ async fn in_savepoint(tx: &mut Tx<'_>, job: &Job) -> AppResult<Created> {
     }
 }
 
-/// Turns what PostgreSQL says about a race into an answer or a second run. A new booking that
-/// the exclusion constraint refused met a booking committed (or earlier in this batch): it
-/// answers `slot_taken` with the bookings now in its way. A wait cut short, a deadlock, or an
-/// extension refused by the constraint (its own check finds the winner next time, and says how
-/// far the stay can go) runs again: `None`.
-async fn settle(tx: Option<&mut Tx<'_>>, job: &Job, result: AppResult<Created>) -> Option<AppResult<Created>> {
-    let e = match &result {
-        Err(AppError::Database(e, _)) => e,
-        _ => return Some(result),
+/// Turns what the database says about a race into an answer or a second run: a wait cut
+/// short, a deadlock, a serialization failure or an extension refused by the exclusion
+/// constraint (its own check finds the winner next time, and says how far the stay can go) run
+/// again, until [`MAX_ATTEMPTS`].
+fn settle(job: &Job, result: AppResult<Created>) -> Outcome {
+    let lost_race = match &result {
+        // A connection lost before the commit (one opened ahead and closed by the server while
+        // it waited) took nothing with it: the request runs again on another.
+        Err(AppError::Database(e, _)) => {
+            is_retryable(e) || is_exclusion_violation(e) || is_lock_timeout(e) || matches!(e, sqlx::Error::Io(_))
+        }
+        _ => false,
     };
-    if let (true, Request::Create(create), Some(tx)) = (is_exclusion_violation(e), &job.req, tx) {
-        let taken = conflicts(tx, &create.driveway.to_string(), &create.slot, None).await;
-        return Some(taken.and_then(|taken| Err(AppError::SlotTaken(taken, None))));
-    }
-    // A connection lost before the commit (one opened ahead and closed by the server while it
-    // waited) took nothing with it: the request runs again on another.
-    let lost_race =
-        is_retryable(e) || is_exclusion_violation(e) || is_lock_timeout(e) || matches!(e, sqlx::Error::Io(_));
-    (!lost_race || job.attempts >= MAX_ATTEMPTS).then_some(result)
+    if lost_race && job.attempts < MAX_ATTEMPTS { Outcome::Again { lost: true } } else { Outcome::Answer(result) }
 }
 
 impl Store {

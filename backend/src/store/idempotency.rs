@@ -109,3 +109,13 @@ pub async fn complete(tx: &mut Tx<'_>, user: Uuid, idem: &Idempotency, status: u
     .await?;
     Ok(())
 }
+
+/// Gives back a key claimed by [`claim`] for a request that was then refused, inside the same
+/// transaction: as if it had never been claimed, so the key books on a retry.
+pub async fn release(tx: &mut Tx<'_>, user: Uuid, idem: &Idempotency) -> AppResult<()> {
+    tx.execute(
+        query("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND status = 0").bind(user).bind(&idem.key),
+    )
+    .await?;
+    Ok(())
+}

@@ -197,6 +197,83 @@ async fn a_booking_held_up_longer_than_a_lock_wait_runs_again_and_books() {
     assert_eq!(held.bookings().await, Some(1), "booked exactly once");
 }
 
+/// On PostgreSQL a batch's requests share one transaction without savepoints, and a failed
+/// statement aborts all of it. Here a request in the middle of a batch waits on its driveway's
+/// lock (held as a deletion holds it) until the wait is cut short: the thirty that had succeeded
+/// before it in its transaction must run again and be stored, not be answered and lost, and the
+/// one that waited must book once the lock is free.
+///
+/// The requests go straight to the store, so that they queue in exactly this order: on this
+/// test's single thread the writers take them only once all are queued.
+#[tokio::test]
+async fn a_failed_statement_never_loses_the_bookings_before_it_in_its_batch() {
+    use parkway_backend::store::bookings::BookingRequest;
+    use parkway_backend::store::db::query;
+    use parkway_backend::store::locks::{self, Subject};
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let id = |d: serde_json::Value| -> uuid::Uuid { d["id"].as_str().expect("id").parse().expect("uuid") };
+    let held = id(app.driveway(&owner, json!({})).await);
+    let free = id(app.driveway(&owner, json!({})).await);
+    let store = app.server().state().store.clone();
+    let driver_id: uuid::Uuid = driver.id.parse().expect("uuid");
+    let session: String = store
+        .reader()
+        .scalar(query("SELECT id FROM sessions WHERE user_id = ?").bind(driver_id))
+        .await
+        .expect("the driver's session");
+    let mut holder = store.begin_write().await.expect("a transaction");
+    locks::exclusive(&mut holder, Subject::Driveway(held)).await.expect("exclusive");
+
+    let start = future(2);
+    let session: uuid::Uuid = session.parse().expect("uuid");
+    let request = move |driveway: uuid::Uuid, i: i64| BookingRequest {
+        driver: driver_id,
+        session,
+        driveway,
+        slot: parkway_core::slot::TimeSlot::new(start + Duration::hours(i), start + Duration::hours(i + 1))
+            .expect("slot"),
+        special_requests: None,
+        driver_location: None,
+        expected_total: None,
+        stripe_payment_id: None,
+        vehicle_id: None,
+        idempotency: None,
+        max_unpaid_holds: 0,
+    };
+    let now = chrono::Utc::now();
+    // Tasks first run in the order they were spawned, and each queues its request at once.
+    let book = |driveway, i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.create_booking(request(driveway, i), now).await.map(|c| c.booking.id) })
+    };
+    let before: Vec<_> = (0..30).map(|i| book(free, i)).collect();
+    let waiting = book(held, 0);
+    let after: Vec<_> = (30..60).map(|i| book(free, i)).collect();
+    // Those before the waiting request answer only once its wait was cut short (and then they
+    // ran again): the lock has done its part, and its release leaves it time to book.
+    let before = futures_util::future::join_all(before).await;
+    holder.rollback().await.expect("released");
+    let after = futures_util::future::join_all(after).await;
+    for (i, answer) in before.into_iter().chain(after).enumerate() {
+        assert!(answer.expect("task").is_ok(), "booking {i}");
+    }
+    let stored: i64 = store
+        .reader()
+        .scalar(query("SELECT COUNT(*) FROM bookings WHERE driveway_id = ?").bind(free))
+        .await
+        .expect("counted");
+    assert_eq!(stored, 60, "every booking answered is stored");
+    let answer = waiting.await.expect("task");
+    assert!(answer.is_ok(), "the booking of the held driveway failed: {answer:?}");
+    let mine = app.get("/api/bookings?limit=100", Some(&driver.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(61));
+}
+
 /// Someone else's driveway: deleting it answers 404 at once, without waiting on (and so without
 /// holding up) the bookings being made on it. A deletion that took the driveway's lock before
 /// checking ownership let anyone stall a popular driveway's bookings. The booking in flight is a
@@ -264,7 +341,7 @@ async fn a_refused_request_in_a_busy_moment_never_undoes_its_neighbours() {
     }
     let mine = app.get("/api/bookings?limit=100", Some(&driver.token)).await;
     assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(20), "every accepted booking is stored");
-    // The refused keys were released with their savepoints.
+    // The refused requests gave their keys back.
     for i in (1..40).step_by(2) {
         assert_eq!(send(i, 300).await, StatusCode::CREATED, "retry of request {i}");
     }

@@ -105,16 +105,42 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
         .await?)
 }
 
-/// Creates a booking inside `tx` (one savepoint of a group commit): the idempotency lookup,
-/// every rule, the insert, the owner's notification and the stored answer.
+/// Creates a booking inside `tx` (part of a group commit): the idempotency lookup, every rule,
+/// the insert, the owner's notification and the stored answer.
+///
+/// Until its insert, a new booking writes nothing but its key's claim, which a refusal gives
+/// back itself: on PostgreSQL a request needs no savepoint of its own unless it pays ahead
+/// (see [`BookingRequest::writes_before_refusing`]), and its neighbours in the batch never lose
+/// theirs.
 pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
     let token = TokenSession { user: req.driver, session: req.session };
-    if let Some(idem) = &req.idempotency
-        && let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), idem, now).await?
-    {
+    let Some(idem) = req.idempotency.clone() else { return create_checked(tx, req, token, now).await };
+    if let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
         return Ok(Created { booking, replayed: true, notices: Vec::new() });
     }
+    match create_checked(tx, req, token, now).await {
+        Ok(created) => {
+            let body = serde_json::to_string(&created.booking).map_err(anyhow::Error::from)?;
+            idempotency::complete(tx, token.user, &idem, 201, &body).await?;
+            Ok(created)
+        }
+        // A failed statement took the transaction (or savepoint) and the claim with it.
+        Err(failed @ AppError::Database(..)) => Err(failed),
+        Err(refused) => {
+            idempotency::release(tx, token.user, &idem).await?;
+            Err(refused)
+        }
+    }
+}
+
+/// [`create_booking_in`] once the key is claimed (or there is none).
+async fn create_checked(
+    tx: &mut Tx<'_>,
+    req: BookingRequest,
+    token: TokenSession,
+    now: DateTime<Utc>,
+) -> AppResult<Created> {
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
     let (terms, default_vehicle) = new_booking_terms(tx, req.driveway, token, now).await?;
@@ -155,7 +181,7 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
     };
     let owner = uuid(&terms.owner_id)?;
     let created = terms.about(&booking).created(owner, terms.instant_book);
-    let mut notices = vec![insert_booking(tx, &booking, &terms.owner_id, created, now).await?];
+    let mut notices = vec![insert_booking(tx, &booking, &terms.owner_id, created, now, Overlap::Answer).await?];
     let mut booking = booking;
     if let Some(p) = prepaid {
         tx.execute(
@@ -172,11 +198,17 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
             }
         }
     }
-    if let Some(idem) = &req.idempotency {
-        let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
-        idempotency::complete(tx, req.driver, idem, 201, &body).await?;
-    }
     Ok(Created { booking, replayed: false, notices })
+}
+
+/// What an insert does when the exclusion constraint (PostgreSQL) finds its slot taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Overlap {
+    /// Fails, and the transaction with it: for a writer that runs again (an extension).
+    Fail,
+    /// Writes nothing, and the answer is `slot_taken` with the bookings in the way, read in
+    /// the same transaction; the transaction goes on (a new booking).
+    Answer,
 }
 
 /// Writes a new booking row (an extension names the booking it extends) and the notification
@@ -187,12 +219,15 @@ pub(super) async fn insert_booking(
     owner: &str,
     notice: Draft,
     now: DateTime<Utc>,
+    overlap: Overlap,
 ) -> AppResult<Notice> {
+    let skip = overlap == Overlap::Answer && tx.engine().refuses_overlap();
     let row = query(format!(
         "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
          status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
          vehicle_label, extension_of, created_at, updated_at) \
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {LIVE_DRIVEWAY}"
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {LIVE_DRIVEWAY}{}",
+        if skip { " ON CONFLICT DO NOTHING" } else { "" }
     ))
     .bind(booking.id)
     .bind(booking.driveway)
@@ -214,7 +249,17 @@ pub(super) async fn insert_booking(
     .bind(to_ms(booking.created_at))
     .bind(to_ms(booking.updated_at))
     .bind(booking.driveway);
-    notifications::insert_after(tx, row, notice, now).await?.ok_or_else(|| AppError::not_found("driveway"))
+    if let Some(written) = notifications::insert_after(tx, row, notice, now).await? {
+        return Ok(written);
+    }
+    if skip {
+        let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
+        let taken = conflicts(tx, &booking.driveway.to_string(), &slot, None).await?;
+        if !taken.is_empty() {
+            return Err(AppError::SlotTaken(taken, None));
+        }
+    }
+    Err(AppError::not_found("driveway"))
 }
 
 impl Store {

@@ -4,7 +4,7 @@
 //! book) or by the owner, and cancelled and refunded on its own terms.
 
 use super::Created;
-use super::create::{conflicts, insert_booking, lock_calendar, unpaid_holds};
+use super::create::{Overlap, conflicts, insert_booking, lock_calendar, unpaid_holds};
 use crate::error::{AppError, AppResult};
 use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency::{self, Idempotency};
@@ -138,7 +138,7 @@ pub(crate) async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTim
     };
     let about = terms.about(&extension);
     let requested = about.extension_requested(uuid(&owner)?, terms.instant_book);
-    let mut notices = vec![insert_booking(tx, &extension, &owner, requested, now).await?];
+    let mut notices = vec![insert_booking(tx, &extension, &owner, requested, now, Overlap::Fail).await?];
     if extension.status == BookingStatus::Confirmed {
         notices.push(notifications::insert(tx, about.confirmed(extension.driver), now).await?);
     }

@@ -55,6 +55,15 @@ pub struct BookingRequest {
     pub max_unpaid_holds: u32,
 }
 
+impl BookingRequest {
+    /// Whether the request can be refused after it has written something it cannot give back
+    /// itself: a booking paid ahead links its payment after the insert. Such a request runs in
+    /// a savepoint of its own (`store/batch.rs`).
+    pub fn writes_before_refusing(&self) -> bool {
+        self.stripe_payment_id.is_some()
+    }
+}
+
 /// The result of a create: the booking, whether it is a replay, and whom to tell.
 #[derive(Debug)]
 pub struct Created {
