@@ -21,6 +21,8 @@ use super::bookings::create::create_booking_in;
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
 use super::db::{Engine, Tx, is_exclusion_violation, is_lock_timeout, is_retryable, query};
+use super::rows::{NewBookingRead, new_booking_terms_of_batch};
+use super::sessions::TokenSession;
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -70,10 +72,11 @@ impl Request {
         }
     }
 
-    /// Runs the request inside `tx` (a savepoint of a batch, or a transaction of its own).
-    async fn run_in(self, tx: &mut Tx<'_>, now: DateTime<Utc>) -> AppResult<Created> {
+    /// Runs the request inside `tx` (a savepoint of a batch, or a transaction of its own), with
+    /// what the batch read for it already.
+    async fn run_in(self, tx: &mut Tx<'_>, read: Option<NewBookingRead>, now: DateTime<Utc>) -> AppResult<Created> {
         match self {
-            Request::Create(req) => create_booking_in(tx, req, now).await,
+            Request::Create(req) => create_booking_in(tx, req, read, now).await,
             Request::Extend(req) => extend_in(tx, &req, now).await,
         }
     }
@@ -229,7 +232,11 @@ enum Outcome {
 async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
     let mut tx = ready;
     let mut outcomes = Vec::with_capacity(batch.len());
-    for job in &batch {
+    // What the batch read ahead for its new bookings, by position; only for the transaction
+    // that read it, which holds the locks it took.
+    let mut reads: Vec<Option<NewBookingRead>> = batch.iter().map(|_| None).collect();
+    let mut read_ahead = database.begins_ahead();
+    for (i, job) in batch.iter().enumerate() {
         if tx.is_none() {
             match database.begin().await {
                 Ok(opened) => tx = Some(opened),
@@ -240,9 +247,27 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
                 }
             }
         }
-        let Some(open) = tx.as_mut() else { continue };
+        if std::mem::take(&mut read_ahead)
+            && let Some(open) = tx.as_mut()
+            && let Err(e) = read_terms_ahead(open, &batch[i..], &mut reads[i..]).await
+        {
+            // The transaction is aborted: the batch goes on in a new one, each booking
+            // reading for itself.
+            tracing::debug!(error = %e, "the batch's read of its driveways failed");
+            if let Some(lost) = tx.take() {
+                let _ = lost.rollback().await;
+            }
+            tx = database.begin().await.ok();
+        }
+        let Some(open) = tx.as_mut() else {
+            let failed = anyhow::anyhow!("could not start a write transaction");
+            outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
+            continue;
+        };
         let alone = open.engine() == Engine::Sqlite || job.req.writes_before_refusing();
-        let result = if alone { in_savepoint(open, job).await } else { job.req.clone().run_in(open, job.now).await };
+        let read = reads[i].take();
+        let result =
+            if alone { in_savepoint(open, job, read).await } else { job.req.clone().run_in(open, read, job.now).await };
         let aborted = !alone && matches!(result, Err(AppError::Database(..)));
         outcomes.push(settle(job, result));
         if aborted && let Some(lost) = tx.take() {
@@ -250,6 +275,8 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
             for outcome in outcomes.iter_mut().filter(|o| matches!(o, Outcome::Answer(Ok(_)))) {
                 *outcome = Outcome::Again { lost: false };
             }
+            // Its locks went with it: the rest of the batch reads for itself.
+            reads.iter_mut().for_each(|read| *read = None);
         }
     }
     let committed = match tx {
@@ -285,11 +312,34 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
     again
 }
 
+/// Reads the driveways' terms of the new bookings in `jobs` in one statement, into `reads`
+/// (PostgreSQL, and only when there are two or more: for one, it would save no round trip).
+async fn read_terms_ahead(tx: &mut Tx<'_>, jobs: &[Job], reads: &mut [Option<NewBookingRead>]) -> AppResult<()> {
+    let asks: Vec<(usize, (uuid::Uuid, TokenSession))> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, job)| match &job.req {
+            Request::Create(req) => Some((i, (req.driveway, TokenSession { user: req.driver, session: req.session }))),
+            Request::Extend(_) => None,
+        })
+        .collect();
+    let Some(now) = jobs.first().map(|job| job.now) else { return Ok(()) };
+    if asks.len() < 2 {
+        return Ok(());
+    }
+    let (places, asks): (Vec<usize>, Vec<_>) = asks.into_iter().unzip();
+    let found = new_booking_terms_of_batch(tx, &asks, now).await?;
+    for (i, read) in places.into_iter().zip(found) {
+        reads[i] = read;
+    }
+    Ok(())
+}
+
 /// Runs one request of a batch in a savepoint of its own, which its refusal rolls back.
-async fn in_savepoint(tx: &mut Tx<'_>, job: &Job) -> AppResult<Created> {
+async fn in_savepoint(tx: &mut Tx<'_>, job: &Job, read: Option<NewBookingRead>) -> AppResult<Created> {
     if tx.engine() == Engine::Sqlite {
         let mut savepoint = tx.savepoint().await?;
-        return match job.req.clone().run_in(&mut savepoint, job.now).await {
+        return match job.req.clone().run_in(&mut savepoint, read, job.now).await {
             Ok(created) => savepoint.commit().await.map(|()| created).map_err(AppError::from),
             Err(refused) => {
                 let _ = savepoint.rollback().await;
@@ -301,7 +351,7 @@ async fn in_savepoint(tx: &mut Tx<'_>, job: &Job) -> AppResult<Created> {
     // one nests inside it, and the batch's commit ends them all. That saves a round trip a
     // booking; a rollback goes back to the latest savepoint of that name, this request's.
     tx.execute(query("SAVEPOINT booking")).await?;
-    match job.req.clone().run_in(tx, job.now).await {
+    match job.req.clone().run_in(tx, read, job.now).await {
         Ok(created) => Ok(created),
         Err(refused) => {
             let _ = tx.execute(query("ROLLBACK TO SAVEPOINT booking")).await;

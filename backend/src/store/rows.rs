@@ -160,14 +160,7 @@ pub(crate) async fn new_booking_terms(
     driveway: Uuid,
     driver: TokenSession,
     now: DateTime<Utc>,
-) -> AppResult<(DrivewayTerms, Option<VehicleSnapshot>)> {
-    #[derive(sqlx::FromRow)]
-    struct Read {
-        #[sqlx(flatten)]
-        terms: DrivewayTerms,
-        default_plate: Option<String>,
-        default_label: Option<String>,
-    }
+) -> AppResult<NewBookingRead> {
     let held = match tx.engine() {
         Engine::Sqlite => String::new(),
         Engine::Postgres => format!("({}) AS held, ", locks::share_sql()),
@@ -181,19 +174,87 @@ pub(crate) async fn new_booking_terms(
         read = read.bind(Subject::Driveway(driveway).key());
     }
     let read = driver.bind(read.bind(driver.user).bind(true).bind(driveway), now);
-    let Some(row) = tx.fetch_optional::<Read>(read).await? else {
+    let Some(row) = tx.fetch_optional::<TermsRead>(read).await? else {
         // An ended session answers before a driveway that is not there.
         driver.check_in(tx, now).await?;
         return Err(AppError::not_found("driveway"));
     };
-    let vehicle = match row.default_plate {
-        None => None,
-        Some(plate) => Some(VehicleSnapshot {
-            plate: Plate::parse(&plate).map_err(|e| anyhow::anyhow!("stored plate: {e}"))?.to_string(),
-            label: row.default_label,
-        }),
-    };
-    Ok((row.terms, vehicle))
+    row.into_read()
+}
+
+/// What a new booking reads before its rules: its driveway's terms and the driver's default
+/// vehicle.
+pub(crate) type NewBookingRead = (DrivewayTerms, Option<VehicleSnapshot>);
+
+#[derive(sqlx::FromRow)]
+struct TermsRead {
+    #[sqlx(flatten)]
+    terms: DrivewayTerms,
+    default_plate: Option<String>,
+    default_label: Option<String>,
+}
+
+impl TermsRead {
+    fn into_read(self) -> AppResult<NewBookingRead> {
+        let vehicle = match self.default_plate {
+            None => None,
+            Some(plate) => Some(VehicleSnapshot {
+                plate: Plate::parse(&plate).map_err(|e| anyhow::anyhow!("stored plate: {e}"))?.to_string(),
+                label: self.default_label,
+            }),
+        };
+        Ok((self.terms, vehicle))
+    }
+}
+
+/// [`new_booking_terms`] for every new booking of a batch at once (PostgreSQL): one round trip
+/// for the batch instead of one a booking. Each driveway's lock is shared only if that can be
+/// done without waiting, and the answer for a booking is `None` unless it was, the driver's
+/// session is open and the driveway is live: that booking then reads on its own, which waits
+/// for the lock (a deletion in progress) and tells an ended session from a missing driveway.
+pub(crate) async fn new_booking_terms_of_batch(
+    tx: &mut Tx<'_>,
+    asks: &[(Uuid, TokenSession)],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Option<NewBookingRead>>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        n: i64,
+        held: bool,
+        #[sqlx(flatten)]
+        read: TermsRead,
+    }
+    let mut answers: Vec<Option<NewBookingRead>> = asks.iter().map(|_| None).collect();
+    if asks.is_empty() || tx.engine() != Engine::Postgres {
+        return Ok(answers);
+    }
+    let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint)"; asks.len()].join(", ");
+    let mut read = query(format!(
+        "SELECT r.n, pg_try_advisory_xact_lock_shared(r.lock_key) AS held, {TERMS_COLUMNS}, \
+         v.plate AS default_plate, v.label AS default_label \
+         FROM (VALUES {rows}) AS r(n, driveway, driver, session, lock_key) \
+         JOIN driveways d ON d.id = r.driveway AND d.deleted_at IS NULL \
+         LEFT JOIN vehicles v ON v.user_id = r.driver AND v.is_default = ? \
+         WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND s.user_id = r.driver \
+         AND s.ended_at IS NULL AND s.expires_at > ?)"
+    ));
+    for (n, (driveway, token)) in asks.iter().enumerate() {
+        read = read
+            .bind(n as i64)
+            .bind(*driveway)
+            .bind(token.user)
+            .bind(token.session)
+            .bind(Subject::Driveway(*driveway).key());
+    }
+    let found: Vec<Row> = tx.fetch_all(read.bind(true).bind(to_ms(now))).await?;
+    for row in found {
+        if row.held
+            && let Some(answer) = usize::try_from(row.n).ok().and_then(|n| answers.get_mut(n))
+        {
+            *answer = Some(row.read.into_read()?);
+        }
+    }
+    Ok(answers)
 }
 
 /// The condition under which a booking row is written: its driveway is still live, as read by

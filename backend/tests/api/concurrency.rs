@@ -274,6 +274,84 @@ async fn a_failed_statement_never_loses_the_bookings_before_it_in_its_batch() {
     assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(61));
 }
 
+/// A batch reads its bookings' driveways in one statement, and that read must answer for no
+/// booking it would refuse: queued in one batch between good requests, a request of an ended
+/// session answers 401 and one for a deleted driveway 404, and both leave nothing behind.
+#[tokio::test]
+async fn a_batch_read_still_refuses_an_ended_session_and_a_deleted_driveway() {
+    use parkway_backend::error::AppError;
+    use parkway_backend::store::bookings::BookingRequest;
+    use parkway_backend::store::db::query;
+    let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
+    let owner = app.owner().await;
+    let (driver, signed_out) = (app.driver().await, app.driver().await);
+    let id = |d: serde_json::Value| -> uuid::Uuid { d["id"].as_str().expect("id").parse().expect("uuid") };
+    let live = id(app.driveway(&owner, json!({})).await);
+    let deleted = id(app.driveway(&owner, json!({})).await);
+    assert_eq!(
+        app.delete(&format!("/api/driveways/{deleted}"), Some(&owner.token)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let store = app.server().state().store.clone();
+    let session_of = |user: &crate::helpers::Session| {
+        let (store, user) = (store.clone(), user.id.parse::<uuid::Uuid>().expect("uuid"));
+        async move {
+            let session: String = store
+                .reader()
+                .scalar(query("SELECT id FROM sessions WHERE user_id = ?").bind(user))
+                .await
+                .expect("a session");
+            (user, session.parse::<uuid::Uuid>().expect("uuid"))
+        }
+    };
+    let (good, ended) = (session_of(&driver).await, session_of(&signed_out).await);
+    assert_eq!(app.post("/api/auth/logout", Some(&signed_out.token), json!({})).await.status, StatusCode::NO_CONTENT);
+
+    let start = future(2);
+    let request = move |(driver, session): (uuid::Uuid, uuid::Uuid), driveway, i: i64| BookingRequest {
+        driver,
+        session,
+        driveway,
+        slot: parkway_core::slot::TimeSlot::new(start + Duration::hours(i), start + Duration::hours(i + 1))
+            .expect("slot"),
+        special_requests: None,
+        driver_location: None,
+        expected_total: None,
+        stripe_payment_id: None,
+        vehicle_id: None,
+        idempotency: None,
+        max_unpaid_holds: 0,
+    };
+    let now = chrono::Utc::now();
+    // Tasks first run in the order they were spawned, and each queues its request at once.
+    let book = |req: BookingRequest| {
+        let store = store.clone();
+        tokio::spawn(async move { store.create_booking(req, now).await.map(|_| ()) })
+    };
+    let firsts: Vec<_> = (0..3).map(|i| book(request(good, live, i))).collect();
+    let from_ended = book(request(ended, live, 10));
+    let on_deleted = book(request(good, deleted, 11));
+    let lasts: Vec<_> = (3..6).map(|i| book(request(good, live, i))).collect();
+    for answer in futures_util::future::join_all(firsts.into_iter().chain(lasts)).await {
+        assert!(answer.expect("task").is_ok());
+    }
+    let refused = |answer: Result<(), AppError>| answer.err().map(|e| e.to_string());
+    let ended_answer = from_ended.await.expect("task");
+    assert!(
+        matches!(ended_answer, Err(AppError::Api(code, _)) if code == parkway_core::ErrorCode::Unauthorized),
+        "{:?}",
+        refused(ended_answer)
+    );
+    let deleted_answer = on_deleted.await.expect("task");
+    assert!(
+        matches!(deleted_answer, Err(AppError::Api(code, _)) if code == parkway_core::ErrorCode::NotFound),
+        "{:?}",
+        refused(deleted_answer)
+    );
+    let stored: i64 = store.reader().scalar(query("SELECT COUNT(*) FROM bookings")).await.expect("counted");
+    assert_eq!(stored, 6, "only the six good requests booked");
+}
+
 /// Someone else's driveway: deleting it answers 404 at once, without waiting on (and so without
 /// holding up) the bookings being made on it. A deletion that took the driveway's lock before
 /// checking ownership let anyone stall a popular driveway's bookings. The booking in flight is a

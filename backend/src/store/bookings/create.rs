@@ -7,7 +7,9 @@ use crate::store::idempotency::{self, Claimant};
 use crate::store::locks;
 use crate::store::notifications::{self, Notice};
 use crate::store::payments::{self, PaymentChange};
-use crate::store::rows::{DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms};
+use crate::store::rows::{
+    DrivewayTerms, LIVE_DRIVEWAY, NewBookingRead, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms,
+};
 use crate::store::sessions::TokenSession;
 use crate::store::vehicles;
 use chrono::{DateTime, Utc};
@@ -112,14 +114,23 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
 /// back itself: on PostgreSQL a request needs no savepoint of its own unless it pays ahead
 /// (see [`BookingRequest::writes_before_refusing`]), and its neighbours in the batch never lose
 /// theirs.
-pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+///
+/// `read` is the driveway's terms and the driver's default vehicle when the batch read them
+/// already, with the driveway's lock shared and the session checked
+/// ([`new_booking_terms_of_batch`](crate::store::rows::new_booking_terms_of_batch)).
+pub(crate) async fn create_booking_in(
+    tx: &mut Tx<'_>,
+    req: BookingRequest,
+    read: Option<NewBookingRead>,
+    now: DateTime<Utc>,
+) -> AppResult<Created> {
     let token = TokenSession { user: req.driver, session: req.session };
-    let Some(idem) = req.idempotency.clone() else { return create_checked(tx, req, token, now).await };
+    let Some(idem) = req.idempotency.clone() else { return create_checked(tx, req, read, token, now).await };
     if let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
         return Ok(Created { booking, replayed: true, notices: Vec::new() });
     }
-    match create_checked(tx, req, token, now).await {
+    match create_checked(tx, req, read, token, now).await {
         Ok(created) => {
             let body = serde_json::to_string(&created.booking).map_err(anyhow::Error::from)?;
             idempotency::complete(tx, token.user, &idem, 201, &body).await?;
@@ -138,12 +149,16 @@ pub(crate) async fn create_booking_in(tx: &mut Tx<'_>, req: BookingRequest, now:
 async fn create_checked(
     tx: &mut Tx<'_>,
     req: BookingRequest,
+    read: Option<NewBookingRead>,
     token: TokenSession,
     now: DateTime<Utc>,
 ) -> AppResult<Created> {
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let (terms, default_vehicle) = new_booking_terms(tx, req.driveway, token, now).await?;
+    let (terms, default_vehicle) = match read {
+        Some(read) => read,
+        None => new_booking_terms(tx, req.driveway, token, now).await?,
+    };
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
