@@ -197,6 +197,49 @@ async fn a_booking_held_up_longer_than_a_lock_wait_runs_again_and_books() {
     assert_eq!(held.bookings().await, Some(1), "booked exactly once");
 }
 
+/// The open session of `user`, as their token names it: (user, session).
+async fn session_of(store: &parkway_backend::store::Store, user: &Session) -> (uuid::Uuid, uuid::Uuid) {
+    use parkway_backend::store::db::query;
+    let user: uuid::Uuid = user.id.parse().expect("uuid");
+    let session: String =
+        store.reader().scalar(query("SELECT id FROM sessions WHERE user_id = ?").bind(user)).await.expect("a session");
+    (user, session.parse().expect("uuid"))
+}
+
+/// A plain booking of `driveway` for the `i`-th hour from two hours ahead, as the store gets it.
+fn plain_request(
+    (driver, session): (uuid::Uuid, uuid::Uuid),
+    driveway: uuid::Uuid,
+    i: i64,
+) -> parkway_backend::store::bookings::BookingRequest {
+    let start = future(2);
+    parkway_backend::store::bookings::BookingRequest {
+        driver,
+        session,
+        driveway,
+        slot: parkway_core::slot::TimeSlot::new(start + Duration::hours(i), start + Duration::hours(i + 1))
+            .expect("slot"),
+        special_requests: None,
+        driver_location: None,
+        expected_total: None,
+        stripe_payment_id: None,
+        vehicle_id: None,
+        idempotency: None,
+        max_unpaid_holds: 0,
+    }
+}
+
+/// Sends `req` straight to the store from a task of its own. On a test's single thread, tasks
+/// first run in the order they were spawned, and each queues its request at once: requests
+/// sent one after the other this way reach the booking writers in that order, in one batch.
+fn queue_in_order(
+    store: &parkway_backend::store::Store,
+    req: parkway_backend::store::bookings::BookingRequest,
+) -> tokio::task::JoinHandle<Result<(), parkway_backend::error::AppError>> {
+    let store = store.clone();
+    tokio::spawn(async move { store.create_booking(req, chrono::Utc::now()).await.map(|_| ()) })
+}
+
 /// On PostgreSQL a batch's requests share one transaction without savepoints, and a failed
 /// statement aborts all of it. Here a request in the middle of a batch waits on its driveway's
 /// lock (held as a deletion holds it) until the wait is cut short: the thirty that had succeeded
@@ -207,7 +250,6 @@ async fn a_booking_held_up_longer_than_a_lock_wait_runs_again_and_books() {
 /// test's single thread the writers take them only once all are queued.
 #[tokio::test]
 async fn a_failed_statement_never_loses_the_bookings_before_it_in_its_batch() {
-    use parkway_backend::store::bookings::BookingRequest;
     use parkway_backend::store::db::query;
     use parkway_backend::store::locks::{self, Subject};
     if !crate::helpers::on_postgres() {
@@ -220,40 +262,13 @@ async fn a_failed_statement_never_loses_the_bookings_before_it_in_its_batch() {
     let held = id(app.driveway(&owner, json!({})).await);
     let free = id(app.driveway(&owner, json!({})).await);
     let store = app.server().state().store.clone();
-    let driver_id: uuid::Uuid = driver.id.parse().expect("uuid");
-    let session: String = store
-        .reader()
-        .scalar(query("SELECT id FROM sessions WHERE user_id = ?").bind(driver_id))
-        .await
-        .expect("the driver's session");
+    let good = session_of(&store, &driver).await;
     let mut holder = store.begin_write().await.expect("a transaction");
     locks::exclusive(&mut holder, Subject::Driveway(held)).await.expect("exclusive");
 
-    let start = future(2);
-    let session: uuid::Uuid = session.parse().expect("uuid");
-    let request = move |driveway: uuid::Uuid, i: i64| BookingRequest {
-        driver: driver_id,
-        session,
-        driveway,
-        slot: parkway_core::slot::TimeSlot::new(start + Duration::hours(i), start + Duration::hours(i + 1))
-            .expect("slot"),
-        special_requests: None,
-        driver_location: None,
-        expected_total: None,
-        stripe_payment_id: None,
-        vehicle_id: None,
-        idempotency: None,
-        max_unpaid_holds: 0,
-    };
-    let now = chrono::Utc::now();
-    // Tasks first run in the order they were spawned, and each queues its request at once.
-    let book = |driveway, i| {
-        let store = store.clone();
-        tokio::spawn(async move { store.create_booking(request(driveway, i), now).await.map(|c| c.booking.id) })
-    };
-    let before: Vec<_> = (0..30).map(|i| book(free, i)).collect();
-    let waiting = book(held, 0);
-    let after: Vec<_> = (30..60).map(|i| book(free, i)).collect();
+    let before: Vec<_> = (0..30).map(|i| queue_in_order(&store, plain_request(good, free, i))).collect();
+    let waiting = queue_in_order(&store, plain_request(good, held, 0));
+    let after: Vec<_> = (30..60).map(|i| queue_in_order(&store, plain_request(good, free, i))).collect();
     // Those before the waiting request answer only once its wait was cut short (and then they
     // ran again): the lock has done its part, and its release leaves it time to book.
     let before = futures_util::future::join_all(before).await;
@@ -280,7 +295,6 @@ async fn a_failed_statement_never_loses_the_bookings_before_it_in_its_batch() {
 #[tokio::test]
 async fn a_batch_read_still_refuses_an_ended_session_and_a_deleted_driveway() {
     use parkway_backend::error::AppError;
-    use parkway_backend::store::bookings::BookingRequest;
     use parkway_backend::store::db::query;
     let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
     let owner = app.owner().await;
@@ -293,45 +307,13 @@ async fn a_batch_read_still_refuses_an_ended_session_and_a_deleted_driveway() {
         StatusCode::NO_CONTENT
     );
     let store = app.server().state().store.clone();
-    let session_of = |user: &crate::helpers::Session| {
-        let (store, user) = (store.clone(), user.id.parse::<uuid::Uuid>().expect("uuid"));
-        async move {
-            let session: String = store
-                .reader()
-                .scalar(query("SELECT id FROM sessions WHERE user_id = ?").bind(user))
-                .await
-                .expect("a session");
-            (user, session.parse::<uuid::Uuid>().expect("uuid"))
-        }
-    };
-    let (good, ended) = (session_of(&driver).await, session_of(&signed_out).await);
+    let (good, ended) = (session_of(&store, &driver).await, session_of(&store, &signed_out).await);
     assert_eq!(app.post("/api/auth/logout", Some(&signed_out.token), json!({})).await.status, StatusCode::NO_CONTENT);
 
-    let start = future(2);
-    let request = move |(driver, session): (uuid::Uuid, uuid::Uuid), driveway, i: i64| BookingRequest {
-        driver,
-        session,
-        driveway,
-        slot: parkway_core::slot::TimeSlot::new(start + Duration::hours(i), start + Duration::hours(i + 1))
-            .expect("slot"),
-        special_requests: None,
-        driver_location: None,
-        expected_total: None,
-        stripe_payment_id: None,
-        vehicle_id: None,
-        idempotency: None,
-        max_unpaid_holds: 0,
-    };
-    let now = chrono::Utc::now();
-    // Tasks first run in the order they were spawned, and each queues its request at once.
-    let book = |req: BookingRequest| {
-        let store = store.clone();
-        tokio::spawn(async move { store.create_booking(req, now).await.map(|_| ()) })
-    };
-    let firsts: Vec<_> = (0..3).map(|i| book(request(good, live, i))).collect();
-    let from_ended = book(request(ended, live, 10));
-    let on_deleted = book(request(good, deleted, 11));
-    let lasts: Vec<_> = (3..6).map(|i| book(request(good, live, i))).collect();
+    let firsts: Vec<_> = (0..3).map(|i| queue_in_order(&store, plain_request(good, live, i))).collect();
+    let from_ended = queue_in_order(&store, plain_request(ended, live, 10));
+    let on_deleted = queue_in_order(&store, plain_request(good, deleted, 11));
+    let lasts: Vec<_> = (3..6).map(|i| queue_in_order(&store, plain_request(good, live, i))).collect();
     for answer in futures_util::future::join_all(firsts.into_iter().chain(lasts)).await {
         assert!(answer.expect("task").is_ok());
     }
