@@ -380,7 +380,17 @@ impl Store {
     /// Creates a pending booking that holds its slot, or replays the answer to an earlier
     /// request with the same idempotency key. The checks and the insert run in one savepoint of
     /// a batch, so of several concurrent requests for overlapping slots exactly one wins.
+    ///
+    /// The booking's transaction checks the driver's session (see `TokenSession`). On SQLite it
+    /// is also checked on a read connection before the request queues for the single writer: a
+    /// read costs no round trip there, and without it 32 clients booked about a fifth slower in
+    /// the booking benchmark, with the server's CPU below one core (measured, cause not found).
     pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
+        if let Writer::Sqlite { .. } = &self.write
+            && !self.session_open(req.driver, req.session, now).await?
+        {
+            return Err(super::sessions::refused());
+        }
         self.bookings.submit(Request::Create(req), now).await
     }
 
