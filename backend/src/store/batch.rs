@@ -319,7 +319,7 @@ async fn read_terms_ahead(tx: &mut Tx<'_>, jobs: &[Job], reads: &mut [Option<New
         .iter()
         .enumerate()
         .filter_map(|(i, job)| match &job.req {
-            Request::Create(req) => Some((i, (req.driveway, TokenSession { user: req.driver, session: req.session }))),
+            Request::Create(req) => Some((i, (req.driveway, req.token()))),
             Request::Extend(_) => None,
         })
         .collect();

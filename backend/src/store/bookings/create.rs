@@ -124,7 +124,7 @@ pub(crate) async fn create_booking_in(
     read: Option<NewBookingRead>,
     now: DateTime<Utc>,
 ) -> AppResult<Created> {
-    let token = TokenSession { user: req.driver, session: req.session };
+    let token = req.token();
     let Some(idem) = req.idempotency.clone() else { return create_checked(tx, req, read, token, now).await };
     if let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;

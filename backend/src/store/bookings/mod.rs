@@ -56,6 +56,11 @@ pub struct BookingRequest {
 }
 
 impl BookingRequest {
+    /// The driver's token session, which the booking's transaction checks is open.
+    pub fn token(&self) -> crate::store::sessions::TokenSession {
+        crate::store::sessions::TokenSession { user: self.driver, session: self.session }
+    }
+
     /// Whether the request can be refused after it has written something it cannot give back
     /// itself: a booking paid ahead links its payment after the insert. Such a request runs in
     /// a savepoint of its own (`store/batch.rs`).
