@@ -17,7 +17,9 @@
 //! and answers. Extensions on PostgreSQL keep a transaction of their own: they take the
 //! driveway's calendar lock and wait for it honestly.
 
-use super::bookings::create::create_booking_in;
+use super::bookings::create::{
+    Plan, Planned, create_booking_in, plan_booking_in, write_planned, write_planned_together,
+};
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
 use super::db::{Engine, Tx, is_exclusion_violation, is_lock_timeout, is_retryable, query};
@@ -219,6 +221,98 @@ enum Outcome {
     /// It runs again in the writer's next batch: it lost a race (`lost`), or a neighbour's
     /// failure on PostgreSQL took the transaction it had written in.
     Again { lost: bool },
+    /// Its rules passed, and its insert waits to go with others' (see [`Inserts`]).
+    Waiting,
+}
+
+/// New bookings of a PostgreSQL batch whose rules passed, waiting to be inserted together in
+/// one statement ([`write_planned_together`]) rather than one statement each.
+///
+/// A request's checks must see every booking before it in the batch, as they would alone.
+/// The overlap check is the insert's own: rows of one statement meet in the exclusion
+/// constraint, in order. The others read a driver's own bookings: the unpaid holds, and a key
+/// claimed again. So the waiting inserts go in before a request that would read one of them
+/// that way, and before any request that does not wait with them.
+#[derive(Default)]
+struct Inserts {
+    /// Each booking's place in the batch, and what it writes.
+    waiting: Vec<(usize, Planned)>,
+}
+
+impl Inserts {
+    fn must_go_before(&self, job: &Job, joins: bool) -> bool {
+        match &job.req {
+            _ if self.waiting.is_empty() => false,
+            Request::Create(req) if joins => self.waiting.iter().any(|(_, planned)| planned.seen_by(req)),
+            _ => true,
+        }
+    }
+}
+
+/// The transaction of a batch on its way, and what happened to each request so far.
+struct Run<'a> {
+    database: &'a Database,
+    tx: Option<Tx<'static>>,
+    outcomes: Vec<Outcome>,
+    /// What the batch read ahead for its new bookings, by position; only for the transaction
+    /// that read it, which holds the locks it took.
+    reads: Vec<Option<NewBookingRead>>,
+    inserts: Inserts,
+}
+
+impl Run<'_> {
+    /// A statement failed and took the transaction with it: what had succeeded in it runs
+    /// again, and the rest of the batch goes on in a new one (whose locks it reads again).
+    async fn abandon(&mut self) {
+        if let Some(lost) = self.tx.take() {
+            let _ = lost.rollback().await;
+        }
+        for outcome in self.outcomes.iter_mut().filter(|o| matches!(o, Outcome::Answer(Ok(_)) | Outcome::Waiting)) {
+            *outcome = Outcome::Again { lost: false };
+        }
+        self.inserts.waiting.clear();
+        self.reads.iter_mut().for_each(|read| *read = None);
+    }
+
+    /// Inserts the waiting bookings. When the statement fails, they lost a race together and
+    /// each runs again on its own (see [`joins_others`]).
+    async fn insert_waiting(&mut self) {
+        let waiting = std::mem::take(&mut self.inserts.waiting);
+        let Some(tx) = self.tx.as_mut() else { return };
+        let (places, plans): (Vec<usize>, Vec<Planned>) = waiting.into_iter().unzip();
+        let answers = match plans.len() {
+            0 => return,
+            1 => match plans.into_iter().next() {
+                Some(planned) => match write_planned(tx, planned).await {
+                    Err(failed @ AppError::Database(..)) => Err(failed),
+                    answer => Ok(vec![answer]),
+                },
+                None => return,
+            },
+            _ => write_planned_together(tx, plans).await,
+        };
+        match answers {
+            Ok(answers) => {
+                for (place, answer) in places.into_iter().zip(answers) {
+                    self.outcomes[place] = Outcome::Answer(answer);
+                }
+            }
+            Err(failed) => {
+                tracing::debug!(error = %failed, "a batch's insert failed");
+                for &place in &places {
+                    self.outcomes[place] = Outcome::Again { lost: true };
+                }
+                self.abandon().await;
+            }
+        }
+    }
+}
+
+/// Whether a request's insert waits to go with others' in one statement: a new booking on
+/// PostgreSQL with no savepoint of its own, on its first run. One that runs again (after a
+/// failed statement of several) goes alone, so that it cannot fail with others twice.
+fn joins_others(job: &Job, alone: bool) -> bool {
+    !alone && job.attempts == 1 && matches!(job.req, Request::Create(_))
 }
 
 /// Runs `batch` in one transaction (`ready`, if one is open already) and answers it; returns
@@ -227,66 +321,91 @@ enum Outcome {
 /// On SQLite every request takes a savepoint, which costs no round trip there. On PostgreSQL
 /// one would, so a request takes one only if it can be refused after writing
 /// ([`Request::writes_before_refusing`]); the others write last, and a refusal leaves nothing
-/// behind. A failed statement there aborts the whole transaction, though: what had succeeded in
-/// it runs again, and the rest of the batch goes on in a new one.
+/// behind. Their inserts wait, and go in together in one statement (see [`Inserts`]). A failed
+/// statement there aborts the whole transaction, though: what had succeeded in it runs again,
+/// and the rest of the batch goes on in a new one.
 async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
-    let mut tx = ready;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    // What the batch read ahead for its new bookings, by position; only for the transaction
-    // that read it, which holds the locks it took.
-    let mut reads: Vec<Option<NewBookingRead>> = batch.iter().map(|_| None).collect();
+    let mut run = Run {
+        database,
+        tx: ready,
+        outcomes: Vec::with_capacity(batch.len()),
+        reads: batch.iter().map(|_| None).collect(),
+        inserts: Inserts::default(),
+    };
     let mut read_ahead = database.begins_ahead();
     for (i, job) in batch.iter().enumerate() {
-        if tx.is_none() {
+        if run.tx.is_none() {
             match database.begin().await {
-                Ok(opened) => tx = Some(opened),
+                Ok(opened) => run.tx = Some(opened),
                 Err(e) => {
                     let failed = anyhow::anyhow!("could not start a write transaction: {e}");
-                    outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
+                    run.outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
                     continue;
                 }
             }
         }
         if std::mem::take(&mut read_ahead)
-            && let Some(open) = tx.as_mut()
-            && let Err(e) = read_terms_ahead(open, &batch[i..], &mut reads[i..]).await
+            && let Some(open) = run.tx.as_mut()
+            && let Err(e) = read_terms_ahead(open, &batch[i..], &mut run.reads[i..]).await
         {
             // The transaction is aborted: the batch goes on in a new one, each booking
             // reading for itself.
             tracing::debug!(error = %e, "the batch's read of its driveways failed");
-            if let Some(lost) = tx.take() {
+            if let Some(lost) = run.tx.take() {
                 let _ = lost.rollback().await;
             }
-            tx = database.begin().await.ok();
+            run.tx = run.database.begin().await.ok();
         }
-        let Some(open) = tx.as_mut() else {
+        let Some(engine) = run.tx.as_ref().map(Tx::engine) else {
             let failed = anyhow::anyhow!("could not start a write transaction");
-            outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
+            run.outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
             continue;
         };
-        let alone = open.engine() == Engine::Sqlite || job.req.writes_before_refusing();
-        let read = reads[i].take();
-        let result =
-            if alone { in_savepoint(open, job, read).await } else { job.req.clone().run_in(open, read, job.now).await };
-        let aborted = !alone && matches!(result, Err(AppError::Database(..)));
-        outcomes.push(settle(job, result));
-        if aborted && let Some(lost) = tx.take() {
-            let _ = lost.rollback().await;
-            for outcome in outcomes.iter_mut().filter(|o| matches!(o, Outcome::Answer(Ok(_)))) {
-                *outcome = Outcome::Again { lost: false };
+        let alone = engine == Engine::Sqlite || job.req.writes_before_refusing();
+        let joins = joins_others(job, alone);
+        if run.inserts.must_go_before(job, joins) {
+            run.insert_waiting().await;
+            if run.tx.is_none() {
+                run.tx = run.database.begin().await.ok();
             }
-            // Its locks went with it: the rest of the batch reads for itself.
-            reads.iter_mut().for_each(|read| *read = None);
+        }
+        let Some(open) = run.tx.as_mut() else {
+            let failed = anyhow::anyhow!("could not start a write transaction");
+            run.outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
+            continue;
+        };
+        let read = run.reads[i].take();
+        let result = match (&job.req, joins) {
+            (Request::Create(req), true) => match plan_booking_in(open, req.clone(), read, job.now).await {
+                Ok(Plan::Replayed(created)) => Ok(created),
+                Ok(Plan::Write(planned)) if !planned.writes_alone() => {
+                    run.inserts.waiting.push((i, planned));
+                    run.outcomes.push(Outcome::Waiting);
+                    continue;
+                }
+                Ok(Plan::Write(planned)) => write_planned(open, planned).await,
+                Err(refused) => Err(refused),
+            },
+            _ if alone => in_savepoint(open, job, read).await,
+            _ => job.req.clone().run_in(open, read, job.now).await,
+        };
+        let aborted = !alone && matches!(result, Err(AppError::Database(..)));
+        run.outcomes.push(settle(job, result));
+        if aborted {
+            let failed = run.outcomes.pop();
+            run.abandon().await;
+            run.outcomes.extend(failed);
         }
     }
-    let committed = match tx {
+    run.insert_waiting().await;
+    let committed = match run.tx {
         Some(tx) => tx.commit().await,
         None => Ok(()),
     };
     // The requests that lost a race go first in the next batch, so that if one fails again,
     // nothing that succeeded before it in that transaction is undone with it.
     let (mut again, mut undone) = (Vec::new(), Vec::new());
-    for (job, outcome) in batch.into_iter().zip(outcomes) {
+    for (job, outcome) in batch.into_iter().zip(run.outcomes) {
         let answer = match (&committed, outcome) {
             (_, Outcome::Again { lost }) if job.attempts < MAX_ATTEMPTS => {
                 let rerun = Job { attempts: job.attempts + 1, ..job };
@@ -301,6 +420,7 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
                 ErrorCode::Unavailable503,
                 "the booking could not be written in a busy moment; try again".into(),
             )),
+            (_, Outcome::Waiting) => Err(AppError::Internal(anyhow::anyhow!("a booking's insert was never run"))),
             (Ok(()), Outcome::Answer(result)) => result,
             // Nothing of the batch is stored: a success must not be reported.
             (Err(e), Outcome::Answer(Ok(_))) => Err(AppError::Internal(anyhow::anyhow!("commit failed: {e}"))),

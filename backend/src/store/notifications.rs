@@ -87,16 +87,43 @@ fn sqlite_statement() -> String {
 /// as the last parts of a `WITH`: it also queues a push to each of the user's devices, unless
 /// they muted its kind, so the pushes commit with the notification. (A PL/pgSQL trigger did
 /// that before, at a few percent of the database's CPU for every booking.) Every notification
-/// is written here.
+/// is written here or by [`postgres_statement_for_each`].
 fn postgres_statement(source: &str) -> String {
     format!(
         "note AS (INSERT INTO notifications (user_id, type, title, message, data, created_at) \
-         SELECT ?, ?, ?, ?, ?, ?{source} RETURNING id, user_id, type, created_at), \
-         pushes AS (INSERT INTO push_queue (notification_id, device_id, due_at) \
-         SELECT note.id, d.id, note.created_at FROM note JOIN devices d ON d.user_id = note.user_id \
-         WHERE NOT EXISTS (SELECT 1 FROM push_muted m WHERE m.user_id = note.user_id AND m.kind = note.type)) \
-         SELECT id FROM note"
+         SELECT ?, ?, ?, ?, ?, ?{source} RETURNING id, user_id, type, created_at), {PUSHES} SELECT id FROM note"
     )
+}
+
+/// Queues the pushes of the notifications in the `note` part of a `WITH`.
+const PUSHES: &str = "pushes AS (INSERT INTO push_queue (notification_id, device_id, due_at) \
+     SELECT note.id, d.id, note.created_at FROM note JOIN devices d ON d.user_id = note.user_id \
+     WHERE NOT EXISTS (SELECT 1 FROM push_muted m WHERE m.user_id = note.user_id AND m.kind = note.type))";
+
+/// The columns, in order, of a row of drafts for [`postgres_statement_for_each`]: the
+/// notification's, then its inbox lock's key, as bound by [`bind_draft`].
+pub const DRAFT_COLUMNS: [&str; 7] = ["user_id", "type", "title", "message", "data", "created_at", "inbox"];
+
+/// The last parts of a `WITH` (PostgreSQL) writing a notification, and its pushes, for each row
+/// of `drafts`: a `FROM` item with an `ord` column and the [`DRAFT_COLUMNS`]. The statement
+/// answers each written row's `ord` with its notification's id. As in [`insert`], each
+/// notification's id is taken only once its inbox's lock is held: every lock is taken in
+/// `held`, which is read in full before the first id is.
+pub fn postgres_statement_for_each(drafts: &str) -> String {
+    format!(
+        "held AS MATERIALIZED (SELECT *, pg_advisory_xact_lock_shared(inbox)::text AS lock FROM {drafts}), \
+         ids AS MATERIALIZED (SELECT ord, nextval(pg_get_serial_sequence('notifications', 'id')) AS id \
+         FROM held WHERE lock IS NOT NULL ORDER BY ord), \
+         note AS (INSERT INTO notifications (id, user_id, type, title, message, data, created_at) \
+         OVERRIDING SYSTEM VALUE SELECT ids.id, h.user_id, h.type, h.title, h.message, h.data, h.created_at \
+         FROM ids JOIN held h USING (ord) RETURNING id, user_id, type, created_at), \
+         {PUSHES} SELECT ord, id FROM ids"
+    )
+}
+
+/// Binds a row of [`DRAFT_COLUMNS`] for `draft` (PostgreSQL).
+pub fn bind_draft(q: Query, draft: &Draft, now: DateTime<Utc>) -> Query {
+    with_draft(Engine::Postgres, q, draft, now)
 }
 
 /// Binds the notification's columns, then (PostgreSQL) the inbox lock's key.
@@ -114,7 +141,8 @@ fn with_draft(engine: Engine, q: Query, draft: &Draft, now: DateTime<Utc>) -> Qu
     }
 }
 
-fn notice(draft: Draft, id: i64, now: DateTime<Utc>) -> Notice {
+/// The notice of `draft`, written with `id`.
+pub fn notice(draft: Draft, id: i64, now: DateTime<Utc>) -> Notice {
     Notice {
         user: draft.user,
         notification: Notification {

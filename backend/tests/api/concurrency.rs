@@ -406,3 +406,87 @@ async fn a_refused_request_in_a_busy_moment_never_undoes_its_neighbours() {
         assert_eq!(send(i, 300).await, StatusCode::CREATED, "retry of request {i}");
     }
 }
+
+/// On PostgreSQL the new bookings of a batch are inserted together, with their owners'
+/// notifications, in one statement. Queued in one batch, each request must still get the answer
+/// it would have got alone, and each booking written its own notification (and push):
+/// - of two overlapping requests the first books, and the second answers `slot_taken` with the
+///   first's slot;
+/// - a request for a deleted driveway answers 404 and writes nothing;
+/// - a request sent again with the same key replays the first's answer;
+/// - every booking's notice names that booking, and is the owner's stored notification of it.
+#[tokio::test]
+async fn a_batch_written_in_one_statement_answers_each_request_as_if_alone() {
+    use parkway_backend::error::AppError;
+    use parkway_backend::store::db::query;
+    use parkway_backend::store::idempotency::Idempotency;
+    let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let phone = json!({"platform": "android", "token": "owner-phone"});
+    assert_eq!(app.post("/api/devices", Some(&owner.token), phone).await.status, StatusCode::CREATED);
+    let id = |d: serde_json::Value| -> uuid::Uuid { d["id"].as_str().expect("id").parse().expect("uuid") };
+    let (live, other) = (id(app.driveway(&owner, json!({})).await), id(app.driveway(&owner, json!({})).await));
+    let deleted = id(app.driveway(&owner, json!({})).await);
+    assert_eq!(
+        app.delete(&format!("/api/driveways/{deleted}"), Some(&owner.token)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let store = app.server().state().store.clone();
+    let good = session_of(&store, &driver).await;
+    let keyed = || {
+        let key = Idempotency { key: "retry-me".into(), request_hash: "same request".into() };
+        parkway_backend::store::bookings::BookingRequest { idempotency: Some(key), ..plain_request(good, live, 4) }
+    };
+    let queue = |req| {
+        let store = store.clone();
+        tokio::spawn(async move { store.create_booking(req, chrono::Utc::now()).await })
+    };
+    let answers = futures_util::future::join_all([
+        queue(plain_request(good, live, 0)),
+        queue(plain_request(good, live, 0)),
+        queue(plain_request(good, live, 1)),
+        queue(plain_request(good, deleted, 2)),
+        queue(keyed()),
+        queue(keyed()),
+        queue(plain_request(good, other, 0)),
+    ])
+    .await;
+    let mut answers = answers.into_iter().map(|a| a.expect("task"));
+    let mut next = || answers.next().expect("an answer");
+    let first = next().expect("the first request books");
+    match next() {
+        Err(AppError::SlotTaken(taken, _)) => {
+            let slot = parkway_core::slot::TimeSlot::new(first.booking.start_time, first.booking.end_time);
+            assert_eq!(taken, vec![slot.expect("slot")], "the bookings in the way are the first's");
+        }
+        other => panic!("the overlapping request answered {:?}", other.map(|c| c.booking.id)),
+    }
+    let second = next().expect("the next hour books");
+    let gone = next();
+    assert!(
+        matches!(&gone, Err(AppError::Api(code, _)) if *code == parkway_core::ErrorCode::NotFound),
+        "{:?}",
+        gone.map(|c| c.booking.id)
+    );
+    let keyed_first = next().expect("the keyed request books");
+    let replayed = next().expect("the same key replays");
+    assert!(replayed.replayed && !keyed_first.replayed);
+    assert_eq!(replayed.booking.id, keyed_first.booking.id);
+    let elsewhere = next().expect("another driveway books");
+
+    let stored: i64 = store.reader().scalar(query("SELECT COUNT(*) FROM bookings")).await.expect("counted");
+    assert_eq!(stored, 4, "only the four bookings answered are stored");
+    let inbox = app.get("/api/notifications?after=0", Some(&owner.token)).await;
+    let inbox = inbox.body["items"].as_array().cloned().unwrap_or_default();
+    for written in [&first, &second, &keyed_first, &elsewhere] {
+        let [notice] = written.notices.as_slice() else { panic!("one notice per booking: {:?}", written.notices) };
+        assert_eq!(notice.user.to_string(), owner.id);
+        assert_eq!(notice.notification.data["bookingId"], json!(written.booking.id), "its notice names it");
+        let stored = inbox.iter().find(|n| n["id"] == json!(notice.notification.id)).expect("stored");
+        assert_eq!(stored["data"]["bookingId"], json!(written.booking.id), "its stored notification names it");
+    }
+    assert_eq!(inbox.len(), 4, "one notification per booking: {inbox:?}");
+    let pushes: i64 = store.reader().scalar(query("SELECT COUNT(*) FROM push_queue")).await.expect("counted");
+    assert_eq!(pushes, 4, "one push per notification to the owner's phone");
+}

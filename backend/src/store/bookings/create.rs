@@ -2,8 +2,8 @@ use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
 use crate::store::Store;
-use crate::store::db::{Tx, from_ms, query, to_ms, uuid};
-use crate::store::idempotency::{self, Claimant};
+use crate::store::db::{Query, Tx, from_ms, query, to_ms, uuid};
+use crate::store::idempotency::{self, Claimant, Idempotency};
 use crate::store::locks;
 use crate::store::notifications::{self, Notice};
 use crate::store::payments::{self, PaymentChange};
@@ -124,35 +124,109 @@ pub(crate) async fn create_booking_in(
     read: Option<NewBookingRead>,
     now: DateTime<Utc>,
 ) -> AppResult<Created> {
+    match plan_booking_in(tx, req, read, now).await? {
+        Plan::Replayed(created) => Ok(created),
+        Plan::Write(planned) => write_planned(tx, planned).await,
+    }
+}
+
+/// What [`plan_booking_in`] decided. (One per request, moved once: its size is no concern.)
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Plan {
+    /// An earlier request with the same key answered: this is its answer again.
+    Replayed(Created),
+    /// Every rule passed: the booking waits for its insert.
+    Write(Planned),
+}
+
+/// A new booking that passed every rule, its key (if any) claimed, waiting for its insert:
+/// alone ([`write_planned`]) or with others of its batch ([`write_planned_together`]).
+pub(crate) struct Planned {
+    booking: Booking,
+    owner: String,
+    notice: Draft,
+    prepaid: Option<PaymentRow>,
+    /// The driver and the key claimed for the booking, answered or given back with it.
+    claimed: Option<(Uuid, Idempotency)>,
+    now: DateTime<Utc>,
+}
+
+impl Planned {
+    /// Whether its insert must run alone: a booking paid ahead links its payment after it.
+    pub(crate) fn writes_alone(&self) -> bool {
+        self.prepaid.is_some()
+    }
+
+    /// Whether the checks of `req` would read this booking once written: the same driver's
+    /// count of unpaid holds, or the same driver's key claimed again.
+    pub(crate) fn seen_by(&self, req: &BookingRequest) -> bool {
+        let same_key = match (&self.claimed, &req.idempotency) {
+            (Some((_, mine)), Some(theirs)) => mine.key == theirs.key,
+            _ => false,
+        };
+        self.booking.driver == req.driver && (req.counts_holds() || same_key)
+    }
+}
+
+/// The first half of [`create_booking_in`]: claims the key (or replays its answer) and checks
+/// every rule, writing nothing else. A refusal gives the key back.
+pub(crate) async fn plan_booking_in(
+    tx: &mut Tx<'_>,
+    req: BookingRequest,
+    read: Option<NewBookingRead>,
+    now: DateTime<Utc>,
+) -> AppResult<Plan> {
     let token = req.token();
-    let Some(idem) = req.idempotency.clone() else { return create_checked(tx, req, read, token, now).await };
+    let Some(idem) = req.idempotency.clone() else {
+        return plan_checked(tx, req, read, token, now).await.map(Plan::Write);
+    };
     if let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
-        return Ok(Created { booking, replayed: true, notices: Vec::new() });
+        return Ok(Plan::Replayed(Created { booking, replayed: true, notices: Vec::new() }));
     }
-    match create_checked(tx, req, read, token, now).await {
-        Ok(created) => {
+    let claimed = Some((token.user, idem));
+    match plan_checked(tx, req, read, token, now).await {
+        Ok(planned) => Ok(Plan::Write(Planned { claimed, ..planned })),
+        Err(refused) => answered(tx, claimed, Err(refused)).await,
+    }
+}
+
+/// Stores the answer for a claimed key, or gives the key back after a refusal, so that a
+/// retry books.
+async fn answered<T>(tx: &mut Tx<'_>, claimed: Option<(Uuid, Idempotency)>, result: AppResult<Created>) -> AppResult<T>
+where
+    T: From<Created>,
+{
+    match (claimed, result) {
+        (None, result) => result.map(T::from),
+        (Some((user, idem)), Ok(created)) => {
             let body = serde_json::to_string(&created.booking).map_err(anyhow::Error::from)?;
-            idempotency::complete(tx, token.user, &idem, 201, &body).await?;
-            Ok(created)
+            idempotency::complete(tx, user, &idem, 201, &body).await?;
+            Ok(T::from(created))
         }
         // A failed statement took the transaction (or savepoint) and the claim with it.
-        Err(failed @ AppError::Database(..)) => Err(failed),
-        Err(refused) => {
-            idempotency::release(tx, token.user, &idem).await?;
+        (Some(_), Err(failed @ AppError::Database(..))) => Err(failed),
+        (Some((user, idem)), Err(refused)) => {
+            idempotency::release(tx, user, &idem).await?;
             Err(refused)
         }
     }
 }
 
-/// [`create_booking_in`] once the key is claimed (or there is none).
-async fn create_checked(
+impl From<Created> for Plan {
+    fn from(created: Created) -> Plan {
+        Plan::Replayed(created)
+    }
+}
+
+/// The rules of [`plan_booking_in`], once the key is claimed (or there is none).
+async fn plan_checked(
     tx: &mut Tx<'_>,
     req: BookingRequest,
     read: Option<NewBookingRead>,
     token: TokenSession,
     now: DateTime<Utc>,
-) -> AppResult<Created> {
+) -> AppResult<Planned> {
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
     let (terms, default_vehicle) = match read {
@@ -163,7 +237,7 @@ async fn create_checked(
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
     // calendar), the order every booking writer takes them in.
-    if req.stripe_payment_id.is_none() && req.max_unpaid_holds > 0 {
+    if req.counts_holds() {
         trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
     }
     let currency = Currency::parse(&terms.currency).unwrap_or_default();
@@ -194,10 +268,27 @@ async fn create_checked(
         created_at: now,
         updated_at: now,
     };
-    let owner = uuid(&terms.owner_id)?;
-    let created = terms.about(&booking).created(owner, terms.instant_book);
-    let mut notices = vec![insert_booking(tx, &booking, &terms.owner_id, created, now, Overlap::Answer).await?];
-    let mut booking = booking;
+    let notice = terms.about(&booking).created(uuid(&terms.owner_id)?, terms.instant_book);
+    Ok(Planned { booking, owner: terms.owner_id, notice, prepaid, claimed: None, now })
+}
+
+/// The second half of [`create_booking_in`]: the insert, the payment made ahead, and the key's
+/// answer.
+pub(crate) async fn write_planned(tx: &mut Tx<'_>, planned: Planned) -> AppResult<Created> {
+    let Planned { booking, owner, notice, prepaid, claimed, now } = planned;
+    let written = write_with_payment(tx, booking, &owner, notice, prepaid, now).await;
+    answered(tx, claimed, written).await
+}
+
+async fn write_with_payment(
+    tx: &mut Tx<'_>,
+    mut booking: Booking,
+    owner: &str,
+    notice: Draft,
+    prepaid: Option<PaymentRow>,
+    now: DateTime<Utc>,
+) -> AppResult<Created> {
+    let mut notices = vec![insert_booking(tx, &booking, owner, notice, now, Overlap::Answer).await?];
     if let Some(p) = prepaid {
         tx.execute(
             query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
@@ -214,6 +305,93 @@ async fn create_checked(
         }
     }
     Ok(Created { booking, replayed: false, notices })
+}
+
+/// Writes several planned bookings, none paid ahead, in one statement (PostgreSQL): each
+/// booking row with its owner's notification and pushes, as [`insert_booking`] does for one.
+/// Rows go in in the order given, and one that overlaps a booking before it (or another
+/// writer's) writes nothing and answers `slot_taken`, as it would have alone.
+///
+/// The answers are in the order given; an error means a statement failed and took the
+/// transaction with it, and none of them was written.
+pub(crate) async fn write_planned_together(tx: &mut Tx<'_>, plans: Vec<Planned>) -> AppResult<Vec<AppResult<Created>>> {
+    let ids = insert_bookings_together(tx, &plans).await?;
+    let mut answers = Vec::with_capacity(plans.len());
+    for (planned, id) in plans.into_iter().zip(ids) {
+        let Planned { booking, notice, claimed, now, .. } = planned;
+        let written = match id {
+            Some(id) => Ok(Created { booking, replayed: false, notices: vec![notifications::notice(notice, id, now)] }),
+            None => Err(not_written(tx, &booking).await?),
+        };
+        match answered(tx, claimed, written).await {
+            Err(failed @ AppError::Database(..)) => return Err(failed),
+            answer => answers.push(answer),
+        }
+    }
+    Ok(answers)
+}
+
+/// The columns a new booking's insert writes, in the order [`bind_booking`] binds them.
+const INSERTED: &str = "id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, \
+     payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, vehicle_label, \
+     extension_of, created_at, updated_at";
+
+fn bind_booking(q: Query, booking: &Booking, owner: &str) -> Query {
+    q.bind(booking.id)
+        .bind(booking.driveway)
+        .bind(booking.driver)
+        .bind(owner)
+        .bind(to_ms(booking.start_time))
+        .bind(to_ms(booking.end_time))
+        .bind(booking.total_cents.0)
+        .bind(booking.currency.as_str())
+        .bind(booking.status.as_str())
+        .bind(booking.payment_status.as_str())
+        .bind(&booking.stripe_payment_id)
+        .bind(&booking.special_requests)
+        .bind(booking.driver_location.map(|l| l.lat))
+        .bind(booking.driver_location.map(|l| l.lng))
+        .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
+        .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
+        .bind(booking.extension_of)
+        .bind(to_ms(booking.created_at))
+        .bind(to_ms(booking.updated_at))
+}
+
+/// The statement of [`write_planned_together`]: a `VALUES` row per booking (its position, its
+/// columns, its notification's), the bookings inserted from them as long as their driveway is
+/// live (as [`LIVE_DRIVEWAY`] checks for one), and a notification for each row written. The
+/// notification's id of each booking written, by position.
+async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResult<Vec<Option<i64>>> {
+    let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 1;
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    let drafts = notifications::DRAFT_COLUMNS.map(|c| format!("note_{c}"));
+    let named = notifications::DRAFT_COLUMNS.map(|c| format!("v.note_{c} AS {c}"));
+    let statement = format!(
+        "WITH v (ord, {INSERTED}, {}) AS (VALUES {}), \
+         first AS (INSERT INTO bookings ({INSERTED}) SELECT {INSERTED} FROM v \
+         WHERE EXISTS (SELECT 1 FROM driveways d WHERE d.id = v.driveway_id AND d.deleted_at IS NULL) \
+         ORDER BY ord ON CONFLICT DO NOTHING RETURNING id), {}",
+        drafts.join(", "),
+        vec![row; plans.len()].join(", "),
+        notifications::postgres_statement_for_each(&format!(
+            "(SELECT v.ord, {} FROM v JOIN first USING (id)) AS drafts",
+            named.join(", ")
+        )),
+    );
+    let mut insert = query(statement);
+    for (ord, planned) in plans.iter().enumerate() {
+        let row = bind_booking(insert.bind(ord as i64), &planned.booking, &planned.owner);
+        insert = notifications::bind_draft(row, &planned.notice, planned.now);
+    }
+    let written: Vec<(i64, i64)> = tx.fetch_all(insert).await?;
+    let mut ids = vec![None; plans.len()];
+    for (ord, id) in written {
+        if let Some(slot) = usize::try_from(ord).ok().and_then(|ord| ids.get_mut(ord)) {
+            *slot = Some(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// What an insert does when the exclusion constraint (PostgreSQL) finds its slot taken.
@@ -238,43 +416,26 @@ pub(super) async fn insert_booking(
 ) -> AppResult<Notice> {
     let skip = overlap == Overlap::Answer && tx.engine().refuses_overlap();
     let row = query(format!(
-        "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, \
-         status, payment_status, stripe_payment_id, special_requests, driver_lat, driver_lng, vehicle_plate, \
-         vehicle_label, extension_of, created_at, updated_at) \
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {LIVE_DRIVEWAY}{}",
+        "INSERT INTO bookings ({INSERTED}) SELECT {} WHERE {LIVE_DRIVEWAY}{}",
+        vec!["?"; INSERTED.split(',').count()].join(", "),
         if skip { " ON CONFLICT DO NOTHING" } else { "" }
-    ))
-    .bind(booking.id)
-    .bind(booking.driveway)
-    .bind(booking.driver)
-    .bind(owner)
-    .bind(to_ms(booking.start_time))
-    .bind(to_ms(booking.end_time))
-    .bind(booking.total_cents.0)
-    .bind(booking.currency.as_str())
-    .bind(booking.status.as_str())
-    .bind(booking.payment_status.as_str())
-    .bind(&booking.stripe_payment_id)
-    .bind(&booking.special_requests)
-    .bind(booking.driver_location.map(|l| l.lat))
-    .bind(booking.driver_location.map(|l| l.lng))
-    .bind(booking.vehicle.as_ref().map(|v| v.plate.clone()))
-    .bind(booking.vehicle.as_ref().and_then(|v| v.label.clone()))
-    .bind(booking.extension_of)
-    .bind(to_ms(booking.created_at))
-    .bind(to_ms(booking.updated_at))
-    .bind(booking.driveway);
+    ));
+    let row = bind_booking(row, booking, owner).bind(booking.driveway);
     if let Some(written) = notifications::insert_after(tx, row, notice, now).await? {
         return Ok(written);
     }
     if skip {
-        let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
-        let taken = conflicts(tx, &booking.driveway.to_string(), &slot, None).await?;
-        if !taken.is_empty() {
-            return Err(AppError::SlotTaken(taken, None));
-        }
+        return Err(not_written(tx, booking).await?);
     }
     Err(AppError::not_found("driveway"))
+}
+
+/// Why a new booking's insert wrote nothing, as read in its transaction: `slot_taken` with the
+/// bookings in its way, or `404` when its driveway was deleted.
+async fn not_written(tx: &mut Tx<'_>, booking: &Booking) -> AppResult<AppError> {
+    let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
+    let taken = conflicts(tx, &booking.driveway.to_string(), &slot, None).await?;
+    Ok(if taken.is_empty() { AppError::not_found("driveway") } else { AppError::SlotTaken(taken, None) })
 }
 
 impl Store {

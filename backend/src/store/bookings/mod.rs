@@ -67,6 +67,12 @@ impl BookingRequest {
     pub fn writes_before_refusing(&self) -> bool {
         self.stripe_payment_id.is_some()
     }
+
+    /// Whether the booking is refused when the driver holds too many unpaid bookings: one not
+    /// paid ahead, where a limit is set.
+    pub fn counts_holds(&self) -> bool {
+        self.stripe_payment_id.is_none() && self.max_unpaid_holds > 0
+    }
 }
 
 /// The result of a create: the booking, whether it is a replay, and whom to tell.
