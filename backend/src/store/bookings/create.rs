@@ -317,16 +317,14 @@ async fn write_with_payment(
 pub(crate) async fn write_planned_together(tx: &mut Tx<'_>, plans: Vec<Planned>) -> AppResult<Vec<AppResult<Created>>> {
     let ids = insert_bookings_together(tx, &plans).await?;
     let mut answers = Vec::with_capacity(plans.len());
+    // The statement stored the answer of each key whose booking it wrote, and gave back the
+    // others' (as `answered` does for one).
     for (planned, id) in plans.into_iter().zip(ids) {
-        let Planned { booking, notice, claimed, now, .. } = planned;
-        let written = match id {
+        let Planned { booking, notice, now, .. } = planned;
+        answers.push(match id {
             Some(id) => Ok(Created { booking, replayed: false, notices: vec![notifications::notice(notice, id, now)] }),
             None => Err(not_written(tx, &booking).await?),
-        };
-        match answered(tx, claimed, written).await {
-            Err(failed @ AppError::Database(..)) => return Err(failed),
-            answer => answers.push(answer),
-        }
+        });
     }
     Ok(answers)
 }
@@ -359,19 +357,26 @@ fn bind_booking(q: Query, booking: &Booking, owner: &str) -> Query {
 }
 
 /// The statement of [`write_planned_together`]: a `VALUES` row per booking (its position, its
-/// columns, its notification's), the bookings inserted from them as long as their driveway is
-/// live (as [`LIVE_DRIVEWAY`] checks for one), and a notification for each row written. The
-/// notification's id of each booking written, by position.
+/// columns, its notification's, its claimed key and the answer to store for it), the bookings
+/// inserted from them as long as their driveway is live (as [`LIVE_DRIVEWAY`] checks for one),
+/// a notification for each row written, and each key's answer stored (its booking written) or
+/// the key given back (not written). The notification's id of each booking written, by
+/// position.
 async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResult<Vec<Option<i64>>> {
-    let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 1;
+    let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 3;
     let row = format!("({})", vec!["?"; columns].join(", "));
     let drafts = notifications::DRAFT_COLUMNS.map(|c| format!("note_{c}"));
     let named = notifications::DRAFT_COLUMNS.map(|c| format!("v.note_{c} AS {c}"));
     let statement = format!(
-        "WITH v (ord, {INSERTED}, {}) AS (VALUES {}), \
+        "WITH v (ord, {INSERTED}, {}, claimed, answer) AS (VALUES {}), \
          first AS (INSERT INTO bookings ({INSERTED}) SELECT {INSERTED} FROM v \
          WHERE EXISTS (SELECT 1 FROM driveways d WHERE d.id = v.driveway_id AND d.deleted_at IS NULL) \
-         ORDER BY ord ON CONFLICT DO NOTHING RETURNING id), {}",
+         ORDER BY ord ON CONFLICT DO NOTHING RETURNING id), \
+         answered AS (UPDATE idempotency_keys k SET status = 201, body = v.answer FROM v JOIN first USING (id) \
+         WHERE k.user_id = v.driver_id AND k.key = v.claimed), \
+         given_back AS (DELETE FROM idempotency_keys k USING v \
+         WHERE k.user_id = v.driver_id AND k.key = v.claimed AND k.status = 0 \
+         AND NOT EXISTS (SELECT 1 FROM first WHERE first.id = v.id)), {}",
         drafts.join(", "),
         vec![row; plans.len()].join(", "),
         notifications::postgres_statement_for_each(&format!(
@@ -382,7 +387,13 @@ async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResu
     let mut insert = query(statement);
     for (ord, planned) in plans.iter().enumerate() {
         let row = bind_booking(insert.bind(ord as i64), &planned.booking, &planned.owner);
-        insert = notifications::bind_draft(row, &planned.notice, planned.now);
+        let row = notifications::bind_draft(row, &planned.notice, planned.now);
+        insert = match &planned.claimed {
+            None => row.bind(None::<String>).bind(None::<String>),
+            Some((_, idem)) => {
+                row.bind(idem.key.as_str()).bind(serde_json::to_string(&planned.booking).map_err(anyhow::Error::from)?)
+            }
+        };
     }
     let written: Vec<(i64, i64)> = tx.fetch_all(insert).await?;
     let mut ids = vec![None; plans.len()];
