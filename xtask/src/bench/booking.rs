@@ -1,5 +1,6 @@
 //! Booking creation throughput: many clients creating conflict-checked bookings at once, each
-//! for a distinct free slot, so every answer should be `201 Created`. `GET /healthz` under the
+//! for a distinct free slot and with an `Idempotency-Key` of its own (as the apps send), so
+//! every answer should be `201 Created`. `GET /healthz` under the
 //! same load is the baseline: what the HTTP stack alone costs on this machine. On PostgreSQL
 //! the same load runs against one and against two server instances sharing the database, the
 //! clients' requests spread over the instances.
@@ -284,7 +285,9 @@ impl Request for Workload {
             Workload::Health { url } => client.get(url).send().await?,
             Workload::Booking(plan) => {
                 let (url, token, body) = plan.next_request();
-                client.post(url).bearer_auth(token).json(&body).send().await?
+                // A key on every request, as the apps send one (their retries replay it).
+                let key = Uuid::new_v4().to_string();
+                client.post(url).bearer_auth(token).header("Idempotency-Key", key).json(&body).send().await?
             }
         };
         let status = response.status();

@@ -101,7 +101,7 @@ impl Report {
             })
             .collect();
         let heading = format!(
-            "Booking creation: POST /api/bookings, conflict-checked, distinct free slots (all should be 201); \
+            "Booking creation: POST /api/bookings, conflict-checked, each with its own Idempotency-Key, distinct free slots (all should be 201); \
              spread over {} driveways or all on one (hot); PostgreSQL with 1 or 2 server instances, fsync on",
             booking::DRIVEWAYS
         );
