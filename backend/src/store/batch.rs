@@ -278,18 +278,14 @@ impl Run<'_> {
     /// each runs again on its own (see [`joins_others`]).
     async fn insert_waiting(&mut self) {
         let waiting = std::mem::take(&mut self.inserts.waiting);
-        let Some(tx) = self.tx.as_mut() else { return };
+        let Some(tx) = self.tx.as_mut().filter(|_| !waiting.is_empty()) else { return };
         let (places, plans): (Vec<usize>, Vec<Planned>) = waiting.into_iter().unzip();
-        let answers = match plans.len() {
-            0 => return,
-            1 => match plans.into_iter().next() {
-                Some(planned) => match write_planned(tx, planned).await {
-                    Err(failed @ AppError::Database(..)) => Err(failed),
-                    answer => Ok(vec![answer]),
-                },
-                None => return,
+        let answers = match <[Planned; 1]>::try_from(plans) {
+            Ok([planned]) => match write_planned(tx, planned).await {
+                Err(failed @ AppError::Database(..)) => Err(failed),
+                answer => Ok(vec![answer]),
             },
-            _ => write_planned_together(tx, plans).await,
+            Err(plans) => write_planned_together(tx, plans).await,
         };
         match answers {
             Ok(answers) => {
@@ -378,12 +374,12 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
         let result = match (&job.req, joins) {
             (Request::Create(req), true) => match plan_booking_in(open, req.clone(), read, job.now).await {
                 Ok(Plan::Replayed(created)) => Ok(created),
-                Ok(Plan::Write(planned)) if !planned.writes_alone() => {
+                // Not paid ahead (that would need a savepoint): nothing to write after the insert.
+                Ok(Plan::Write(planned)) => {
                     run.inserts.waiting.push((i, planned));
                     run.outcomes.push(Outcome::Waiting);
                     continue;
                 }
-                Ok(Plan::Write(planned)) => write_planned(open, planned).await,
                 Err(refused) => Err(refused),
             },
             _ if alone => in_savepoint(open, job, read).await,

@@ -152,11 +152,6 @@ pub(crate) struct Planned {
 }
 
 impl Planned {
-    /// Whether its insert must run alone: a booking paid ahead links its payment after it.
-    pub(crate) fn writes_alone(&self) -> bool {
-        self.prepaid.is_some()
-    }
-
     /// Whether the checks of `req` would read this booking once written: the same driver's
     /// count of unpaid holds, or the same driver's key claimed again.
     pub(crate) fn seen_by(&self, req: &BookingRequest) -> bool {
@@ -315,6 +310,7 @@ async fn write_with_payment(
 /// The answers are in the order given; an error means a statement failed and took the
 /// transaction with it, and none of them was written.
 pub(crate) async fn write_planned_together(tx: &mut Tx<'_>, plans: Vec<Planned>) -> AppResult<Vec<AppResult<Created>>> {
+    debug_assert!(plans.iter().all(|p| p.prepaid.is_none()), "a booking paid ahead is written alone");
     let ids = insert_bookings_together(tx, &plans).await?;
     let mut answers = Vec::with_capacity(plans.len());
     // The statement stored the answer of each key whose booking it wrote, and gave back the
