@@ -17,14 +17,11 @@
 //! and answers. Extensions on PostgreSQL keep a transaction of their own: they take the
 //! driveway's calendar lock and wait for it honestly.
 
-use super::bookings::create::{
-    Plan, Planned, create_booking_in, plan_booking_in, write_planned, write_planned_together,
-};
+use super::bookings::ahead::{Ahead, Ask, read_ahead};
+use super::bookings::create::{Plan, Planned, create_booking_in, plan_booking_in, write_planned_together};
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
 use super::db::{Engine, Tx, is_exclusion_violation, is_lock_timeout, is_retryable, query};
-use super::rows::{NewBookingRead, new_booking_terms_of_batch};
-use super::sessions::TokenSession;
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -76,9 +73,9 @@ impl Request {
 
     /// Runs the request inside `tx` (a savepoint of a batch, or a transaction of its own), with
     /// what the batch read for it already.
-    async fn run_in(self, tx: &mut Tx<'_>, read: Option<NewBookingRead>, now: DateTime<Utc>) -> AppResult<Created> {
+    async fn run_in(self, tx: &mut Tx<'_>, ahead: Ahead, now: DateTime<Utc>) -> AppResult<Created> {
         match self {
-            Request::Create(req) => create_booking_in(tx, req, read, now).await,
+            Request::Create(req) => create_booking_in(tx, req, ahead, now).await,
             Request::Extend(req) => extend_in(tx, &req, now).await,
         }
     }
@@ -254,9 +251,9 @@ struct Run<'a> {
     database: &'a Database,
     tx: Option<Tx<'static>>,
     outcomes: Vec<Outcome>,
-    /// What the batch read ahead for its new bookings, by position; only for the transaction
-    /// that read it, which holds the locks it took.
-    reads: Vec<Option<NewBookingRead>>,
+    /// What the batch read and claimed ahead for its new bookings, by position; only for the
+    /// transaction that read it, which holds the locks and the claims it took.
+    reads: Vec<Ahead>,
     inserts: Inserts,
 }
 
@@ -271,7 +268,7 @@ impl Run<'_> {
             *outcome = Outcome::Again { lost: false };
         }
         self.inserts.waiting.clear();
-        self.reads.iter_mut().for_each(|read| *read = None);
+        self.reads.iter_mut().for_each(|read| *read = Ahead::default());
     }
 
     /// Inserts the waiting bookings. When the statement fails, they lost a race together and
@@ -280,14 +277,7 @@ impl Run<'_> {
         let waiting = std::mem::take(&mut self.inserts.waiting);
         let Some(tx) = self.tx.as_mut().filter(|_| !waiting.is_empty()) else { return };
         let (places, plans): (Vec<usize>, Vec<Planned>) = waiting.into_iter().unzip();
-        let answers = match <[Planned; 1]>::try_from(plans) {
-            Ok([planned]) => match write_planned(tx, planned).await {
-                Err(failed @ AppError::Database(..)) => Err(failed),
-                answer => Ok(vec![answer]),
-            },
-            Err(plans) => write_planned_together(tx, plans).await,
-        };
-        match answers {
+        match write_planned_together(tx, plans).await {
             Ok(answers) => {
                 for (place, answer) in places.into_iter().zip(answers) {
                     self.outcomes[place] = Outcome::Answer(answer);
@@ -325,10 +315,10 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
         database,
         tx: ready,
         outcomes: Vec::with_capacity(batch.len()),
-        reads: batch.iter().map(|_| None).collect(),
+        reads: batch.iter().map(|_| Ahead::default()).collect(),
         inserts: Inserts::default(),
     };
-    let mut read_ahead = database.begins_ahead();
+    let mut reads_ahead = database.begins_ahead();
     for (i, job) in batch.iter().enumerate() {
         if run.tx.is_none() {
             match database.begin().await {
@@ -340,7 +330,7 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
                 }
             }
         }
-        if std::mem::take(&mut read_ahead)
+        if std::mem::take(&mut reads_ahead)
             && let Some(open) = run.tx.as_mut()
             && let Err(e) = read_terms_ahead(open, &batch[i..], &mut run.reads[i..]).await
         {
@@ -370,7 +360,7 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
             run.outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
             continue;
         };
-        let read = run.reads[i].take();
+        let read = std::mem::take(&mut run.reads[i]);
         let result = match (&job.req, joins) {
             (Request::Create(req), true) => match plan_booking_in(open, req.clone(), read, job.now).await {
                 Ok(Plan::Replayed(created)) => Ok(created),
@@ -428,23 +418,26 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
     again
 }
 
-/// Reads the driveways' terms of the new bookings in `jobs` in one statement, into `reads`
-/// (PostgreSQL, and only when there are two or more: for one, it would save no round trip).
-async fn read_terms_ahead(tx: &mut Tx<'_>, jobs: &[Job], reads: &mut [Option<NewBookingRead>]) -> AppResult<()> {
-    let asks: Vec<(usize, (uuid::Uuid, TokenSession))> = jobs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, job)| match &job.req {
-            Request::Create(req) => Some((i, (req.driveway, req.token()))),
-            Request::Extend(_) => None,
-        })
-        .collect();
-    let Some(now) = jobs.first().map(|job| job.now) else { return Ok(()) };
-    if asks.len() < 2 {
-        return Ok(());
+/// Reads and claims ahead for the new bookings in `jobs` in one statement, into `reads`
+/// (PostgreSQL; see [`read_ahead`]). A key that comes twice in the batch (a retry of one driver
+/// sent before the first answered) is claimed only for the first: the second then finds it
+/// claimed in its own turn, after the first's insert (see [`Inserts`]). Nor is the key of a
+/// booking that runs in a savepoint claimed here: rolling its savepoint back would undo the
+/// release of its key, but not the claim.
+async fn read_terms_ahead(tx: &mut Tx<'_>, jobs: &[Job], reads: &mut [Ahead]) -> AppResult<()> {
+    let mut places = Vec::new();
+    let mut asks: Vec<Ask<'_>> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let Request::Create(req) = &job.req else { continue };
+        let key = req.idempotency.as_ref().filter(|idem| {
+            !req.writes_before_refusing()
+                && !asks.iter().any(|ask| ask.token.user == req.driver && ask.key.is_some_and(|k| k.key == idem.key))
+        });
+        places.push(i);
+        asks.push(Ask { driveway: req.driveway, token: req.token(), key });
     }
-    let (places, asks): (Vec<usize>, Vec<_>) = asks.into_iter().unzip();
-    let found = new_booking_terms_of_batch(tx, &asks, now).await?;
+    let Some(now) = jobs.first().map(|job| job.now) else { return Ok(()) };
+    let found = read_ahead(tx, &asks, now).await?;
     for (i, read) in places.into_iter().zip(found) {
         reads[i] = read;
     }
@@ -452,7 +445,7 @@ async fn read_terms_ahead(tx: &mut Tx<'_>, jobs: &[Job], reads: &mut [Option<New
 }
 
 /// Runs one request of a batch in a savepoint of its own, which its refusal rolls back.
-async fn in_savepoint(tx: &mut Tx<'_>, job: &Job, read: Option<NewBookingRead>) -> AppResult<Created> {
+async fn in_savepoint(tx: &mut Tx<'_>, job: &Job, read: Ahead) -> AppResult<Created> {
     if tx.engine() == Engine::Sqlite {
         let mut savepoint = tx.savepoint().await?;
         return match job.req.clone().run_in(&mut savepoint, read, job.now).await {

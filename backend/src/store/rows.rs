@@ -187,7 +187,7 @@ pub(crate) async fn new_booking_terms(
 pub(crate) type NewBookingRead = (DrivewayTerms, Option<VehicleSnapshot>);
 
 #[derive(sqlx::FromRow)]
-struct TermsRead {
+pub(crate) struct TermsRead {
     #[sqlx(flatten)]
     terms: DrivewayTerms,
     default_plate: Option<String>,
@@ -195,7 +195,7 @@ struct TermsRead {
 }
 
 impl TermsRead {
-    fn into_read(self) -> AppResult<NewBookingRead> {
+    pub(crate) fn into_read(self) -> AppResult<NewBookingRead> {
         let vehicle = match self.default_plate {
             None => None,
             Some(plate) => Some(VehicleSnapshot {
@@ -207,61 +207,11 @@ impl TermsRead {
     }
 }
 
-/// [`new_booking_terms`] for every new booking of a batch at once (PostgreSQL): one round trip
-/// for the batch instead of one a booking. Each driveway's lock is shared only if that can be
-/// done without waiting, and the answer for a booking is `None` unless it was, the driver's
-/// session is open and the driveway is live: that booking then reads on its own, which waits
-/// for the lock (a deletion in progress) and tells an ended session from a missing driveway.
-pub(crate) async fn new_booking_terms_of_batch(
-    tx: &mut Tx<'_>,
-    asks: &[(Uuid, TokenSession)],
-    now: DateTime<Utc>,
-) -> AppResult<Vec<Option<NewBookingRead>>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        n: i64,
-        held: bool,
-        #[sqlx(flatten)]
-        read: TermsRead,
-    }
-    let mut answers: Vec<Option<NewBookingRead>> = asks.iter().map(|_| None).collect();
-    if asks.is_empty() || tx.engine() != Engine::Postgres {
-        return Ok(answers);
-    }
-    let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint)"; asks.len()].join(", ");
-    let mut read = query(format!(
-        "SELECT r.n, pg_try_advisory_xact_lock_shared(r.lock_key) AS held, {TERMS_COLUMNS}, \
-         v.plate AS default_plate, v.label AS default_label \
-         FROM (VALUES {rows}) AS r(n, driveway, driver, session, lock_key) \
-         JOIN driveways d ON d.id = r.driveway AND d.deleted_at IS NULL \
-         LEFT JOIN vehicles v ON v.user_id = r.driver AND v.is_default = ? \
-         WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND s.user_id = r.driver \
-         AND s.ended_at IS NULL AND s.expires_at > ?)"
-    ));
-    for (n, (driveway, token)) in asks.iter().enumerate() {
-        read = read
-            .bind(n as i64)
-            .bind(*driveway)
-            .bind(token.user)
-            .bind(token.session)
-            .bind(Subject::Driveway(*driveway).key());
-    }
-    let found: Vec<Row> = tx.fetch_all(read.bind(true).bind(to_ms(now))).await?;
-    for row in found {
-        if row.held
-            && let Some(answer) = usize::try_from(row.n).ok().and_then(|n| answers.get_mut(n))
-        {
-            *answer = Some(row.read.into_read()?);
-        }
-    }
-    Ok(answers)
-}
-
 /// The condition under which a booking row is written: its driveway is still live, as read by
 /// the insert's own snapshot (see [`new_booking_terms`]). Its one parameter is the driveway.
 pub(crate) const LIVE_DRIVEWAY: &str = "EXISTS (SELECT 1 FROM driveways WHERE id = ? AND deleted_at IS NULL)";
 
-const TERMS_COLUMNS: &str =
+pub(crate) const TERMS_COLUMNS: &str =
     "owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, availability";
 
 /// A booking and its owner, its row locked against other writers until `tx` ends.

@@ -104,3 +104,40 @@ async fn concurrent_retries_with_one_key_create_one_booking() {
     }
     assert_eq!(ids.len(), 1);
 }
+
+/// A refused request leaves its key free, also one that names a payment made ahead (which runs
+/// in a savepoint of its own in the writer's batch): sent again, it is refused again for the
+/// same reason, and the key books once the request is put right.
+#[tokio::test]
+async fn a_refused_request_paid_ahead_gives_its_key_back() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let driver = app.driver().await;
+    let d = app.driveway(&owner, json!({})).await;
+    let start = future(1);
+    let slot = json!({"driveway": d["id"], "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))});
+    let mut paid_ahead = slot.clone();
+    paid_ahead["stripePaymentId"] = json!("pi_not_a_payment_of_yours");
+    let send = |key: &'static str, body: &serde_json::Value| {
+        app.client
+            .post(format!("{}/api/bookings", app.base))
+            .bearer_auth(&driver.token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+    };
+    for attempt in 0..2 {
+        let res = send("paid-ahead", &paid_ahead).await.expect("sent");
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(
+            (status, code_of(&body)),
+            (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
+            "attempt {attempt}: {body}"
+        );
+    }
+    // The key was never kept: the corrected request books under it.
+    assert_eq!(send("paid-ahead", &slot).await.expect("sent").status(), StatusCode::CREATED);
+    let keys = app.get("/api/bookings", Some(&driver.token)).await.body["items"].as_array().map(Vec::len);
+    assert_eq!(keys, Some(1));
+}

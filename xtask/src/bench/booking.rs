@@ -170,6 +170,7 @@ pub async fn measure_postgres(
     let client = super::http_client()?;
     let plan = prepare(&client, &bases).await.context("preparing users and driveways")?;
     let insight = Insight::connect(&url).await?;
+    insight.analyze_set_up().await?;
     let runs = shapes(&servers, &client, plan, options, Some(&insight)).await?;
     let peak_rss_mb = servers.iter().map(ServerProcess::peak_rss_mb).collect::<anyhow::Result<Vec<_>>>()?;
     println!("  server peak RSS {}", peak_rss_mb.iter().map(|mb| format!("{mb:.1} MB")).collect::<Vec<_>>().join(", "));

@@ -1,3 +1,4 @@
+use super::ahead::Ahead;
 use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
@@ -115,16 +116,15 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
 /// (see [`BookingRequest::writes_before_refusing`]), and its neighbours in the batch never lose
 /// theirs.
 ///
-/// `read` is the driveway's terms and the driver's default vehicle when the batch read them
-/// already, with the driveway's lock shared and the session checked
-/// ([`new_booking_terms_of_batch`](crate::store::rows::new_booking_terms_of_batch)).
+/// `ahead` is what the batch read and claimed for the booking already ([`ahead`](super::ahead)):
+/// the driveway's terms with its lock shared and the session checked, and the key's claim.
 pub(crate) async fn create_booking_in(
     tx: &mut Tx<'_>,
     req: BookingRequest,
-    read: Option<NewBookingRead>,
+    ahead: Ahead,
     now: DateTime<Utc>,
 ) -> AppResult<Created> {
-    match plan_booking_in(tx, req, read, now).await? {
+    match plan_booking_in(tx, req, ahead, now).await? {
         Plan::Replayed(created) => Ok(created),
         Plan::Write(planned) => write_planned(tx, planned).await,
     }
@@ -163,19 +163,20 @@ impl Planned {
     }
 }
 
-/// The first half of [`create_booking_in`]: claims the key (or replays its answer) and checks
-/// every rule, writing nothing else. A refusal gives the key back.
+/// The first half of [`create_booking_in`]: claims the key unless the batch did (or replays
+/// its answer) and checks every rule, writing nothing else. A refusal gives the key back.
 pub(crate) async fn plan_booking_in(
     tx: &mut Tx<'_>,
     req: BookingRequest,
-    read: Option<NewBookingRead>,
+    ahead: Ahead,
     now: DateTime<Utc>,
 ) -> AppResult<Plan> {
     let token = req.token();
+    let Ahead { terms: read, key_claimed } = ahead;
     let Some(idem) = req.idempotency.clone() else {
         return plan_checked(tx, req, read, token, now).await.map(Plan::Write);
     };
-    if let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
+    if !key_claimed && let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
         return Ok(Plan::Replayed(Created { booking, replayed: true, notices: Vec::new() }));
     }
@@ -313,13 +314,20 @@ pub(crate) async fn write_planned_together(tx: &mut Tx<'_>, plans: Vec<Planned>)
     debug_assert!(plans.iter().all(|p| p.prepaid.is_none()), "a booking paid ahead is written alone");
     let ids = insert_bookings_together(tx, &plans).await?;
     let mut answers = Vec::with_capacity(plans.len());
-    // The statement stored the answer of each key whose booking it wrote, and gave back the
-    // others' (as `answered` does for one).
+    // The statement stored the answer of each key whose booking it wrote; the key of one it
+    // did not write is given back (as `answered` does for one).
     for (planned, id) in plans.into_iter().zip(ids) {
-        let Planned { booking, notice, now, .. } = planned;
+        let Planned { booking, notice, claimed, now, .. } = planned;
         answers.push(match id {
             Some(id) => Ok(Created { booking, replayed: false, notices: vec![notifications::notice(notice, id, now)] }),
-            None => Err(not_written(tx, &booking).await?),
+            None => {
+                let refused = not_written(tx, &booking).await?;
+                match answered(tx, claimed, Err(refused)).await {
+                    // Giving the key back failed, and took the transaction with it.
+                    Err(failed @ AppError::Database(..)) => return Err(failed),
+                    refused => refused,
+                }
+            }
         });
     }
     Ok(answers)
@@ -355,9 +363,8 @@ fn bind_booking(q: Query, booking: &Booking, owner: &str) -> Query {
 /// The statement of [`write_planned_together`]: a `VALUES` row per booking (its position, its
 /// columns, its notification's, its claimed key and the answer to store for it), the bookings
 /// inserted from them as long as their driveway is live (as [`LIVE_DRIVEWAY`] checks for one),
-/// a notification for each row written, and each key's answer stored (its booking written) or
-/// the key given back (not written). The notification's id of each booking written, by
-/// position.
+/// a notification for each row written, and the answer stored of each key whose booking was
+/// written. The notification's id of each booking written, by position.
 async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResult<Vec<Option<i64>>> {
     let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 3;
     let row = format!("({})", vec!["?"; columns].join(", "));
@@ -369,10 +376,7 @@ async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResu
          WHERE EXISTS (SELECT 1 FROM driveways d WHERE d.id = v.driveway_id AND d.deleted_at IS NULL) \
          ORDER BY ord ON CONFLICT DO NOTHING RETURNING id), \
          answered AS (UPDATE idempotency_keys k SET status = 201, body = v.answer FROM v JOIN first USING (id) \
-         WHERE k.user_id = v.driver_id AND k.key = v.claimed), \
-         given_back AS (DELETE FROM idempotency_keys k USING v \
-         WHERE k.user_id = v.driver_id AND k.key = v.claimed AND k.status = 0 \
-         AND NOT EXISTS (SELECT 1 FROM first WHERE first.id = v.id)), {}",
+         WHERE k.user_id = v.driver_id AND k.key = v.claimed), {}",
         drafts.join(", "),
         vec![row; plans.len()].join(", "),
         notifications::postgres_statement_for_each(&format!(

@@ -4,6 +4,8 @@
 //! the database through [`super::batch`]; its later changes (confirm, cancel, move) are in
 //! [`change`].
 
+/// What a PostgreSQL batch reads and claims for its new bookings in one statement.
+pub(crate) mod ahead;
 /// Confirming, cancelling and moving a booking.
 mod change;
 /// Creating a booking: the rules, the insert, the owner's notice and the stored answer.

@@ -1,0 +1,104 @@
+//! What a PostgreSQL batch reads for its new bookings before their rules run, in one statement
+//! for the whole batch: each driveway's terms with its lock shared, the driver's default
+//! vehicle, and the claim of each request's `Idempotency-Key`. One round trip for the batch,
+//! where each booking would otherwise take two of its own (the claim, then the read).
+
+use crate::error::AppResult;
+use crate::store::db::{Engine, Tx, query, to_ms};
+use crate::store::idempotency::Idempotency;
+use crate::store::locks::Subject;
+use crate::store::rows::{NewBookingRead, TERMS_COLUMNS, TermsRead};
+use crate::store::sessions::TokenSession;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// One new booking of a batch: where, for whom, and the key it came with (if the batch claims
+/// it: only the first request of a batch with a given driver and key does).
+pub(crate) struct Ask<'a> {
+    pub(crate) driveway: Uuid,
+    pub(crate) token: TokenSession,
+    pub(crate) key: Option<&'a Idempotency>,
+}
+
+/// What the batch read for one new booking. Empty, the booking reads and claims for itself.
+#[derive(Default)]
+pub(crate) struct Ahead {
+    /// The driveway's terms and the driver's default vehicle: only when the driveway is live,
+    /// its lock was shared without waiting, and the driver's session is open. Otherwise the
+    /// booking reads on its own, which waits for the lock (a deletion in progress) and tells
+    /// an ended session from a missing driveway.
+    pub(crate) terms: Option<NewBookingRead>,
+    /// Whether the statement claimed the request's key, in this transaction. When it did not
+    /// (the key was taken, or the session has ended), the booking claims it itself and finds
+    /// out why.
+    pub(crate) key_claimed: bool,
+}
+
+/// A row of [`read_ahead`]'s answer: the terms only where the lock was shared.
+struct AheadRow {
+    n: i64,
+    key_claimed: bool,
+    terms: Option<TermsRead>,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for AheadRow
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    TermsRead: sqlx::FromRow<'r, R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let held: Option<bool> = row.try_get("held")?;
+        Ok(AheadRow {
+            n: row.try_get("n")?,
+            key_claimed: row.try_get("key_claimed")?,
+            terms: if held == Some(true) { Some(TermsRead::from_row(row)?) } else { None },
+        })
+    }
+}
+
+/// Reads ahead for every new booking of a batch at once (PostgreSQL; on SQLite nothing, and
+/// every booking reads for itself). The answers are in the order of `asks`.
+///
+/// The keys are claimed as [`claim`](crate::store::idempotency::claim_as) claims one: a row
+/// inserted only while the session is open, nothing done when the key is there already. A key
+/// claimed by another transaction that has not committed makes the statement wait for it.
+pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<Utc>) -> AppResult<Vec<Ahead>> {
+    let mut answers: Vec<Ahead> = asks.iter().map(|_| Ahead::default()).collect();
+    if asks.is_empty() || tx.engine() != Engine::Postgres {
+        return Ok(answers);
+    }
+    let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint, ?, ?)"; asks.len()].join(", ");
+    let open = "EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND s.user_id = r.driver \
+                AND s.ended_at IS NULL AND s.expires_at > ?)";
+    let mut read = query(format!(
+        "WITH r (n, driveway, driver, session, lock_key, key, request_hash) AS (VALUES {rows}), \
+         claimed AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
+         SELECT r.driver, r.key, r.request_hash, 0, '', ? FROM r WHERE r.key IS NOT NULL AND {open} \
+         ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key) \
+         SELECT r.n, EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = r.driver AND c.key = r.key) AS key_claimed, t.* \
+         FROM r LEFT JOIN LATERAL (SELECT pg_try_advisory_xact_lock_shared(r.lock_key) AS held, {TERMS_COLUMNS}, \
+         v.plate AS default_plate, v.label AS default_label \
+         FROM driveways d LEFT JOIN vehicles v ON v.user_id = r.driver AND v.is_default = ? \
+         WHERE d.id = r.driveway AND d.deleted_at IS NULL AND {open}) t ON true"
+    ));
+    for (n, ask) in asks.iter().enumerate() {
+        read = read
+            .bind(n as i64)
+            .bind(ask.driveway)
+            .bind(ask.token.user)
+            .bind(ask.token.session)
+            .bind(Subject::Driveway(ask.driveway).key())
+            .bind(ask.key.map(|idem| idem.key.as_str()))
+            .bind(ask.key.map(|idem| idem.request_hash.as_str()));
+    }
+    let read = read.bind(to_ms(now)).bind(to_ms(now)).bind(true).bind(to_ms(now));
+    for row in tx.fetch_all::<AheadRow>(read).await? {
+        if let Some(answer) = usize::try_from(row.n).ok().and_then(|n| answers.get_mut(n)) {
+            answer.key_claimed = row.key_claimed;
+            answer.terms = row.terms.map(TermsRead::into_read).transpose()?;
+        }
+    }
+    Ok(answers)
+}
