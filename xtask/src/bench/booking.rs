@@ -6,9 +6,9 @@
 //! clients' requests spread over the instances.
 //!
 //! Two shapes of load: bookings spread over many driveways, and every booking on one popular
-//! driveway. Each shape runs once with one client and then [`SERIES`] times in a row with
-//! [`MANY_CLIENTS`], so that a slope (a store slowing down as one driveway's bookings grow)
-//! shows.
+//! driveway. Each shape runs [`ONE_CLIENT_RUNS`] times with one client and then [`SERIES`]
+//! times in a row with [`MANY_CLIENTS`], so that a slope (a store slowing down as one driveway's
+//! bookings grow) shows.
 
 use super::Options;
 use super::pg_insight::Insight;
@@ -35,6 +35,9 @@ const DRIVERS: usize = 4;
 const MANY_CLIENTS: usize = 32;
 /// Consecutive runs at [`MANY_CLIENTS`] of each shape.
 pub const SERIES: usize = 5;
+/// Runs with one client of each shape: one client's rate swings with the machine's moments
+/// (wake-ups, the disk's flushes) more than many clients' does, so it is read as a median too.
+pub const ONE_CLIENT_RUNS: usize = 3;
 
 /// How the bookings are spread over driveways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -180,7 +183,8 @@ pub async fn measure_postgres(
     Ok(PostgresBookingPhase { instances, runs, peak_rss_mb })
 }
 
-/// Both shapes: one client, then [`SERIES`] runs in a row at [`MANY_CLIENTS`]. With `insight`
+/// Both shapes: [`ONE_CLIENT_RUNS`] runs with one client, then [`SERIES`] runs in a row at
+/// [`MANY_CLIENTS`]. With `insight`
 /// (PostgreSQL), what the database did during each series is printed after it.
 async fn shapes(
     servers: &[ServerProcess],
@@ -194,7 +198,7 @@ async fn shapes(
         println!("  {} bookings:", shape.as_str());
         let bookings = Arc::new(Workload::Booking(plan.shaped(shape)));
         let durations = (shape.warmup_duration(options), shape.run_duration(options));
-        for (clients, times) in [(1, 1), (MANY_CLIENTS, SERIES)] {
+        for (clients, times) in [(1, ONE_CLIENT_RUNS), (MANY_CLIENTS, SERIES)] {
             let watch = match insight {
                 Some(insight) => Some((insight.reset().await?, insight.sample_waits())),
                 None => None,
