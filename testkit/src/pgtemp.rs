@@ -35,6 +35,8 @@ cat >/dev/null
 pub struct TempPostgres {
     port: u16,
     dir: PathBuf,
+    /// Debian's PostgreSQL programs it was started with.
+    bin: PathBuf,
     owner: Child,
     keepalive: Option<ChildStdin>,
 }
@@ -89,7 +91,7 @@ impl TempPostgres {
             let _ = owner.wait();
             bail!("PostgreSQL did not start (see the messages above)");
         }
-        Ok(TempPostgres { port, dir, owner, keepalive })
+        Ok(TempPostgres { port, dir, bin, owner, keepalive })
     }
 
     /// The port it listens on (127.0.0.1).
@@ -102,6 +104,11 @@ impl TempPostgres {
         &self.dir
     }
 
+    /// One of the PostgreSQL programs of the version it runs, such as `pgbench`.
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     /// The URL of `database` on this cluster, as the superuser `postgres`.
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
@@ -109,14 +116,26 @@ impl TempPostgres {
 
     /// Creates an empty database and returns its URL.
     pub async fn create_database(&self, name: &str) -> anyhow::Result<String> {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&self.url("postgres")).await.context("connecting to PostgreSQL")?;
-        sqlx::query(&format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
-            .execute(&mut conn)
+        self.on_cluster(&format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
             .await
             .with_context(|| format!("creating database {name}"))?;
-        conn.close().await?;
         Ok(self.url(name))
+    }
+
+    /// Drops a database made by [`TempPostgres::create_database`], to give its disk back.
+    pub async fn drop_database(&self, name: &str) -> anyhow::Result<()> {
+        self.on_cluster(&format!("DROP DATABASE \"{}\"", name.replace('"', "")))
+            .await
+            .with_context(|| format!("dropping database {name}"))
+    }
+
+    /// Runs one statement that acts on the cluster, from its `postgres` database.
+    async fn on_cluster(&self, statement: &str) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url("postgres")).await.context("connecting to PostgreSQL")?;
+        sqlx::query(statement).execute(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
     }
 }
 

@@ -11,6 +11,8 @@ mod extension;
 mod payments;
 /// What PostgreSQL waited on and spent its time on during a booking run.
 mod pg_insight;
+/// pgbench on the booking runs' PostgreSQL server, as their yardstick.
+mod pgbench;
 /// Photo uploads (alone and four at once) and serving.
 mod photos;
 /// Push fan-out through the push service doubles, and its cost on bookings.
@@ -221,6 +223,7 @@ pub async fn run(workspace: &Workspace, options: &Options) -> anyhow::Result<()>
         )
         .context("starting a throwaway PostgreSQL server")?;
         println!("\nPostgreSQL (Debian's package) on 127.0.0.1:{}", postgres.port());
+        report.set_postgres_anchor(pgbench::measure(&postgres, options).await?);
         for instances in [1, 2] {
             let phase = booking::measure_postgres(&binary, &postgres, instances, options).await?;
             report.add_postgres_booking_phase(phase);

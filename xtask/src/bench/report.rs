@@ -5,6 +5,7 @@
 mod text;
 
 use super::booking::{BookingPhase, PostgresBookingPhase, Shape, ShapedRun};
+use super::pgbench::Anchor;
 use super::runs::{LoadRun, SearchRun, thousands};
 use super::search::{self, PostgresSearchPhase, SearchPhase};
 use super::stats::SeriesRates;
@@ -110,6 +111,8 @@ pub struct Report {
     search_square_km: f64,
     targets: Targets,
     healthz_baseline: Option<LoadRun>,
+    /// pgbench on the PostgreSQL server of the booking runs, measured just before them.
+    postgres_anchor: Option<Anchor>,
     booking: Vec<BookingRow>,
     datasets: Vec<Dataset>,
     search: Vec<SearchRow>,
@@ -135,6 +138,7 @@ impl Report {
                 peak_rss_mb: TARGET_PEAK_RSS_MB,
             },
             healthz_baseline: None,
+            postgres_anchor: None,
             booking: Vec::new(),
             datasets: Vec::new(),
             search: Vec::new(),
@@ -185,6 +189,11 @@ impl Report {
             self.search.push(SearchRow { driveways, instances: None, met, run });
         }
         self.add_rss(format!("search, {} driveways", thousands(driveways as u64)), phase.peak_rss_mb);
+    }
+
+    /// Notes what pgbench did on the PostgreSQL server the booking phases run on.
+    pub fn set_postgres_anchor(&mut self, anchor: Anchor) {
+        self.postgres_anchor = Some(anchor);
     }
 
     /// Adds a PostgreSQL booking phase and checks it against PostgreSQL's targets.
@@ -500,6 +509,7 @@ mod tests {
                 "generated_at",
                 "healthz_baseline",
                 "peak_rss",
+                "postgres_anchor",
                 "postgres_datasets",
                 "postgres_search",
                 "quick",

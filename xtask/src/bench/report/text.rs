@@ -22,6 +22,7 @@ impl Report {
             self.title_lines(),
             self.baseline_lines(),
             self.booking_lines(),
+            self.anchor_lines(),
             self.search_lines(),
             self.postgres_search_lines(),
             self.rss_lines(),
@@ -56,6 +57,22 @@ impl Report {
                 base.unexpected,
                 cores(base.server_cores),
                 cores(base.load_generator_cores),
+            ),
+        ]
+    }
+
+    fn anchor_lines(&self) -> Vec<String> {
+        let Some(anchor) = &self.postgres_anchor else { return Vec::new() };
+        vec![
+            String::new(),
+            format!(
+                "Anchor: pgbench TPC-B on the same PostgreSQL server just before, scale {}, {} s a run \
+                 (three updates, a select and an insert, one fsynced commit)",
+                anchor.scale, anchor.seconds
+            ),
+            format!(
+                "  1 client: {:.0} transactions/s; {} clients: {:.0} transactions/s",
+                anchor.one_client_tps, anchor.many_clients, anchor.many_clients_tps
             ),
         ]
     }
