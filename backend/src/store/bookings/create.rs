@@ -93,10 +93,13 @@ pub(super) async fn check_slot(
 
 /// The driver's pending bookings whose money is neither authorised nor collected. On
 /// PostgreSQL the driver's row is locked first, so two concurrent requests of one driver count
-/// one after the other (SQLite's single writer already does that).
+/// one after the other. SQLite's single writer already does that, and there the read would
+/// lock nothing and only cost a statement's hand-off to the connection's thread.
 pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64> {
     let lock = tx.engine().for_update();
-    tx.execute(query(format!("SELECT id FROM users WHERE id = ?{lock}")).bind(driver)).await?;
+    if !lock.is_empty() {
+        tx.execute(query(format!("SELECT id FROM users WHERE id = ?{lock}")).bind(driver)).await?;
+    }
     Ok(tx
         .scalar(
             query(
