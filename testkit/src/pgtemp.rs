@@ -116,7 +116,7 @@ impl TempPostgres {
 
     /// Creates an empty database and returns its URL.
     pub async fn create_database(&self, name: &str) -> anyhow::Result<String> {
-        self.on_cluster(&format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
+        self.on_cluster(&format!("CREATE DATABASE {}", identifier(name)))
             .await
             .with_context(|| format!("creating database {name}"))?;
         Ok(self.url(name))
@@ -124,7 +124,7 @@ impl TempPostgres {
 
     /// Drops a database made by [`TempPostgres::create_database`], to give its disk back.
     pub async fn drop_database(&self, name: &str) -> anyhow::Result<()> {
-        self.on_cluster(&format!("DROP DATABASE \"{}\"", name.replace('"', "")))
+        self.on_cluster(&format!("DROP DATABASE {}", identifier(name)))
             .await
             .with_context(|| format!("dropping database {name}"))
     }
@@ -137,6 +137,11 @@ impl TempPostgres {
         conn.close().await?;
         Ok(())
     }
+}
+
+/// A database's name as an identifier in a statement (the tests' own names; a quote is dropped).
+fn identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', ""))
 }
 
 impl Drop for TempPostgres {

@@ -3,7 +3,7 @@ use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
 use crate::store::Store;
-use crate::store::db::{Query, Tx, from_ms, query, to_ms, uuid};
+use crate::store::db::{Engine, Query, Tx, from_ms, query, to_ms, uuid};
 use crate::store::idempotency::{self, Claimant, Idempotency};
 use crate::store::locks;
 use crate::store::notifications::{self, Notice};
@@ -96,9 +96,8 @@ pub(super) async fn check_slot(
 /// one after the other. SQLite's single writer already does that, and there the read would
 /// lock nothing and only cost a statement's hand-off to the connection's thread.
 pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64> {
-    let lock = tx.engine().for_update();
-    if !lock.is_empty() {
-        tx.execute(query(format!("SELECT id FROM users WHERE id = ?{lock}")).bind(driver)).await?;
+    if tx.engine() == Engine::Postgres {
+        tx.execute(query("SELECT id FROM users WHERE id = ? FOR UPDATE").bind(driver)).await?;
     }
     Ok(tx
         .scalar(
