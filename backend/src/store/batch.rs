@@ -66,7 +66,7 @@ impl Request {
     fn writes_before_refusing(&self) -> bool {
         match self {
             Request::Create(req) => req.writes_before_refusing(),
-            // Extensions run in a batch only on SQLite, where every request has a savepoint.
+            // Extensions (in a batch only on SQLite) claim their key before their checks.
             Request::Extend(_) => true,
         }
     }
@@ -297,19 +297,21 @@ impl Run<'_> {
 /// Whether a request's insert waits to go with others' in one statement: a new booking on
 /// PostgreSQL with no savepoint of its own, on its first run. One that runs again (after a
 /// failed statement of several) goes alone, so that it cannot fail with others twice.
-fn joins_others(job: &Job, alone: bool) -> bool {
-    !alone && job.attempts == 1 && matches!(job.req, Request::Create(_))
+fn joins_others(job: &Job, alone: bool, engine: Engine) -> bool {
+    engine == Engine::Postgres && !alone && job.attempts == 1 && matches!(job.req, Request::Create(_))
 }
 
 /// Runs `batch` in one transaction (`ready`, if one is open already) and answers it; returns
 /// the requests to run again.
 ///
-/// On SQLite every request takes a savepoint, which costs no round trip there. On PostgreSQL
-/// one would, so a request takes one only if it can be refused after writing
-/// ([`Request::writes_before_refusing`]); the others write last, and a refusal leaves nothing
-/// behind. Their inserts wait, and go in together in one statement (see [`Inserts`]). A failed
-/// statement there aborts the whole transaction, though: what had succeeded in it runs again,
-/// and the rest of the batch goes on in a new one.
+/// A request takes a savepoint of its own only if it can be refused after writing
+/// ([`Request::writes_before_refusing`]): a savepoint costs a round trip on PostgreSQL, and on
+/// SQLite two statements, each a hand-off to the connection's thread. The others write last,
+/// and a refusal leaves nothing behind. On PostgreSQL their inserts wait, and go in together in
+/// one statement (see [`Inserts`]); on SQLite each goes in its turn, in one command with its
+/// notification and its key's answer. A failed statement aborts the whole transaction on
+/// PostgreSQL, and on SQLite may leave part of a command written: either way, what had
+/// succeeded in the transaction runs again, and the rest of the batch goes on in a new one.
 async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
     let mut run = Run {
         database,
@@ -347,8 +349,8 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
             run.outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
             continue;
         };
-        let alone = engine == Engine::Sqlite || job.req.writes_before_refusing();
-        let joins = joins_others(job, alone);
+        let alone = job.req.writes_before_refusing();
+        let joins = joins_others(job, alone, engine);
         if run.inserts.must_go_before(job, joins) {
             run.insert_waiting().await;
             if run.tx.is_none() {

@@ -10,7 +10,7 @@
 //! proceeds itself), so two instances can never both act on one key. On SQLite the write lock
 //! already orders them; the claim works the same way.
 
-use super::db::{Tx, query, to_ms};
+use super::db::{Query, Tx, query, to_ms};
 use super::sessions::{SESSION_OPEN, TokenSession};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -79,21 +79,54 @@ pub async fn claim_as(
     if let Some(token) = open {
         token.check_in(tx, now).await?;
     }
-    let (hash, status, body): (String, i64, String) = tx
+    let stored: Stored = tx
         .fetch_one(
             query("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ? AND key = ?")
                 .bind(user)
                 .bind(&idem.key),
         )
         .await?;
-    if hash == idem.request_hash {
-        Ok(Some((status as u16, body)))
-    } else {
-        Err(AppError::Api(
-            ErrorCode::IdempotencyKeyReused,
-            "this Idempotency-Key was already used for a different request".into(),
-        ))
+    stored.replay(idem).map(Some)
+}
+
+/// A key's row as stored: the request it came with, and the answer given.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stored {
+    pub(crate) request_hash: String,
+    pub(crate) status: i64,
+    pub(crate) body: String,
+}
+
+impl Stored {
+    /// The answer to give `idem` again (status and body), or an error when the key came with a
+    /// different request.
+    pub fn replay(self, idem: &Idempotency) -> AppResult<(u16, String)> {
+        if self.request_hash == idem.request_hash {
+            Ok((self.status as u16, self.body))
+        } else {
+            Err(AppError::Api(
+                ErrorCode::IdempotencyKeyReused,
+                "this Idempotency-Key was already used for a different request".into(),
+            ))
+        }
     }
+}
+
+/// Stores a key that nobody claimed with its answer, in one insert (SQLite, whose one writer
+/// looked the key up in the same transaction and found it free, so that nothing can claim it
+/// in between). Sent right after the statement that wrote the change ([`Query::then`]), it
+/// writes only if that statement wrote a row, and then writes one itself.
+pub fn store_after(user: Uuid, idem: &Idempotency, status: u16, body: &str, now: DateTime<Utc>) -> Query {
+    query(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
+         SELECT ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+    )
+    .bind(user)
+    .bind(&idem.key)
+    .bind(&idem.request_hash)
+    .bind(i64::from(status))
+    .bind(body)
+    .bind(to_ms(now))
 }
 
 /// Stores the answer given for a key claimed by [`claim`], in the transaction that made the

@@ -41,7 +41,7 @@ pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppRes
     // of two: the row to insert comes out of the locking subquery, and the id's default is
     // computed only once that row exists, so always under the lock.
     let statement = match tx.engine() {
-        Engine::Sqlite => sqlite_statement(),
+        Engine::Sqlite => sqlite_statement(""),
         Engine::Postgres => format!("WITH {}", postgres_statement(&format!(" FROM ({}) AS inbox", locks::share_sql()))),
     };
     let insert = with_draft(tx.engine(), query(statement), &draft, now);
@@ -52,7 +52,10 @@ pub async fn insert(tx: &mut Tx<'_>, draft: Draft, now: DateTime<Utc>) -> AppRes
 /// Writes `first` (an `INSERT` with no `RETURNING`) and then, if it wrote a row, `draft`;
 /// `None` when it wrote none. On PostgreSQL both go in one statement, `first` as a
 /// data-modifying `WITH` whose row the notification's comes from, under the inbox's lock as in
-/// [`insert`]: one round trip instead of two. SQLite has no such `WITH` and runs them in turn.
+/// [`insert`]: one round trip instead of two. SQLite has no such `WITH`: there `first` (which
+/// may be several statements, the last of them writing one row or none) is sent with the
+/// notification's insert as one ([`Query::then`]), which writes only if `first`'s last
+/// statement wrote a row.
 pub async fn insert_after(
     tx: &mut Tx<'_>,
     first: Query,
@@ -61,10 +64,10 @@ pub async fn insert_after(
 ) -> AppResult<Option<Notice>> {
     match tx.engine() {
         Engine::Sqlite => {
-            if tx.execute(first).await? == 0 {
-                return Ok(None);
-            }
-            insert(tx, draft, now).await.map(Some)
+            let note = query(sqlite_statement(" WHERE changes() = 1"));
+            let both = first.then(with_draft(Engine::Sqlite, note, &draft, now));
+            let id: Option<i64> = tx.scalar_optional(both).await?;
+            Ok(id.map(|id| notice(draft, id, now)))
         }
         Engine::Postgres => {
             let source = format!(" FROM first, ({}) AS inbox", locks::share_sql());
@@ -75,12 +78,13 @@ pub async fn insert_after(
     }
 }
 
-/// The notification's insert (SQLite). A trigger queues its pushes: on SQLite it costs no
-/// round trip.
-fn sqlite_statement() -> String {
-    "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
-     SELECT ?, ?, ?, ?, ?, ? RETURNING id"
-        .to_owned()
+/// The notification's insert (SQLite), written only where `condition` (a `WHERE` clause, or
+/// nothing) holds. A trigger queues its pushes: on SQLite it costs no round trip.
+fn sqlite_statement(condition: &str) -> String {
+    format!(
+        "INSERT INTO notifications (user_id, type, title, message, data, created_at) \
+         SELECT ?, ?, ?, ?, ?, ?{condition} RETURNING id"
+    )
 }
 
 /// The notification's insert (PostgreSQL), its row selected from `source` (a `FROM` clause),

@@ -141,3 +141,44 @@ async fn a_refused_request_paid_ahead_gives_its_key_back() {
     let keys = app.get("/api/bookings", Some(&driver.token)).await.body["items"].as_array().map(Vec::len);
     assert_eq!(keys, Some(1));
 }
+
+/// A booking refused by its rules keeps nothing of its key: sent for a slot that is taken, it
+/// answers `slot_taken` with the booking in the way, every time; the same key then books a free
+/// slot, and replays that answer.
+#[tokio::test]
+async fn a_booking_refused_for_its_slot_leaves_its_key_free() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (first, second) = (app.driver().await, app.driver().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let start = future(1);
+    let taken = json!({"driveway": d["id"], "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))});
+    let free = json!({"driveway": d["id"], "startTime": rfc(start + Duration::hours(1)),
+        "endTime": rfc(start + Duration::hours(2))});
+    let send = |token: &str, key: &'static str, body: &serde_json::Value| {
+        let req = app
+            .client
+            .post(format!("{}/api/bookings", app.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body);
+        async move {
+            let res = req.send().await.expect("sent");
+            let replayed = res.headers().contains_key("idempotent-replayed");
+            (res.status(), replayed, res.json::<serde_json::Value>().await.expect("json"))
+        }
+    };
+    assert_eq!(send(&first.token, "k", &taken).await.0, StatusCode::CREATED);
+    for attempt in 0..2 {
+        let (status, _, body) = send(&second.token, "k", &taken).await;
+        assert_eq!((status, code_of(&body)), (StatusCode::CONFLICT, ErrorCode::SlotTaken), "attempt {attempt}");
+        let in_the_way = json!([{"startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))}]);
+        assert_eq!(body["conflicts"], in_the_way, "attempt {attempt}");
+    }
+    let (status, replayed, booked) = send(&second.token, "k", &free).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false), "{booked}");
+    let (status, replayed, again) = send(&second.token, "k", &free).await;
+    assert_eq!((status, replayed, &again["id"]), (StatusCode::CREATED, true, &booked["id"]));
+    let mine = app.get("/api/bookings", Some(&second.token)).await.body["items"].as_array().map(Vec::len);
+    assert_eq!(mine, Some(1));
+}

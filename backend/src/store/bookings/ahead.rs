@@ -1,14 +1,24 @@
-//! What a PostgreSQL batch reads for its new bookings before their rules run, in one statement
-//! for the whole batch: each driveway's terms with its lock shared, the driver's default
-//! vehicle, and the claim of each request's `Idempotency-Key`. One round trip for the batch,
-//! where each booking would otherwise take two of its own (the claim, then the read).
+//! What a new booking reads before its rules run, in as few statements as the engine allows.
+//!
+//! - **PostgreSQL**, for a whole batch in one statement ([`read_ahead`]): each driveway's terms
+//!   with its lock shared, the driver's default vehicle, and the claim of each request's
+//!   `Idempotency-Key`. One round trip for the batch, where each booking would otherwise take
+//!   two of its own (the claim, then the read).
+//! - **SQLite**, for each booking in its turn ([`read_in_turn`]), since it must see the
+//!   bookings written before it in the batch: the terms and the vehicle, whether a booking is in
+//!   the slot's way, the driver's unpaid holds, and the key's stored answer, if any. Under
+//!   SQLite's one writer nothing changes between that read and the insert, so the key is not
+//!   claimed first: it goes in with its answer, in the insert's own command. Each statement
+//!   there costs a hand-off to the connection's thread and back, which is most of a booking's
+//!   cost; the read and the insert are the only two.
 
 use crate::error::AppResult;
+use crate::store::bookings::BookingRequest;
 use crate::store::db::{Engine, Tx, query, to_ms};
-use crate::store::idempotency::Idempotency;
+use crate::store::idempotency::{Idempotency, Stored};
 use crate::store::locks::Subject;
 use crate::store::rows::{NewBookingRead, TERMS_COLUMNS, TermsRead};
-use crate::store::sessions::TokenSession;
+use crate::store::sessions::{SESSION_OPEN, TokenSession};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -20,18 +30,37 @@ pub(crate) struct Ask<'a> {
     pub(crate) key: Option<&'a Idempotency>,
 }
 
-/// What the batch read for one new booking. Empty, the booking reads and claims for itself.
+/// What was read for one new booking. Empty, the booking reads and claims for itself.
 #[derive(Default)]
 pub(crate) struct Ahead {
     /// The driveway's terms and the driver's default vehicle: only when the driveway is live,
-    /// its lock was shared without waiting, and the driver's session is open. Otherwise the
-    /// booking reads on its own, which waits for the lock (a deletion in progress) and tells
-    /// an ended session from a missing driveway.
+    /// its lock was shared without waiting (PostgreSQL), and the driver's session is open.
+    /// Otherwise the booking reads on its own, which waits for the lock (a deletion in
+    /// progress) and tells an ended session from a missing driveway.
     pub(crate) terms: Option<NewBookingRead>,
-    /// Whether the statement claimed the request's key, in this transaction. When it did not
-    /// (the key was taken, or the session has ended), the booking claims it itself and finds
-    /// out why.
-    pub(crate) key_claimed: bool,
+    /// What became of the request's key.
+    pub(crate) key: KeyRead,
+    /// Whether an active booking is in the slot's way, where that was read with the terms
+    /// (SQLite).
+    pub(crate) meets: Option<bool>,
+    /// The driver's unpaid holds, where they were counted with the terms (SQLite, when the
+    /// request counts them).
+    pub(crate) holds: Option<i64>,
+}
+
+/// What the read found of a request's `Idempotency-Key`.
+#[derive(Default)]
+pub(crate) enum KeyRead {
+    /// Not read: the booking claims the key itself, and finds out why it could not.
+    #[default]
+    NotRead,
+    /// Claimed by this transaction (PostgreSQL): the insert fills in its answer, a refusal
+    /// gives it back.
+    Claimed,
+    /// Not there, under SQLite's one writer: stored with its answer by the insert's command.
+    Free,
+    /// An earlier request's, with its answer.
+    Stored(Stored),
 }
 
 /// A row of [`read_ahead`]'s answer: the terms only where the lock was shared.
@@ -96,9 +125,59 @@ pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<
     let read = read.bind(to_ms(now)).bind(to_ms(now)).bind(true).bind(to_ms(now));
     for row in tx.fetch_all::<AheadRow>(read).await? {
         if let Some(answer) = usize::try_from(row.n).ok().and_then(|n| answers.get_mut(n)) {
-            answer.key_claimed = row.key_claimed;
+            answer.key = if row.key_claimed { KeyRead::Claimed } else { KeyRead::NotRead };
             answer.terms = row.terms.map(TermsRead::into_read).transpose()?;
         }
     }
     Ok(answers)
+}
+
+/// A row of [`read_in_turn`]'s answer.
+#[derive(sqlx::FromRow)]
+struct InTurnRow {
+    meets: bool,
+    holds: Option<i64>,
+    key_hash: Option<String>,
+    key_status: Option<i64>,
+    key_body: Option<String>,
+    #[sqlx(flatten)]
+    terms: TermsRead,
+}
+
+/// Reads for one new booking in its turn in the batch (SQLite), in one statement: empty when
+/// the driveway is gone or the session has ended, so that the booking finds out which itself.
+/// The key of a booking paid ahead is left to claim, as its savepoint expects.
+pub(crate) async fn read_in_turn(tx: &mut Tx<'_>, req: &BookingRequest, now: DateTime<Utc>) -> AppResult<Ahead> {
+    if tx.engine() != Engine::Sqlite {
+        return Ok(Ahead::default());
+    }
+    let key = req.idempotency.as_ref().filter(|_| !req.writes_before_refusing());
+    let holds = if req.counts_holds() { format!("({})", super::create::UNPAID_HOLDS) } else { "NULL".to_owned() };
+    let meeting = Engine::Sqlite.meeting_slot("start_at", &req.driveway.to_string(), &req.slot, None, 1);
+    let mut read = meeting.within(
+        "SELECT EXISTS (",
+        &format!(
+            ") AS meets, {holds} AS holds, k.request_hash AS key_hash, k.status AS key_status, \
+             k.body AS key_body, {TERMS_COLUMNS}, v.plate AS default_plate, v.label AS default_label \
+             FROM driveways d LEFT JOIN vehicles v ON v.user_id = ? AND v.is_default = ? \
+             LEFT JOIN idempotency_keys k ON k.user_id = ? AND k.key = ? \
+             WHERE d.id = ? AND d.deleted_at IS NULL AND {SESSION_OPEN}"
+        ),
+    );
+    if req.counts_holds() {
+        read = read.bind(req.driver);
+    }
+    let read =
+        read.bind(req.driver).bind(true).bind(req.driver).bind(key.map(|idem| idem.key.as_str())).bind(req.driveway);
+    let Some(row) = tx.fetch_optional::<InTurnRow>(req.token().bind(read, now)).await? else {
+        return Ok(Ahead::default());
+    };
+    let key = match (key, row.key_hash, row.key_status, row.key_body) {
+        (None, ..) => KeyRead::NotRead,
+        (Some(_), Some(request_hash), Some(status), Some(body)) => {
+            KeyRead::Stored(Stored { request_hash, status, body })
+        }
+        (Some(_), ..) => KeyRead::Free,
+    };
+    Ok(Ahead { terms: Some(row.terms.into_read()?), key, meets: Some(row.meets), holds: row.holds })
 }

@@ -1,4 +1,4 @@
-use super::ahead::Ahead;
+use super::ahead::{Ahead, KeyRead, read_in_turn};
 use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
@@ -8,9 +8,7 @@ use crate::store::idempotency::{self, Claimant, Idempotency};
 use crate::store::locks;
 use crate::store::notifications::{self, Notice};
 use crate::store::payments::{self, PaymentChange};
-use crate::store::rows::{
-    DrivewayTerms, LIVE_DRIVEWAY, NewBookingRead, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms,
-};
+use crate::store::rows::{DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms};
 use crate::store::sessions::TokenSession;
 use crate::store::vehicles;
 use chrono::{DateTime, Utc};
@@ -60,6 +58,13 @@ pub(super) enum Guard {
     /// engine has that constraint, the bookings in the way are read only once it has refused
     /// the insert; SQLite reads them first.
     Constraint,
+    /// SQLite's one writer, which looked for a booking in the slot's way in the read of the
+    /// terms ([`read_in_turn`]): none can come before the insert, and the bookings in the way
+    /// are read (to list them) only when one was found.
+    Read {
+        /// Whether one was found.
+        meets: bool,
+    },
 }
 
 /// Checks opening hours and conflicts for `slot` and prices it; with [`Guard::Calendar`], the
@@ -82,7 +87,8 @@ pub(super) async fn check_slot(
         Guard::Calendar => lock_calendar(tx, driveway).await?,
         // The insert meets the bookings in the way; reading them first would only repeat it.
         Guard::Constraint if tx.engine().refuses_overlap() => return Ok(terms.rate().price(slot)),
-        Guard::Constraint => {}
+        Guard::Read { meets: false } => return Ok(terms.rate().price(slot)),
+        Guard::Constraint | Guard::Read { meets: true } => {}
     }
     let taken = conflicts(tx, driveway, slot, except).await?;
     if !taken.is_empty() {
@@ -99,16 +105,12 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
     if tx.engine() == Engine::Postgres {
         tx.execute(query("SELECT id FROM users WHERE id = ? FOR UPDATE").bind(driver)).await?;
     }
-    Ok(tx
-        .scalar(
-            query(
-                "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = ? AND b.status = 'pending' AND NOT EXISTS \
-                 (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))",
-            )
-            .bind(driver),
-        )
-        .await?)
+    Ok(tx.scalar(query(UNPAID_HOLDS).bind(driver)).await?)
 }
+
+/// Counts a driver's unpaid holds; its one parameter is the driver.
+pub(super) const UNPAID_HOLDS: &str = "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = ? AND b.status = 'pending' \
+     AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))";
 
 /// Creates a booking inside `tx` (part of a group commit): the idempotency lookup, every rule,
 /// the insert, the owner's notification and the stored answer.
@@ -150,6 +152,9 @@ pub(crate) struct Planned {
     prepaid: Option<PaymentRow>,
     /// The driver and the key claimed for the booking, answered or given back with it.
     claimed: Option<(Uuid, Idempotency)>,
+    /// The driver and a key found free under SQLite's one writer, stored with its answer by
+    /// the insert's own command (and by nothing if the booking is refused).
+    free_key: Option<(Uuid, Idempotency)>,
     now: DateTime<Utc>,
 }
 
@@ -157,7 +162,7 @@ impl Planned {
     /// Whether the checks of `req` would read this booking once written: the same driver's
     /// count of unpaid holds, or the same driver's key claimed again.
     pub(crate) fn seen_by(&self, req: &BookingRequest) -> bool {
-        let same_key = match (&self.claimed, &req.idempotency) {
+        let same_key = match (self.claimed.as_ref().or(self.free_key.as_ref()), &req.idempotency) {
             (Some((_, mine)), Some(theirs)) => mine.key == theirs.key,
             _ => false,
         };
@@ -165,8 +170,12 @@ impl Planned {
     }
 }
 
-/// The first half of [`create_booking_in`]: claims the key unless the batch did (or replays
-/// its answer) and checks every rule, writing nothing else. A refusal gives the key back.
+/// The first half of [`create_booking_in`]: claims the key unless it was claimed or found
+/// free already (or replays its answer) and checks every rule, writing nothing else. A refusal
+/// gives a claimed key back.
+///
+/// On SQLite the booking reads what its rules need here, in its turn ([`read_in_turn`]); on
+/// PostgreSQL `ahead` holds what its batch read.
 pub(crate) async fn plan_booking_in(
     tx: &mut Tx<'_>,
     req: BookingRequest,
@@ -174,17 +183,27 @@ pub(crate) async fn plan_booking_in(
     now: DateTime<Utc>,
 ) -> AppResult<Plan> {
     let token = req.token();
-    let Ahead { terms: read, key_claimed } = ahead;
-    let Some(idem) = req.idempotency.clone() else {
-        return plan_checked(tx, req, read, token, now).await.map(Plan::Write);
+    let mut ahead = match tx.engine() {
+        Engine::Sqlite => read_in_turn(tx, &req, now).await?,
+        Engine::Postgres => ahead,
     };
-    if !key_claimed && let Some((_, body)) = idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await? {
+    let Some(idem) = req.idempotency.clone() else {
+        return plan_checked(tx, req, ahead, token, now).await.map(Plan::Write);
+    };
+    let free = matches!(ahead.key, KeyRead::Free);
+    let stored = match std::mem::take(&mut ahead.key) {
+        KeyRead::NotRead => idempotency::claim_as(tx, Claimant::Token(token), &idem, now).await?,
+        KeyRead::Stored(stored) => Some(stored.replay(&idem)?),
+        KeyRead::Claimed | KeyRead::Free => None,
+    };
+    if let Some((_, body)) = stored {
         let booking = serde_json::from_str(&body).map_err(anyhow::Error::from)?;
         return Ok(Plan::Replayed(Created { booking, replayed: true, notices: Vec::new() }));
     }
-    let claimed = Some((token.user, idem));
-    match plan_checked(tx, req, read, token, now).await {
-        Ok(planned) => Ok(Plan::Write(Planned { claimed, ..planned })),
+    let mine = Some((token.user, idem));
+    let (claimed, free_key) = if free { (None, mine) } else { (mine, None) };
+    match plan_checked(tx, req, ahead, token, now).await {
+        Ok(planned) => Ok(Plan::Write(Planned { claimed, free_key, ..planned })),
         Err(refused) => answered(tx, claimed, Err(refused)).await,
     }
 }
@@ -221,22 +240,30 @@ impl From<Created> for Plan {
 async fn plan_checked(
     tx: &mut Tx<'_>,
     req: BookingRequest,
-    read: Option<NewBookingRead>,
+    ahead: Ahead,
     token: TokenSession,
     now: DateTime<Utc>,
 ) -> AppResult<Planned> {
     req.slot.check_bookable(now)?;
     let driveway = req.driveway.to_string();
-    let (terms, default_vehicle) = match read {
+    let (terms, default_vehicle) = match ahead.terms {
         Some(read) => read,
         None => new_booking_terms(tx, req.driveway, token, now).await?,
     };
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
-    let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
+    let guard = match ahead.meets {
+        Some(meets) => Guard::Read { meets },
+        None => Guard::Constraint,
+    };
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None, guard).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
     // calendar), the order every booking writer takes them in.
     if req.counts_holds() {
-        trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?;
+        let holds = match ahead.holds {
+            Some(holds) => holds,
+            None => unpaid_holds(tx, req.driver).await?,
+        };
+        trust::check_hold(holds, req.max_unpaid_holds)?;
     }
     let currency = Currency::parse(&terms.currency).unwrap_or_default();
     trust::check_expected_price(req.expected_total.map(Cents), total, currency.clone())?;
@@ -267,14 +294,23 @@ async fn plan_checked(
         updated_at: now,
     };
     let notice = terms.about(&booking).created(uuid(&terms.owner_id)?, terms.instant_book);
-    Ok(Planned { booking, owner: terms.owner_id, notice, prepaid, claimed: None, now })
+    Ok(Planned { booking, owner: terms.owner_id, notice, prepaid, claimed: None, free_key: None, now })
 }
 
 /// The second half of [`create_booking_in`]: the insert, the payment made ahead, and the key's
 /// answer.
 pub(crate) async fn write_planned(tx: &mut Tx<'_>, planned: Planned) -> AppResult<Created> {
-    let Planned { booking, owner, notice, prepaid, claimed, now } = planned;
-    let written = write_with_payment(tx, booking, &owner, notice, prepaid, now).await;
+    let Planned { booking, owner, notice, prepaid, claimed, free_key, now } = planned;
+    // A key found free goes in with the booking's answer, in the insert's own command (a
+    // booking paid ahead claims its key instead: see `read_in_turn`).
+    let answer = match &free_key {
+        None => None,
+        Some((user, idem)) => {
+            let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
+            Some(idempotency::store_after(*user, idem, 201, &body, now))
+        }
+    };
+    let written = write_with_payment(tx, booking, &owner, notice, prepaid, answer, now).await;
     answered(tx, claimed, written).await
 }
 
@@ -284,9 +320,11 @@ async fn write_with_payment(
     owner: &str,
     notice: Draft,
     prepaid: Option<PaymentRow>,
+    answer: Option<Query>,
     now: DateTime<Utc>,
 ) -> AppResult<Created> {
-    let mut notices = vec![insert_booking(tx, &booking, owner, notice, now, Overlap::Answer).await?];
+    let inserted = insert_booking(tx, &booking, owner, notice, now, Overlap::Answer, answer).await?;
+    let mut notices = vec![inserted];
     if let Some(p) = prepaid {
         tx.execute(
             query("UPDATE payments SET booking_id = ?, updated_at = ? WHERE intent_id = ?")
@@ -419,6 +457,8 @@ pub(super) enum Overlap {
 
 /// Writes a new booking row (an extension names the booking it extends) and the notification
 /// telling its owner, as long as its driveway is live; `404` when it was deleted meanwhile.
+/// `answer` (SQLite only, from [`idempotency::store_after`]) goes in the same command, right
+/// after the booking's row.
 pub(super) async fn insert_booking(
     tx: &mut Tx<'_>,
     booking: &Booking,
@@ -426,6 +466,7 @@ pub(super) async fn insert_booking(
     notice: Draft,
     now: DateTime<Utc>,
     overlap: Overlap,
+    answer: Option<Query>,
 ) -> AppResult<Notice> {
     let skip = overlap == Overlap::Answer && tx.engine().refuses_overlap();
     let row = query(format!(
@@ -434,6 +475,11 @@ pub(super) async fn insert_booking(
         if skip { " ON CONFLICT DO NOTHING" } else { "" }
     ));
     let row = bind_booking(row, booking, owner).bind(booking.driveway);
+    let row = match answer {
+        None => row,
+        Some(answer) if tx.engine() == Engine::Sqlite => row.then(answer),
+        Some(_) => return Err(AppError::Internal(anyhow::anyhow!("a key is stored with its answer only on SQLite"))),
+    };
     if let Some(written) = notifications::insert_after(tx, row, notice, now).await? {
         return Ok(written);
     }

@@ -138,7 +138,7 @@ pub(crate) async fn extend_in(tx: &mut Tx<'_>, req: &ExtendRequest, now: DateTim
     };
     let about = terms.about(&extension);
     let requested = about.extension_requested(uuid(&owner)?, terms.instant_book);
-    let mut notices = vec![insert_booking(tx, &extension, &owner, requested, now, Overlap::Fail).await?];
+    let mut notices = vec![insert_booking(tx, &extension, &owner, requested, now, Overlap::Fail, None).await?];
     if extension.status == BookingStatus::Confirmed {
         notices.push(notifications::insert(tx, about.confirmed(extension.driver), now).await?);
     }
