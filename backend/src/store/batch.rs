@@ -61,6 +61,14 @@ pub enum Request {
 }
 
 impl Request {
+    /// Who asks.
+    fn driver(&self) -> uuid::Uuid {
+        match self {
+            Request::Create(req) => req.driver,
+            Request::Extend(req) => req.driver,
+        }
+    }
+
     /// Whether the request can be refused after writing something it cannot give back itself,
     /// so that it needs a savepoint of its own.
     fn writes_before_refusing(&self) -> bool {
@@ -294,11 +302,11 @@ impl Run<'_> {
     }
 }
 
-/// Whether a request's insert waits to go with others' in one statement: a new booking on
-/// PostgreSQL with no savepoint of its own, on its first run. One that runs again (after a
+/// Whether a request's insert waits to go with others' in one round trip: a new booking with
+/// no savepoint of its own, on its first run. One that runs again (after a
 /// failed statement of several) goes alone, so that it cannot fail with others twice.
-fn joins_others(job: &Job, alone: bool, engine: Engine) -> bool {
-    engine == Engine::Postgres && !alone && job.attempts == 1 && matches!(job.req, Request::Create(_))
+fn joins_others(job: &Job, alone: bool) -> bool {
+    !alone && job.attempts == 1 && matches!(job.req, Request::Create(_))
 }
 
 /// Runs `batch` in one transaction (`ready`, if one is open already) and answers it; returns
@@ -320,7 +328,7 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
         reads: batch.iter().map(|_| Ahead::default()).collect(),
         inserts: Inserts::default(),
     };
-    let mut reads_ahead = database.begins_ahead();
+    let mut reads_ahead = true;
     for (i, job) in batch.iter().enumerate() {
         if run.tx.is_none() {
             match database.begin().await {
@@ -344,13 +352,8 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
             }
             run.tx = run.database.begin().await.ok();
         }
-        let Some(engine) = run.tx.as_ref().map(Tx::engine) else {
-            let failed = anyhow::anyhow!("could not start a write transaction");
-            run.outcomes.push(Outcome::Answer(Err(AppError::Internal(failed))));
-            continue;
-        };
         let alone = job.req.writes_before_refusing();
-        let joins = joins_others(job, alone, engine);
+        let joins = joins_others(job, alone);
         if run.inserts.must_go_before(job, joins) {
             run.insert_waiting().await;
             if run.tx.is_none() {
@@ -420,23 +423,34 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
     again
 }
 
-/// Reads and claims ahead for the new bookings in `jobs` in one statement, into `reads`
-/// (PostgreSQL; see [`read_ahead`]). A key that comes twice in the batch (a retry of one driver
-/// sent before the first answered) is claimed only for the first: the second then finds it
-/// claimed in its own turn, after the first's insert (see [`Inserts`]). Nor is the key of a
-/// booking that runs in a savepoint claimed here: rolling its savepoint back would undo the
-/// release of its key, but not the claim.
+/// Reads (and on PostgreSQL claims) ahead for the new bookings in `jobs` in one statement,
+/// into `reads` (see [`read_ahead`]).
+///
+/// What the read finds must stay true until the booking's turn, so some parts are asked for
+/// only where no request before it in the batch can change them:
+/// - A key that comes twice in the batch (a retry of one driver sent before the first
+///   answered) is asked for only for the first: the second then claims it in its own turn,
+///   after the first's insert (see [`Inserts`]). Nor is the key of a booking that runs in a
+///   savepoint asked for here: rolling its savepoint back would undo the release of its key,
+///   but not a claim made before it.
+/// - A driver's unpaid holds are counted only for their first request in the batch.
 async fn read_terms_ahead(tx: &mut Tx<'_>, jobs: &[Job], reads: &mut [Ahead]) -> AppResult<()> {
     let mut places = Vec::new();
     let mut asks: Vec<Ask<'_>> = Vec::new();
+    let mut keys = std::collections::HashSet::new();
+    let mut drivers = std::collections::HashSet::new();
     for (i, job) in jobs.iter().enumerate() {
+        let first_of_driver = drivers.insert(job.req.driver());
         let Request::Create(req) = &job.req else { continue };
-        let key = req.idempotency.as_ref().filter(|idem| {
-            !req.writes_before_refusing()
-                && !asks.iter().any(|ask| ask.token.user == req.driver && ask.key.is_some_and(|k| k.key == idem.key))
-        });
+        let first_of_key = req.idempotency.as_ref().is_some_and(|idem| keys.insert((req.driver, idem.key.as_str())));
+        let key = req.idempotency.as_ref().filter(|_| first_of_key && !req.writes_before_refusing());
         places.push(i);
-        asks.push(Ask { driveway: req.driveway, token: req.token(), key });
+        asks.push(Ask {
+            driveway: req.driveway,
+            token: req.token(),
+            key,
+            holds: first_of_driver && req.counts_holds(),
+        });
     }
     let Some(now) = jobs.first().map(|job| job.now) else { return Ok(()) };
     let found = read_ahead(tx, &asks, now).await?;
@@ -492,16 +506,9 @@ impl Store {
     /// request with the same idempotency key. The checks and the insert run in one savepoint of
     /// a batch, so of several concurrent requests for overlapping slots exactly one wins.
     ///
-    /// The booking's transaction checks the driver's session (see `TokenSession`). On SQLite it
-    /// is also checked on a read connection before the request queues for the single writer: a
-    /// read costs no round trip there, and without it 32 clients booked about a fifth slower in
-    /// the booking benchmark, with the server's CPU below one core (measured, cause not found).
+    /// The booking's transaction checks the driver's session (see `TokenSession`), in its
+    /// batch's read.
     pub async fn create_booking(&self, req: BookingRequest, now: DateTime<Utc>) -> AppResult<Created> {
-        if let Writer::Sqlite { .. } = &self.write
-            && !self.session_open(req.driver, req.session, now).await?
-        {
-            return Err(super::sessions::refused());
-        }
         self.bookings.submit(Request::Create(req), now).await
     }
 

@@ -52,15 +52,13 @@ impl Engine {
         }
     }
 
-    /// True when the database itself refuses two active bookings of one driveway that overlap
-    /// (PostgreSQL's exclusion constraint `bookings_no_overlap`). A new booking there needs no
-    /// read of the bookings in its way before its insert: the insert fails with SQLSTATE 23P01
-    /// exactly when one is, and only then are they read, for the answer. SQLite has no such
-    /// constraint; its single writer reads them first.
-    pub fn refuses_overlap(self) -> bool {
+    /// What makes an insert of a booking that overlaps an active one write nothing and go on,
+    /// rather than fail: PostgreSQL's exclusion constraint fails it unless told `ON CONFLICT
+    /// DO NOTHING`; on SQLite the trigger `bookings_no_overlap` skips it always.
+    pub fn insert_or_skip_overlap(self) -> &'static str {
         match self {
-            Engine::Sqlite => false,
-            Engine::Postgres => true,
+            Engine::Sqlite => "",
+            Engine::Postgres => " ON CONFLICT DO NOTHING",
         }
     }
 

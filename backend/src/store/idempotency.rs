@@ -143,6 +143,16 @@ pub async fn complete(tx: &mut Tx<'_>, user: Uuid, idem: &Idempotency, status: u
     Ok(())
 }
 
+/// [`complete`], sent right after the statement that wrote the change ([`Query::then`], SQLite):
+/// it stores the answer only if that statement wrote a row, and then writes one itself.
+pub fn complete_after(user: Uuid, idem: &Idempotency, status: u16, body: &str) -> Query {
+    query("UPDATE idempotency_keys SET status = ?, body = ? WHERE user_id = ? AND key = ? AND changes() = 1")
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(user)
+        .bind(&idem.key)
+}
+
 /// Gives back a key claimed by [`claim`] for a request that was then refused, inside the same
 /// transaction: as if it had never been claimed, so the key books on a retry.
 pub async fn release(tx: &mut Tx<'_>, user: Uuid, idem: &Idempotency) -> AppResult<()> {

@@ -64,9 +64,7 @@ pub async fn insert_after(
 ) -> AppResult<Option<Notice>> {
     match tx.engine() {
         Engine::Sqlite => {
-            let note = query(sqlite_statement(" WHERE changes() = 1"));
-            let both = first.then(with_draft(Engine::Sqlite, note, &draft, now));
-            let id: Option<i64> = tx.scalar_optional(both).await?;
+            let id: Option<i64> = tx.scalar_optional(first.then(sqlite_after(&draft, now))).await?;
             Ok(id.map(|id| notice(draft, id, now)))
         }
         Engine::Postgres => {
@@ -76,6 +74,12 @@ pub async fn insert_after(
             Ok(id.map(|id| notice(draft, id, now)))
         }
     }
+}
+
+/// The insert of `draft` (SQLite) to send right after a statement ([`Query::then`]): written
+/// only if that statement wrote a row. It answers the notification's id.
+pub fn sqlite_after(draft: &Draft, now: DateTime<Utc>) -> Query {
+    with_draft(Engine::Sqlite, query(sqlite_statement(" WHERE changes() = 1")), draft, now)
 }
 
 /// The notification's insert (SQLite), written only where `condition` (a `WHERE` clause, or

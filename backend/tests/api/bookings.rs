@@ -249,23 +249,23 @@ async fn confirming_one_request_declines_overlapping_requests() {
     let d = app.driveway(&owner, json!({})).await;
     let id = d["id"].as_str().expect("id");
     let first = app.book(&d1, id, future(1), 120).await.str("id");
-    // Overlapping pending requests cannot be created through the API (the slot is held), so
-    // this rule only matters for data created otherwise; plant one directly in the database.
+    // Overlapping pending requests cannot be created through the API (the slot is held), nor
+    // straight in the database: PostgreSQL's exclusion constraint refuses the row, and SQLite's
+    // trigger skips it.
+    const PLANT: &str = "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, payment_status, created_at, updated_at) \
+         SELECT ?, driveway_id, driver_id, owner_id, start_at + 1800000, end_at, 100, currency, 'pending', 'pending', created_at, updated_at FROM bookings WHERE id = ?";
     let rival = uuid::Uuid::new_v4().to_string();
-    let planted = app
-        .execute(
-            "INSERT INTO bookings (id, driveway_id, driver_id, owner_id, start_at, end_at, total_cents, currency, status, payment_status, created_at, updated_at) \
-             SELECT ?, driveway_id, driver_id, owner_id, start_at + 1800000, end_at, 100, currency, 'pending', 'pending', created_at, updated_at FROM bookings WHERE id = ?",
-            &[&rival, &first],
-        )
-        .await;
+    let planted = app.execute(PLANT, &[&rival, &first]).await;
     if on_postgres() {
-        // PostgreSQL's exclusion constraint refuses even that: no rival can exist to decline.
         let refused = planted.expect_err("an overlapping active booking is refused by the database");
         assert!(parkway_backend::store::db::is_exclusion_violation(&refused), "{refused}");
         return;
     }
-    planted.expect("insert");
+    assert_eq!(planted.expect("insert"), 0, "an overlapping active booking is skipped");
+    // So the rule matters only for a SQLite file written before that trigger: plant one as it
+    // could be there.
+    app.execute("DROP TRIGGER bookings_no_overlap", &[]).await.expect("drop the trigger");
+    assert_eq!(app.execute(PLANT, &[&rival, &first]).await.expect("insert"), 1);
     app.pay(&d1, &first).await;
     let a = app.put(&format!("/api/bookings/{first}/confirm"), Some(&owner.token), json!({})).await;
     assert_eq!(a.booking().status, BookingStatus::Confirmed);

@@ -232,7 +232,7 @@ fn plain_request(
 /// Sends `req` straight to the store from a task of its own. On a test's single thread, tasks
 /// first run in the order they were spawned, and on PostgreSQL each queues its request at once:
 /// requests sent one after the other this way reach the booking writers in that order, in one
-/// batch. (On SQLite a request first reads its session, so their order may change.)
+/// batch.
 fn queue_in_order(
     store: &parkway_backend::store::Store,
     req: parkway_backend::store::bookings::BookingRequest,
@@ -408,8 +408,9 @@ async fn a_refused_request_in_a_busy_moment_never_undoes_its_neighbours() {
     }
 }
 
-/// On PostgreSQL the new bookings of a batch are inserted together, with their owners'
-/// notifications, in one statement. Queued in one batch, each request must still get the answer
+/// The new bookings of a batch are inserted together, with their owners' notifications and
+/// their keys' answers, in one round trip (one statement on PostgreSQL, one command of several
+/// statements on SQLite). Queued in one batch, each request must still get the answer
 /// it would have got alone, and each booking written its own notification (and push):
 /// - of two overlapping requests the first books, and the second answers `slot_taken` with the
 ///   first's slot;
@@ -418,15 +419,10 @@ async fn a_refused_request_in_a_busy_moment_never_undoes_its_neighbours() {
 ///   key is given back;
 /// - every booking's notice names that booking, and is the owner's stored notification of it.
 #[tokio::test]
-async fn a_batch_written_in_one_statement_answers_each_request_as_if_alone() {
+async fn a_batch_written_together_answers_each_request_as_if_alone() {
     use parkway_backend::error::AppError;
     use parkway_backend::store::db::query;
     use parkway_backend::store::idempotency::Idempotency;
-    // On SQLite a request reads its session before it queues, so requests sent in order may
-    // reach the writer in another; nor does SQLite write a batch in one statement.
-    if !crate::helpers::on_postgres() {
-        return;
-    }
     let app = spawn_app_with(|c| c.max_unpaid_holds = 0).await;
     let owner = app.owner().await;
     let driver = app.driver().await;
@@ -503,4 +499,38 @@ async fn a_batch_written_in_one_statement_answers_each_request_as_if_alone() {
     let keys: Vec<(String, i64)> =
         store.reader().fetch_all(query("SELECT key, status FROM idempotency_keys ORDER BY key")).await.expect("keys");
     assert_eq!(keys, vec![("retry-me".to_owned(), 201)], "the refused request's key was given back");
+}
+
+/// A batch counts a driver's unpaid holds once, in its read, for their first request only:
+/// the next ones count in their turn, after the bookings before them went in. Six requests of
+/// one driver queued at once, with a limit of three unpaid holds, book exactly three times;
+/// another driver's request in the same batch is not held back.
+#[tokio::test]
+async fn requests_of_one_driver_in_one_batch_hold_no_more_than_the_limit() {
+    use parkway_backend::error::AppError;
+    let app = spawn_app_with(|c| c.max_unpaid_holds = 3).await;
+    let owner = app.owner().await;
+    let (driver, other) = (app.driver().await, app.driver().await);
+    let id = |d: serde_json::Value| -> uuid::Uuid { d["id"].as_str().expect("id").parse().expect("uuid") };
+    let live = id(app.driveway(&owner, json!({})).await);
+    let store = app.server().state().store.clone();
+    let (mine, theirs) = (session_of(&store, &driver).await, session_of(&store, &other).await);
+    let limited = |who, i| parkway_backend::store::bookings::BookingRequest {
+        max_unpaid_holds: 3,
+        ..plain_request(who, live, i)
+    };
+    let queued: Vec<_> = (0..6).map(|i| queue_in_order(&store, limited(mine, i))).collect();
+    let elsewhere = queue_in_order(&store, limited(theirs, 10));
+    let mut booked = 0;
+    for answer in futures_util::future::join_all(queued).await {
+        match answer.expect("task") {
+            Ok(()) => booked += 1,
+            Err(AppError::Api(parkway_core::ErrorCode::HoldLimit, _)) => {}
+            Err(other) => panic!("a request answered {other}"),
+        }
+    }
+    assert_eq!(booked, 3, "exactly the limit of unpaid holds booked");
+    assert!(elsewhere.await.expect("task").is_ok(), "another driver's request books");
+    let held = app.get("/api/bookings", Some(&driver.token)).await.body["items"].as_array().map(Vec::len);
+    assert_eq!(held, Some(3));
 }

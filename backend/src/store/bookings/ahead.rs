@@ -1,36 +1,41 @@
-//! What a new booking reads before its rules run, in as few statements as the engine allows.
+//! What a batch of new bookings reads before their rules run: one statement for the whole
+//! batch, where each booking would otherwise take several of its own.
 //!
-//! - **PostgreSQL**, for a whole batch in one statement ([`read_ahead`]): each driveway's terms
-//!   with its lock shared, the driver's default vehicle, and the claim of each request's
-//!   `Idempotency-Key`. One round trip for the batch, where each booking would otherwise take
-//!   two of its own (the claim, then the read).
-//! - **SQLite**, for each booking in its turn ([`read_in_turn`]), since it must see the
-//!   bookings written before it in the batch: the terms and the vehicle, whether a booking is in
-//!   the slot's way, the driver's unpaid holds, and the key's stored answer, if any. Under
-//!   SQLite's one writer nothing changes between that read and the insert, so the key is not
-//!   claimed first: it goes in with its answer, in the insert's own command. Each statement
+//! - **PostgreSQL** ([`read_ahead`]): each driveway's terms with its lock shared, the driver's
+//!   default vehicle and session, and the claim of each request's `Idempotency-Key`. One round
+//!   trip for the batch.
+//! - **SQLite**: the terms, the vehicle and the session, the key's stored answer if there is
+//!   one, and the driver's unpaid holds. The key is not claimed: under SQLite's one writer
+//!   nothing can take it before the insert, which stores it with its answer. Each statement
 //!   there costs a hand-off to the connection's thread and back, which is most of a booking's
-//!   cost; the read and the insert are the only two.
+//!   cost under load.
+//!
+//! What the read says stays true for a booking until a booking before it in the batch writes:
+//! the batch asks for a key or for holds only for the first request of its driver (and key),
+//! and the others claim and count in their turn, after the inserts before them
+//! (`store/batch.rs`).
 
 use crate::error::AppResult;
-use crate::store::bookings::BookingRequest;
+use crate::store::bookings::create::unpaid_holds_of;
 use crate::store::db::{Engine, Tx, query, to_ms};
 use crate::store::idempotency::{Idempotency, Stored};
 use crate::store::locks::Subject;
 use crate::store::rows::{NewBookingRead, TERMS_COLUMNS, TermsRead};
-use crate::store::sessions::{SESSION_OPEN, TokenSession};
+use crate::store::sessions::TokenSession;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// One new booking of a batch: where, for whom, and the key it came with (if the batch claims
-/// it: only the first request of a batch with a given driver and key does).
+/// One new booking of a batch: where, for whom, the key it came with (if the batch asks for
+/// it), and whether to count the driver's unpaid holds (SQLite; PostgreSQL counts them in the
+/// booking's turn, under the driver's row lock).
 pub(crate) struct Ask<'a> {
     pub(crate) driveway: Uuid,
     pub(crate) token: TokenSession,
     pub(crate) key: Option<&'a Idempotency>,
+    pub(crate) holds: bool,
 }
 
-/// What was read for one new booking. Empty, the booking reads and claims for itself.
+/// What the batch read for one new booking. Empty, the booking reads and claims for itself.
 #[derive(Default)]
 pub(crate) struct Ahead {
     /// The driveway's terms and the driver's default vehicle: only when the driveway is live,
@@ -40,11 +45,7 @@ pub(crate) struct Ahead {
     pub(crate) terms: Option<NewBookingRead>,
     /// What became of the request's key.
     pub(crate) key: KeyRead,
-    /// Whether an active booking is in the slot's way, where that was read with the terms
-    /// (SQLite).
-    pub(crate) meets: Option<bool>,
-    /// The driver's unpaid holds, where they were counted with the terms (SQLite, when the
-    /// request counts them).
+    /// The driver's unpaid holds, where they were counted (SQLite).
     pub(crate) holds: Option<i64>,
 }
 
@@ -57,16 +58,21 @@ pub(crate) enum KeyRead {
     /// Claimed by this transaction (PostgreSQL): the insert fills in its answer, a refusal
     /// gives it back.
     Claimed,
-    /// Not there, under SQLite's one writer: stored with its answer by the insert's command.
+    /// Not there, under SQLite's one writer: stored with its answer by the insert.
     Free,
     /// An earlier request's, with its answer.
     Stored(Stored),
 }
 
-/// A row of [`read_ahead`]'s answer: the terms only where the lock was shared.
+/// A row of [`read_ahead`]'s answer. Some columns come from one engine's statement only.
 struct AheadRow {
     n: i64,
-    key_claimed: bool,
+    /// The session is open (SQLite; on PostgreSQL `held` and `key_claimed` say it).
+    open: Option<bool>,
+    key_claimed: Option<bool>,
+    stored: Option<Stored>,
+    holds: Option<i64>,
+    /// The terms, where the driveway is live and its lock was shared.
     terms: Option<TermsRead>,
 }
 
@@ -76,41 +82,84 @@ where
     TermsRead: sqlx::FromRow<'r, R>,
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        fn optional<'r, R: sqlx::Row, T>(row: &'r R, column: &'r str) -> Result<Option<T>, sqlx::Error>
+        where
+            &'r str: sqlx::ColumnIndex<R>,
+            T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            match row.try_get::<Option<T>, _>(column) {
+                Err(sqlx::Error::ColumnNotFound(_)) => Ok(None),
+                other => other,
+            }
+        }
         let held: Option<bool> = row.try_get("held")?;
+        let stored = match (optional(row, "key_hash")?, optional(row, "key_status")?, optional(row, "key_body")?) {
+            (Some(request_hash), Some(status), Some(body)) => Some(Stored { request_hash, status, body }),
+            _ => None,
+        };
         Ok(AheadRow {
             n: row.try_get("n")?,
-            key_claimed: row.try_get("key_claimed")?,
+            open: optional(row, "open")?,
+            key_claimed: optional(row, "key_claimed")?,
+            stored,
+            holds: optional(row, "holds")?,
             terms: if held == Some(true) { Some(TermsRead::from_row(row)?) } else { None },
         })
     }
 }
 
-/// Reads ahead for every new booking of a batch at once (PostgreSQL; on SQLite nothing, and
-/// every booking reads for itself). The answers are in the order of `asks`.
+/// Reads ahead for every new booking of a batch at once. The answers are in the order of
+/// `asks`.
 ///
-/// The keys are claimed as [`claim`](crate::store::idempotency::claim_as) claims one: a row
-/// inserted only while the session is open, nothing done when the key is there already. A key
-/// claimed by another transaction that has not committed makes the statement wait for it.
+/// On PostgreSQL the keys are claimed as [`claim`](crate::store::idempotency::claim_as) claims
+/// one: a row inserted only while the session is open, nothing done when the key is there
+/// already. A key claimed by another transaction that has not committed makes the statement
+/// wait for it. On SQLite a key is only looked up, and only while the session is open.
 pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<Utc>) -> AppResult<Vec<Ahead>> {
     let mut answers: Vec<Ahead> = asks.iter().map(|_| Ahead::default()).collect();
-    if asks.is_empty() || tx.engine() != Engine::Postgres {
+    if asks.is_empty() {
         return Ok(answers);
     }
+    let read = match tx.engine() {
+        Engine::Postgres => postgres_read(asks, now),
+        Engine::Sqlite => sqlite_read(asks, now),
+    };
+    for row in tx.fetch_all::<AheadRow>(read).await? {
+        let Some(n) = usize::try_from(row.n).ok().filter(|n| *n < asks.len()) else { continue };
+        let answer = &mut answers[n];
+        match row.key_claimed {
+            // PostgreSQL.
+            Some(claimed) => answer.key = if claimed { KeyRead::Claimed } else { KeyRead::NotRead },
+            // SQLite: an ended session reads nothing, and the booking finds out why itself.
+            None if row.open != Some(true) => continue,
+            None if asks[n].key.is_none() => {}
+            None => answer.key = row.stored.map_or(KeyRead::Free, KeyRead::Stored),
+        }
+        answer.holds = row.holds;
+        answer.terms = row.terms.map(TermsRead::into_read).transpose()?;
+    }
+    Ok(answers)
+}
+
+/// True while the session of the row `r` is open (its parameter: now).
+const OPEN: &str = "EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND s.user_id = r.driver \
+                    AND s.ended_at IS NULL AND s.expires_at > ?)";
+
+fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Query {
     let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint, ?, ?)"; asks.len()].join(", ");
-    let open = "EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND s.user_id = r.driver \
-                AND s.ended_at IS NULL AND s.expires_at > ?)";
     let mut read = query(format!(
         "WITH r (n, driveway, driver, session, lock_key, key, request_hash) AS (VALUES {rows}), \
          claimed AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
-         SELECT r.driver, r.key, r.request_hash, 0, '', ? FROM r WHERE r.key IS NOT NULL AND {open} \
+         SELECT r.driver, r.key, r.request_hash, 0, '', ? FROM r WHERE r.key IS NOT NULL AND {OPEN} \
          ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key) \
          SELECT r.n, EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = r.driver AND c.key = r.key) AS key_claimed, t.* \
          FROM r LEFT JOIN LATERAL (SELECT pg_try_advisory_xact_lock_shared(r.lock_key) AS held, {TERMS_COLUMNS}, \
          v.plate AS default_plate, v.label AS default_label \
          FROM driveways d LEFT JOIN vehicles v ON v.user_id = r.driver AND v.is_default = ? \
-         WHERE d.id = r.driveway AND d.deleted_at IS NULL AND {open}) t ON true"
+         WHERE d.id = r.driveway AND d.deleted_at IS NULL AND {OPEN}) t ON true"
     ));
     for (n, ask) in asks.iter().enumerate() {
         read = read
@@ -122,62 +171,33 @@ pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<
             .bind(ask.key.map(|idem| idem.key.as_str()))
             .bind(ask.key.map(|idem| idem.request_hash.as_str()));
     }
-    let read = read.bind(to_ms(now)).bind(to_ms(now)).bind(true).bind(to_ms(now));
-    for row in tx.fetch_all::<AheadRow>(read).await? {
-        if let Some(answer) = usize::try_from(row.n).ok().and_then(|n| answers.get_mut(n)) {
-            answer.key = if row.key_claimed { KeyRead::Claimed } else { KeyRead::NotRead };
-            answer.terms = row.terms.map(TermsRead::into_read).transpose()?;
-        }
-    }
-    Ok(answers)
+    read.bind(to_ms(now)).bind(to_ms(now)).bind(true).bind(to_ms(now))
 }
 
-/// A row of [`read_in_turn`]'s answer.
-#[derive(sqlx::FromRow)]
-struct InTurnRow {
-    meets: bool,
-    holds: Option<i64>,
-    key_hash: Option<String>,
-    key_status: Option<i64>,
-    key_body: Option<String>,
-    #[sqlx(flatten)]
-    terms: TermsRead,
-}
-
-/// Reads for one new booking in its turn in the batch (SQLite), in one statement: empty when
-/// the driveway is gone or the session has ended, so that the booking finds out which itself.
-/// The key of a booking paid ahead is left to claim, as its savepoint expects.
-pub(crate) async fn read_in_turn(tx: &mut Tx<'_>, req: &BookingRequest, now: DateTime<Utc>) -> AppResult<Ahead> {
-    if tx.engine() != Engine::Sqlite {
-        return Ok(Ahead::default());
+/// SQLite has no `LATERAL`: every part is a `LEFT JOIN` that matches only while the session is
+/// open.
+fn sqlite_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Query {
+    let rows = vec!["(?, ?, ?, ?, ?, ?)"; asks.len()].join(", ");
+    let mut read = query(format!(
+        "WITH r (n, driveway, driver, session, key, holds) AS (VALUES {rows}), \
+         o AS (SELECT r.*, {OPEN} AS open FROM r) \
+         SELECT o.n, o.open, d.id IS NOT NULL AS held, \
+         CASE WHEN o.open AND o.holds THEN ({}) END AS holds, \
+         k.request_hash AS key_hash, k.status AS key_status, k.body AS key_body, \
+         {TERMS_COLUMNS}, v.plate AS default_plate, v.label AS default_label \
+         FROM o LEFT JOIN driveways d ON o.open AND d.id = o.driveway AND d.deleted_at IS NULL \
+         LEFT JOIN vehicles v ON o.open AND v.user_id = o.driver AND v.is_default = ? \
+         LEFT JOIN idempotency_keys k ON o.open AND k.user_id = o.driver AND k.key = o.key",
+        unpaid_holds_of("o.driver"),
+    ));
+    for (n, ask) in asks.iter().enumerate() {
+        read = read
+            .bind(n as i64)
+            .bind(ask.driveway)
+            .bind(ask.token.user)
+            .bind(ask.token.session)
+            .bind(ask.key.map(|idem| idem.key.as_str()))
+            .bind(ask.holds);
     }
-    let key = req.idempotency.as_ref().filter(|_| !req.writes_before_refusing());
-    let holds = if req.counts_holds() { format!("({})", super::create::UNPAID_HOLDS) } else { "NULL".to_owned() };
-    let meeting = Engine::Sqlite.meeting_slot("start_at", &req.driveway.to_string(), &req.slot, None, 1);
-    let mut read = meeting.within(
-        "SELECT EXISTS (",
-        &format!(
-            ") AS meets, {holds} AS holds, k.request_hash AS key_hash, k.status AS key_status, \
-             k.body AS key_body, {TERMS_COLUMNS}, v.plate AS default_plate, v.label AS default_label \
-             FROM driveways d LEFT JOIN vehicles v ON v.user_id = ? AND v.is_default = ? \
-             LEFT JOIN idempotency_keys k ON k.user_id = ? AND k.key = ? \
-             WHERE d.id = ? AND d.deleted_at IS NULL AND {SESSION_OPEN}"
-        ),
-    );
-    if req.counts_holds() {
-        read = read.bind(req.driver);
-    }
-    let read =
-        read.bind(req.driver).bind(true).bind(req.driver).bind(key.map(|idem| idem.key.as_str())).bind(req.driveway);
-    let Some(row) = tx.fetch_optional::<InTurnRow>(req.token().bind(read, now)).await? else {
-        return Ok(Ahead::default());
-    };
-    let key = match (key, row.key_hash, row.key_status, row.key_body) {
-        (None, ..) => KeyRead::NotRead,
-        (Some(_), Some(request_hash), Some(status), Some(body)) => {
-            KeyRead::Stored(Stored { request_hash, status, body })
-        }
-        (Some(_), ..) => KeyRead::Free,
-    };
-    Ok(Ahead { terms: Some(row.terms.into_read()?), key, meets: Some(row.meets), holds: row.holds })
+    read.bind(to_ms(now)).bind(true)
 }

@@ -1,4 +1,4 @@
-use super::ahead::{Ahead, KeyRead, read_in_turn};
+use super::ahead::{Ahead, KeyRead};
 use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
@@ -52,19 +52,13 @@ pub(super) enum Guard {
     /// The driveway's calendar lock, held until the transaction ends: writers of the driveway
     /// decide one after the other. For moves and extensions, which change a stay already there.
     Calendar,
-    /// The exclusion constraint alone, for new bookings: writers of one driveway run side by
-    /// side, and of two that reach overlapping slots at once, the constraint lets one through
-    /// and the other answers `slot_taken`. Waits on it are bounded (see `batch.rs`). Where the
-    /// engine has that constraint, the bookings in the way are read only once it has refused
-    /// the insert; SQLite reads them first.
+    /// The database alone, for new bookings: an insert that would overlap an active booking
+    /// writes nothing (PostgreSQL's exclusion constraint with `ON CONFLICT DO NOTHING`,
+    /// SQLite's trigger `bookings_no_overlap`), and only then are the bookings in its way read,
+    /// for the answer. On PostgreSQL writers of one driveway run side by side, and of two that
+    /// reach overlapping slots at once, the constraint lets one through and the other answers
+    /// `slot_taken`; waits on it are bounded (see `batch.rs`).
     Constraint,
-    /// SQLite's one writer, which looked for a booking in the slot's way in the read of the
-    /// terms ([`read_in_turn`]): none can come before the insert, and the bookings in the way
-    /// are read (to list them) only when one was found.
-    Read {
-        /// Whether one was found.
-        meets: bool,
-    },
 }
 
 /// Checks opening hours and conflicts for `slot` and prices it; with [`Guard::Calendar`], the
@@ -86,9 +80,7 @@ pub(super) async fn check_slot(
     match guard {
         Guard::Calendar => lock_calendar(tx, driveway).await?,
         // The insert meets the bookings in the way; reading them first would only repeat it.
-        Guard::Constraint if tx.engine().refuses_overlap() => return Ok(terms.rate().price(slot)),
-        Guard::Read { meets: false } => return Ok(terms.rate().price(slot)),
-        Guard::Constraint | Guard::Read { meets: true } => {}
+        Guard::Constraint => return Ok(terms.rate().price(slot)),
     }
     let taken = conflicts(tx, driveway, slot, except).await?;
     if !taken.is_empty() {
@@ -105,12 +97,17 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
     if tx.engine() == Engine::Postgres {
         tx.execute(query("SELECT id FROM users WHERE id = ? FOR UPDATE").bind(driver)).await?;
     }
-    Ok(tx.scalar(query(UNPAID_HOLDS).bind(driver)).await?)
+    Ok(tx.scalar(query(unpaid_holds_of("?")).bind(driver)).await?)
 }
 
-/// Counts a driver's unpaid holds; its one parameter is the driver.
-pub(super) const UNPAID_HOLDS: &str = "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = ? AND b.status = 'pending' \
-     AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))";
+/// Counts the unpaid holds of the driver `driver` (an expression: a parameter, or a column of
+/// an outer query).
+pub(crate) fn unpaid_holds_of(driver: &str) -> String {
+    format!(
+        "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = {driver} AND b.status = 'pending' AND NOT EXISTS \
+         (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))"
+    )
+}
 
 /// Creates a booking inside `tx` (part of a group commit): the idempotency lookup, every rule,
 /// the insert, the owner's notification and the stored answer.
@@ -170,23 +167,16 @@ impl Planned {
     }
 }
 
-/// The first half of [`create_booking_in`]: claims the key unless it was claimed or found
-/// free already (or replays its answer) and checks every rule, writing nothing else. A refusal
-/// gives a claimed key back.
-///
-/// On SQLite the booking reads what its rules need here, in its turn ([`read_in_turn`]); on
-/// PostgreSQL `ahead` holds what its batch read.
+/// The first half of [`create_booking_in`]: claims the key unless its batch claimed it or
+/// found it free (or replays its answer) and checks every rule, writing nothing else. A
+/// refusal gives a claimed key back.
 pub(crate) async fn plan_booking_in(
     tx: &mut Tx<'_>,
     req: BookingRequest,
-    ahead: Ahead,
+    mut ahead: Ahead,
     now: DateTime<Utc>,
 ) -> AppResult<Plan> {
     let token = req.token();
-    let mut ahead = match tx.engine() {
-        Engine::Sqlite => read_in_turn(tx, &req, now).await?,
-        Engine::Postgres => ahead,
-    };
     let Some(idem) = req.idempotency.clone() else {
         return plan_checked(tx, req, ahead, token, now).await.map(Plan::Write);
     };
@@ -251,11 +241,7 @@ async fn plan_checked(
         None => new_booking_terms(tx, req.driveway, token, now).await?,
     };
     trust::check_not_self(req.driver, uuid(&terms.owner_id)?)?;
-    let guard = match ahead.meets {
-        Some(meets) => Guard::Read { meets },
-        None => Guard::Constraint,
-    };
-    let total = check_slot(tx, &driveway, &terms, &req.slot, None, guard).await?;
+    let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
     // calendar), the order every booking writer takes them in.
     if req.counts_holds() {
@@ -343,13 +329,15 @@ async fn write_with_payment(
     Ok(Created { booking, replayed: false, notices })
 }
 
-/// Writes several planned bookings, none paid ahead, in one statement (PostgreSQL): each
-/// booking row with its owner's notification and pushes, as [`insert_booking`] does for one.
-/// Rows go in in the order given, and one that overlaps a booking before it (or another
-/// writer's) writes nothing and answers `slot_taken`, as it would have alone.
+/// Writes several planned bookings, none paid ahead, in one round trip (one statement on
+/// PostgreSQL, one command on SQLite): each booking row with its owner's notification and
+/// pushes and its key's answer, as [`insert_booking`] does for one. Rows go in in the order
+/// given, and one that overlaps a booking before it (or another writer's) writes nothing and
+/// answers `slot_taken`, as it would have alone.
 ///
-/// The answers are in the order given; an error means a statement failed and took the
-/// transaction with it, and none of them was written.
+/// The answers are in the order given; an error means a statement failed, and the transaction
+/// must be rolled back (PostgreSQL aborted it; on SQLite the bookings before the failed
+/// statement are written).
 pub(crate) async fn write_planned_together(tx: &mut Tx<'_>, plans: Vec<Planned>) -> AppResult<Vec<AppResult<Created>>> {
     debug_assert!(plans.iter().all(|p| p.prepaid.is_none()), "a booking paid ahead is written alone");
     let ids = insert_bookings_together(tx, &plans).await?;
@@ -400,12 +388,69 @@ fn bind_booking(q: Query, booking: &Booking, owner: &str) -> Query {
         .bind(to_ms(booking.updated_at))
 }
 
-/// The statement of [`write_planned_together`]: a `VALUES` row per booking (its position, its
-/// columns, its notification's, its claimed key and the answer to store for it), the bookings
-/// inserted from them as long as their driveway is live (as [`LIVE_DRIVEWAY`] checks for one),
-/// a notification for each row written, and the answer stored of each key whose booking was
-/// written. The notification's id of each booking written, by position.
+/// Inserts for [`write_planned_together`], and answers the notification's id of each booking
+/// written, by position.
 async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResult<Vec<Option<i64>>> {
+    let insert = match tx.engine() {
+        Engine::Postgres => postgres_inserts_together(plans)?,
+        Engine::Sqlite => sqlite_inserts_together(plans)?,
+    };
+    let written: Vec<Written> = tx.fetch_all(insert).await?;
+    let mut ids = vec![None; plans.len()];
+    for Written { ord, id } in written {
+        if let Some(slot) = usize::try_from(ord).ok().and_then(|ord| ids.get_mut(ord)) {
+            *slot = Some(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// A booking written by [`insert_bookings_together`]: its position, and its notification's id.
+#[derive(sqlx::FromRow)]
+struct Written {
+    ord: i64,
+    id: i64,
+}
+
+/// SQLite's [`insert_bookings_together`]: for each booking, its insert (which the trigger
+/// `bookings_no_overlap` skips when the slot is taken, as [`LIVE_DRIVEWAY`] does when the
+/// driveway is gone), its key's answer and its owner's notification, each written only if the
+/// statement before it wrote a row, all sent as one ([`Query::then`]).
+fn sqlite_inserts_together(plans: &[Planned]) -> AppResult<Query> {
+    let mut together: Option<Query> = None;
+    for (ord, planned) in plans.iter().enumerate() {
+        let mut one = booking_row(Engine::Sqlite, &planned.booking, &planned.owner, Overlap::Answer);
+        if let Some(answer) = key_answer_after(planned)? {
+            one = one.then(answer);
+        }
+        let note = notifications::sqlite_after(&planned.notice, planned.now).within("", ", ? AS ord");
+        let one = one.then(note.bind(ord as i64));
+        together = Some(match together {
+            None => one,
+            Some(before) => before.then(one),
+        });
+    }
+    together.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no booking to insert")))
+}
+
+/// The statement storing a planned booking's key with its answer, sent right after the
+/// booking's insert (SQLite): the answer filled in for a key claimed, or the key stored with
+/// it for one found free.
+fn key_answer_after(planned: &Planned) -> AppResult<Option<Query>> {
+    let body = || serde_json::to_string(&planned.booking).map_err(anyhow::Error::from);
+    Ok(match (&planned.claimed, &planned.free_key) {
+        (Some((user, idem)), _) => Some(idempotency::complete_after(*user, idem, 201, &body()?)),
+        (None, Some((user, idem))) => Some(idempotency::store_after(*user, idem, 201, &body()?, planned.now)),
+        (None, None) => None,
+    })
+}
+
+/// PostgreSQL's [`insert_bookings_together`], one statement: a `VALUES` row per booking (its
+/// position, its columns, its notification's, its claimed key and the answer to store for it),
+/// the bookings inserted from them as long as their driveway is live (as [`LIVE_DRIVEWAY`]
+/// checks for one), a notification for each row written, and the answer stored of each key
+/// whose booking was written.
+fn postgres_inserts_together(plans: &[Planned]) -> AppResult<Query> {
     let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 3;
     let row = format!("({})", vec!["?"; columns].join(", "));
     let drafts = notifications::DRAFT_COLUMNS.map(|c| format!("note_{c}"));
@@ -435,20 +480,14 @@ async fn insert_bookings_together(tx: &mut Tx<'_>, plans: &[Planned]) -> AppResu
             }
         };
     }
-    let written: Vec<(i64, i64)> = tx.fetch_all(insert).await?;
-    let mut ids = vec![None; plans.len()];
-    for (ord, id) in written {
-        if let Some(slot) = usize::try_from(ord).ok().and_then(|ord| ids.get_mut(ord)) {
-            *slot = Some(id);
-        }
-    }
-    Ok(ids)
+    Ok(insert)
 }
 
-/// What an insert does when the exclusion constraint (PostgreSQL) finds its slot taken.
+/// What an insert does when the database finds its slot taken (see [`Guard::Constraint`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Overlap {
-    /// Fails, and the transaction with it: for a writer that runs again (an extension).
+    /// Fails, and the transaction with it: for a writer that runs again (an extension on
+    /// PostgreSQL; on SQLite an extension checks the calendar first, under the one writer).
     Fail,
     /// Writes nothing, and the answer is `slot_taken` with the bookings in the way, read in
     /// the same transaction; the transaction goes on (a new booking).
@@ -468,13 +507,7 @@ pub(super) async fn insert_booking(
     overlap: Overlap,
     answer: Option<Query>,
 ) -> AppResult<Notice> {
-    let skip = overlap == Overlap::Answer && tx.engine().refuses_overlap();
-    let row = query(format!(
-        "INSERT INTO bookings ({INSERTED}) SELECT {} WHERE {LIVE_DRIVEWAY}{}",
-        vec!["?"; INSERTED.split(',').count()].join(", "),
-        if skip { " ON CONFLICT DO NOTHING" } else { "" }
-    ));
-    let row = bind_booking(row, booking, owner).bind(booking.driveway);
+    let row = booking_row(tx.engine(), booking, owner, overlap);
     let row = match answer {
         None => row,
         Some(answer) if tx.engine() == Engine::Sqlite => row.then(answer),
@@ -483,10 +516,20 @@ pub(super) async fn insert_booking(
     if let Some(written) = notifications::insert_after(tx, row, notice, now).await? {
         return Ok(written);
     }
-    if skip {
+    if overlap == Overlap::Answer {
         return Err(not_written(tx, booking).await?);
     }
     Err(AppError::not_found("driveway"))
+}
+
+/// The insert of a booking row, as long as its driveway is live.
+fn booking_row(engine: Engine, booking: &Booking, owner: &str, overlap: Overlap) -> Query {
+    let row = query(format!(
+        "INSERT INTO bookings ({INSERTED}) SELECT {} WHERE {LIVE_DRIVEWAY}{}",
+        vec!["?"; INSERTED.split(',').count()].join(", "),
+        if overlap == Overlap::Answer { engine.insert_or_skip_overlap() } else { "" }
+    ));
+    bind_booking(row, booking, owner).bind(booking.driveway)
 }
 
 /// Why a new booking's insert wrote nothing, as read in its transaction: `slot_taken` with the

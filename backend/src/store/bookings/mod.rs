@@ -4,7 +4,7 @@
 //! the database through [`super::batch`]; its later changes (confirm, cancel, move) are in
 //! [`change`].
 
-/// What a PostgreSQL batch reads and claims for its new bookings in one statement.
+/// What a batch reads (and on PostgreSQL claims) for its new bookings in one statement.
 pub(crate) mod ahead;
 /// Confirming, cancelling and moving a booking.
 mod change;
