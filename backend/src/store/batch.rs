@@ -230,12 +230,12 @@ enum Outcome {
     Waiting,
 }
 
-/// New bookings of a PostgreSQL batch whose rules passed, waiting to be inserted together in
-/// one statement ([`write_planned_together`]) rather than one statement each.
+/// New bookings of a batch whose rules passed, waiting to be inserted together in one round
+/// trip ([`write_planned_together`]) rather than one each.
 ///
 /// A request's checks must see every booking before it in the batch, as they would alone.
-/// The overlap check is the insert's own: rows of one statement meet in the exclusion
-/// constraint, in order. The others read a driver's own bookings: the unpaid holds, and a key
+/// The overlap check is the insert's own: rows go in in order, and each meets those before it
+/// in PostgreSQL's exclusion constraint or SQLite's trigger. The others read a driver's own bookings: the unpaid holds, and a key
 /// claimed again. So the waiting inserts go in before a request that would read one of them
 /// that way, and before any request that does not wait with them.
 #[derive(Default)]
@@ -315,9 +315,9 @@ fn joins_others(job: &Job, alone: bool) -> bool {
 /// A request takes a savepoint of its own only if it can be refused after writing
 /// ([`Request::writes_before_refusing`]): a savepoint costs a round trip on PostgreSQL, and on
 /// SQLite two statements, each a hand-off to the connection's thread. The others write last,
-/// and a refusal leaves nothing behind. On PostgreSQL their inserts wait, and go in together in
-/// one statement (see [`Inserts`]); on SQLite each goes in its turn, in one command with its
-/// notification and its key's answer. A failed statement aborts the whole transaction on
+/// and a refusal leaves nothing behind. Their inserts wait, and go in together (see
+/// [`Inserts`]): one statement on PostgreSQL, one command of several on SQLite. A failed
+/// statement aborts the whole transaction on
 /// PostgreSQL, and on SQLite may leave part of a command written: either way, what had
 /// succeeded in the transaction runs again, and the rest of the batch goes on in a new one.
 async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
@@ -503,8 +503,8 @@ fn settle(job: &Job, result: AppResult<Created>) -> Outcome {
 
 impl Store {
     /// Creates a pending booking that holds its slot, or replays the answer to an earlier
-    /// request with the same idempotency key. The checks and the insert run in one savepoint of
-    /// a batch, so of several concurrent requests for overlapping slots exactly one wins.
+    /// request with the same idempotency key. The checks and the insert run in a batch's
+    /// transaction, so of several concurrent requests for overlapping slots exactly one wins.
     ///
     /// The booking's transaction checks the driver's session (see `TokenSession`), in its
     /// batch's read.
