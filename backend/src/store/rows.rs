@@ -211,6 +211,15 @@ impl TermsRead {
 /// the insert's own snapshot (see [`new_booking_terms`]). Its one parameter is the driveway.
 pub(crate) const LIVE_DRIVEWAY: &str = "EXISTS (SELECT 1 FROM driveways WHERE id = ? AND deleted_at IS NULL)";
 
+/// Counts the unpaid holds of the driver `driver` (an expression: a parameter, or a column of
+/// an outer query): their pending bookings whose money is neither authorised nor collected.
+pub(crate) fn unpaid_holds_of(driver: &str) -> String {
+    format!(
+        "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = {driver} AND b.status = 'pending' AND NOT EXISTS \
+         (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))"
+    )
+}
+
 pub(crate) const TERMS_COLUMNS: &str =
     "owner_id, title, price_per_hour_cents, price_per_day_cents, currency, timezone, instant_book, availability";
 

@@ -16,11 +16,10 @@
 //! (`store/batch.rs`).
 
 use crate::error::AppResult;
-use crate::store::bookings::create::unpaid_holds_of;
 use crate::store::db::{Engine, Tx, query, to_ms};
 use crate::store::idempotency::{Idempotency, Stored};
 use crate::store::locks::Subject;
-use crate::store::rows::{NewBookingRead, TERMS_COLUMNS, TermsRead};
+use crate::store::rows::{NewBookingRead, TERMS_COLUMNS, TermsRead, unpaid_holds_of};
 use crate::store::sessions::TokenSession;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

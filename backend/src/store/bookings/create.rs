@@ -8,7 +8,9 @@ use crate::store::idempotency::{self, Claimant, Idempotency};
 use crate::store::locks;
 use crate::store::notifications::{self, Notice};
 use crate::store::payments::{self, PaymentChange};
-use crate::store::rows::{DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms};
+use crate::store::rows::{
+    DrivewayTerms, LIVE_DRIVEWAY, PaymentRow, SELECT_PAYMENT, booking_in, new_booking_terms, unpaid_holds_of,
+};
 use crate::store::sessions::TokenSession;
 use crate::store::vehicles;
 use chrono::{DateTime, Utc};
@@ -98,15 +100,6 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
         tx.execute(query("SELECT id FROM users WHERE id = ? FOR UPDATE").bind(driver)).await?;
     }
     Ok(tx.scalar(query(unpaid_holds_of("?")).bind(driver)).await?)
-}
-
-/// Counts the unpaid holds of the driver `driver` (an expression: a parameter, or a column of
-/// an outer query).
-pub(crate) fn unpaid_holds_of(driver: &str) -> String {
-    format!(
-        "SELECT COUNT(*) FROM bookings b WHERE b.driver_id = {driver} AND b.status = 'pending' AND NOT EXISTS \
-         (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status IN ('requires_capture', 'succeeded'))"
-    )
 }
 
 /// Creates a booking inside `tx` (part of a group commit): the idempotency lookup, every rule,
