@@ -16,7 +16,7 @@
 //! (`store/batch.rs`).
 
 use crate::error::AppResult;
-use crate::store::db::{Engine, Tx, query, to_ms};
+use crate::store::db::{Engine, Query, Tx, query, to_ms};
 use crate::store::idempotency::{Idempotency, Stored};
 use crate::store::locks::Subject;
 use crate::store::rows::{NewBookingRead, TERMS_COLUMNS, TermsRead, unpaid_holds_of};
@@ -32,6 +32,14 @@ pub(crate) struct Ask<'a> {
     pub(crate) token: TokenSession,
     pub(crate) key: Option<&'a Idempotency>,
     pub(crate) holds: bool,
+}
+
+impl Ask<'_> {
+    /// Binds the first columns of the ask's row in the read's `VALUES`: its position, the
+    /// driveway, the driver and the session.
+    fn bind_row(&self, read: Query, n: usize) -> Query {
+        read.bind(n as i64).bind(self.driveway).bind(self.token.user).bind(self.token.session)
+    }
 }
 
 /// What the batch read for one new booking. Empty, the booking reads and claims for itself.
@@ -147,7 +155,7 @@ pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<
 const OPEN: &str = "EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND s.user_id = r.driver \
                     AND s.ended_at IS NULL AND s.expires_at > ?)";
 
-fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Query {
+fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> Query {
     let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint, ?, ?)"; asks.len()].join(", ");
     let mut read = query(format!(
         "WITH r (n, driveway, driver, session, lock_key, key, request_hash) AS (VALUES {rows}), \
@@ -161,11 +169,8 @@ fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Quer
          WHERE d.id = r.driveway AND d.deleted_at IS NULL AND {OPEN}) t ON true"
     ));
     for (n, ask) in asks.iter().enumerate() {
-        read = read
-            .bind(n as i64)
-            .bind(ask.driveway)
-            .bind(ask.token.user)
-            .bind(ask.token.session)
+        read = ask
+            .bind_row(read, n)
             .bind(Subject::Driveway(ask.driveway).key())
             .bind(ask.key.map(|idem| idem.key.as_str()))
             .bind(ask.key.map(|idem| idem.request_hash.as_str()));
@@ -175,7 +180,7 @@ fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Quer
 
 /// SQLite has no `LATERAL`: every part is a `LEFT JOIN` that matches only while the session is
 /// open.
-fn sqlite_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Query {
+fn sqlite_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> Query {
     let rows = vec!["(?, ?, ?, ?, ?, ?)"; asks.len()].join(", ");
     let mut read = query(format!(
         "WITH r (n, driveway, driver, session, key, holds) AS (VALUES {rows}), \
@@ -190,13 +195,7 @@ fn sqlite_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> crate::store::db::Query 
         unpaid_holds_of("o.driver"),
     ));
     for (n, ask) in asks.iter().enumerate() {
-        read = read
-            .bind(n as i64)
-            .bind(ask.driveway)
-            .bind(ask.token.user)
-            .bind(ask.token.session)
-            .bind(ask.key.map(|idem| idem.key.as_str()))
-            .bind(ask.holds);
+        read = ask.bind_row(read, n).bind(ask.key.map(|idem| idem.key.as_str())).bind(ask.holds);
     }
     read.bind(to_ms(now)).bind(true)
 }
