@@ -235,9 +235,10 @@ enum Outcome {
 ///
 /// A request's checks must see every booking before it in the batch, as they would alone.
 /// The overlap check is the insert's own: rows go in in order, and each meets those before it
-/// in PostgreSQL's exclusion constraint or SQLite's trigger. The others read a driver's own bookings: the unpaid holds, and a key
-/// claimed again. So the waiting inserts go in before a request that would read one of them
-/// that way, and before any request that does not wait with them.
+/// in PostgreSQL's exclusion constraint or SQLite's trigger. The others read a driver's own
+/// bookings: the unpaid holds, and a key claimed again. So the waiting inserts go in before a
+/// request that would read one of them that way, and before any request that does not wait
+/// with them.
 #[derive(Default)]
 struct Inserts {
     /// Each booking's place in the batch, and what it writes.
@@ -303,8 +304,8 @@ impl Run<'_> {
 }
 
 /// Whether a request's insert waits to go with others' in one round trip: a new booking with
-/// no savepoint of its own, on its first run. One that runs again (after a
-/// failed statement of several) goes alone, so that it cannot fail with others twice.
+/// no savepoint of its own, on its first run. One that runs again (after a failed statement of
+/// several) goes alone, so that it cannot fail with others twice.
 fn joins_others(job: &Job, alone: bool) -> bool {
     !alone && job.attempts == 1 && matches!(job.req, Request::Create(_))
 }
@@ -317,9 +318,9 @@ fn joins_others(job: &Job, alone: bool) -> bool {
 /// SQLite two statements, each a hand-off to the connection's thread. The others write last,
 /// and a refusal leaves nothing behind. Their inserts wait, and go in together (see
 /// [`Inserts`]): one statement on PostgreSQL, one command of several on SQLite. A failed
-/// statement aborts the whole transaction on
-/// PostgreSQL, and on SQLite may leave part of a command written: either way, what had
-/// succeeded in the transaction runs again, and the rest of the batch goes on in a new one.
+/// statement aborts the whole transaction on PostgreSQL, and on SQLite may leave part of a
+/// command written: either way, what had succeeded in the transaction runs again, and the
+/// rest of the batch goes on in a new one.
 async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
     let mut run = Run {
         database,

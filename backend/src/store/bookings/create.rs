@@ -279,16 +279,11 @@ async fn plan_checked(
 /// The second half of [`create_booking_in`]: the insert, the payment made ahead, and the key's
 /// answer.
 pub(crate) async fn write_planned(tx: &mut Tx<'_>, planned: Planned) -> AppResult<Created> {
-    let Planned { booking, owner, notice, prepaid, claimed, free_key, now } = planned;
     // A key found free goes in with the booking's answer, in the insert's own command (a
-    // booking paid ahead claims its key instead: see `read_in_turn`).
-    let answer = match &free_key {
-        None => None,
-        Some((user, idem)) => {
-            let body = serde_json::to_string(&booking).map_err(anyhow::Error::from)?;
-            Some(idempotency::store_after(*user, idem, 201, &body, now))
-        }
-    };
+    // booking paid ahead claims its key instead: see `batch.rs`); a claimed one is answered
+    // after, or given back.
+    let answer = if planned.free_key.is_some() { key_answer_after(&planned)? } else { None };
+    let Planned { booking, owner, notice, prepaid, claimed, now, .. } = planned;
     let written = write_with_payment(tx, booking, &owner, notice, prepaid, answer, now).await;
     answered(tx, claimed, written).await
 }
