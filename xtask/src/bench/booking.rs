@@ -29,6 +29,10 @@ use uuid::Uuid;
 
 /// Driveways the bookings are spread over.
 pub const DRIVEWAYS: usize = 200;
+/// Driveways only the hot shape books: one for its one-client runs and one for its series, so
+/// that the series starts on an empty calendar and has every slot up to the booking horizon
+/// for itself.
+const HOT_DRIVEWAYS: usize = 2;
 /// Driver accounts the bookings are spread over.
 const DRIVERS: usize = 4;
 /// Concurrent clients of the baseline and of the loaded booking run.
@@ -46,7 +50,8 @@ pub enum Shape {
     /// Over [`DRIVEWAYS`] driveways in turn, 30-minute slots.
     Spread,
     /// Every booking on one driveway, 15-minute slots back to back. Slots end at the booking
-    /// horizon (about 70,000 of them), which is why this shape's runs are shorter.
+    /// horizon (about 70,000 of them), which is why this shape's runs are shorter, and why its
+    /// series has a driveway of its own; a run that reaches the horizon ends there.
     Hot,
 }
 
@@ -135,7 +140,7 @@ pub async fn measure(
     let setup_rss_mb = server.peak_rss_mb()?;
     println!(
         "  registered 1 owner and {DRIVERS} drivers, created {} driveways (server peak RSS so far {setup_rss_mb:.1} MB)",
-        DRIVEWAYS + 1
+        DRIVEWAYS + HOT_DRIVEWAYS
     );
 
     let baseline = if with_baseline {
@@ -196,9 +201,13 @@ async fn shapes(
     let mut runs = Vec::new();
     for shape in [Shape::Spread, Shape::Hot] {
         println!("  {} bookings:", shape.as_str());
-        let bookings = Arc::new(Workload::Booking(plan.shaped(shape)));
+        let one = Arc::new(Workload::Booking(plan.shaped(shape)));
+        let many = match shape {
+            Shape::Spread => Arc::clone(&one),
+            Shape::Hot => Arc::new(Workload::Booking(plan.hot_series())),
+        };
         let durations = (shape.warmup_duration(options), shape.run_duration(options));
-        for (clients, times) in [(1, ONE_CLIENT_RUNS), (MANY_CLIENTS, SERIES)] {
+        for (bookings, clients, times) in [(one, 1, ONE_CLIENT_RUNS), (many, MANY_CLIENTS, SERIES)] {
             let watch = match insight {
                 Some(insight) => Some((insight.reset().await?, insight.sample_waits())),
                 None => None,
@@ -285,6 +294,13 @@ impl Request for Workload {
         }
     }
 
+    fn done(&self) -> bool {
+        match self {
+            Workload::Health { .. } => false,
+            Workload::Booking(plan) => plan.full(),
+        }
+    }
+
     async fn send(&self, client: &Client) -> Result<StatusCode, reqwest::Error> {
         let response = match self {
             Workload::Health { url } => client.get(url).send().await?,
@@ -303,7 +319,8 @@ impl Request for Workload {
 
 /// Who books what: slot `i` is driveway `i % driveways.len()`, starting `i / driveways.len()`
 /// slot lengths after `first_start`, so no two requests ever overlap and every one passes the
-/// conflict check. Request `i` goes to server `i % urls.len()`.
+/// conflict check. Request `i` goes to server `i % urls.len()`. Once the slots reach the
+/// booking horizon, the plan is [full](BookingPlan::full).
 #[derive(Debug)]
 pub(super) struct BookingPlan {
     /// The owner of every driveway.
@@ -318,21 +335,40 @@ pub(super) struct BookingPlan {
 
 impl BookingPlan {
     /// The plan of one shape: the spread one books the first [`DRIVEWAYS`] driveways, the hot
-    /// one only the last (which nothing else books).
+    /// one (with one client) only the next one, which nothing else books.
     pub(super) fn shaped(&self, shape: Shape) -> BookingPlan {
-        let driveways = match shape {
-            Shape::Spread => self.driveways[..DRIVEWAYS].to_vec(),
-            Shape::Hot => self.driveways[DRIVEWAYS..].to_vec(),
-        };
+        match shape {
+            Shape::Spread => self.on(&self.driveways[..DRIVEWAYS], shape),
+            Shape::Hot => self.on(&self.driveways[DRIVEWAYS..=DRIVEWAYS], shape),
+        }
+    }
+
+    /// The hot shape's plan for its series of many clients: the last driveway, booked by
+    /// nothing else.
+    fn hot_series(&self) -> BookingPlan {
+        self.on(&self.driveways[DRIVEWAYS + 1..], Shape::Hot)
+    }
+
+    fn on(&self, driveways: &[Uuid], shape: Shape) -> BookingPlan {
         BookingPlan {
             owner_token: self.owner_token.clone(),
             urls: self.urls.clone(),
             driver_tokens: self.driver_tokens.clone(),
-            driveways,
+            driveways: driveways.to_vec(),
             first_start: self.first_start,
             slot: shape.slot(),
             next: AtomicU64::new(0),
         }
+    }
+
+    /// True once the next slots would come near the booking horizon (with a day's margin and a
+    /// round per client, which may each take one more after asking): every later booking would
+    /// be refused, so the run ends there rather than count refusals.
+    fn full(&self) -> bool {
+        let reach = TimeDelta::days(parkway_core::slot::HORIZON_DAYS - 1) - (self.first_start - Utc::now());
+        let rounds = reach.num_minutes() / self.slot.num_minutes().max(1);
+        let taken = self.next.load(Ordering::Relaxed) / self.driveways.len() as u64;
+        taken + MANY_CLIENTS as u64 >= u64::try_from(rounds).unwrap_or(0)
     }
 
     fn next_request(&self) -> (&str, &str, NewBooking) {
@@ -363,8 +399,8 @@ pub(super) async fn prepare(client: &Client, bases: &[String]) -> anyhow::Result
         driver_tokens.push(register(client, base, &format!("driver{i}@parkway.bench"), Role::Driver).await?);
     }
     let (lat0, lng0) = parkway_backend::demo::DEMO_CENTER;
-    let mut driveways = Vec::with_capacity(DRIVEWAYS + 1);
-    for i in 0..=DRIVEWAYS {
+    let mut driveways = Vec::with_capacity(DRIVEWAYS + HOT_DRIVEWAYS);
+    for i in 0..DRIVEWAYS + HOT_DRIVEWAYS {
         // A 20 × 10 grid about 100 m apart; where they are does not matter for bookings.
         let body = NewDriveway {
             title: format!("Bench driveway {i}"),
