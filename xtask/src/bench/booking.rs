@@ -8,7 +8,8 @@
 //! Two shapes of load: bookings spread over many driveways, and every booking on one popular
 //! driveway. Each shape runs [`ONE_CLIENT_RUNS`] times with one client and then [`SERIES`]
 //! times in a row with [`MANY_CLIENTS`], so that a slope (a store slowing down as one driveway's
-//! bookings grow) shows.
+//! bookings grow) shows. One more run on an empty driveway right after the hot series tells a
+//! slope of the store from one of the machine ([`Shape::Fresh`]).
 
 use super::Options;
 use super::pg_insight::Insight;
@@ -29,10 +30,10 @@ use uuid::Uuid;
 
 /// Driveways the bookings are spread over.
 pub const DRIVEWAYS: usize = 200;
-/// Driveways only the hot shape books: one for its one-client runs and one for its series, so
-/// that the series starts on an empty calendar and has every slot up to the booking horizon
-/// for itself.
-const HOT_DRIVEWAYS: usize = 2;
+/// Driveways only the hot shape books: one for its one-client runs, one for its series (so that
+/// the series starts on an empty calendar and has every slot up to the booking horizon for
+/// itself), and one left empty for the [fresh](Shape::Fresh) run after it.
+const HOT_DRIVEWAYS: usize = 3;
 /// Driver accounts the bookings are spread over.
 const DRIVERS: usize = 4;
 /// Concurrent clients of the baseline and of the loaded booking run.
@@ -53,6 +54,11 @@ pub enum Shape {
     /// horizon (about 70,000 of them), which is why this shape's runs are shorter, and why its
     /// series has a driveway of its own; a run that reaches the horizon ends there.
     Hot,
+    /// One run as the hot series' runs, right after them, on a driveway with no bookings yet:
+    /// what the last hot run would have done without the bookings the series left, at the same
+    /// moment of this machine. These machines speed up and slow down by the minute, so a hot
+    /// run slower than the first may be the machine; slower than this one, it is the store.
+    Fresh,
 }
 
 impl Shape {
@@ -61,20 +67,21 @@ impl Shape {
         match self {
             Shape::Spread => "spread",
             Shape::Hot => "hot",
+            Shape::Fresh => "fresh",
         }
     }
 
     fn slot(self) -> TimeDelta {
         match self {
             Shape::Spread => TimeDelta::minutes(30),
-            Shape::Hot => TimeDelta::minutes(parkway_core::slot::MIN_DURATION_MINUTES),
+            Shape::Hot | Shape::Fresh => TimeDelta::minutes(parkway_core::slot::MIN_DURATION_MINUTES),
         }
     }
 
     fn run_duration(self, options: &Options) -> Duration {
         match self {
             Shape::Spread => options.load_duration(),
-            Shape::Hot => options.load_duration().min(Duration::from_secs(3)),
+            Shape::Hot | Shape::Fresh => options.load_duration().min(Duration::from_secs(3)),
         }
     }
 
@@ -82,6 +89,8 @@ impl Shape {
         match self {
             Shape::Spread => options.warmup_duration(),
             Shape::Hot => options.warmup_duration().min(Duration::from_millis(500)),
+            // The server is warm from the hot series, and the driveway must stay empty.
+            Shape::Fresh => Duration::ZERO,
         }
     }
 }
@@ -203,8 +212,8 @@ async fn shapes(
         println!("  {} bookings:", shape.as_str());
         let one = Arc::new(Workload::Booking(plan.shaped(shape)));
         let many = match shape {
-            Shape::Spread => Arc::clone(&one),
             Shape::Hot => Arc::new(Workload::Booking(plan.hot_series())),
+            _ => Arc::clone(&one),
         };
         let durations = (shape.warmup_duration(options), shape.run_duration(options));
         for (bookings, clients, times) in [(one, 1, ONE_CLIENT_RUNS), (many, MANY_CLIENTS, SERIES)] {
@@ -223,6 +232,11 @@ async fn shapes(
             }
         }
     }
+    println!("  fresh bookings (an empty driveway, right after the hot series):");
+    let fresh = Arc::new(Workload::Booking(plan.shaped(Shape::Fresh)));
+    let durations = (Shape::Fresh.warmup_duration(options), Shape::Fresh.run_duration(options));
+    let (_, measured) = load(servers, client, &fresh, MANY_CLIENTS, durations, 1).await?;
+    runs.extend(measured.into_iter().map(|run| ShapedRun { shape: Shape::Fresh, run }));
     Ok(runs)
 }
 
@@ -335,18 +349,19 @@ pub(super) struct BookingPlan {
 
 impl BookingPlan {
     /// The plan of one shape: the spread one books the first [`DRIVEWAYS`] driveways, the hot
-    /// one (with one client) only the next one, which nothing else books.
+    /// one (with one client) only the next one, and the fresh one the last; nothing else books
+    /// those.
     pub(super) fn shaped(&self, shape: Shape) -> BookingPlan {
         match shape {
             Shape::Spread => self.on(&self.driveways[..DRIVEWAYS], shape),
             Shape::Hot => self.on(&self.driveways[DRIVEWAYS..=DRIVEWAYS], shape),
+            Shape::Fresh => self.on(&self.driveways[DRIVEWAYS + 2..], shape),
         }
     }
 
-    /// The hot shape's plan for its series of many clients: the last driveway, booked by
-    /// nothing else.
+    /// The hot shape's plan for its series of many clients: a driveway booked by nothing else.
     fn hot_series(&self) -> BookingPlan {
-        self.on(&self.driveways[DRIVEWAYS + 1..], Shape::Hot)
+        self.on(&self.driveways[DRIVEWAYS + 1..=DRIVEWAYS + 1], Shape::Hot)
     }
 
     fn on(&self, driveways: &[Uuid], shape: Shape) -> BookingPlan {

@@ -157,7 +157,7 @@ impl Report {
         }
         let store = format!("SQLite sync={sync}");
         self.add_booking_runs(&store, phase.runs, |shape, clients| match (shape, clients) {
-            (_, 1) => None,
+            (Shape::Fresh, _) | (_, 1) => None,
             _ => Some(TARGET_BOOKINGS_PER_S),
         });
         // Shown against the target but not counted: VmHWM only grows, so the same server's
@@ -200,6 +200,7 @@ impl Report {
     pub fn add_postgres_booking_phase(&mut self, phase: PostgresBookingPhase) {
         let n = phase.instances;
         self.add_booking_runs(&format!("PostgreSQL ×{n}"), phase.runs, |shape, clients| match (shape, clients) {
+            (Shape::Fresh, _) => None,
             (_, 1) => Some(TARGET_PG_ONE_CLIENT_PER_S),
             (Shape::Spread, _) => Some(TARGET_PG_SPREAD_PER_S),
             (Shape::Hot, _) => Some(TARGET_PG_HOT_PER_S),
@@ -237,7 +238,8 @@ impl Report {
     /// Records the runs of one store. A series (the runs of one shape at one number of clients)
     /// is held to `target` by its median, and no run of a series of many clients may be slower
     /// than its first by more than [`MAX_SLOWDOWN`] (one client's runs measure no slope: they are
-    /// repeated only for their median).
+    /// repeated only for their median). The last hot run is held to the same margin against the
+    /// fresh run right after it, which the machine's own swings between runs do not move.
     fn add_booking_runs(&mut self, store: &str, runs: Vec<ShapedRun>, target: impl Fn(Shape, usize) -> Option<f64>) {
         // Per series, in order: each run's bookings/s and whether every answer was a 201.
         let mut series: BTreeMap<(Shape, usize), Vec<(f64, bool)>> = BTreeMap::new();
@@ -245,6 +247,21 @@ impl Report {
             let of_series = series.entry((shape, run.clients)).or_default();
             of_series.push((run.per_second, run.unexpected == 0));
             self.booking.push(BookingRow { store: store.to_owned(), shape, run_in_series: of_series.len(), run });
+        }
+        let fresh = series.iter().find(|((shape, _), _)| *shape == Shape::Fresh);
+        let against_fresh = fresh.and_then(|(&(_, clients), runs)| {
+            let last_hot = series.get(&(Shape::Hot, clients))?.last()?.0;
+            Some((clients, last_hot, runs.first()?.0))
+        });
+        if let Some((clients, last_hot, fresh)) = against_fresh {
+            self.check(Verdict {
+                target: format!(
+                    "{store}, hot, {clients} clients: the last run no more than {:.0} % slower than a fresh driveway's just after it",
+                    MAX_SLOWDOWN * 100.0
+                ),
+                measured: last_hot / fresh,
+                met: last_hot >= fresh * (1.0 - MAX_SLOWDOWN),
+            });
         }
         for ((shape, clients), runs) in series {
             self.check_series(store, shape, clients, &runs, target(shape, clients));
@@ -363,6 +380,10 @@ mod tests {
         ShapedRun { shape: Shape::Hot, run: load_run(clients, per_second, unexpected) }
     }
 
+    fn fresh(clients: usize, per_second: f64) -> ShapedRun {
+        ShapedRun { shape: Shape::Fresh, run: load_run(clients, per_second, 0) }
+    }
+
     /// A report of every kind of row, with targets met and missed.
     fn report() -> Report {
         let mut report = Report::new(false);
@@ -371,7 +392,8 @@ mod tests {
         report.add_booking_phase(BookingPhase {
             sync: SqliteSync::Full,
             baseline: None,
-            // Spread: the third run is 16 % slower than the first. Hot: a 409 spoils the median.
+            // Spread: the third run is 16 % slower than the first. Hot: a 409 spoils the median,
+            // and the last run is 15 % slower than an empty driveway's right after it.
             runs: vec![
                 spread(1, 900.0),
                 spread(32, 3100.0),
@@ -379,6 +401,7 @@ mod tests {
                 spread(32, 2600.0),
                 hot(32, 3100.0, 1),
                 hot(32, 3050.0, 0),
+                fresh(32, 3600.0),
             ],
             setup_rss_mb: 155.0,
             peak_rss_mb: 160.0,
@@ -394,8 +417,9 @@ mod tests {
         }
         report.add_postgres_booking_phase(PostgresBookingPhase {
             instances: 2,
-            // One client's runs are held to their median only: the second's dip is no slope.
-            runs: vec![spread(1, 850.0), spread(1, 700.0), spread(1, 900.0), hot(32, 1400.0, 0)]
+            // One client's runs are held to their median only: the second's dip is no slope. The
+            // fresh run has no rate target of its own.
+            runs: vec![spread(1, 850.0), spread(1, 700.0), spread(1, 900.0), hot(32, 1400.0, 0), fresh(32, 1500.0)]
                 .into_iter()
                 .map(|mut shaped| {
                     shaped.run.database_cores = Some(0.5);
@@ -422,6 +446,11 @@ mod tests {
         assert_eq!(
             verdicts,
             [
+                (
+                    "SQLite sync=full, hot, 32 clients: the last run no more than 10 % slower than a fresh driveway's just after it",
+                    3050.0 / 3600.0,
+                    false
+                ),
                 ("SQLite sync=full, spread, 32 client(s): median of 3 run(s) ≥ 3,000 bookings/s", 3100.0, true),
                 (
                     "SQLite sync=full, spread, 32 clients: no run more than 10 % slower than the first",
@@ -439,6 +468,11 @@ mod tests {
                 ("search p99 at 1,000,000 driveways, filter none: ≤ 10 ms", 8.0, true),
                 ("search p99 at 1,000,000 driveways, filter 2 h slot tomorrow: ≤ 10 ms", 12.0, false),
                 ("peak RSS, search, 1,000,000 driveways: ≤ 150 MB", 70.0, true),
+                (
+                    "PostgreSQL ×2, hot, 32 clients: the last run no more than 10 % slower than a fresh driveway's just after it",
+                    1400.0 / 1500.0,
+                    true
+                ),
                 ("PostgreSQL ×2, spread, 1 client(s): median of 3 run(s) ≥ 800 bookings/s", 850.0, true),
                 ("PostgreSQL ×2, hot, 32 client(s): median of 1 run(s) ≥ 1,500 bookings/s", 1400.0, false),
                 ("peak RSS, PostgreSQL booking, 2 instance(s): ≤ 150 MB", 120.0, true),
@@ -470,7 +504,9 @@ mod tests {
             "  PostgreSQL ×2      hot         32   1      4200        1400     1.00     4.00        0      1.25     0.50      0.75",
             "  booking setup, sync=full                          155.0 MB  ≤ 150 MB  MISSED",
             "  PostgreSQL search, 1,000,000 driveways, 2 inst.   130.0 MB  ≤ 150 MB  met",
-            "Targets: 10 of 16 met",
+            "  SQLite sync=full   fresh       32   1     10800        3600     1.00     4.00        0      1.25        ?      0.75",
+            "Targets: 11 of 18 met",
+            "  missed: SQLite sync=full, hot, 32 clients: the last run no more than 10 % slower than a fresh driveway's just after it (measured 0.85)",
             "  missed: PostgreSQL ×2, hot, 32 client(s): median of 1 run(s) ≥ 1,500 bookings/s (measured 1400.00)",
         ];
         for line in expect {
@@ -525,7 +561,7 @@ mod tests {
         assert_eq!(keys(&json["booking"][0]), booking);
         let mut postgres_booking = [&booking[..], &["database_cores"]].concat();
         postgres_booking.sort();
-        assert_eq!(keys(&json["booking"][6]), postgres_booking);
+        assert_eq!(keys(&json["booking"][7]), postgres_booking);
         assert_eq!(keys(&json["search"][0]), search);
         let mut postgres_search = [&search[..], &["instances"]].concat();
         postgres_search.sort();
