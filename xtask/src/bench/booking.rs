@@ -30,10 +30,14 @@ use uuid::Uuid;
 
 /// Driveways the bookings are spread over.
 pub const DRIVEWAYS: usize = 200;
-/// Driveways only the hot shape books: one for its one-client runs, one for its series (so that
-/// the series starts on an empty calendar and has every slot up to the booking horizon for
-/// itself), and one left empty for the [fresh](Shape::Fresh) run after it.
+/// Driveways only the hot shape books, after the spread ones: one for its one-client runs
+/// ([`HOT_ONE_CLIENT`]), one for its series ([`HOT_SERIES`]: it starts on an empty calendar and
+/// has every slot up to the booking horizon for itself), and one left empty for the
+/// [fresh](Shape::Fresh) run after it ([`FRESH`]).
 const HOT_DRIVEWAYS: usize = 3;
+const HOT_ONE_CLIENT: usize = DRIVEWAYS;
+const HOT_SERIES: usize = DRIVEWAYS + 1;
+const FRESH: usize = DRIVEWAYS + 2;
 /// Driver accounts the bookings are spread over.
 const DRIVERS: usize = 4;
 /// Concurrent clients of the baseline and of the loaded booking run.
@@ -354,14 +358,14 @@ impl BookingPlan {
     pub(super) fn shaped(&self, shape: Shape) -> BookingPlan {
         match shape {
             Shape::Spread => self.on(&self.driveways[..DRIVEWAYS], shape),
-            Shape::Hot => self.on(&self.driveways[DRIVEWAYS..=DRIVEWAYS], shape),
-            Shape::Fresh => self.on(&self.driveways[DRIVEWAYS + 2..], shape),
+            Shape::Hot => self.on(std::slice::from_ref(&self.driveways[HOT_ONE_CLIENT]), shape),
+            Shape::Fresh => self.on(std::slice::from_ref(&self.driveways[FRESH]), shape),
         }
     }
 
     /// The hot shape's plan for its series of many clients: a driveway booked by nothing else.
     fn hot_series(&self) -> BookingPlan {
-        self.on(&self.driveways[DRIVEWAYS + 1..=DRIVEWAYS + 1], Shape::Hot)
+        self.on(std::slice::from_ref(&self.driveways[HOT_SERIES]), Shape::Hot)
     }
 
     fn on(&self, driveways: &[Uuid], shape: Shape) -> BookingPlan {
