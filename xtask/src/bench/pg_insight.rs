@@ -47,6 +47,14 @@ impl Insight {
         Ok(())
     }
 
+    /// Finishes the checkpoint that an earlier phase's writes on this server may have left
+    /// under way (PostgreSQL spreads one over minutes), so that its flushes fall before this
+    /// phase's runs and not in its first ones.
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        sqlx::query("CHECKPOINT").execute(&self.pool).await.context("finishing the server's checkpoint")?;
+        Ok(())
+    }
+
     /// Forgets the statements timed and the WAL written so far and returns how many MultiXact
     /// ids the database has used, so that a run can be read on its own.
     pub async fn reset(&self) -> anyhow::Result<i64> {
