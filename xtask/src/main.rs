@@ -78,8 +78,9 @@ tasks:
       delivery; payments against localstripe; owners paid through the Connect test double at
       PARKWAY_STRIPE_MAX_RPS, resumed after a kill; the release desktop app's start to its first
       map frame under Xvfb and the outbox sync of 1,000 bookings; receipts rendered as PDF and
-      HTML per second on one thread of this process (in the profile xtask was built in: dev
-      for `cargo xtask`). Writes the reports to target/bench/.
+      HTML per second on one thread of this process. The benchmark runs as an optimised build
+      of this program (cargo run --release), so that the load it generates takes as little as
+      it can of the CPUs it shares with what it measures. Writes the reports to target/bench/.
       --quick   a short smoke run (3 s load runs, 100k driveways only, fewer searches and
                 receipt renders)
       --only    run only one part";
@@ -107,8 +108,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("e2e") => e2e::run_web_with(&Workspace::locate()?, args.any(|a| a == "--bench")),
         Some("bench") => {
-            let options = bench::Options::parse(args)?;
-            bench::run(&Workspace::locate()?, &options).await
+            let given: Vec<String> = args.collect();
+            // Parsed here too, so that a mistyped option fails before any build.
+            let options = bench::Options::parse(given.iter().cloned())?;
+            let ws = Workspace::locate()?;
+            if cfg!(debug_assertions) {
+                return bench::run_optimised(&ws, &given);
+            }
+            bench::run(&ws, &options).await
         }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -5,8 +5,7 @@
 //! Each render is what `GET /api/bookings/{id}/receipt` does once the store has read the
 //! booking: the receipt from its facts and the platform's settings, its sheet of words, then
 //! the PDF or the HTML. The figures are for the profile this program was built in, which the
-//! report names: `cargo xtask` builds the dev profile, where Parkway's own crates are not
-//! optimised and their dependencies are at opt-level 1.
+//! report names: `cargo xtask bench` runs the release build, as the server ships.
 
 use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, TimeZone, Utc};
@@ -86,8 +85,8 @@ impl ReceiptsReport {
         println!("\nReceipt rendering on one core (one thread in this process, {} profile)", self.profile);
         if self.profile == "dev" {
             println!(
-                "  caveat: dev profile, as `cargo xtask` builds it (Parkway's crates unoptimised, dependencies at \
-                 opt-level 1); `cargo run --release -p xtask -- bench --only receipts` measures release code"
+                "  caveat: dev profile (Parkway's crates unoptimised, dependencies at opt-level 1); \
+                 `cargo xtask bench --only receipts` measures release code"
             );
         }
         println!(

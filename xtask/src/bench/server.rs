@@ -187,7 +187,6 @@ impl ServerProcess {
     }
 }
 
-/// Reads stdout lines until `listening on http://ADDR`, passing other lines through.
 /// Reads a starting server's output until it prints `listening on http://<addr>`, echoing the
 /// lines before it, and returns the address; gives up after `within`.
 pub(crate) async fn listening_address(
