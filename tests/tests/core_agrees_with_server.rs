@@ -32,6 +32,7 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
     let mut config = Config::for_database(url);
+    config.media_dir = dir.path().join("media");
     // One driver books many slots here, none of them paid.
     config.max_unpaid_holds = 0;
     let server = Server::start(config).await.expect("server");

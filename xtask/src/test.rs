@@ -36,7 +36,9 @@ pub fn run_all(ws: &Workspace) -> anyhow::Result<()> {
         run_within(&ws.root, &cargo(), &args, &[], Duration::from_secs(60 * 60))
     })?;
     times.run("API suite on PostgreSQL", || {
-        let args = ["test", "-p", "parkway-backend", "--test", "api"];
+        // `--workspace`, as above: with `-p` Cargo would resolve the dependencies' features for
+        // the backend alone and build a dozen of them again.
+        let args = ["test", "--workspace", "--test", "api"];
         run_within(&ws.root, &cargo(), &args, &[("PARKWAY_TEST_DB", "postgres")], Duration::from_secs(30 * 60))
     })?;
     // Every route with generated valid and invalid requests: no 5xx, no answer over a second, no

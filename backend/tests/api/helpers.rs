@@ -125,6 +125,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = fresh_database(dir.path()).await;
     let mut config = Config::for_database(&db_url);
+    // Photos go in the test's folder, which is removed with it.
+    config.media_dir = dir.path().join("media");
     configure(&mut config);
     start(config, Clock::system(), Some(dir)).await
 }
@@ -132,9 +134,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 /// A server on a fresh PostgreSQL database, whatever the suite runs on (for tests of several
 /// instances).
 pub async fn spawn_postgres_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_database(fresh_postgres_database().await);
+    config.media_dir = dir.path().join("media");
     configure(&mut config);
-    start(config, Clock::system(), None).await
+    start(config, Clock::system(), Some(dir)).await
 }
 
 async fn start(config: Config, clock: Clock, dir: Option<tempfile::TempDir>) -> TestApp {

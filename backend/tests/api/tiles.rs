@@ -60,6 +60,7 @@ async fn a_file_that_is_not_an_archive_stops_the_start() {
     std::fs::write(&file, b"<html>not tiles</html>").expect("written");
     let mut config = Config::for_database(format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display()));
     config.tiles_file = Some(file);
+    config.media_dir = dir.path().join("media");
     let Err(err) = Server::start(config).await else { panic!("a server started on a file that is not an archive") };
     let err = err.to_string();
     assert!(err.contains("PARKWAY_TILES") && err.contains("PMTiles"), "{err}");
