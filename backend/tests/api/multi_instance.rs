@@ -82,6 +82,43 @@ async fn a_hundred_overlapping_requests_over_two_instances_make_exactly_one_book
     }
 }
 
+/// A driver's unpaid holds are counted under their row's lock, so that requests sent at once
+/// to two instances (and so to different transactions) count one after the other: of twelve
+/// bookings on free slots, with a limit of three, exactly three are made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_drivers_requests_over_two_instances_hold_no_more_than_the_limit() {
+    let a = spawn_postgres_app_with(|c| c.max_unpaid_holds = 3).await;
+    let b = a.another_instance().await;
+    let owner = a.owner().await;
+    let driver = a.driver().await;
+    let mut driveways = Vec::new();
+    for _ in 0..4 {
+        driveways.push(a.driveway(&owner, json!({})).await["id"].as_str().expect("id").to_owned());
+    }
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let (client, url, token) = (a.client.clone(), format!("{base}/api/bookings"), driver.token.clone());
+        let start = future(2 * i as i64);
+        let body =
+            json!({"driveway": driveways[i % 4], "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))});
+        tasks.push(tokio::spawn(async move {
+            let res = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
+            (res.status(), res.json::<Value>().await.expect("json"))
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            (StatusCode::CREATED, _) => created += 1,
+            (StatusCode::CONFLICT, body) => assert_eq!(code_of(&body), ErrorCode::HoldLimit, "{body}"),
+            (other, body) => panic!("unexpected status {other}: {body}"),
+        }
+    }
+    assert_eq!(created, 3, "exactly the limit of unpaid holds booked");
+    assert_eq!(b.get("/api/bookings", Some(&driver.token)).await.bookings().len(), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_client_on_one_instance_hears_what_happened_on_the_other() {
     let a = spawn_postgres_app_with(|_| {}).await;
