@@ -429,6 +429,17 @@ pub fn uuid(s: &str) -> Result<uuid::Uuid, sqlx::Error> {
 }
 
 /// True for a UNIQUE constraint violation.
+/// True when PostgreSQL refused a statement as written (SQLSTATE class 42: a syntax error, an
+/// unknown column, a type that does not match): a mistake in the code, never a race.
+pub fn is_malformed(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some_and(|pg| pg.code().starts_with("42"))
+        }
+        _ => false,
+    }
+}
+
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

@@ -83,7 +83,7 @@ async fn a_hundred_overlapping_requests_over_two_instances_make_exactly_one_book
 }
 
 /// A driver's unpaid holds are counted under their row's lock, so that requests sent at once
-/// to two instances (and so to different transactions) count one after the other: of twelve
+/// to two instances (and so to different transactions) count one after the other: of forty
 /// bookings on free slots, with a limit of three, exactly three are made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_drivers_requests_over_two_instances_hold_no_more_than_the_limit() {
@@ -92,16 +92,16 @@ async fn one_drivers_requests_over_two_instances_hold_no_more_than_the_limit() {
     let owner = a.owner().await;
     let driver = a.driver().await;
     let mut driveways = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..8 {
         driveways.push(a.driveway(&owner, json!({})).await["id"].as_str().expect("id").to_owned());
     }
     let mut tasks = Vec::new();
-    for i in 0..12 {
+    for i in 0..40 {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
         let (client, url, token) = (a.client.clone(), format!("{base}/api/bookings"), driver.token.clone());
         let start = future(2 * i as i64);
         let body =
-            json!({"driveway": driveways[i % 4], "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))});
+            json!({"driveway": driveways[i % 8], "startTime": rfc(start), "endTime": rfc(start + Duration::hours(1))});
         tasks.push(tokio::spawn(async move {
             let res = client.post(url).bearer_auth(token).json(&body).send().await.expect("sent");
             (res.status(), res.json::<Value>().await.expect("json"))

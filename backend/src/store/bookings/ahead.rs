@@ -2,8 +2,9 @@
 //! batch, where each booking would otherwise take several of its own.
 //!
 //! - **PostgreSQL** ([`read_ahead`]): each driveway's terms with its lock shared, the driver's
-//!   default vehicle and session, and the claim of each request's `Idempotency-Key`. One round
-//!   trip for the batch.
+//!   default vehicle and session, the claim of each request's `Idempotency-Key`, and the lock
+//!   on the row of each driver whose unpaid holds are counted (the count itself goes with the
+//!   insert, which reads after the lock). One round trip for the batch.
 //! - **SQLite**: the terms, the vehicle and the session, the key's stored answer if there is
 //!   one, and the driver's unpaid holds. The key is not claimed: under SQLite's one writer
 //!   nothing can take it before the insert, which stores it with its answer. Each statement
@@ -25,8 +26,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// One new booking of a batch: where, for whom, the key it came with (if the batch asks for
-/// it), and whether to count the driver's unpaid holds (SQLite; PostgreSQL counts them in the
-/// booking's turn, under the driver's row lock).
+/// it), and whether the driver's unpaid holds are counted: here on SQLite; on PostgreSQL the
+/// read locks the driver's row, and the booking's insert counts them.
 pub(crate) struct Ask<'a> {
     pub(crate) driveway: Uuid,
     pub(crate) token: TokenSession,
@@ -52,8 +53,22 @@ pub(crate) struct Ahead {
     pub(crate) terms: Option<NewBookingRead>,
     /// What became of the request's key.
     pub(crate) key: KeyRead,
-    /// The driver's unpaid holds, where they were counted (SQLite).
-    pub(crate) holds: Option<i64>,
+    /// What the read did towards counting the driver's unpaid holds.
+    pub(crate) holds: HoldsRead,
+}
+
+/// What the read did towards counting a driver's unpaid holds.
+#[derive(Default)]
+pub(crate) enum HoldsRead {
+    /// Nothing: the booking locks the driver's row (PostgreSQL) and counts them itself.
+    #[default]
+    NotRead,
+    /// Counted, under SQLite's one writer.
+    Counted(i64),
+    /// The driver's row is locked by this transaction (PostgreSQL): any statement from here on
+    /// counts every hold of the driver that committed, and none can be added meanwhile. The
+    /// booking's insert counts them, so the count costs no round trip of its own.
+    Locked,
 }
 
 /// What the read found of a request's `Idempotency-Key`.
@@ -79,6 +94,8 @@ struct AheadRow {
     key_claimed: Option<bool>,
     stored: Option<Stored>,
     holds: Option<i64>,
+    /// The driver's row was locked (PostgreSQL).
+    driver_locked: Option<bool>,
     /// The terms, where the driveway is live and its lock was shared.
     terms: Option<TermsRead>,
 }
@@ -113,6 +130,7 @@ where
             key_claimed: optional(row, "key_claimed")?,
             stored,
             holds: optional(row, "holds")?,
+            driver_locked: optional(row, "driver_locked")?,
             terms: if held == Some(true) { Some(TermsRead::from_row(row)?) } else { None },
         })
     }
@@ -124,7 +142,9 @@ where
 /// On PostgreSQL the keys are claimed as [`claim`](crate::store::idempotency::claim_as) claims
 /// one: a row inserted only while the session is open, nothing done when the key is there
 /// already. A key claimed by another transaction that has not committed makes the statement
-/// wait for it. On SQLite a key is only looked up, and only while the session is open.
+/// wait for it. The drivers' rows are locked in the order of their ids, so that two batches
+/// locking the same drivers never wait for each other in opposite orders. On SQLite a key is
+/// only looked up, and only while the session is open.
 pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<Utc>) -> AppResult<Vec<Ahead>> {
     let mut answers: Vec<Ahead> = asks.iter().map(|_| Ahead::default()).collect();
     if asks.is_empty() {
@@ -145,7 +165,11 @@ pub(crate) async fn read_ahead(tx: &mut Tx<'_>, asks: &[Ask<'_>], now: DateTime<
             None if asks[n].key.is_none() => {}
             None => answer.key = row.stored.map_or(KeyRead::Free, KeyRead::Stored),
         }
-        answer.holds = row.holds;
+        answer.holds = match (row.holds, row.driver_locked) {
+            (Some(counted), _) => HoldsRead::Counted(counted),
+            (None, Some(true)) => HoldsRead::Locked,
+            (None, _) => HoldsRead::NotRead,
+        };
         answer.terms = row.terms.map(TermsRead::into_read).transpose()?;
     }
     Ok(answers)
@@ -156,13 +180,16 @@ const OPEN: &str = "EXISTS (SELECT 1 FROM sessions s WHERE s.id = r.session AND 
                     AND s.ended_at IS NULL AND s.expires_at > ?)";
 
 fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> Query {
-    let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint, ?, ?)"; asks.len()].join(", ");
+    let rows = vec!["(?::bigint, ?, ?, ?, ?::bigint, ?, ?, ?::boolean)"; asks.len()].join(", ");
     let mut read = query(format!(
-        "WITH r (n, driveway, driver, session, lock_key, key, request_hash) AS (VALUES {rows}), \
+        "WITH r (n, driveway, driver, session, lock_key, key, request_hash, holds) AS (VALUES {rows}), \
          claimed AS (INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) \
          SELECT r.driver, r.key, r.request_hash, 0, '', ? FROM r WHERE r.key IS NOT NULL AND {OPEN} \
-         ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key) \
-         SELECT r.n, EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = r.driver AND c.key = r.key) AS key_claimed, t.* \
+         ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key), \
+         locked AS MATERIALIZED (SELECT u.id FROM users u WHERE u.id IN (SELECT r.driver FROM r WHERE r.holds) \
+         ORDER BY u.id FOR UPDATE) \
+         SELECT r.n, EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = r.driver AND c.key = r.key) AS key_claimed, \
+         EXISTS (SELECT 1 FROM locked l WHERE l.id = r.driver) AS driver_locked, t.* \
          FROM r LEFT JOIN LATERAL (SELECT pg_try_advisory_xact_lock_shared(r.lock_key) AS held, {TERMS_COLUMNS}, \
          v.plate AS default_plate, v.label AS default_label \
          FROM driveways d LEFT JOIN vehicles v ON v.user_id = r.driver AND v.is_default = ? \
@@ -173,7 +200,8 @@ fn postgres_read(asks: &[Ask<'_>], now: DateTime<Utc>) -> Query {
             .bind_row(read, n)
             .bind(Subject::Driveway(ask.driveway).key())
             .bind(ask.key.map(|idem| idem.key.as_str()))
-            .bind(ask.key.map(|idem| idem.request_hash.as_str()));
+            .bind(ask.key.map(|idem| idem.request_hash.as_str()))
+            .bind(ask.holds);
     }
     read.bind(to_ms(now)).bind(to_ms(now)).bind(true).bind(to_ms(now))
 }

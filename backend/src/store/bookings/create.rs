@@ -1,4 +1,4 @@
-use super::ahead::{Ahead, KeyRead};
+use super::ahead::{Ahead, HoldsRead, KeyRead};
 use super::{BookingRequest, Created};
 use crate::error::{AppError, AppResult};
 use crate::notices::Draft;
@@ -99,6 +99,12 @@ pub(super) async fn unpaid_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64
     if tx.engine() == Engine::Postgres {
         tx.execute(query("SELECT id FROM users WHERE id = ? FOR UPDATE").bind(driver)).await?;
     }
+    counted_holds(tx, driver).await
+}
+
+/// The driver's unpaid holds, counted without locking anything: for a transaction that holds
+/// the driver's row already.
+async fn counted_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64> {
     Ok(tx.scalar(query(unpaid_holds_of("?")).bind(driver)).await?)
 }
 
@@ -145,6 +151,10 @@ pub(crate) struct Planned {
     /// The driver and a key found free under SQLite's one writer, stored with its answer by
     /// the insert's own command (and by nothing if the booking is refused).
     free_key: Option<(Uuid, Idempotency)>,
+    /// The limit of unpaid holds still to check, under the driver's row lock that the batch's
+    /// read took (PostgreSQL): the insert of several counts them in its own statement and
+    /// writes nothing at the limit; a booking written alone counts them first.
+    hold_limit: Option<u32>,
     now: DateTime<Utc>,
 }
 
@@ -237,12 +247,13 @@ async fn plan_checked(
     let total = check_slot(tx, &driveway, &terms, &req.slot, None, Guard::Constraint).await?;
     // The driver's row last: after the driveway's lock (and, for moves and extensions, its
     // calendar), the order every booking writer takes them in.
+    let mut hold_limit = None;
     if req.counts_holds() {
-        let holds = match ahead.holds {
-            Some(holds) => holds,
-            None => unpaid_holds(tx, req.driver).await?,
-        };
-        trust::check_hold(holds, req.max_unpaid_holds)?;
+        match ahead.holds {
+            HoldsRead::Counted(holds) => trust::check_hold(holds, req.max_unpaid_holds)?,
+            HoldsRead::Locked => hold_limit = Some(req.max_unpaid_holds),
+            HoldsRead::NotRead => trust::check_hold(unpaid_holds(tx, req.driver).await?, req.max_unpaid_holds)?,
+        }
     }
     let currency = Currency::parse(&terms.currency).unwrap_or_default();
     trust::check_expected_price(req.expected_total.map(Cents), total, currency.clone())?;
@@ -273,12 +284,18 @@ async fn plan_checked(
         updated_at: now,
     };
     let notice = terms.about(&booking).created(uuid(&terms.owner_id)?, terms.instant_book);
-    Ok(Planned { booking, owner: terms.owner_id, notice, prepaid, claimed: None, free_key: None, now })
+    Ok(Planned { booking, owner: terms.owner_id, notice, prepaid, claimed: None, free_key: None, hold_limit, now })
 }
 
 /// The second half of [`create_booking_in`]: the insert, the payment made ahead, and the key's
 /// answer.
 pub(crate) async fn write_planned(tx: &mut Tx<'_>, planned: Planned) -> AppResult<Created> {
+    if let Some(max) = planned.hold_limit {
+        let counted = counted_holds(tx, planned.booking.driver).await?;
+        if let Err(refused) = trust::check_hold(counted, max) {
+            return answered(tx, planned.claimed, Err(refused.into())).await;
+        }
+    }
     // A key found free goes in with the booking's answer, in the insert's own command (a
     // booking paid ahead claims its key instead: see `batch.rs`); a claimed one is answered
     // after, or given back.
@@ -333,11 +350,11 @@ pub(crate) async fn write_planned_together(tx: &mut Tx<'_>, plans: Vec<Planned>)
     // The statement stored the answer of each key whose booking it wrote; the key of one it
     // did not write is given back (as `answered` does for one).
     for (planned, id) in plans.into_iter().zip(ids) {
-        let Planned { booking, notice, claimed, now, .. } = planned;
+        let Planned { booking, notice, claimed, hold_limit, now, .. } = planned;
         answers.push(match id {
             Some(id) => Ok(Created { booking, replayed: false, notices: vec![notifications::notice(notice, id, now)] }),
             None => {
-                let refused = not_written(tx, &booking).await?;
+                let refused = not_written(tx, &booking, hold_limit).await?;
                 match answered(tx, claimed, Err(refused)).await {
                     // Giving the key back failed, and took the transaction with it.
                     Err(failed @ AppError::Database(..)) => return Err(failed),
@@ -407,6 +424,10 @@ struct Written {
 fn sqlite_inserts_together(plans: &[Planned]) -> AppResult<Query> {
     let mut together: Option<Query> = None;
     for (ord, planned) in plans.iter().enumerate() {
+        // Under SQLite's one writer the batch's read counted the holds already.
+        if planned.hold_limit.is_some() {
+            return Err(AppError::Internal(anyhow::anyhow!("SQLite's insert does not count unpaid holds")));
+        }
         let mut one = booking_row(Engine::Sqlite, &planned.booking, &planned.owner, Overlap::Answer);
         if let Some(answer) = key_answer_after(planned)? {
             one = one.then(answer);
@@ -434,24 +455,31 @@ fn key_answer_after(planned: &Planned) -> AppResult<Option<Query>> {
 }
 
 /// PostgreSQL's [`insert_bookings_together`], one statement: a `VALUES` row per booking (its
-/// position, its columns, its notification's, its claimed key and the answer to store for it),
-/// the bookings inserted from them as long as their driveway is live (as [`LIVE_DRIVEWAY`]
-/// checks for one), a notification for each row written, and the answer stored of each key
-/// whose booking was written.
+/// position, its columns, its notification's, its claimed key and the answer to store for it,
+/// and its driver's limit of unpaid holds if it is still to check), the bookings inserted from
+/// them as long as their driveway is live (as [`LIVE_DRIVEWAY`] checks for one) and their
+/// driver is below the limit, a notification for each row written, and the answer stored of
+/// each key whose booking was written.
+///
+/// The statement counts holds after the lock on the driver's row (taken by the batch's read),
+/// so it sees every hold committed; it does not see the rows it inserts itself, which is why
+/// a driver's next request that counts holds waits for the insert before it (`batch.rs`).
 fn postgres_inserts_together(plans: &[Planned]) -> AppResult<Query> {
-    let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 3;
+    let columns = INSERTED.split(',').count() + notifications::DRAFT_COLUMNS.len() + 4;
     let row = format!("({})", vec!["?"; columns].join(", "));
     let drafts = notifications::DRAFT_COLUMNS.map(|c| format!("note_{c}"));
     let named = notifications::DRAFT_COLUMNS.map(|c| format!("v.note_{c} AS {c}"));
     let statement = format!(
-        "WITH v (ord, {INSERTED}, {}, claimed, answer) AS (VALUES {}), \
+        "WITH v (ord, {INSERTED}, {}, claimed, answer, hold_limit) AS (VALUES {}), \
          first AS (INSERT INTO bookings ({INSERTED}) SELECT {INSERTED} FROM v \
          WHERE EXISTS (SELECT 1 FROM driveways d WHERE d.id = v.driveway_id AND d.deleted_at IS NULL) \
+         AND (v.hold_limit IS NULL OR ({}) < v.hold_limit) \
          ORDER BY ord ON CONFLICT DO NOTHING RETURNING id), \
          answered AS (UPDATE idempotency_keys k SET status = 201, body = v.answer FROM v JOIN first USING (id) \
          WHERE k.user_id = v.driver_id AND k.key = v.claimed), {}",
         drafts.join(", "),
         vec![row; plans.len()].join(", "),
+        unpaid_holds_of("v.driver_id"),
         notifications::postgres_statement_for_each(&format!(
             "(SELECT v.ord, {} FROM v JOIN first USING (id)) AS drafts",
             named.join(", ")
@@ -461,12 +489,13 @@ fn postgres_inserts_together(plans: &[Planned]) -> AppResult<Query> {
     for (ord, planned) in plans.iter().enumerate() {
         let row = bind_booking(insert.bind(ord as i64), &planned.booking, &planned.owner);
         let row = notifications::bind_draft(row, &planned.notice, planned.now);
-        insert = match &planned.claimed {
+        let row = match &planned.claimed {
             None => row.bind(None::<String>).bind(None::<String>),
             Some((_, idem)) => {
                 row.bind(idem.key.as_str()).bind(serde_json::to_string(&planned.booking).map_err(anyhow::Error::from)?)
             }
         };
+        insert = row.bind(planned.hold_limit.map(i64::from));
     }
     Ok(insert)
 }
@@ -505,7 +534,7 @@ pub(super) async fn insert_booking(
         return Ok(written);
     }
     if overlap == Overlap::Answer {
-        return Err(not_written(tx, booking).await?);
+        return Err(not_written(tx, booking, None).await?);
     }
     Err(AppError::not_found("driveway"))
 }
@@ -520,9 +549,15 @@ fn booking_row(engine: Engine, booking: &Booking, owner: &str, overlap: Overlap)
     bind_booking(row, booking, owner).bind(booking.driveway)
 }
 
-/// Why a new booking's insert wrote nothing, as read in its transaction: `slot_taken` with the
-/// bookings in its way, or `404` when its driveway was deleted.
-async fn not_written(tx: &mut Tx<'_>, booking: &Booking) -> AppResult<AppError> {
+/// Why a new booking's insert wrote nothing, as read in its transaction: the driver's limit of
+/// unpaid holds reached (where the insert counted them, checked first as when counted before
+/// it), `slot_taken` with the bookings in its way, or `404` when its driveway was deleted.
+async fn not_written(tx: &mut Tx<'_>, booking: &Booking, hold_limit: Option<u32>) -> AppResult<AppError> {
+    if let Some(max) = hold_limit
+        && let Err(refused) = trust::check_hold(counted_holds(tx, booking.driver).await?, max)
+    {
+        return Ok(refused.into());
+    }
     let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
     let taken = conflicts(tx, &booking.driveway.to_string(), &slot, None).await?;
     Ok(if taken.is_empty() { AppError::not_found("driveway") } else { AppError::SlotTaken(taken, None) })
