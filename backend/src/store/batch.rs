@@ -388,7 +388,7 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
             _ => job.req.clone().run_in(open, read, job.now).await,
         };
         let aborted = !alone && matches!(result, Err(AppError::Database(..)));
-        run.outcomes.push(settle(job, result));
+        run.outcomes.push(settle(result));
         if aborted {
             let failed = run.outcomes.pop();
             run.abandon().await;
@@ -414,10 +414,7 @@ async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<J
                 }
                 continue;
             }
-            (_, Outcome::Again { .. }) => Err(AppError::Api(
-                ErrorCode::Unavailable503,
-                "the booking could not be written in a busy moment; try again".into(),
-            )),
+            (_, Outcome::Again { .. }) => Err(busy()),
             (_, Outcome::Waiting) => Err(AppError::Internal(anyhow::anyhow!("a booking's insert was never run"))),
             (Ok(()), Outcome::Answer(result)) => result,
             // Nothing of the batch is stored: a success must not be reported.
@@ -492,11 +489,17 @@ async fn in_savepoint(tx: &mut Tx<'_>, job: &Job, read: Ahead) -> AppResult<Crea
     }
 }
 
+/// The answer to a request that lost its race [`MAX_ATTEMPTS`] times: the service is busy, and
+/// a retry may well succeed. Not a 500: nothing is broken.
+fn busy() -> AppError {
+    AppError::Api(ErrorCode::Unavailable503, "the booking could not be written in a busy moment; try again".into())
+}
+
 /// Turns what the database says about a race into an answer or a second run: a wait cut
 /// short, a deadlock, a serialization failure or an extension refused by the exclusion
 /// constraint (its own check finds the winner next time, and says how far the stay can go) run
-/// again, until [`MAX_ATTEMPTS`].
-fn settle(job: &Job, result: AppResult<Created>) -> Outcome {
+/// again, until [`MAX_ATTEMPTS`]; the last run that loses answers [`busy`] (`run_batch`).
+fn settle(result: AppResult<Created>) -> Outcome {
     let lost_race = match &result {
         // A connection lost before the commit (one opened ahead and closed by the server while
         // it waited) took nothing with it: the request runs again on another.
@@ -505,7 +508,7 @@ fn settle(job: &Job, result: AppResult<Created>) -> Outcome {
         }
         _ => false,
     };
-    if lost_race && job.attempts < MAX_ATTEMPTS { Outcome::Again { lost: true } } else { Outcome::Answer(result) }
+    if lost_race { Outcome::Again { lost: true } } else { Outcome::Answer(result) }
 }
 
 impl Store {
@@ -542,9 +545,11 @@ impl Store {
             };
             match result {
                 Err(AppError::Database(e, _))
-                    if (is_retryable(&e) || is_exclusion_violation(&e) || is_lock_timeout(&e))
-                        && attempt < MAX_ATTEMPTS =>
+                    if is_retryable(&e) || is_exclusion_violation(&e) || is_lock_timeout(&e) =>
                 {
+                    if attempt == MAX_ATTEMPTS {
+                        return Err(busy());
+                    }
                     // Apart, so that two that parted do not meet again at once.
                     let pause = rand::random_range(0..(1u64 << attempt.min(6)));
                     tokio::time::sleep(std::time::Duration::from_millis(pause)).await;

@@ -1,4 +1,4 @@
-use crate::helpers::{Session, TestApp, future, rfc, spawn_app, spawn_app_with};
+use crate::helpers::{Session, TestApp, future, rfc, spawn_app, spawn_app_with, spawn_postgres_app_with};
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -533,4 +533,26 @@ async fn requests_of_one_driver_in_one_batch_hold_no_more_than_the_limit() {
     assert!(elsewhere.await.expect("task").is_ok(), "another driver's request books");
     let held = app.get("/api/bookings", Some(&driver.token)).await.body["items"].as_array().map(Vec::len);
     assert_eq!(held, Some(3));
+}
+
+/// A booking that loses every race it runs (here: its driver's row stays locked by another
+/// transaction through all its runs) answers 503 with a retry hint, not 500: the server is
+/// busy, nothing is broken. Once the lock goes, the same request books.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_that_loses_every_race_answers_busy_not_an_error() {
+    let app = spawn_postgres_app_with(|_| {}).await;
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let id = d["id"].as_str().expect("id").to_owned();
+    let store = app.server().state().store.clone();
+    let mut holder = store.begin_write().await.expect("a transaction");
+    holder
+        .execute(parkway_backend::store::db::query("SELECT id FROM users WHERE id = ? FOR UPDATE").bind(&driver.id))
+        .await
+        .expect("the driver's row locked");
+    let busy = app.book(&driver, &id, future(1), 60).await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", busy.body);
+    assert_eq!(busy.code(), parkway_core::ErrorCode::Unavailable503);
+    holder.rollback().await.expect("the lock released");
+    assert_eq!(app.book(&driver, &id, future(1), 60).await.status, StatusCode::CREATED);
 }
