@@ -428,7 +428,6 @@ pub fn uuid(s: &str) -> Result<uuid::Uuid, sqlx::Error> {
     uuid::Uuid::parse_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-/// True for a UNIQUE constraint violation.
 /// True when PostgreSQL refused a statement as written (SQLSTATE class 42: a syntax error, an
 /// unknown column, a type that does not match): a mistake in the code, never a race.
 pub fn is_malformed(e: &sqlx::Error) -> bool {
@@ -440,6 +439,7 @@ pub fn is_malformed(e: &sqlx::Error) -> bool {
     }
 }
 
+/// True for a UNIQUE constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

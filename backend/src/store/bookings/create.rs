@@ -108,6 +108,12 @@ async fn counted_holds(tx: &mut Tx<'_>, driver: Uuid) -> AppResult<i64> {
     Ok(tx.scalar(query(unpaid_holds_of("?")).bind(driver)).await?)
 }
 
+/// The refusal of a booking whose driver holds `max` unpaid bookings already, counted in a
+/// transaction that holds the driver's row; `None` below the limit.
+async fn hold_refusal(tx: &mut Tx<'_>, driver: Uuid, max: u32) -> AppResult<Option<AppError>> {
+    Ok(trust::check_hold(counted_holds(tx, driver).await?, max).err().map(AppError::from))
+}
+
 /// Creates a booking inside `tx` (part of a group commit): the idempotency lookup, every rule,
 /// the insert, the owner's notification and the stored answer.
 ///
@@ -290,11 +296,10 @@ async fn plan_checked(
 /// The second half of [`create_booking_in`]: the insert, the payment made ahead, and the key's
 /// answer.
 pub(crate) async fn write_planned(tx: &mut Tx<'_>, planned: Planned) -> AppResult<Created> {
-    if let Some(max) = planned.hold_limit {
-        let counted = counted_holds(tx, planned.booking.driver).await?;
-        if let Err(refused) = trust::check_hold(counted, max) {
-            return answered(tx, planned.claimed, Err(refused.into())).await;
-        }
+    if let Some(max) = planned.hold_limit
+        && let Some(refused) = hold_refusal(tx, planned.booking.driver, max).await?
+    {
+        return answered(tx, planned.claimed, Err(refused)).await;
     }
     // A key found free goes in with the booking's answer, in the insert's own command (a
     // booking paid ahead claims its key instead: see `batch.rs`); a claimed one is answered
@@ -554,9 +559,9 @@ fn booking_row(engine: Engine, booking: &Booking, owner: &str, overlap: Overlap)
 /// it), `slot_taken` with the bookings in its way, or `404` when its driveway was deleted.
 async fn not_written(tx: &mut Tx<'_>, booking: &Booking, hold_limit: Option<u32>) -> AppResult<AppError> {
     if let Some(max) = hold_limit
-        && let Err(refused) = trust::check_hold(counted_holds(tx, booking.driver).await?, max)
+        && let Some(refused) = hold_refusal(tx, booking.driver, max).await?
     {
-        return Ok(refused.into());
+        return Ok(refused);
     }
     let slot = TimeSlot::new(booking.start_time, booking.end_time)?;
     let taken = conflicts(tx, &booking.driveway.to_string(), &slot, None).await?;
