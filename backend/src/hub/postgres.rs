@@ -15,8 +15,9 @@ use crate::store::Store;
 use crate::store::notifications::Notice;
 use parkway_core::api::Notification;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool, Postgres};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -29,6 +30,8 @@ pub const CHANNEL: &str = "parkway_notifications";
 const MAX_PAYLOAD: usize = 7900;
 /// Most notices sent in one round trip.
 const MAX_BATCH: usize = 256;
+/// How long the sender keeps its connection with nothing to send.
+const KEEP_IDLE: Duration = Duration::from_secs(5);
 /// Longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -102,9 +105,25 @@ pub fn start(store: Store, pool: PgPool, registry: Arc<Registry>, stop: watch::R
     Started { fanout: Arc::new(PgFanout { instance, registry, outbox }), sender, listener }
 }
 
-/// Sends queued payloads in order, as many per round trip as are waiting.
+/// Sends queued payloads in order, as many per round trip as are waiting, on a connection it
+/// keeps while it has work: the pool makes a round trip each time it hands a connection out and
+/// each time one comes back, twice as many as the notification's own.
 async fn send(pool: PgPool, mut queue: mpsc::UnboundedReceiver<String>) {
-    while let Some(first) = queue.recv().await {
+    let mut kept: Option<PoolConnection<Postgres>> = None;
+    loop {
+        let first = if kept.is_none() {
+            queue.recv().await
+        } else {
+            match tokio::time::timeout(KEEP_IDLE, queue.recv()).await {
+                Ok(first) => first,
+                Err(_) => {
+                    // Idle: the connection goes back to the pool, whose checks apply again.
+                    kept = None;
+                    queue.recv().await
+                }
+            }
+        };
+        let Some(first) = first else { return };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -114,25 +133,42 @@ async fn send(pool: PgPool, mut queue: mpsc::UnboundedReceiver<String>) {
         }
         let mut pause = Duration::from_millis(50);
         for attempt in 1..=3 {
-            let sent = sqlx::query("SELECT pg_notify($1, payload) FROM UNNEST($2::text[]) AS payload")
-                .bind(CHANNEL)
-                .bind(&batch)
-                .execute(&pool)
-                .await;
+            let sent = match kept.as_mut() {
+                Some(conn) => notify(conn, &batch).await,
+                None => match pool.acquire().await {
+                    Ok(conn) => notify(kept.insert(conn), &batch).await,
+                    Err(e) => Err(e),
+                },
+            };
             match sent {
-                Ok(_) => break,
+                Ok(()) => break,
                 Err(sqlx::Error::PoolClosed) => return,
-                Err(e) if attempt == 3 => {
-                    tracing::warn!(error = %e, lost = batch.len(), "could not notify the other instances; their clients will catch up from the inbox");
-                }
                 Err(e) => {
-                    tracing::debug!(error = %e, "NOTIFY failed; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
+                    // The connection may be broken: close it rather than give it back.
+                    if let Some(mut conn) = kept.take() {
+                        conn.close_on_drop();
+                    }
+                    if attempt == 3 {
+                        tracing::warn!(error = %e, lost = batch.len(), "could not notify the other instances; their clients will catch up from the inbox");
+                    } else {
+                        tracing::debug!(error = %e, "NOTIFY failed; retrying");
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                    }
                 }
             }
         }
     }
+}
+
+/// Sends `payloads` to the other instances in one statement.
+async fn notify(conn: &mut PgConnection, payloads: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, payload) FROM UNNEST($2::text[]) AS payload")
+        .bind(CHANNEL)
+        .bind(payloads)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Listens for the other instances' notifications and delivers them to this instance's

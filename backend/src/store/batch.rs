@@ -21,7 +21,10 @@ use super::bookings::ahead::{Ahead, Ask, read_ahead};
 use super::bookings::create::{Plan, Planned, create_booking_in, plan_booking_in, write_planned_together};
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
-use super::db::{Engine, Tx, is_exclusion_violation, is_lock_timeout, is_malformed, is_retryable, query};
+use super::db::{
+    Engine, Tx, is_connection_lost, is_exclusion_violation, is_lock_timeout, is_malformed, is_retryable, query,
+};
+use super::held::HeldConnection;
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -103,7 +106,7 @@ impl std::fmt::Debug for Job {
     }
 }
 
-/// Where a writer opens its batches' transactions.
+/// Where the writers open their batches' transactions.
 #[derive(Debug, Clone)]
 pub enum Database {
     /// SQLite's single write connection.
@@ -113,11 +116,29 @@ pub enum Database {
 }
 
 impl Database {
+    /// What one more writer writes through: on PostgreSQL a connection of its own, which it
+    /// keeps while it has work (see [`held`](super::held)).
+    fn for_writer(&self) -> WriterDb {
+        match self {
+            Database::Sqlite(pool) => WriterDb::Sqlite(pool.clone()),
+            Database::Postgres(pool) => WriterDb::Postgres(HeldConnection::new(pool.clone())),
+        }
+    }
+}
+
+/// Where one writer opens its batches' transactions.
+#[derive(Debug)]
+enum WriterDb {
+    Sqlite(SqlitePool),
+    Postgres(HeldConnection),
+}
+
+impl WriterDb {
     async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
         Ok(match self {
-            Database::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Database::Postgres(pool) => {
-                Tx::Postgres(pool.begin_with(format!("BEGIN; SET LOCAL lock_timeout = '{BOOKING_LOCK_WAIT}'")).await?)
+            WriterDb::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            WriterDb::Postgres(held) => {
+                Tx::Held(held.begin(&format!("BEGIN; SET LOCAL lock_timeout = '{BOOKING_LOCK_WAIT}'")).await?)
             }
         })
     }
@@ -125,13 +146,20 @@ impl Database {
     /// Whether a writer opens its next transaction before work comes (see [`write_batches`]).
     /// Not SQLite's: its `BEGIN IMMEDIATE` takes the write lock, and costs no round trip.
     fn begins_ahead(&self) -> bool {
-        matches!(self, Database::Postgres(_))
+        matches!(self, WriterDb::Postgres(_))
+    }
+
+    /// The writer has had no work for a while: what it holds goes back to the pool.
+    fn idle(&self) {
+        if let WriterDb::Postgres(held) = self {
+            held.release();
+        }
     }
 
     fn max_batch(&self) -> usize {
         match self {
-            Database::Sqlite(_) => MAX_BATCH,
-            Database::Postgres(_) => MAX_POSTGRES_BATCH,
+            WriterDb::Sqlite(_) => MAX_BATCH,
+            WriterDb::Postgres(_) => MAX_POSTGRES_BATCH,
         }
     }
 }
@@ -148,7 +176,7 @@ impl BookingQueue {
         let (jobs, queue) = mpsc::channel::<Job>(4 * MAX_BATCH);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..writers.max(1) {
-            tokio::spawn(write_batches(database.clone(), queue.clone()));
+            tokio::spawn(write_batches(database.for_writer(), queue.clone()));
         }
         BookingQueue { jobs }
     }
@@ -171,7 +199,7 @@ impl BookingQueue {
 /// request that comes finds it begun: with one client, that takes the `BEGIN` off every
 /// booking's path. The transaction has no id and no snapshot until its first statement, so
 /// waiting open holds nothing back; after [`READY_FOR`] without work it is closed anyway.
-async fn write_batches(database: Database, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn write_batches(database: WriterDb, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let max = database.max_batch();
     let mut batch: Vec<Job> = Vec::new();
     let mut ready: Option<Tx<'static>> = None;
@@ -190,6 +218,7 @@ async fn write_batches(database: Database, queue: Arc<Mutex<mpsc::Receiver<Job>>
                     }
                     Err(_) => {
                         let _ = open.rollback().await;
+                        database.idle();
                         queue.recv().await
                     }
                 },
@@ -257,7 +286,7 @@ impl Inserts {
 
 /// The transaction of a batch on its way, and what happened to each request so far.
 struct Run<'a> {
-    database: &'a Database,
+    database: &'a WriterDb,
     tx: Option<Tx<'static>>,
     outcomes: Vec<Outcome>,
     /// What the batch read and claimed ahead for its new bookings, by position; only for the
@@ -321,7 +350,7 @@ fn joins_others(job: &Job, alone: bool) -> bool {
 /// statement aborts the whole transaction on PostgreSQL, and on SQLite may leave part of a
 /// command written: either way, what had succeeded in the transaction runs again, and the
 /// rest of the batch goes on in a new one.
-async fn run_batch(database: &Database, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
+async fn run_batch(database: &WriterDb, ready: Option<Tx<'static>>, batch: Vec<Job>) -> Vec<Job> {
     let mut run = Run {
         database,
         tx: ready,
@@ -504,7 +533,7 @@ fn settle(result: AppResult<Created>) -> Outcome {
         // A connection lost before the commit (one opened ahead and closed by the server while
         // it waited) took nothing with it: the request runs again on another.
         Err(AppError::Database(e, _)) => {
-            is_retryable(e) || is_exclusion_violation(e) || is_lock_timeout(e) || matches!(e, sqlx::Error::Io(_))
+            is_retryable(e) || is_exclusion_violation(e) || is_lock_timeout(e) || is_connection_lost(e)
         }
         _ => false,
     };

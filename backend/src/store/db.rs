@@ -341,6 +341,8 @@ pub enum Tx<'c> {
     Sqlite(Transaction<'c, Sqlite>),
     /// PostgreSQL.
     Postgres(Transaction<'c, Postgres>),
+    /// PostgreSQL, on a connection a booking writer keeps (no savepoints: see `held`).
+    Held(super::held::HeldTx),
 }
 
 impl Tx<'_> {
@@ -348,7 +350,7 @@ impl Tx<'_> {
     pub fn engine(&self) -> Engine {
         match self {
             Tx::Sqlite(_) => Engine::Sqlite,
-            Tx::Postgres(_) => Engine::Postgres,
+            Tx::Postgres(_) | Tx::Held(_) => Engine::Postgres,
         }
     }
 
@@ -356,14 +358,18 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => Conn::Sqlite(tx),
             Tx::Postgres(tx) => Conn::Postgres(tx),
+            Tx::Held(tx) => Conn::Postgres(tx.conn()),
         }
     }
 
-    /// A savepoint inside this transaction.
+    /// A savepoint inside this transaction (not on a booking writer's connection on
+    /// PostgreSQL, whose batches write their savepoints themselves).
     pub async fn savepoint(&mut self) -> Result<Tx<'_>, sqlx::Error> {
         Ok(match self {
             Tx::Sqlite(tx) => Tx::Sqlite(tx.begin().await?),
             Tx::Postgres(tx) => Tx::Postgres(tx.begin().await?),
+            // sqlx does not know the transaction is open, and would send `BEGIN`.
+            Tx::Held(_) => return Err(sqlx::Error::Protocol("no savepoint on a booking writer's connection".into())),
         })
     }
 
@@ -372,6 +378,7 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,
+            Tx::Held(tx) => tx.commit().await,
         }
     }
 
@@ -380,6 +387,7 @@ impl Tx<'_> {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await,
             Tx::Postgres(tx) => tx.rollback().await,
+            Tx::Held(tx) => tx.rollback().await,
         }
     }
 
@@ -435,6 +443,21 @@ pub fn is_malformed(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some_and(|pg| pg.code().starts_with("42"))
         }
+        _ => false,
+    }
+}
+
+/// True when the connection a statement ran on may be gone: the socket failed, or PostgreSQL
+/// ended the session (a `FATAL` error, as when the database restarts or an administrator
+/// terminates it). Nothing uncommitted survives it, and the work may run again on another
+/// connection. An `ERROR` only refuses the statement, and the session goes on.
+pub fn is_connection_lost(e: &sqlx::Error) -> bool {
+    use sqlx::postgres::{PgDatabaseError, PgSeverity};
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_some_and(|pg| matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
         _ => false,
     }
 }

@@ -31,6 +31,8 @@ pub mod dialect;
 pub mod driveways;
 /// An owner's paid bookings, for their earnings.
 pub mod earnings;
+/// The PostgreSQL connection a booking writer keeps between its transactions.
+pub mod held;
 /// Stored answers for retried requests.
 pub mod idempotency;
 /// Time-driven changes: hold expiry, completion, housekeeping.

@@ -8,6 +8,7 @@ mod bookings;
 mod clusters;
 mod concurrency;
 mod connect;
+mod connections;
 mod devices;
 mod driveways;
 pub mod durability;

@@ -11,15 +11,15 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, user: &Session) -> Socket {
+pub async fn connect(app: &TestApp, user: &Session) -> Socket {
     let url = format!("{}/api/ws?token={}", app.base.replace("http://", "ws://"), user.token);
     tokio_tungstenite::connect_async(url).await.expect("connected").0
 }
 
 /// The next notification, or None if none arrives within `ms`.
-async fn next(socket: &mut Socket, ms: u64) -> Option<Value> {
+pub async fn next(socket: &mut Socket, ms: u64) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
     loop {
         match tokio::time::timeout_at(deadline, socket.next()).await {

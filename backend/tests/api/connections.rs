@@ -1,0 +1,72 @@
+//! The database drops the server's connections (a restart, a proxy's idle timeout) and the
+//! server carries on: the connections that booking writers and the fan-out keep between their
+//! statements are replaced, never reused broken. These run on PostgreSQL whatever
+//! `PARKWAY_TEST_DB` says: SQLite has no connection to lose.
+
+use crate::helpers::{fresh_postgres_database, future, spawn_postgres_app_with};
+use crate::multi_instance::{connect, next};
+use parkway_backend::store::held::HeldConnection;
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::PgPool;
+
+/// Ends every other session of the app's database, waiting until each has exited, but the
+/// instances' LISTEN connections (whose loss has a test of its own, `multi_instance`).
+const DROP_CONNECTIONS: &str = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_and_their_notices_go_through_after_the_database_drops_the_connections() {
+    let a = spawn_postgres_app_with(|_| {}).await;
+    let b = a.another_instance().await;
+    let owner = a.owner().await;
+    let driver = a.driver().await;
+    let d = a.driveway(&owner, json!({})).await;
+    let id = d["id"].as_str().expect("id").to_owned();
+    let mut owner_on_b = connect(&b, &owner).await;
+    assert_eq!(a.book(&driver, &id, future(1), 60).await.status, StatusCode::CREATED);
+    assert_eq!(next(&mut owner_on_b, 5000).await.expect("the first notice")["type"], "booking_created");
+
+    let dropped = a.execute(DROP_CONNECTIONS, &[]).await.expect("connections dropped");
+    assert!(dropped > 0, "the writers and the fan-out hold connections");
+
+    let booked = a.book(&driver, &id, future(3), 60).await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.body);
+    let notice = next(&mut owner_on_b, 5000).await.expect("the second notice, through a fresh connection");
+    assert_eq!(notice["type"], "booking_created");
+    assert_eq!(notice["data"]["bookingId"], booked.body["id"]);
+}
+
+#[tokio::test]
+async fn a_writers_connection_rolls_back_a_dropped_transaction_and_replaces_a_lost_connection() {
+    let pool = PgPool::connect(&fresh_postgres_database().await).await.expect("connected");
+    sqlx::query("CREATE TABLE t (n INT)").execute(&pool).await.expect("a table");
+    let held = HeldConnection::new(pool.clone());
+    let rows = || async { sqlx::query_scalar::<_, i32>("SELECT n FROM t ORDER BY n").fetch_all(&pool).await };
+
+    // Dropped uncommitted: its row never lands, and the next transaction does not carry it.
+    let mut dropped = held.begin("BEGIN").await.expect("begun");
+    sqlx::query("INSERT INTO t VALUES (1)").execute(dropped.conn()).await.expect("inserted");
+    drop(dropped);
+    let mut next = held.begin("BEGIN").await.expect("begun again");
+    sqlx::query("INSERT INTO t VALUES (2)").execute(next.conn()).await.expect("inserted");
+    next.commit().await.expect("committed");
+    assert_eq!(rows().await.expect("rows"), [2]);
+
+    // The database drops the connection between two transactions.
+    let mut tx = held.begin("BEGIN").await.expect("begun");
+    let lost: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(tx.conn()).await.expect("pid");
+    tx.commit().await.expect("committed");
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+        .bind(lost)
+        .fetch_one(&pool)
+        .await
+        .expect("terminated");
+    assert!(ended);
+    let mut tx = held.begin("BEGIN").await.expect("begun on a fresh connection");
+    let fresh: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(tx.conn()).await.expect("pid");
+    assert_ne!(fresh, lost);
+    sqlx::query("INSERT INTO t VALUES (3)").execute(tx.conn()).await.expect("inserted");
+    tx.commit().await.expect("committed");
+    assert_eq!(rows().await.expect("rows"), [2, 3]);
+}
