@@ -63,6 +63,9 @@ pub struct Config {
     /// Most database connections (`PARKWAY_DB_MAX_CONNECTIONS`; PostgreSQL: the pool, SQLite:
     /// the readers); default from the number of CPUs.
     pub db_max_connections: Option<u32>,
+    /// PostgreSQL: booking writers of this instance (`PARKWAY_DB_BOOKING_WRITERS`); default
+    /// from the number of CPUs.
+    pub db_booking_writers: Option<u32>,
     /// PostgreSQL cancels a statement running longer (`PARKWAY_DB_STATEMENT_TIMEOUT_MS`,
     /// default 10000).
     pub db_statement_timeout: Duration,
@@ -320,6 +323,10 @@ impl Config {
                 None => None,
                 Some(_) => Some(parse("PARKWAY_DB_MAX_CONNECTIONS", 0u32)?.max(1)),
             },
+            db_booking_writers: match var("PARKWAY_DB_BOOKING_WRITERS") {
+                None => None,
+                Some(_) => Some(parse("PARKWAY_DB_BOOKING_WRITERS", 0u32)?.max(1)),
+            },
             db_statement_timeout: Duration::from_millis(parse("PARKWAY_DB_STATEMENT_TIMEOUT_MS", 10_000u64)?.max(1)),
             ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new),
@@ -392,6 +399,7 @@ impl Config {
             message_rate_per_min: 30,
             job_interval: Duration::from_secs(3600),
             db_max_connections: None,
+            db_booking_writers: None,
             db_statement_timeout: Duration::from_secs(10),
             ws_ping_interval: Duration::from_secs(30),
             stripe_secret_key: None,

@@ -86,6 +86,7 @@ impl Server {
         let options = StoreOptions {
             durability: config.durability,
             max_connections: config.db_max_connections,
+            booking_writers: config.db_booking_writers,
             statement_timeout: config.db_statement_timeout,
         };
         let store = Store::open(&config.database_url, &options).await?;

@@ -70,3 +70,44 @@ async fn a_writers_connection_rolls_back_a_dropped_transaction_and_replaces_a_lo
     tx.commit().await.expect("committed");
     assert_eq!(rows().await.expect("rows"), [2, 3]);
 }
+
+#[tokio::test]
+async fn each_booking_writer_waits_on_a_connection_of_its_own() {
+    let app = spawn_postgres_app_with(|c| {
+        c.db_booking_writers = Some(3);
+        c.max_unpaid_holds = 0;
+    })
+    .await;
+    // A writer begins its next transaction before work comes, on the connection it keeps.
+    const WAITING: &str = "SELECT pid::BIGINT FROM pg_stat_activity WHERE datname = current_database() \
+         AND state = 'idle in transaction' AND query LIKE 'BEGIN; SET LOCAL lock_timeout%'";
+    let started = std::time::Instant::now();
+    let mut writers = Vec::new();
+    while crate::helpers::patient(started) {
+        writers = app.numbers(WAITING).await;
+        if writers.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(writers.len(), 3, "one waiting transaction per writer: {writers:?}");
+
+    // Bookings go through them, and each writer stays on its own connection.
+    let (owner, driver) = (app.owner().await, app.driver().await);
+    let d = app.driveway(&owner, json!({})).await;
+    let id = d["id"].as_str().expect("id").to_owned();
+    for hour in 1..=6 {
+        assert_eq!(app.book(&driver, &id, future(hour * 2), 60).await.status, StatusCode::CREATED);
+    }
+    let mut after = Vec::new();
+    while crate::helpers::patient(started) {
+        after = app.numbers(WAITING).await;
+        if after.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    writers.sort_unstable();
+    after.sort_unstable();
+    assert_eq!(after, writers, "the writers kept their connections");
+}
