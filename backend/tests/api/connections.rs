@@ -3,8 +3,8 @@
 //! statements are replaced, never reused broken. These run on PostgreSQL whatever
 //! `PARKWAY_TEST_DB` says: SQLite has no connection to lose.
 
-use crate::helpers::{fresh_postgres_database, future, spawn_postgres_app_with};
-use crate::multi_instance::{connect, next};
+use crate::helpers::{TestApp, fresh_postgres_database, future, spawn_postgres_app_with};
+use crate::multi_instance::{FanOut, next};
 use parkway_backend::store::held::HeldConnection;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -17,15 +17,8 @@ const DROP_CONNECTIONS: &str = "SELECT pg_terminate_backend(pid, 5000) FROM pg_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookings_and_their_notices_go_through_after_the_database_drops_the_connections() {
-    let a = spawn_postgres_app_with(|_| {}).await;
-    let b = a.another_instance().await;
-    let owner = a.owner().await;
-    let driver = a.driver().await;
-    let d = a.driveway(&owner, json!({})).await;
-    let id = d["id"].as_str().expect("id").to_owned();
-    let mut owner_on_b = connect(&b, &owner).await;
-    assert_eq!(a.book(&driver, &id, future(1), 60).await.status, StatusCode::CREATED);
-    assert_eq!(next(&mut owner_on_b, 5000).await.expect("the first notice")["type"], "booking_created");
+    // `_b` keeps the second instance running.
+    let FanOut { a, b: _b, driver, id, mut owner_on_b } = FanOut::working().await;
 
     let dropped = a.execute(DROP_CONNECTIONS, &[]).await.expect("connections dropped");
     assert!(dropped > 0, "the writers and the fan-out hold connections");
@@ -78,18 +71,7 @@ async fn each_booking_writer_waits_on_a_connection_of_its_own() {
         c.max_unpaid_holds = 0;
     })
     .await;
-    // A writer begins its next transaction before work comes, on the connection it keeps.
-    const WAITING: &str = "SELECT pid::BIGINT FROM pg_stat_activity WHERE datname = current_database() \
-         AND state = 'idle in transaction' AND query LIKE 'BEGIN; SET LOCAL lock_timeout%'";
-    let started = std::time::Instant::now();
-    let mut writers = Vec::new();
-    while crate::helpers::patient(started) {
-        writers = app.numbers(WAITING).await;
-        if writers.len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let mut writers = waiting_writers(&app, 3).await;
     assert_eq!(writers.len(), 3, "one waiting transaction per writer: {writers:?}");
 
     // Bookings go through them, and each writer stays on its own connection.
@@ -99,15 +81,24 @@ async fn each_booking_writer_waits_on_a_connection_of_its_own() {
     for hour in 1..=6 {
         assert_eq!(app.book(&driver, &id, future(hour * 2), 60).await.status, StatusCode::CREATED);
     }
-    let mut after = Vec::new();
-    while crate::helpers::patient(started) {
-        after = app.numbers(WAITING).await;
-        if after.len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let mut after = waiting_writers(&app, 3).await;
     writers.sort_unstable();
     after.sort_unstable();
     assert_eq!(after, writers, "the writers kept their connections");
+}
+
+/// The backends of the writers' transactions begun ahead, once there are `n` (or the test's
+/// patience runs out): a writer begins its next transaction before work comes, on the
+/// connection it keeps.
+async fn waiting_writers(app: &TestApp, n: usize) -> Vec<i64> {
+    const WAITING: &str = "SELECT pid::BIGINT FROM pg_stat_activity WHERE datname = current_database() \
+         AND state = 'idle in transaction' AND query LIKE 'BEGIN; SET LOCAL lock_timeout%'";
+    let started = std::time::Instant::now();
+    loop {
+        let writers = app.numbers(WAITING).await;
+        if writers.len() >= n || !crate::helpers::patient(started) {
+            return writers;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

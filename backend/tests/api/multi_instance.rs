@@ -18,6 +18,32 @@ pub async fn connect(app: &TestApp, user: &Session) -> Socket {
     tokio_tungstenite::connect_async(url).await.expect("connected").0
 }
 
+/// Two instances on one database, an owner listening on the second and their driver booking on
+/// the first, once a booking's notice has gone across.
+pub struct FanOut {
+    pub a: TestApp,
+    pub b: TestApp,
+    pub driver: Session,
+    /// The owner's driveway.
+    pub id: String,
+    pub owner_on_b: Socket,
+}
+
+impl FanOut {
+    pub async fn working() -> FanOut {
+        let a = spawn_postgres_app_with(|_| {}).await;
+        let b = a.another_instance().await;
+        let owner = a.owner().await;
+        let driver = a.driver().await;
+        let d = a.driveway(&owner, json!({})).await;
+        let id = d["id"].as_str().expect("id").to_owned();
+        let mut owner_on_b = connect(&b, &owner).await;
+        assert_eq!(a.book(&driver, &id, future(1), 60).await.status, StatusCode::CREATED);
+        assert_eq!(next(&mut owner_on_b, 5000).await.expect("a first notice")["type"], "booking_created");
+        FanOut { a, b, driver, id, owner_on_b }
+    }
+}
+
 /// The next notification, or None if none arrives within `ms`.
 pub async fn next(socket: &mut Socket, ms: u64) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
@@ -223,15 +249,8 @@ async fn the_auth_rate_limit_holds_across_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fan_out_survives_a_lost_listen_connection() {
-    let a = spawn_postgres_app_with(|_| {}).await;
-    let b = a.another_instance().await;
-    let owner = a.owner().await;
-    let driver = a.driver().await;
-    let d = a.driveway(&owner, json!({})).await;
-    let id = d["id"].as_str().expect("id").to_owned();
-    let mut owner_on_b = connect(&b, &owner).await;
-    a.book(&driver, &id, future(1), 60).await;
-    assert_eq!(next(&mut owner_on_b, 1000).await.expect("before")["type"], "booking_created");
+    // `_b` keeps the second instance running.
+    let FanOut { a, b: _b, driver, id, mut owner_on_b } = FanOut::working().await;
 
     // The database drops both instances' LISTEN connections, as a restart or a proxy would.
     const LISTENERS: &str = "SELECT pid::BIGINT FROM pg_stat_activity \
