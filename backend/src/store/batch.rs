@@ -21,10 +21,8 @@ use super::bookings::ahead::{Ahead, Ask, read_ahead};
 use super::bookings::create::{Plan, Planned, create_booking_in, plan_booking_in, write_planned_together};
 use super::bookings::extend::extend_in;
 use super::bookings::{BookingRequest, Created, ExtendRequest};
-use super::db::{
-    Engine, Tx, is_connection_lost, is_exclusion_violation, is_lock_timeout, is_malformed, is_retryable, query,
-};
-use super::held::HeldConnection;
+use super::db::{Engine, Tx, is_exclusion_violation, is_lock_timeout, is_malformed, is_retryable, query};
+use super::held::{HeldConnection, is_connection_lost};
 use super::{Store, Writer};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};

@@ -447,21 +447,6 @@ pub fn is_malformed(e: &sqlx::Error) -> bool {
     }
 }
 
-/// True when the connection a statement ran on may be gone: the socket failed, or PostgreSQL
-/// ended the session (a `FATAL` error, as when the database restarts or an administrator
-/// terminates it). Nothing uncommitted survives it, and the work may run again on another
-/// connection. An `ERROR` only refuses the statement, and the session goes on.
-pub fn is_connection_lost(e: &sqlx::Error) -> bool {
-    use sqlx::postgres::{PgDatabaseError, PgSeverity};
-    match e {
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<PgDatabaseError>()
-            .is_some_and(|pg| matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
-        _ => false,
-    }
-}
-
 /// True for a UNIQUE constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

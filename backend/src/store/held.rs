@@ -14,7 +14,6 @@
 //! database refused) is closed, never handed to anyone again, and the next transaction opens
 //! on a fresh one from the pool.
 
-use super::db::is_connection_lost;
 use sqlx::pool::PoolConnection;
 use sqlx::{Executor, PgConnection, PgPool, Postgres};
 use std::sync::Arc;
@@ -157,5 +156,20 @@ impl HeldTx {
                 Err(e)
             }
         }
+    }
+}
+
+/// True when the connection a statement ran on may be gone: the socket failed, or PostgreSQL
+/// ended the session (a `FATAL` error, as when the database restarts or an administrator
+/// terminates it). Nothing uncommitted survives it, and the work may run again on another
+/// connection. An `ERROR` only refuses the statement, and the session goes on.
+pub fn is_connection_lost(e: &sqlx::Error) -> bool {
+    use sqlx::postgres::{PgDatabaseError, PgSeverity};
+    match e {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_some_and(|pg| matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        _ => false,
     }
 }
