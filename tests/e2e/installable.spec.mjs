@@ -180,11 +180,14 @@ test('after a booking the driver turns on notifications: the browser is register
       registrationId,
       data: JSON.stringify({ id: 7, type: 'booking_confirmed', title: 'Booking confirmed', body: 'See you at 13:00', data: { bookingId } }),
     });
-    const shown = await page.waitForFunction(async () => {
+    // Polled from here: `page.waitForFunction` takes an async predicate's promise itself as
+    // truthy, and would answer before the worker has shown anything.
+    const shownNotifications = () => page.evaluate(async () => {
       const all = await (await navigator.serviceWorker.ready).getNotifications();
-      return all.length > 0 && all.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
-    }, null, { timeout: 20_000 });
-    assert.deepEqual(await shown.jsonValue(), [{ title: 'Booking confirmed', body: 'See you at 13:00', tag: `booking-${bookingId}` }]);
+      return all.map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
+    });
+    await waitFor(async () => (await shownNotifications()).length > 0);
+    assert.deepEqual(await shownNotifications(), [{ title: 'Booking confirmed', body: 'See you at 13:00', tag: `booking-${bookingId}` }]);
 
     // Signing out removes this browser from the driver's devices.
     await page.getByRole('button', { name: 'Sign out' }).click();
