@@ -415,6 +415,13 @@ mod tests {
                 peak_rss_mb: 70.0,
             });
         }
+        report.set_postgres_anchor(Anchor {
+            scale: 32,
+            seconds: 10,
+            one_client_tps: 1000.0,
+            many_clients: 32,
+            many_clients_tps: 2000.0,
+        });
         report.add_postgres_booking_phase(PostgresBookingPhase {
             instances: 2,
             // One client's runs are held to their median only: the second's dip is no slope. The
@@ -502,6 +509,9 @@ mod tests {
             "   driveways instances time filter        queries  p50 ms  p99 ms  mean ms  items non-200  target",
             "   1,000,000         2 none                   300    2.38    9.50     4.75   42.5       1  p99 ≤ 10 ms  MISSED",
             "  PostgreSQL ×2      hot         32   1      4200        1400     1.00     4.00        0      1.25     0.50      0.75",
+            // Against pgbench: the spread one-client median (850) and the hot series (1400).
+            "  each series' median bookings/s ÷ pgbench's transactions/s at as many clients:",
+            "    PostgreSQL ×2  spread, 1: 0.85; hot, 32: 0.70",
             "  booking setup, sync=full                          155.0 MB  ≤ 150 MB  MISSED",
             "  PostgreSQL search, 1,000,000 driveways, 2 inst.   130.0 MB  ≤ 150 MB  met",
             "  SQLite sync=full   fresh       32   1     10800        3600     1.00     4.00        0      1.25        ?      0.75",

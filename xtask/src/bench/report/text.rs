@@ -4,9 +4,11 @@
 //! added.
 
 use super::{Report, SearchRow, TARGET_PEAK_RSS_MB, Verdict, p99_target};
-use crate::bench::booking;
+use crate::bench::booking::{self, Shape};
 use crate::bench::runs::{cores, thousands};
+use crate::bench::stats::SeriesRates;
 use crate::bench::table::{self, Column};
+use std::collections::BTreeMap;
 
 impl Report {
     /// Prints the report as tables, targets next to the figures.
@@ -63,7 +65,7 @@ impl Report {
 
     fn anchor_lines(&self) -> Vec<String> {
         let Some(anchor) = &self.postgres_anchor else { return Vec::new() };
-        vec![
+        let mut lines = vec![
             String::new(),
             format!(
                 "Anchor: pgbench TPC-B on the same PostgreSQL server just before, scale {}, {} s a run \
@@ -74,7 +76,28 @@ impl Report {
                 "  1 client: {:.0} transactions/s; {} clients: {:.0} transactions/s",
                 anchor.one_client_tps, anchor.many_clients, anchor.many_clients_tps
             ),
-        ]
+        ];
+        // The machine's pace swings between runs by more than most changes move a rate: a
+        // series read against the database's own yardstick, a moment apart, swings much less.
+        let mut series: BTreeMap<(&str, usize, Shape), Vec<f64>> = BTreeMap::new();
+        for row in self.booking.iter().filter(|row| row.store.starts_with("PostgreSQL") && row.shape != Shape::Fresh) {
+            series.entry((row.store.as_str(), row.run.clients, row.shape)).or_default().push(row.run.per_second);
+        }
+        let mut stores: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for ((store, clients, shape), rates) in series {
+            let pgbench = match clients {
+                1 => anchor.one_client_tps,
+                n if n == anchor.many_clients as usize => anchor.many_clients_tps,
+                _ => continue,
+            };
+            let median = SeriesRates::of(&rates).median;
+            stores.entry(store).or_default().push(format!("{}, {clients}: {:.2}", shape.as_str(), median / pgbench));
+        }
+        if !stores.is_empty() {
+            lines.push("  each series' median bookings/s ÷ pgbench's transactions/s at as many clients:".to_owned());
+            lines.extend(stores.into_iter().map(|(store, ratios)| format!("    {store}  {}", ratios.join("; "))));
+        }
+        lines
     }
 
     /// One table for every store, SQLite and PostgreSQL alike.
