@@ -8,8 +8,9 @@
 //! Two shapes of load: bookings spread over many driveways, and every booking on one popular
 //! driveway. Each shape runs [`ONE_CLIENT_RUNS`] times with one client, and then (after both
 //! shapes' one-client runs, see [`shapes`]) [`SERIES`] times in a row with [`MANY_CLIENTS`], so
-//! that a slope (a store slowing down as one driveway's bookings grow) shows. One more run on an empty driveway right after the hot series tells a
-//! slope of the store from one of the machine ([`Shape::Fresh`]).
+//! that a slope (a store slowing down as one driveway's bookings grow) shows. Each run of the
+//! hot series is followed by one on an empty driveway of its own ([`Shape::Fresh`]), which tells
+//! a slope of the store from one of the machine.
 
 use super::Options;
 use super::pg_insight::Insight;
@@ -32,9 +33,9 @@ use uuid::Uuid;
 pub const DRIVEWAYS: usize = 200;
 /// Driveways only the hot shape books, after the spread ones: one for its one-client runs
 /// ([`HOT_ONE_CLIENT`]), one for its series ([`HOT_SERIES`]: it starts on an empty calendar and
-/// has every slot up to the booking horizon for itself), and one left empty for the
-/// [fresh](Shape::Fresh) run after it ([`FRESH`]).
-const HOT_DRIVEWAYS: usize = 3;
+/// has every slot up to the booking horizon for itself), and one left empty for each
+/// [fresh](Shape::Fresh) run beside the series' runs (from [`FRESH`] on).
+const HOT_DRIVEWAYS: usize = 2 + SERIES;
 const HOT_ONE_CLIENT: usize = DRIVEWAYS;
 const HOT_SERIES: usize = DRIVEWAYS + 1;
 const FRESH: usize = DRIVEWAYS + 2;
@@ -58,10 +59,10 @@ pub enum Shape {
     /// horizon (about 70,000 of them), which is why this shape's runs are shorter, and why its
     /// series has a driveway of its own; a run that reaches the horizon ends there.
     Hot,
-    /// One run as the hot series' runs, right after them, on a driveway with no bookings yet:
-    /// what the last hot run would have done without the bookings the series left, at the same
+    /// One run as a hot series' run, right after it, on a driveway with no bookings yet: what
+    /// that hot run would have done without the bookings the series had left, at the same
     /// moment of this machine. These machines speed up and slow down by the minute, so a hot
-    /// run slower than the first may be the machine; slower than this one, it is the store.
+    /// run slower than the first may be the machine; slower than its fresh one, it is the store.
     Fresh,
 }
 
@@ -203,8 +204,8 @@ pub async fn measure_postgres(
 }
 
 /// Both shapes: [`ONE_CLIENT_RUNS`] runs with one client each, then [`SERIES`] runs in a row
-/// at [`MANY_CLIENTS`] of each. With `insight` (PostgreSQL), what the database did during each
-/// group of runs is printed after it.
+/// at [`MANY_CLIENTS`] of each, the hot ones each followed by a [fresh](Shape::Fresh) run. With
+/// `insight` (PostgreSQL), what the database did during each group of runs is printed after it.
 ///
 /// The one-client runs go first, while the database holds only the set-up: one client measures
 /// a booking's way through the server and the database, alone. Placed after a series, it
@@ -230,28 +231,53 @@ async fn shapes(
     ];
     let mut runs = Vec::new();
     for (shape, bookings, clients, times) in groups {
-        println!("  {} bookings, {clients} client(s):", shape.as_str());
+        let paired = shape == Shape::Hot && clients > 1;
+        let beside = if paired { ", each run followed by one on an empty driveway (fresh)" } else { "" };
+        println!("  {} bookings, {clients} client(s){beside}:", shape.as_str());
         let durations = (shape.warmup_duration(options), shape.run_duration(options));
         let watch = match insight {
             Some(insight) => Some((insight.reset().await?, insight.sample_waits())),
             None => None,
         };
-        let (warmup, measured) = load(servers, client, &bookings, clients, durations, times).await?;
-        let mut requests = warmup.requests;
-        for run in measured {
-            requests += run.requests;
-            runs.push(ShapedRun { shape, run });
-        }
+        let (warmup, measured) = if paired {
+            hot_beside_fresh(servers, client, &plan, &bookings, options, times).await?
+        } else {
+            let (warmup, measured) = load(servers, client, &bookings, clients, durations, times).await?;
+            (warmup, measured.into_iter().map(|run| ShapedRun { shape, run }).collect())
+        };
+        let requests = warmup.requests + measured.iter().map(|shaped| shaped.run.requests).sum::<u64>();
+        runs.extend(measured);
         if let (Some(insight), Some((multixacts, sampler))) = (insight, watch) {
             insight.print(sampler.finish().await?, multixacts, requests).await?;
         }
     }
-    println!("  fresh bookings (an empty driveway, right after the hot series):");
-    let fresh = Arc::new(Workload::Booking(plan.shaped(Shape::Fresh)));
-    let durations = (Shape::Fresh.warmup_duration(options), Shape::Fresh.run_duration(options));
-    let (_, measured) = load(servers, client, &fresh, MANY_CLIENTS, durations, 1).await?;
-    runs.extend(measured.into_iter().map(|run| ShapedRun { shape: Shape::Fresh, run }));
     Ok(runs)
+}
+
+/// The hot series at [`MANY_CLIENTS`]: a warm-up, then `times` runs on `hot`, each followed
+/// right away by a [fresh](Shape::Fresh) run on an empty driveway of its own.
+async fn hot_beside_fresh(
+    servers: &[ServerProcess],
+    client: &Client,
+    plan: &BookingPlan,
+    hot: &Arc<Workload>,
+    options: &Options,
+    times: usize,
+) -> anyhow::Result<(LoadRun, Vec<ShapedRun>)> {
+    let run = Shape::Hot.run_duration(options);
+    let fresh_durations = (Shape::Fresh.warmup_duration(options), Shape::Fresh.run_duration(options));
+    let mut warmup = None;
+    let mut runs = Vec::with_capacity(2 * times);
+    for i in 0..times {
+        let hot_warmup = if i == 0 { Shape::Hot.warmup_duration(options) } else { Duration::ZERO };
+        let (first, measured) = load(servers, client, hot, MANY_CLIENTS, (hot_warmup, run), 1).await?;
+        warmup.get_or_insert(first);
+        runs.extend(measured.into_iter().map(|run| ShapedRun { shape: Shape::Hot, run }));
+        let fresh = Arc::new(Workload::Booking(plan.fresh(i)));
+        let (_, measured) = load(servers, client, &fresh, MANY_CLIENTS, fresh_durations, 1).await?;
+        runs.extend(measured.into_iter().map(|run| ShapedRun { shape: Shape::Fresh, run }));
+    }
+    Ok((warmup.context("a series has at least one run")?, runs))
 }
 
 /// A warm-up run, then `times` measured runs in a row, each with a progress line; returns both.
@@ -363,14 +389,19 @@ pub(super) struct BookingPlan {
 
 impl BookingPlan {
     /// The plan of one shape: the spread one books the first [`DRIVEWAYS`] driveways, the hot
-    /// one (with one client) only the next one, and the fresh one the last; nothing else books
-    /// those.
+    /// one (with one client) only the next one, and the fresh one the first of those left
+    /// empty; nothing else books those.
     pub(super) fn shaped(&self, shape: Shape) -> BookingPlan {
         match shape {
             Shape::Spread => self.on(&self.driveways[..DRIVEWAYS], shape),
             Shape::Hot => self.on(std::slice::from_ref(&self.driveways[HOT_ONE_CLIENT]), shape),
-            Shape::Fresh => self.on(std::slice::from_ref(&self.driveways[FRESH]), shape),
+            Shape::Fresh => self.fresh(0),
         }
+    }
+
+    /// The plan of the fresh run after the hot series' run `i`: an empty driveway of its own.
+    fn fresh(&self, i: usize) -> BookingPlan {
+        self.on(std::slice::from_ref(&self.driveways[FRESH + i]), Shape::Fresh)
     }
 
     /// The hot shape's plan for its series of many clients: a driveway booked by nothing else.
