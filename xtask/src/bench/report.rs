@@ -267,7 +267,7 @@ impl Report {
         }
         for ((shape, clients), runs) in series {
             // Fresh runs are each on a driveway of their own: they make no series to slope.
-            let against_fresh = shape == Shape::Hot && paired.is_some_and(|(paired, _)| paired == clients);
+            let against_fresh = shape == Shape::Hot && paired.is_some_and(|(at, _)| at == clients);
             let slope = shape != Shape::Fresh && !against_fresh;
             self.check_series(store, shape, clients, &runs, target(shape, clients), slope);
         }
